@@ -1,0 +1,54 @@
+package v1beta2
+
+// Condition types of SparkApplicationStatus.Conditions. They restate the application state in the
+// standard form that kubectl wait, Argo and Kueue understand.
+const (
+	// ConditionSubmitted is True while the current attempt has a driver pod.
+	ConditionSubmitted = "Submitted"
+	// ConditionRunning is True while the driver of the current attempt runs.
+	ConditionRunning = "Running"
+	// ConditionSucceeded is True once the application COMPLETED.
+	ConditionSucceeded = "Succeeded"
+	// ConditionFailed is True once the application FAILED, with the error in its message.
+	ConditionFailed = "Failed"
+	// ConditionSuspended is True while the application is SUSPENDED.
+	ConditionSuspended = "Suspended"
+)
+
+// Condition types of ScheduledSparkApplicationStatus.Conditions.
+const (
+	// ConditionScheduleValid is False while the schedule or time zone cannot be parsed.
+	ConditionScheduleValid = "ScheduleValid"
+)
+
+// Labels and annotations that Kubeflow's operator sets, and that Airflow, Kueue and users select on.
+const (
+	// LabelAppName is the SparkApplication name, on every pod, Service and ConfigMap of it.
+	LabelAppName = "sparkoperator.k8s.io/app-name"
+	// LabelLaunchedBySparkOperator marks driver and executor pods launched by the operator ("true").
+	LabelLaunchedBySparkOperator = "sparkoperator.k8s.io/launched-by-spark-operator"
+	// LabelSubmissionID is status.submissionID of the attempt an object belongs to.
+	LabelSubmissionID = "sparkoperator.k8s.io/submission-id"
+	// LabelMutatedBySparkOperator is set on pods Kubeflow's webhook mutated; we build pods whole and
+	// set it for compatibility.
+	LabelMutatedBySparkOperator = "sparkoperator.k8s.io/mutated-by-spark-operator"
+	// LabelCreatedBySparkOperator marks Services, Ingresses and ConfigMaps the operator created.
+	LabelCreatedBySparkOperator = "sparkoperator.k8s.io/created-by-spark-operator"
+	// LabelScheduledAppName is the ScheduledSparkApplication that created a run.
+	LabelScheduledAppName = "sparkoperator.k8s.io/scheduled-app-name"
+
+	// LabelSparkAppSelector is Spark's application id label (spark.app.id).
+	LabelSparkAppSelector = "spark-app-selector"
+	// LabelSparkRole is "driver" or "executor".
+	LabelSparkRole = "spark-role"
+	// LabelSparkAppName is Spark's sanitised application name label.
+	LabelSparkAppName = "spark-app-name"
+	// LabelSparkVersion is the Spark version label.
+	LabelSparkVersion = "spark-version"
+	// LabelSparkExecID is the executor id label Spark sets on executor pods.
+	LabelSparkExecID = "spark-exec-id"
+
+	// SparkRoleDriver and SparkRoleExecutor are the values of LabelSparkRole.
+	SparkRoleDriver   = "driver"
+	SparkRoleExecutor = "executor"
+)

@@ -1,0 +1,506 @@
+package submission
+
+import (
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+)
+
+// Spark configuration keys the submitter reads or writes.
+const (
+	keyMaster                  = "spark.master"
+	keyDeployMode              = "spark.submit.deployMode"
+	keyAppName                 = "spark.app.name"
+	keyAppID                   = "spark.app.id"
+	keySubmitTime              = "spark.app.submitTime"
+	keyJars                    = "spark.jars"
+	keyFiles                   = "spark.files"
+	keyArchives                = "spark.archives"
+	keyPyFiles                 = "spark.submit.pyFiles"
+	keyPackages                = "spark.jars.packages"
+	keyExcludes                = "spark.jars.excludes"
+	keyRepositories            = "spark.jars.repositories"
+	keyIvy                     = "spark.jars.ivy"
+	keyNamespace               = "spark.kubernetes.namespace"
+	keyImage                   = "spark.kubernetes.container.image"
+	keyDriverImage             = "spark.kubernetes.driver.container.image"
+	keyExecutorImage           = "spark.kubernetes.executor.container.image"
+	keyPullPolicy              = "spark.kubernetes.container.image.pullPolicy"
+	keyPullSecrets             = "spark.kubernetes.container.image.pullSecrets"
+	keyPythonVersion           = "spark.kubernetes.pyspark.pythonVersion"
+	keyMemoryOverheadFactor    = "spark.kubernetes.memoryOverheadFactor"
+	keyWaitAppCompletion       = "spark.kubernetes.submission.waitAppCompletion"
+	keyDriverPodName           = "spark.kubernetes.driver.pod.name"
+	keySubmitInDriver          = "spark.kubernetes.submitInDriver"
+	keyResourceType            = "spark.kubernetes.resource.type"
+	keyDriverHost              = "spark.driver.host"
+	keyDriverPort              = "spark.driver.port"
+	keyDriverBlockManagerPort  = "spark.driver.blockManager.port"
+	keyBlockManagerPort        = "spark.blockManager.port"
+	keyDriverBindAddress       = "spark.driver.bindAddress"
+	keyUIPort                  = "spark.ui.port"
+	keyDriverCores             = "spark.driver.cores"
+	keyDriverMemory            = "spark.driver.memory"
+	keyDriverMemoryOverhead    = "spark.driver.memoryOverhead"
+	keyDriverOverheadFactor    = "spark.driver.memoryOverheadFactor"
+	keyDriverMinOverhead       = "spark.driver.minMemoryOverhead"
+	keyDriverRequestCores      = "spark.kubernetes.driver.request.cores"
+	keyDriverLimitCores        = "spark.kubernetes.driver.limit.cores"
+	keyDriverSA                = "spark.kubernetes.authenticate.driver.serviceAccountName"
+	keyDriverJavaOptions       = "spark.driver.extraJavaOptions"
+	keyDriverMaster            = "spark.kubernetes.driver.master"
+	keyExecutorInstances       = "spark.executor.instances"
+	keyExecutorCores           = "spark.executor.cores"
+	keyExecutorMemory          = "spark.executor.memory"
+	keyExecutorMemoryOverhead  = "spark.executor.memoryOverhead"
+	keyExecutorRequestCores    = "spark.kubernetes.executor.request.cores"
+	keyExecutorLimitCores      = "spark.kubernetes.executor.limit.cores"
+	keyExecutorSA              = "spark.kubernetes.authenticate.executor.serviceAccountName"
+	keyExecutorJavaOptions     = "spark.executor.extraJavaOptions"
+	keyExecutorDeleteOnTerm    = "spark.kubernetes.executor.deleteOnTermination"
+	keyExecutorTemplateFile    = "spark.kubernetes.executor.podTemplateFile"
+	keyExecutorTemplateName    = "spark.kubernetes.executor.podTemplateContainerName"
+	keyDriverTemplateName      = "spark.kubernetes.driver.podTemplateContainerName"
+	keyLocalDir                = "spark.local.dir"
+	keyLocalDirsTmpfs          = "spark.kubernetes.local.dirs.tmpfs"
+	keyPySparkPython           = "spark.pyspark.python"
+	keyPySparkDriverPython     = "spark.pyspark.driver.python"
+	keyHadoopConfigMapName     = "spark.kubernetes.hadoop.configMapName"
+	keyDriverSchedulerName     = "spark.kubernetes.driver.scheduler.name"
+	keySchedulerName           = "spark.kubernetes.scheduler.name"
+	keyDAEnabled               = "spark.dynamicAllocation.enabled"
+	keyDAInitial               = "spark.dynamicAllocation.initialExecutors"
+	keyDAMin                   = "spark.dynamicAllocation.minExecutors"
+	keyDAMax                   = "spark.dynamicAllocation.maxExecutors"
+	keyDAShuffleTracking       = "spark.dynamicAllocation.shuffleTracking.enabled"
+	keyDAShuffleTrackingTO     = "spark.dynamicAllocation.shuffleTracking.timeout"
+	keyDriverServiceIPFamilies = "spark.kubernetes.driver.service.ipFamilies"
+	keyDriverServiceIPPolicy   = "spark.kubernetes.driver.service.ipFamilyPolicy"
+	keyMetricsNamespace        = "spark.metrics.namespace"
+	keyMetricsConf             = "spark.metrics.conf"
+
+	prefixDriverLabel         = "spark.kubernetes.driver.label."
+	prefixExecutorLabel       = "spark.kubernetes.executor.label."
+	prefixDriverAnnotation    = "spark.kubernetes.driver.annotation."
+	prefixExecutorAnnotation  = "spark.kubernetes.executor.annotation."
+	prefixDriverSvcLabel      = "spark.kubernetes.driver.service.label."
+	prefixDriverSvcAnnotation = "spark.kubernetes.driver.service.annotation."
+	prefixDriverEnv           = "spark.kubernetes.driverEnv."
+	prefixExecutorEnv         = "spark.executorEnv."
+	prefixDriverSecrets       = "spark.kubernetes.driver.secrets."
+	prefixExecutorSecrets     = "spark.kubernetes.executor.secrets."
+	prefixDriverSecretKeyRef  = "spark.kubernetes.driver.secretKeyRef."
+	prefixExecSecretKeyRef    = "spark.kubernetes.executor.secretKeyRef."
+	prefixDriverVolumes       = "spark.kubernetes.driver.volumes."
+	prefixExecutorVolumes     = "spark.kubernetes.executor.volumes."
+	prefixNodeSelector        = "spark.kubernetes.node.selector."
+	prefixDriverNodeSelector  = "spark.kubernetes.driver.node.selector."
+	prefixHadoop              = "spark.hadoop."
+)
+
+// Defaults the Kubeflow operator applied through its defaulting webhook and that we apply at
+// submission instead, only when neither the spec nor sparkConf sets them.
+const (
+	defaultCores     = "1"
+	defaultMemory    = "1g"
+	defaultInstances = "1"
+	// defaultIvyDir is where spark.jars.ivy points when spark.jars.packages is set and spark.jars.ivy is
+	// not: the stock image's $HOME (/home/spark) is read-only, so Ivy's default ~/.ivy2 fails.
+	defaultIvyDir = "/tmp/.ivy2"
+)
+
+// Default Spark ports, as in Spark's Config.scala.
+const (
+	defaultDriverPort       = 7078
+	defaultBlockManagerPort = 7079
+	defaultUIPort           = 4040
+)
+
+// Paths inside the driver pod, as in Spark's Constants.scala.
+const (
+	sparkConfDir            = "/opt/spark/conf"
+	sparkConfVolumeDriver   = "spark-conf-volume-driver"
+	podTemplateVolume       = "pod-template-volume"
+	podTemplateMountPath    = "/opt/spark/pod-template"
+	podTemplateFileName     = "pod-spec-template.yml"
+	podTemplateKey          = "podspec-configmap-key"
+	driverContainerName     = "spark-kubernetes-driver"
+	executorContainerName   = "spark-kubernetes-executor"
+	pythonRunnerClass       = "org.apache.spark.deploy.PythonRunner"
+	rRunnerClass            = "org.apache.spark.deploy.RRunner"
+	sparkInternalResource   = "spark-internal"
+	kueueLabelPrefix        = "kueue.x-k8s.io/"
+	defaultMetricsConfPath  = "/etc/metrics/conf"
+	defaultMetricsPropsFile = defaultMetricsConfPath + "/metrics.properties"
+)
+
+// buildConf computes the Spark configuration that spark-submit would hold for app: what Kubeflow's
+// argument builder passes with --conf and CLI flags (section 2 of the Kubeflow reference), what
+// SparkSubmit adds for cluster mode, and the defaults Kubeflow's webhook applied. The feature steps
+// (driver.go) read it and add the driver's system properties.
+func buildConf(app *v1beta2.SparkApplication, sub Submission, opts Options) (Conf, error) {
+	spec := &app.Spec
+	conf := Conf{}
+	// User sparkConf first: every explicit operator setting below overrides it, as later --conf
+	// arguments do in spark-submit. spark.kubernetes.driver.pod.name is taken separately.
+	for k, v := range spec.SparkConf {
+		if k == keyDriverPodName {
+			continue
+		}
+		conf[k] = v
+	}
+	if ns, ok := spec.SparkConf[keyNamespace]; ok && ns != app.Namespace {
+		return nil, fieldError("spec.sparkConf", "%s is %q but the application is in namespace %q; remove it, the driver always runs in the application's namespace", keyNamespace, ns, app.Namespace)
+	}
+	for k, v := range spec.HadoopConf {
+		conf[prefixHadoop+k] = v
+	}
+
+	// SparkSubmit (cluster mode).
+	conf[keyMaster] = opts.masterURL()
+	conf[keyDeployMode] = string(v1beta2.DeployModeCluster)
+	conf[keyAppName] = app.Name
+	conf[keySubmitTime] = strconv.FormatInt(sub.Time.UnixMilli(), 10)
+	conf[keyNamespace] = app.Namespace
+	conf[keyWaitAppCompletion] = "false"
+
+	mainFile, err := mainApplicationFile(spec)
+	if err != nil {
+		return nil, err
+	}
+	jars := slices.Clone(spec.Deps.Jars)
+	if appType(spec) == v1beta2.SparkApplicationTypeJava || appType(spec) == v1beta2.SparkApplicationTypeScala {
+		// SparkSubmit appends a Java application's primary resource to spark.jars.
+		jars = append(jars, mainFile)
+	}
+	if err := checkRemote("spec.deps.jars", spec.Deps.Jars); err != nil {
+		return nil, err
+	}
+	for key, list := range map[string][]string{keyFiles: spec.Deps.Files, keyArchives: spec.Deps.Archives, keyPyFiles: spec.Deps.PyFiles} {
+		if err := checkRemote("spec.deps."+depsField(key), list); err != nil {
+			return nil, err
+		}
+	}
+	setList(conf, keyJars, jars)
+	setList(conf, keyFiles, spec.Deps.Files)
+	setList(conf, keyArchives, spec.Deps.Archives)
+	// spark.submit.pyFiles is always present, possibly empty, as SparkSubmit writes it.
+	conf[keyPyFiles] = strings.Join(resolveURIs(spec.Deps.PyFiles), ",")
+	setList(conf, keyPackages, spec.Deps.Packages)
+	setList(conf, keyExcludes, spec.Deps.ExcludePackages)
+	setList(conf, keyRepositories, spec.Deps.Repositories)
+	if _, ok := conf[keyPackages]; ok {
+		conf.setDefault(keyIvy, defaultIvyDir)
+	}
+
+	// Global options.
+	if spec.Image != nil {
+		conf[keyImage] = *spec.Image
+	}
+	if spec.ImagePullPolicy != nil {
+		conf[keyPullPolicy] = *spec.ImagePullPolicy
+	}
+	if len(spec.ImagePullSecrets) > 0 {
+		conf[keyPullSecrets] = strings.Join(spec.ImagePullSecrets, ",")
+	}
+	if spec.PythonVersion != nil {
+		conf[keyPythonVersion] = *spec.PythonVersion
+	}
+	if spec.MemoryOverheadFactor != nil {
+		conf[keyMemoryOverheadFactor] = *spec.MemoryOverheadFactor
+	}
+	for k, v := range spec.NodeSelector {
+		conf[prefixNodeSelector+k] = v
+	}
+	conf[keyDriverPodName] = DriverPodName(app)
+
+	if err := driverConf(conf, app, sub); err != nil {
+		return nil, err
+	}
+	if err := executorConf(conf, app, sub); err != nil {
+		return nil, err
+	}
+	dynamicAllocationConf(conf, spec)
+	monitoringConf(conf, app)
+	return conf, nil
+}
+
+// driverConf adds the driver options, as Kubeflow's driverConfOption does.
+func driverConf(conf Conf, app *v1beta2.SparkApplication, sub Submission) error {
+	d := &app.Spec.Driver
+	for k, v := range operatorLabels(app, sub) {
+		conf[prefixDriverLabel+k] = v
+	}
+	if d.Image != nil {
+		conf[keyDriverImage] = *d.Image
+	}
+	if d.Cores != nil {
+		conf[keyDriverCores] = strconv.Itoa(int(*d.Cores))
+	} else {
+		conf.setDefault(keyDriverCores, defaultCores)
+	}
+	if d.CoreRequest != nil {
+		conf[keyDriverRequestCores] = *d.CoreRequest
+	}
+	if d.CoreLimit != nil {
+		conf[keyDriverLimitCores] = *d.CoreLimit
+	}
+	if d.Memory != nil {
+		conf[keyDriverMemory] = *d.Memory
+	} else {
+		conf.setDefault(keyDriverMemory, defaultMemory)
+	}
+	if d.MemoryOverhead != nil {
+		conf[keyDriverMemoryOverhead] = *d.MemoryOverhead
+	}
+	if d.ServiceAccount != nil {
+		conf[keyDriverSA] = *d.ServiceAccount
+	}
+	if d.JavaOptions != nil {
+		conf[keyDriverJavaOptions] = *d.JavaOptions
+	}
+	if d.KubernetesMaster != nil {
+		conf[keyDriverMaster] = *d.KubernetesMaster
+	}
+	if err := podLabelsConf(conf, prefixDriverLabel, "spec.driver.labels", app.Labels, d.Labels); err != nil {
+		return err
+	}
+	for k, v := range d.Annotations {
+		conf[prefixDriverAnnotation+k] = v
+	}
+	for k, v := range d.ServiceAnnotations {
+		conf[prefixDriverSvcAnnotation+k] = v
+	}
+	for k, v := range d.ServiceLabels {
+		conf[prefixDriverSvcLabel+k] = v
+	}
+	for env, ref := range d.EnvSecretKeyRefs {
+		conf[prefixDriverSecretKeyRef+env] = ref.Name + ":" + ref.Key
+	}
+	for k, v := range d.EnvVars {
+		conf[prefixDriverEnv+k] = v
+	}
+	for _, s := range d.Secrets {
+		conf[prefixDriverSecrets+s.Name] = s.Path
+		switch s.Type {
+		case v1beta2.SecretTypeGCPServiceAccount:
+			conf[prefixDriverEnv+"GOOGLE_APPLICATION_CREDENTIALS"] = s.Path + "/key.json"
+		case v1beta2.SecretTypeHadoopDelegationToken:
+			conf[prefixDriverEnv+"HADOOP_TOKEN_FILE_LOCATION"] = s.Path + "/hadoop.token"
+		}
+	}
+	return localDirVolumesConf(conf, prefixDriverVolumes, "spec.driver.volumeMounts", app.Spec.Volumes, d.VolumeMounts)
+}
+
+// executorConf adds the executor options, as Kubeflow's executorConfOption does.
+func executorConf(conf Conf, app *v1beta2.SparkApplication, sub Submission) error {
+	e := &app.Spec.Executor
+	for k, v := range operatorLabels(app, sub) {
+		conf[prefixExecutorLabel+k] = v
+	}
+	if e.Instances != nil {
+		conf[keyExecutorInstances] = strconv.Itoa(int(*e.Instances))
+	} else if !dynamicAllocationEnabled(&app.Spec) {
+		conf.setDefault(keyExecutorInstances, defaultInstances)
+	}
+	if e.Image != nil {
+		conf[keyExecutorImage] = *e.Image
+	}
+	if e.Cores != nil {
+		conf[keyExecutorCores] = strconv.Itoa(int(*e.Cores))
+	} else {
+		conf.setDefault(keyExecutorCores, defaultCores)
+	}
+	if e.CoreRequest != nil {
+		conf[keyExecutorRequestCores] = *e.CoreRequest
+	}
+	if e.CoreLimit != nil {
+		conf[keyExecutorLimitCores] = *e.CoreLimit
+	}
+	if e.Memory != nil {
+		conf[keyExecutorMemory] = *e.Memory
+	} else {
+		conf.setDefault(keyExecutorMemory, defaultMemory)
+	}
+	if e.MemoryOverhead != nil {
+		conf[keyExecutorMemoryOverhead] = *e.MemoryOverhead
+	}
+	if e.ServiceAccount != nil {
+		conf[keyExecutorSA] = *e.ServiceAccount
+	}
+	if e.DeleteOnTermination != nil {
+		conf[keyExecutorDeleteOnTerm] = strconv.FormatBool(*e.DeleteOnTermination)
+	}
+	if err := podLabelsConf(conf, prefixExecutorLabel, "spec.executor.labels", app.Labels, e.Labels); err != nil {
+		return err
+	}
+	for k, v := range e.Annotations {
+		conf[prefixExecutorAnnotation+k] = v
+	}
+	for env, ref := range e.EnvSecretKeyRefs {
+		conf[prefixExecSecretKeyRef+env] = ref.Name + ":" + ref.Key
+	}
+	if e.JavaOptions != nil {
+		conf[keyExecutorJavaOptions] = *e.JavaOptions
+	}
+	for k, v := range e.EnvVars {
+		conf[prefixExecutorEnv+k] = v
+	}
+	for _, s := range e.Secrets {
+		conf[prefixExecutorSecrets+s.Name] = s.Path
+		switch s.Type {
+		case v1beta2.SecretTypeGCPServiceAccount:
+			conf[prefixExecutorEnv+"GOOGLE_APPLICATION_CREDENTIALS"] = s.Path + "/key.json"
+		case v1beta2.SecretTypeHadoopDelegationToken:
+			conf[prefixExecutorEnv+"HADOOP_TOKEN_FILE_LOCATION"] = s.Path + "/hadoop.token"
+		}
+	}
+	return localDirVolumesConf(conf, prefixExecutorVolumes, "spec.executor.volumeMounts", app.Spec.Volumes, e.VolumeMounts)
+}
+
+// reservedLabels are the labels Spark sets itself; Spark refuses them as custom labels.
+var reservedLabels = []string{
+	v1beta2.LabelSparkAppSelector, v1beta2.LabelSparkRole, v1beta2.LabelSparkAppName,
+	v1beta2.LabelSparkVersion, v1beta2.LabelSparkExecID, "spark-exec-resourceprofile-id",
+}
+
+// podLabelsConf passes the application's metadata labels (except Kueue's, which must not reach the
+// pods) and the role's labels as Spark label properties.
+func podLabelsConf(conf Conf, prefix, field string, appLabels, roleLabels map[string]string) error {
+	for _, labels := range []map[string]string{appLabels, roleLabels} {
+		for k, v := range labels {
+			if strings.HasPrefix(k, kueueLabelPrefix) {
+				continue
+			}
+			if slices.Contains(reservedLabels, k) {
+				return fieldError(field, "label %q is set by Spark itself and cannot be given", k)
+			}
+			conf[prefix+k] = v
+		}
+	}
+	return nil
+}
+
+// operatorLabels are the labels the operator puts on every driver and executor pod of an attempt.
+func operatorLabels(app *v1beta2.SparkApplication, sub Submission) map[string]string {
+	return map[string]string{
+		v1beta2.LabelAppName:                 app.Name,
+		v1beta2.LabelLaunchedBySparkOperator: "true",
+		v1beta2.LabelMutatedBySparkOperator:  "true",
+		v1beta2.LabelSubmissionID:            sub.ID,
+	}
+}
+
+// dynamicAllocationConf adds dynamic allocation properties; shuffle tracking defaults to on, since
+// Kubernetes has no external shuffle service.
+func dynamicAllocationConf(conf Conf, spec *v1beta2.SparkApplicationSpec) {
+	da := spec.DynamicAllocation
+	if da == nil || !da.Enabled {
+		return
+	}
+	conf[keyDAEnabled] = "true"
+	if da.InitialExecutors != nil {
+		conf[keyDAInitial] = strconv.Itoa(int(*da.InitialExecutors))
+	}
+	if da.MinExecutors != nil {
+		conf[keyDAMin] = strconv.Itoa(int(*da.MinExecutors))
+	}
+	if da.MaxExecutors != nil {
+		conf[keyDAMax] = strconv.Itoa(int(*da.MaxExecutors))
+	}
+	tracking := da.ShuffleTrackingEnabled == nil || *da.ShuffleTrackingEnabled
+	conf[keyDAShuffleTracking] = strconv.FormatBool(tracking)
+	if da.ShuffleTrackingTimeout != nil {
+		conf[keyDAShuffleTrackingTO] = strconv.FormatInt(*da.ShuffleTrackingTimeout, 10)
+	}
+}
+
+func dynamicAllocationEnabled(spec *v1beta2.SparkApplicationSpec) bool {
+	if spec.DynamicAllocation != nil && spec.DynamicAllocation.Enabled {
+		return true
+	}
+	return strings.EqualFold(spec.SparkConf[keyDAEnabled], "true")
+}
+
+// appType is the application type, Scala when unset (the schema default).
+func appType(spec *v1beta2.SparkApplicationSpec) v1beta2.SparkApplicationType {
+	if spec.Type == "" {
+		return v1beta2.SparkApplicationTypeScala
+	}
+	return spec.Type
+}
+
+// mainApplicationFile returns the main resource as SparkSubmit resolves it. A file without scheme or
+// with file: lives on the submitter's disk, which for an operator means nowhere useful: spark-submit
+// would need spark.kubernetes.file.upload.path to upload it, and Kubeflow's operator fails the same way.
+func mainApplicationFile(spec *v1beta2.SparkApplicationSpec) (string, error) {
+	if spec.MainApplicationFile == nil || *spec.MainApplicationFile == "" {
+		return "", fieldError("spec.mainApplicationFile", "is required")
+	}
+	f := *spec.MainApplicationFile
+	if isSubmitterLocal(f) {
+		return "", fieldError("spec.mainApplicationFile", "%q is a file on the submitter's disk; use local://%s for a file in the image, or a remote URI (s3a://, gs://, https://), or upload it with sparkctl create --upload-to", f, strings.TrimPrefix(f, "file:"))
+	}
+	return f, nil
+}
+
+// checkRemote refuses dependencies that live on the submitter's disk (see mainApplicationFile).
+func checkRemote(field string, uris []string) error {
+	for _, u := range uris {
+		if isSubmitterLocal(u) {
+			return fieldError(field, "%q is a file on the submitter's disk; use local:// for a file in the image or a remote URI", u)
+		}
+	}
+	return nil
+}
+
+func depsField(key string) string {
+	switch key {
+	case keyFiles:
+		return "files"
+	case keyArchives:
+		return "archives"
+	default:
+		return "pyFiles"
+	}
+}
+
+// isSubmitterLocal reports whether uri has no scheme or the file: scheme (Spark's Utils.isLocalUri
+// counterpart for the submitter side).
+func isSubmitterLocal(uri string) bool {
+	u, err := url.Parse(strings.SplitN(uri, "#", 2)[0])
+	if err != nil {
+		return false
+	}
+	return u.Scheme == "" || u.Scheme == "file"
+}
+
+// resolveURIs mirrors Spark's Utils.resolveURIs for the URIs we accept (all have a scheme): unchanged.
+func resolveURIs(uris []string) []string { return uris }
+
+func setList(conf Conf, key string, values []string) {
+	if len(values) > 0 {
+		conf[key] = strings.Join(resolveURIs(values), ",")
+	}
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// FieldError is an application spec the submitter cannot turn into a driver. Field names the spec
+// field (e.g. "spec.driver.memory"); the controller reports it as SUBMISSION_FAILED with this message.
+type FieldError struct {
+	Field  string
+	Detail string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Detail }
+
+func fieldError(field, format string, args ...any) error {
+	return &FieldError{Field: field, Detail: fmt.Sprintf(format, args...)}
+}
