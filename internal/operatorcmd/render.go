@@ -1,0 +1,123 @@
+package operatorcmd
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/submission"
+)
+
+// renderOptions are the flags of `spark-operator render`.
+type renderOptions struct {
+	file      string
+	attempt   int32
+	masterURL string
+	sparkUser string
+}
+
+func newRenderCommand() *cobra.Command {
+	o := &renderOptions{}
+	cmd := &cobra.Command{
+		Use:   "render -f FILE",
+		Short: "Print the objects the operator would create for a SparkApplication",
+		Long: `Render reads SparkApplication manifests and prints, as a YAML stream, the objects the
+operator would create to submit each one: the driver Pod, the spark.properties ConfigMap, the
+executor pod template ConfigMap and the driver's headless Service (plus the metrics ConfigMap when
+spec.monitoring asks for it). It is the same code the operator runs, and needs no cluster.
+
+Unknown fields and applications that cannot be submitted are reported with the field to fix, and
+the command exits non-zero.`,
+		Example: `  spark-operator render -f examples/spark-pi.yaml
+  cat app.yaml | spark-operator render -f -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in, err := openInput(o.file, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			return o.run(in, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVarP(&o.file, "filename", "f", "", "SparkApplication manifest to render (- for standard input)")
+	cmd.Flags().Int32Var(&o.attempt, "attempt", 1, "submission attempt number (names and ids derive from it)")
+	cmd.Flags().StringVar(&o.masterURL, "master-url", submission.DefaultMasterURL, "spark.master written into spark.properties")
+	cmd.Flags().StringVar(&o.sparkUser, "spark-user", submission.DefaultSparkUser, "SPARK_USER of the driver when spec.proxyUser is unset")
+	_ = cmd.MarkFlagRequired("filename")
+	return cmd
+}
+
+func openInput(file string, stdin io.Reader) (io.ReadCloser, error) {
+	if file == "-" {
+		return io.NopCloser(stdin), nil
+	}
+	return os.Open(file)
+}
+
+// run renders every SparkApplication document of in to out. Other kinds are skipped with a note on
+// standard error; the first error stops it.
+func (o *renderOptions) run(in io.Reader, out io.Writer) error {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(in))
+	rendered := 0
+	for doc := 1; ; doc++ {
+		data, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("document %d: %w", doc, err)
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			continue
+		}
+		var meta struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+		}
+		if err := yaml.Unmarshal(data, &meta); err != nil {
+			return fmt.Errorf("document %d: %w", doc, err)
+		}
+		if meta.Kind != "SparkApplication" || meta.APIVersion != v1beta2.GroupVersion.String() {
+			fmt.Fprintf(os.Stderr, "render: skipping document %d (%s %s): only %s SparkApplication is rendered\n", doc, meta.APIVersion, meta.Kind, v1beta2.GroupVersion)
+			continue
+		}
+		app := &v1beta2.SparkApplication{}
+		if err := yaml.UnmarshalStrict(data, app); err != nil {
+			return fmt.Errorf("document %d: %w", doc, err)
+		}
+		if app.Namespace == "" {
+			app.Namespace = "default"
+		}
+		if app.UID == "" {
+			app.UID = types.UID("00000000-0000-0000-0000-000000000000")
+		}
+		sub := submission.NewSubmission(app.UID, o.attempt, time.Now())
+		res, err := submission.Render(app, sub, submission.Options{MasterURL: o.masterURL, SparkUser: o.sparkUser})
+		if err != nil {
+			return fmt.Errorf("%s/%s: %w", app.Namespace, app.Name, err)
+		}
+		text, err := res.YAML()
+		if err != nil {
+			return err
+		}
+		if _, err := out.Write(text); err != nil {
+			return err
+		}
+		rendered++
+	}
+	if rendered == 0 {
+		return errors.New("no sparkoperator.k8s.io/v1beta2 SparkApplication found in the input")
+	}
+	return nil
+}
