@@ -93,9 +93,9 @@ type SparkApplicationList struct {
 // SparkApplicationSpec is what to run and how. Each field maps to a spark-submit option or conf key
 // as the Kubeflow operator maps it (see docs/api.md for the table).
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.nodeSelector) || size(self.nodeSelector) == 0 || ((!has(self.driver.nodeSelector) || size(self.driver.nodeSelector) == 0) && (!has(self.executor.nodeSelector) || size(self.executor.nodeSelector) == 0))",message="spec.nodeSelector cannot be used together with spec.driver.nodeSelector or spec.executor.nodeSelector"
-// +kubebuilder:validation:XValidation:rule="!has(self.sparkConf) || !['spark.master','spark.kubernetes.driver.master','spark.kubernetes.container.image','spark.kubernetes.driver.container.image','spark.kubernetes.executor.container.image','spark.kubernetes.authenticate.driver.serviceAccountName','spark.kubernetes.authenticate.executor.serviceAccountName','spark.kubernetes.authenticate.oauthToken','spark.kubernetes.authenticate.oauthTokenFile','spark.kubernetes.authenticate.driver.oauthToken','spark.kubernetes.authenticate.driver.oauthTokenFile','spark.kubernetes.authenticate.executor.oauthToken','spark.kubernetes.authenticate.executor.oauthTokenFile'].exists(k, k in self.sparkConf)",message="spec.sparkConf must not set spark.master, spark.kubernetes.*.container.image, spark.kubernetes.driver.master, service account names or OAuth tokens: use spec.image, spec.driver/executor.image and spec.driver/executor.serviceAccount instead"
-// +kubebuilder:validation:XValidation:rule="self.mode != 'client'",message="spec.mode: client mode is not supported by the operator; use cluster"
+// +kubebuilder:validation:XValidation:rule="!has(self.nodeSelector) || size(self.nodeSelector) == 0 || ((!has(self.driver.nodeSelector) || size(self.driver.nodeSelector) == 0) && (!has(self.executor.nodeSelector) || size(self.executor.nodeSelector) == 0))",message="spec.nodeSelector cannot be used together with spec.driver.nodeSelector or spec.executor.nodeSelector",fieldPath=".nodeSelector"
+// +kubebuilder:validation:XValidation:rule="!has(self.sparkConf) || !['spark.master','spark.kubernetes.driver.master','spark.kubernetes.container.image','spark.kubernetes.driver.container.image','spark.kubernetes.executor.container.image','spark.kubernetes.authenticate.driver.serviceAccountName','spark.kubernetes.authenticate.executor.serviceAccountName','spark.kubernetes.authenticate.oauthToken','spark.kubernetes.authenticate.oauthTokenFile','spark.kubernetes.authenticate.driver.oauthToken','spark.kubernetes.authenticate.driver.oauthTokenFile','spark.kubernetes.authenticate.executor.oauthToken','spark.kubernetes.authenticate.executor.oauthTokenFile'].exists(k, k in self.sparkConf)",message="spec.sparkConf must not set spark.master, spark.kubernetes.*.container.image, spark.kubernetes.driver.master, service account names or OAuth tokens: use spec.image, spec.driver/executor.image and spec.driver/executor.serviceAccount instead",fieldPath=".sparkConf"
+// +kubebuilder:validation:XValidation:rule="self.mode != 'client'",message="client mode is not supported by the operator; use cluster",fieldPath=".mode"
 type SparkApplicationSpec struct {
 	// type is the application language: Java, Scala, Python or R.
 	// +kubebuilder:default=Scala
@@ -389,6 +389,11 @@ type SparkApplicationStatus struct {
 	// observedGeneration is the metadata.generation the status was computed from.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// submittedSpecHash identifies the spec (without suspend and timeToLiveSeconds) of the current
+	// attempt; when the spec changes otherwise, the attempt is invalidated and the application
+	// submitted again.
+	// +optional
+	SubmittedSpecHash string `json:"submittedSpecHash,omitempty"`
 	// conditions are the standard conditions: Submitted, Running, Succeeded, Failed, Suspended.
 	// +listType=map
 	// +listMapKey=type
@@ -421,7 +426,7 @@ type DriverInfo struct {
 
 // SparkPodSpec holds what the driver and the executors have in common.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.coreLimit) || isQuantity(self.coreLimit)",message="coreLimit must be a Kubernetes CPU quantity such as 1, 1.5 or 1500m"
+// +kubebuilder:validation:XValidation:rule="!has(self.coreLimit) || isQuantity(self.coreLimit)",message="coreLimit must be a Kubernetes CPU quantity such as 1, 1.5 or 1500m",fieldPath=".coreLimit"
 type SparkPodSpec struct {
 	// template is a pod template (Spark 3.0+) that the operator's settings are merged into; fields the
 	// operator sets win.
@@ -503,9 +508,13 @@ type SparkPodSpec struct {
 	SchedulerName *string `json:"schedulerName,omitempty"`
 	// sidecars are containers run beside the Spark container.
 	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.all(c, size(c.name) > 0)",message="every sidecar needs a name"
 	Sidecars []corev1.Container `json:"sidecars,omitempty"`
 	// initContainers run before the Spark container.
 	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.all(c, size(c.name) > 0)",message="every init container needs a name"
 	InitContainers []corev1.Container `json:"initContainers,omitempty"`
 	// hostNetwork runs the pods in the host's network namespace.
 	// +optional
@@ -533,7 +542,7 @@ type SparkPodSpec struct {
 
 // DriverSpec describes the driver pod.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.coreRequest) || isQuantity(self.coreRequest)",message="driver.coreRequest must be a Kubernetes CPU quantity such as 500m"
+// +kubebuilder:validation:XValidation:rule="!has(self.coreRequest) || isQuantity(self.coreRequest)",message="driver.coreRequest must be a Kubernetes CPU quantity such as 500m",fieldPath=".coreRequest"
 type DriverSpec struct {
 	SparkPodSpec `json:",inline"`
 	// podName is the driver pod's name; the default is <application name>-driver.
@@ -570,7 +579,7 @@ type DriverSpec struct {
 
 // ExecutorSpec describes the executor pods.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.coreRequest) || isQuantity(self.coreRequest)",message="executor.coreRequest must be a Kubernetes CPU quantity such as 500m"
+// +kubebuilder:validation:XValidation:rule="!has(self.coreRequest) || isQuantity(self.coreRequest)",message="executor.coreRequest must be a Kubernetes CPU quantity such as 500m",fieldPath=".coreRequest"
 type ExecutorSpec struct {
 	SparkPodSpec `json:",inline"`
 	// instances is the number of executors (spark.executor.instances); the default is 1 unless
@@ -618,7 +627,8 @@ type SecretInfo struct {
 	Path string `json:"path"`
 	// secretType tells how the secret is used.
 	// +kubebuilder:default=Generic
-	Type SecretType `json:"secretType"`
+	// +optional
+	Type SecretType `json:"secretType,omitempty"`
 }
 
 // NameKey is a key of a named Secret.
@@ -638,7 +648,8 @@ type Port struct {
 	// protocol of the port.
 	// +kubebuilder:validation:Enum=TCP;UDP;SCTP
 	// +kubebuilder:default=TCP
-	Protocol string `json:"protocol"`
+	// +optional
+	Protocol string `json:"protocol,omitempty"`
 	// containerPort is the port number.
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=65535
@@ -686,9 +697,9 @@ type RestartPolicy struct {
 
 // DynamicAllocation configures Spark dynamic executor allocation.
 //
-// +kubebuilder:validation:XValidation:rule="!has(self.minExecutors) || !has(self.maxExecutors) || self.minExecutors <= self.maxExecutors",message="dynamicAllocation.minExecutors must not exceed maxExecutors"
-// +kubebuilder:validation:XValidation:rule="!has(self.initialExecutors) || !has(self.maxExecutors) || self.initialExecutors <= self.maxExecutors",message="dynamicAllocation.initialExecutors must not exceed maxExecutors"
-// +kubebuilder:validation:XValidation:rule="!has(self.initialExecutors) || !has(self.minExecutors) || self.minExecutors <= self.initialExecutors",message="dynamicAllocation.initialExecutors must not be below minExecutors"
+// +kubebuilder:validation:XValidation:rule="!has(self.minExecutors) || !has(self.maxExecutors) || self.minExecutors <= self.maxExecutors",message="dynamicAllocation.minExecutors must not exceed maxExecutors",fieldPath=".minExecutors"
+// +kubebuilder:validation:XValidation:rule="!has(self.initialExecutors) || !has(self.maxExecutors) || self.initialExecutors <= self.maxExecutors",message="dynamicAllocation.initialExecutors must not exceed maxExecutors",fieldPath=".initialExecutors"
+// +kubebuilder:validation:XValidation:rule="!has(self.initialExecutors) || !has(self.minExecutors) || self.minExecutors <= self.initialExecutors",message="dynamicAllocation.initialExecutors must not be below minExecutors",fieldPath=".initialExecutors"
 type DynamicAllocation struct {
 	// enabled turns dynamic allocation on.
 	// +optional

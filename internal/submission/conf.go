@@ -225,6 +225,10 @@ func buildConf(app *v1beta2.SparkApplication, sub Submission, opts Options) (Con
 	if err := executorConf(conf, app, sub); err != nil {
 		return nil, err
 	}
+	if opts.UIProxyBase != "" {
+		conf.setDefault("spark.ui.proxyBase", opts.UIProxyBase)
+		conf.setDefault("spark.ui.proxyRedirectUri", "/")
+	}
 	dynamicAllocationConf(conf, spec)
 	monitoringConf(conf, app)
 	return conf, nil

@@ -70,3 +70,8 @@ func hashOf(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])[:8]
 }
+
+// ShortenName returns base+suffix, or when that is longer than limit, base cut and followed by an 8-hex
+// hash of base before suffix: a valid, stable and distinct name of at most limit characters (Kubeflow
+// shortens its <app>-ui-svc names the same way).
+func ShortenName(base, suffix string, limit int) string { return shortenName(base, suffix, limit) }

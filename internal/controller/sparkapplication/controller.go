@@ -1,0 +1,235 @@
+// Package sparkapplication is the SparkApplication controller: it submits each application natively
+// (internal/submission), follows its driver and executor pods, and keeps status true through
+// Kubeflow's state machine (docs/state-machine.md): "" -> SUBMITTED -> RUNNING -> SUCCEEDING/FAILING
+// -> COMPLETED/FAILED, with SUBMISSION_FAILED, PENDING_RERUN, INVALIDATING, SUSPENDING, SUSPENDED,
+// RESUMING and UNKNOWN.
+//
+// Each reconcile computes the new status in memory and writes it once; events are recorded and driver
+// pod finalizers released only after that write succeeded.
+package sparkapplication
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/submission"
+)
+
+// DriverFinalizer is put on every driver pod the operator creates and removed once the pod's outcome
+// is recorded in the application's status, so that a driver pod deleted right after it finished is
+// still read (Kubeflow reports such short jobs as failed, "driver pod not found").
+const DriverFinalizer = "sparkoperator.k8s.io/driver-state"
+
+// Options configure the controller. Zero values mean the documented defaults.
+type Options struct {
+	// Submission are the options passed to the native submitter.
+	Submission submission.Options
+	// DriverPodCreationGracePeriod is how long a SUBMITTED application may miss its driver pod (cache
+	// lag) before the attempt fails with "driver pod not found". Default 10s, as in Kubeflow.
+	DriverPodCreationGracePeriod time.Duration
+	// DriverStartTimeout is how long a driver pod may stay Pending (unscheduled, or its containers not
+	// started) before the attempt fails with the reason; 0 disables it. Default 10m.
+	DriverStartTimeout time.Duration
+	// ImagePullTimeout is how long the driver may fail to pull its image (ErrImagePull,
+	// ImagePullBackOff) before the submission fails. Default 2m.
+	ImagePullTimeout time.Duration
+	// MaxTrackedExecutors bounds status.executorState. Default 1000, as Kubeflow's
+	// --max-tracked-executor-per-app.
+	MaxTrackedExecutors int
+	// DefaultTimeToLive deletes terminated applications without spec.timeToLiveSeconds after this long;
+	// 0 keeps them.
+	DefaultTimeToLive time.Duration
+	// EnableUIService creates the <app>-ui-svc Service in front of the Spark UI.
+	EnableUIService bool
+	// IngressURLFormat, when set, creates an Ingress for the Spark UI at this URL, with {{$appName}} and
+	// {{$appNamespace}} replaced, e.g. "{{$appName}}.spark.example.com" or "example.com/{{$appNamespace}}/{{$appName}}".
+	IngressURLFormat string
+	// IngressClassName is the ingressClassName of the UI Ingresses.
+	IngressClassName string
+	// IngressTLS and IngressAnnotations are the defaults for UI Ingresses without their own.
+	IngressTLS         []networkingv1.IngressTLS
+	IngressAnnotations map[string]string
+	// MaxConcurrentReconciles is the number of workers. Default 10.
+	MaxConcurrentReconciles int
+}
+
+func (o *Options) defaults() {
+	if o.DriverPodCreationGracePeriod == 0 {
+		o.DriverPodCreationGracePeriod = 10 * time.Second
+	}
+	if o.ImagePullTimeout == 0 {
+		o.ImagePullTimeout = 2 * time.Minute
+	}
+	if o.MaxTrackedExecutors == 0 {
+		o.MaxTrackedExecutors = 1000
+	}
+	if o.MaxConcurrentReconciles == 0 {
+		o.MaxConcurrentReconciles = 10
+	}
+}
+
+// Reconciler reconciles SparkApplications.
+type Reconciler struct {
+	client   client.Client
+	recorder events.EventRecorder
+	clock    clock.Clock
+	opts     Options
+}
+
+// NewReconciler returns a Reconciler. recorder records the Kubeflow-named events; clk is the time
+// source (a fake one in tests).
+func NewReconciler(c client.Client, recorder events.EventRecorder, clk clock.Clock, opts Options) *Reconciler {
+	opts.defaults()
+	return &Reconciler{client: c, recorder: recorder, clock: clk, opts: opts}
+}
+
+// +kubebuilder:rbac:groups=sparkoperator.k8s.io,resources=sparkapplications,verbs=get;list;watch;update;patch;delete
+// +kubebuilder:rbac:groups=sparkoperator.k8s.io,resources=sparkapplications/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=sparkoperator.k8s.io,resources=sparkapplications/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services;configmaps,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="";events.k8s.io,resources=events,verbs=create;patch;update
+
+// SetupWithManager registers the controller: it watches SparkApplications, and the pods, Services,
+// ConfigMaps and Ingresses of applications (mapped back by the sparkoperator.k8s.io/app-name label).
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	byApp := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+		name := o.GetLabels()[v1beta2.LabelAppName]
+		if name == "" {
+			return nil
+		}
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("sparkapplication").
+		For(&v1beta2.SparkApplication{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletedPredicate()))).
+		Watches(&corev1.Pod{}, byApp, builder.WithPredicates(podChangedPredicate())).
+		Watches(&corev1.Service{}, byApp, builder.WithPredicates(deletedPredicate())).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles}).
+		Complete(r)
+}
+
+// podChangedPredicate passes pod events that can change an application's state: creation, deletion,
+// and updates of phase, container states or the deletion timestamp.
+func podChangedPredicate() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*corev1.Pod)
+			n, ok2 := e.ObjectNew.(*corev1.Pod)
+			if !ok1 || !ok2 {
+				return true
+			}
+			return o.Status.Phase != n.Status.Phase ||
+				(o.DeletionTimestamp == nil) != (n.DeletionTimestamp == nil) ||
+				!equality.Semantic.DeepEqual(o.Status.ContainerStatuses, n.Status.ContainerStatuses) ||
+				!equality.Semantic.DeepEqual(o.Status.Conditions, n.Status.Conditions)
+		},
+	}
+}
+
+func deletedPredicate() predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		UpdateFunc:  func(event.UpdateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return true },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+// scope is one reconcile of one application: the object as read, the copy whose status is computed,
+// and what to do once the status is written.
+type scope struct {
+	orig   *v1beta2.SparkApplication
+	app    *v1beta2.SparkApplication
+	now    time.Time
+	log    klog.Logger
+	events []pendingEvent
+	// afterWrite runs after the status write succeeded (finalizer releases).
+	afterWrite []func(context.Context) error
+	// requeueAfter is the earliest time the application needs another look; 0 means none.
+	requeueAfter time.Duration
+	// deleted is set when the reconcile deleted the application (TTL): no status to write.
+	deleted bool
+}
+
+type pendingEvent struct {
+	eventType, reason, message string
+}
+
+func (s *scope) event(eventType, reason, format string, args ...any) {
+	s.events = append(s.events, pendingEvent{eventType, reason, fmt.Sprintf(format, args...)})
+}
+
+// requeue asks for another reconcile after d at the latest.
+func (s *scope) requeue(d time.Duration) {
+	if d <= 0 {
+		d = time.Second
+	}
+	if s.requeueAfter == 0 || d < s.requeueAfter {
+		s.requeueAfter = d
+	}
+}
+
+// Reconcile fetches the application, runs the state machine on a copy, writes the status once, then
+// records events and releases finalizers.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx).WithValues("sparkApplication", req.NamespacedName)
+	ctx = ctrl.LoggerInto(ctx, log)
+	app := &v1beta2.SparkApplication{}
+	if err := r.client.Get(ctx, req.NamespacedName, app); err != nil {
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, r.cleanupDeleted(ctx, req.NamespacedName)
+		}
+		return ctrl.Result{}, err
+	}
+	s := &scope{orig: app, app: app.DeepCopy(), now: r.clock.Now(), log: log}
+	if err := r.reconcileState(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	if s.deleted {
+		return ctrl.Result{}, nil
+	}
+	setConditions(s.app, s.now)
+	s.app.Status.ObservedGeneration = s.app.Generation
+	if !equality.Semantic.DeepEqual(s.orig.Status, s.app.Status) {
+		if err := r.client.Status().Update(ctx, s.app); err != nil {
+			if apierrors.IsConflict(err) {
+				// Another writer got there first; the watch brings the new version.
+				return ctrl.Result{Requeue: true}, nil
+			}
+			return ctrl.Result{}, fmt.Errorf("writing status: %w", err)
+		}
+		if s.orig.Status.AppState.State != s.app.Status.AppState.State {
+			log.V(1).Info("State changed", "from", s.orig.Status.AppState.State, "to", s.app.Status.AppState.State)
+		}
+	}
+	for _, e := range s.events {
+		r.recorder.Eventf(s.app, nil, e.eventType, e.reason, "Reconcile", "%s", e.message)
+	}
+	for _, f := range s.afterWrite {
+		if err := f(ctx); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	return ctrl.Result{RequeueAfter: s.requeueAfter}, nil
+}

@@ -1,0 +1,270 @@
+package sparkapplication
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/submission"
+)
+
+// errWaiting says an earlier driver pod of the same name is still going away.
+var errWaiting = errors.New("waiting for the previous driver pod to be deleted")
+
+// submit submits the next attempt: it renders the objects, creates the driver pod (or adopts the one a
+// previous reconcile created for the same attempt) and the objects it owns, and moves the application
+// to SUBMITTED, or SUBMISSION_FAILED with what to fix.
+func (r *Reconciler) submit(ctx context.Context, s *scope) error {
+	app, st := s.app, &s.app.Status
+	if st.AppState.State == v1beta2.ApplicationStateNew && st.SubmissionAttempts == 0 {
+		s.event(corev1.EventTypeNormal, ReasonAdded, "SparkApplication %s was added, enqueuing it for submission", app.Name)
+	}
+	attempt := st.SubmissionAttempts + 1
+	sub := submission.NewSubmission(app.UID, app.Generation, attempt, s.now)
+	opts := r.opts.Submission
+	opts.UIProxyBase = r.uiProxyBase(app)
+	res, err := submission.Render(app, sub, opts)
+	if err != nil {
+		var fe *submission.FieldError
+		if !errors.As(err, &fe) {
+			return err
+		}
+		r.recordSubmissionFailure(s, sub, attempt, err.Error())
+		return nil
+	}
+	pod, err := r.createDriver(ctx, s, res)
+	switch {
+	case errors.Is(err, errWaiting):
+		s.requeue(time.Second)
+		return nil
+	case isPermanent(err):
+		r.recordSubmissionFailure(s, sub, attempt, fmt.Sprintf("creating the driver: %v", apiMessage(err)))
+		return nil
+	case err != nil:
+		return err
+	}
+	st.SubmissionID = sub.ID
+	st.SparkApplicationID = sub.AppID
+	st.LastSubmissionAttemptTime = metav1.NewTime(s.now)
+	st.SubmissionAttempts = attempt
+	st.ExecutionAttempts++
+	st.TerminationTime = metav1.Time{}
+	st.DriverInfo = v1beta2.DriverInfo{PodName: pod.Name}
+	st.ExecutorState, st.ExecutorCounts = nil, nil
+	st.SubmittedSpecHash = SpecHash(&app.Spec)
+	s.setState(v1beta2.ApplicationStateSubmitted, "")
+	s.event(corev1.EventTypeNormal, ReasonSubmitted, "SparkApplication %s was submitted successfully (driver %s, attempt %d)", app.Name, pod.Name, attempt)
+	s.requeue(r.opts.DriverPodCreationGracePeriod)
+	return nil
+}
+
+func (r *Reconciler) recordSubmissionFailure(s *scope, sub submission.Submission, attempt int32, msg string) {
+	st := &s.app.Status
+	st.SubmissionID = sub.ID
+	st.LastSubmissionAttemptTime = metav1.NewTime(s.now)
+	st.SubmissionAttempts = attempt
+	st.SubmittedSpecHash = SpecHash(&s.app.Spec)
+	st.DriverInfo = v1beta2.DriverInfo{}
+	s.setState(v1beta2.ApplicationStateFailedSubmission, msg)
+	s.event(corev1.EventTypeWarning, ReasonSubmissionFailed, "SparkApplication %s failed submission: %s", s.app.Name, msg)
+	// A retry that fails again stays SUBMISSION_FAILED; the next look schedules the next retry.
+	s.requeue(time.Second)
+}
+
+// createDriver creates the driver pod and then the objects it owns, as spark-submit does. When a pod of
+// that name exists it is adopted if it belongs to this very submission (a previous reconcile created it
+// and did not get to record it), and otherwise deleted and waited for (errWaiting). A failure to
+// create the owned objects deletes the pod again.
+func (r *Reconciler) createDriver(ctx context.Context, s *scope, res *submission.Resources) (*corev1.Pod, error) {
+	pod := res.DriverPod
+	pod.Finalizers = append(pod.Finalizers, DriverFinalizer)
+	err := r.client.Create(ctx, pod)
+	if apierrors.IsAlreadyExists(err) {
+		existing := &corev1.Pod{}
+		if err := r.client.Get(ctx, client.ObjectKeyFromObject(pod), existing); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, errWaiting
+			}
+			return nil, err
+		}
+		if existing.Labels[v1beta2.LabelSubmissionID] != pod.Labels[v1beta2.LabelSubmissionID] {
+			s.log.Info("A driver pod of an earlier submission is in the way; deleting it", "pod", existing.Name)
+			if err := r.deleteDriver(ctx, s, existing); err != nil {
+				return nil, err
+			}
+			return nil, errWaiting
+		}
+		s.log.Info("Adopting the driver pod created for this submission by an earlier reconcile", "pod", existing.Name)
+		pod = existing
+	} else if err != nil {
+		return nil, err
+	}
+	owned := res.DriverOwned()
+	submission.OwnDriverResources(pod, owned...)
+	for _, o := range owned {
+		if err := r.client.Create(ctx, o.(client.Object)); err != nil && !apierrors.IsAlreadyExists(err) {
+			if isPermanent(err) {
+				_ = r.deleteDriver(ctx, s, pod)
+			}
+			return nil, fmt.Errorf("%s %s: %w", o.GetObjectKind().GroupVersionKind().Kind, o.GetName(), err)
+		}
+	}
+	return pod, nil
+}
+
+// isPermanent says whether an API error is about the request itself (quota, admission, validation)
+// rather than a passing condition; permanent ones are submission failures, others are retried.
+func isPermanent(err error) bool {
+	return err != nil && (apierrors.IsForbidden(err) || apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) ||
+		apierrors.IsRequestEntityTooLargeError(err) || apierrors.IsNotFound(err))
+}
+
+// apiMessage is the API server's message of an error, which names the quota or field at fault.
+func apiMessage(err error) string {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		return err.Error()
+	}
+	return err.Error()
+}
+
+// currentDriver returns the driver pod of the current attempt, or nil when there is none.
+func (r *Reconciler) currentDriver(ctx context.Context, app *v1beta2.SparkApplication) (*corev1.Pod, error) {
+	name := app.Status.DriverInfo.PodName
+	if name == "" {
+		return nil, nil
+	}
+	pod := &corev1.Pod{}
+	if err := r.client.Get(ctx, types.NamespacedName{Namespace: app.Namespace, Name: name}, pod); err != nil {
+		return nil, client.IgnoreNotFound(err)
+	}
+	if id := pod.Labels[v1beta2.LabelSubmissionID]; id != "" && id != app.Status.SubmissionID {
+		return nil, nil
+	}
+	return pod, nil
+}
+
+// stopAttempt deletes the driver pod (with its own grace period, so Spark's shutdown hooks and a
+// streaming job's checkpoint commit can finish) and the UI objects. It reports whether the driver pod
+// is gone; if not, the pod's deletion event brings the application back.
+func (r *Reconciler) stopAttempt(ctx context.Context, s *scope) (bool, error) {
+	if err := r.deleteUI(ctx, s.app); err != nil {
+		return false, err
+	}
+	pod := &corev1.Pod{}
+	key := types.NamespacedName{Namespace: s.app.Namespace, Name: submission.DriverPodName(s.app)}
+	if err := r.client.Get(ctx, key, pod); err != nil {
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	}
+	if !ownedBy(pod, s.app) && pod.Labels[v1beta2.LabelAppName] != s.app.Name {
+		return false, fmt.Errorf("pod %s is in the way of the driver and does not belong to SparkApplication %s; delete or rename it", pod.Name, s.app.Name)
+	}
+	if err := r.deleteDriver(ctx, s, pod); err != nil {
+		return false, err
+	}
+	s.requeue(5 * time.Second)
+	return false, nil
+}
+
+// deleteDriver deletes a driver pod with its grace period and releases its finalizer once the status
+// is written.
+func (r *Reconciler) deleteDriver(ctx context.Context, s *scope, pod *corev1.Pod) error {
+	if pod.DeletionTimestamp == nil {
+		s.log.V(1).Info("Deleting driver pod", "pod", pod.Name)
+		err := r.client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			return fmt.Errorf("deleting driver pod %s: %w", pod.Name, err)
+		}
+	}
+	r.releaseDriver(s, pod)
+	return nil
+}
+
+// releaseDriver removes the driver finalizer from pod after the status write.
+func (r *Reconciler) releaseDriver(s *scope, pod *corev1.Pod) {
+	if !slices.Contains(pod.Finalizers, DriverFinalizer) {
+		return
+	}
+	key, uid := client.ObjectKeyFromObject(pod), pod.UID
+	s.afterWrite = append(s.afterWrite, func(ctx context.Context) error {
+		return r.removeFinalizer(ctx, key, uid)
+	})
+}
+
+func (r *Reconciler) removeFinalizer(ctx context.Context, key types.NamespacedName, uid types.UID) error {
+	pod := &corev1.Pod{}
+	if err := r.client.Get(ctx, key, pod); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	if pod.UID != uid || !slices.Contains(pod.Finalizers, DriverFinalizer) {
+		return nil
+	}
+	patch := client.MergeFromWithOptions(pod.DeepCopy(), client.MergeFromWithOptimisticLock{})
+	pod.Finalizers = slices.DeleteFunc(pod.Finalizers, func(f string) bool { return f == DriverFinalizer })
+	if err := r.client.Patch(ctx, pod, patch); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("releasing driver pod %s: %w", key.Name, err)
+	}
+	return nil
+}
+
+func ownedBy(obj metav1.Object, app *v1beta2.SparkApplication) bool {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.UID == app.UID {
+			return true
+		}
+	}
+	return false
+}
+
+// updateExecutors refreshes the executor status from the executor pods of the current attempt.
+func (r *Reconciler) updateExecutors(ctx context.Context, s *scope, succeeded bool) error {
+	if s.app.Status.SubmissionID == "" {
+		return nil
+	}
+	pods := &corev1.PodList{}
+	if err := r.client.List(ctx, pods, client.InNamespace(s.app.Namespace), client.MatchingLabels{
+		v1beta2.LabelAppName:      s.app.Name,
+		v1beta2.LabelSparkRole:    v1beta2.SparkRoleExecutor,
+		v1beta2.LabelSubmissionID: s.app.Status.SubmissionID,
+	}); err != nil {
+		return err
+	}
+	updateExecutorStatus(&s.app.Status, pods.Items, r.opts.MaxTrackedExecutors, succeeded)
+	return nil
+}
+
+// cleanupDeleted runs when an application is gone or being deleted: garbage collection deletes its
+// driver pods (owned by it), which then wait on the driver finalizer; it is released here so they
+// go. Pods not yet being deleted are left to the garbage collector, so a cache that has not seen a
+// re-created application of the same name never costs that application its driver.
+func (r *Reconciler) cleanupDeleted(ctx context.Context, key types.NamespacedName) error {
+	pods := &corev1.PodList{}
+	if err := r.client.List(ctx, pods, client.InNamespace(key.Namespace), client.MatchingLabels{
+		v1beta2.LabelAppName:   key.Name,
+		v1beta2.LabelSparkRole: v1beta2.SparkRoleDriver,
+	}); err != nil {
+		return err
+	}
+	for i := range pods.Items {
+		pod := &pods.Items[i]
+		if pod.DeletionTimestamp == nil {
+			continue
+		}
+		if err := r.removeFinalizer(ctx, client.ObjectKeyFromObject(pod), pod.UID); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,225 @@
+package operatorcmd
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
+	"github.com/sparkop/spark-operator/internal/submission"
+)
+
+func init() {
+	extraCommands = append(extraCommands, newControllerCommand)
+}
+
+// controllerOptions are the flags of `spark-operator controller start`, named after Kubeflow's.
+type controllerOptions struct {
+	namespaces              []string
+	workers                 int
+	resync                  time.Duration
+	qps                     float32
+	burst                   int
+	driverPodCreationGrace  time.Duration
+	driverStartTimeout      time.Duration
+	imagePullTimeout        time.Duration
+	maxTrackedExecutors     int
+	defaultTTLSeconds       int64
+	enableUIService         bool
+	ingressURLFormat        string
+	ingressClassName        string
+	ingressTLS              string
+	ingressAnnotations      string
+	masterURL               string
+	sparkUser               string
+	leaderElection          bool
+	leaderElectionID        string
+	leaderElectionNamespace string
+	leaseDuration           time.Duration
+	renewDeadline           time.Duration
+	retryPeriod             time.Duration
+	metricsAddr             string
+	healthAddr              string
+	zap                     zap.Options
+}
+
+func newControllerCommand() *cobra.Command {
+	o := &controllerOptions{}
+	parent := &cobra.Command{Use: "controller", Short: "The SparkApplication controller"}
+	start := &cobra.Command{
+		Use:   "start",
+		Short: "Run the controller against the current kubeconfig or the in-cluster configuration",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return o.run() },
+	}
+	f := start.Flags()
+	f.StringSliceVar(&o.namespaces, "namespaces", nil, "namespaces to watch (comma-separated); empty watches all")
+	f.IntVar(&o.workers, "controller-threads", 10, "number of concurrent reconciles")
+	f.DurationVar(&o.resync, "resync-interval", 10*time.Hour, "how often every cached object is reconciled again")
+	f.Float32Var(&o.qps, "kube-api-qps", 50, "queries per second to the API server")
+	f.IntVar(&o.burst, "kube-api-burst", 100, "burst of queries to the API server")
+	f.DurationVar(&o.driverPodCreationGrace, "driver-pod-creation-grace-period", 10*time.Second, "how long a SUBMITTED application may miss its driver pod before the attempt fails")
+	f.DurationVar(&o.driverStartTimeout, "driver-start-timeout", 10*time.Minute, "how long a driver pod may stay Pending before the attempt fails with the reason (0 disables)")
+	f.DurationVar(&o.imagePullTimeout, "image-pull-timeout", 2*time.Minute, "how long the driver image may fail to pull before the submission fails")
+	f.IntVar(&o.maxTrackedExecutors, "max-tracked-executor-per-app", 1000, "maximum executors listed in status.executorState (all are counted in status.executorCounts)")
+	f.Int64Var(&o.defaultTTLSeconds, "default-time-to-live-seconds", 0, "delete terminated applications without spec.timeToLiveSeconds after this many seconds (0 keeps them)")
+	f.BoolVar(&o.enableUIService, "enable-ui-service", true, "create a Service for each running driver's Spark UI")
+	f.StringVar(&o.ingressURLFormat, "ingress-url-format", "", "create a UI Ingress at this URL ({{$appName}} and {{$appNamespace}} are replaced)")
+	f.StringVar(&o.ingressClassName, "ingress-class-name", "", "ingressClassName of UI Ingresses")
+	f.StringVar(&o.ingressTLS, "ingress-tls", "", "default TLS of UI Ingresses, as JSON ([]IngressTLS)")
+	f.StringVar(&o.ingressAnnotations, "ingress-annotations", "", "default annotations of UI Ingresses, as a JSON object")
+	f.StringVar(&o.masterURL, "master-url", "", "spark.master for submitted applications (default: k8s://https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT in a cluster)")
+	f.StringVar(&o.sparkUser, "spark-user", submission.DefaultSparkUser, "SPARK_USER of drivers without spec.proxyUser")
+	f.BoolVar(&o.leaderElection, "leader-election", false, "elect a leader (Lease) so that only one replica reconciles")
+	f.StringVar(&o.leaderElectionID, "leader-election-lock-name", "spark-operator-lock", "name of the leader election Lease")
+	f.StringVar(&o.leaderElectionNamespace, "leader-election-lock-namespace", "", "namespace of the leader election Lease (default: the operator's own)")
+	f.DurationVar(&o.leaseDuration, "leader-election-lease-duration", 15*time.Second, "leader election lease duration")
+	f.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "leader election renew deadline")
+	f.DurationVar(&o.retryPeriod, "leader-election-retry-period", 2*time.Second, "leader election retry period")
+	f.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint (0 disables it)")
+	f.StringVar(&o.healthAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz probes")
+	goflags := flag.NewFlagSet("controller", flag.ContinueOnError)
+	o.zap.BindFlags(goflags)
+	if kubeconfig := flag.CommandLine.Lookup("kubeconfig"); kubeconfig != nil {
+		goflags.Var(kubeconfig.Value, "kubeconfig", kubeconfig.Usage)
+	}
+	f.AddGoFlagSet(goflags)
+	parent.AddCommand(start)
+	return parent
+}
+
+// newScheme returns the scheme of the operator's clients: the built-in types and v1beta2.
+func newScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(s)
+	_ = v1beta2.AddToScheme(s)
+	return s
+}
+
+// controllerSubmitOptions turns the flags into the submitter's options.
+func (o *controllerOptions) submissionOptions() submission.Options {
+	master := o.masterURL
+	if master == "" {
+		if host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT"); host != "" && port != "" {
+			master = "k8s://https://" + net.JoinHostPort(host, port)
+		}
+	}
+	return submission.Options{MasterURL: master, SparkUser: o.sparkUser}
+}
+
+func (o *controllerOptions) reconcilerOptions() (sparkapplication.Options, error) {
+	opts := sparkapplication.Options{
+		Submission:                   o.submissionOptions(),
+		DriverPodCreationGracePeriod: o.driverPodCreationGrace,
+		DriverStartTimeout:           o.driverStartTimeout,
+		ImagePullTimeout:             o.imagePullTimeout,
+		MaxTrackedExecutors:          o.maxTrackedExecutors,
+		DefaultTimeToLive:            time.Duration(o.defaultTTLSeconds) * time.Second,
+		EnableUIService:              o.enableUIService,
+		IngressURLFormat:             o.ingressURLFormat,
+		IngressClassName:             o.ingressClassName,
+		MaxConcurrentReconciles:      o.workers,
+	}
+	if o.ingressTLS != "" {
+		var tls []networkingv1.IngressTLS
+		if err := json.Unmarshal([]byte(o.ingressTLS), &tls); err != nil {
+			return opts, fmt.Errorf("--ingress-tls: %w", err)
+		}
+		opts.IngressTLS = tls
+	}
+	if o.ingressAnnotations != "" {
+		if err := json.Unmarshal([]byte(o.ingressAnnotations), &opts.IngressAnnotations); err != nil {
+			return opts, fmt.Errorf("--ingress-annotations: %w", err)
+		}
+	}
+	return opts, nil
+}
+
+// CacheOptions restrict the operator's informers to its own objects: pods launched by it, and the
+// Services, ConfigMaps and Ingresses it created, in the watched namespaces, without managedFields.
+// Caching every pod of a large cluster is what made Kubeflow's operator run out of memory (#3028).
+func CacheOptions(namespaces []string, resync time.Duration) cache.Options {
+	launched := labels.SelectorFromSet(labels.Set{v1beta2.LabelLaunchedBySparkOperator: "true"})
+	created := labels.SelectorFromSet(labels.Set{v1beta2.LabelCreatedBySparkOperator: "true"})
+	opts := cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Pod{}:               {Label: launched},
+			&corev1.Service{}:           {Label: created},
+			&corev1.ConfigMap{}:         {Label: created},
+			&networkingv1.Ingress{}:     {Label: created},
+			&v1beta2.SparkApplication{}: {},
+		},
+	}
+	if resync > 0 {
+		opts.SyncPeriod = &resync
+	}
+	if len(namespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range namespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return opts
+}
+
+func (o *controllerOptions) run() error {
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
+	log := ctrl.Log.WithName("setup")
+	recOpts, err := o.reconcilerOptions()
+	if err != nil {
+		return err
+	}
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading the kubeconfig: %w", err)
+	}
+	cfg.QPS, cfg.Burst = o.qps, o.burst
+	cfg.UserAgent = "spark-operator/" + version()
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        newScheme(),
+		Cache:                         CacheOptions(o.namespaces, o.resync),
+		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:        o.healthAddr,
+		LeaderElection:                o.leaderElection,
+		LeaderElectionID:              o.leaderElectionID,
+		LeaderElectionNamespace:       o.leaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &o.leaseDuration,
+		RenewDeadline:                 &o.renewDeadline,
+		RetryPeriod:                   &o.retryPeriod,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, recOpts)
+	if err := r.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the SparkApplication controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	log.Info("Starting the Spark operator", "version", version(), "namespaces", o.namespaces, "workers", o.workers)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}

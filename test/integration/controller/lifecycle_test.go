@@ -1,0 +1,494 @@
+package controller_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
+	"github.com/sparkop/spark-operator/internal/submission"
+	"github.com/sparkop/spark-operator/internal/testing/wrappers"
+)
+
+// TestHappyPath follows an application from creation to COMPLETED: driver pod, owned objects, UI
+// Service, executor tracking, events, conditions, and clean-up of what belongs to the attempt.
+func TestHappyPath(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("pi", ns).Obj())
+
+	app := waitForState(t, ns, "pi", v1beta2.ApplicationStateSubmitted)
+	if app.Status.SubmissionAttempts != 1 || app.Status.ExecutionAttempts != 1 || app.Status.SubmissionID == "" ||
+		!strings.HasPrefix(app.Status.SparkApplicationID, "spark-") || app.Status.DriverInfo.PodName != "pi-driver" {
+		t.Errorf("status after submission: %+v", app.Status)
+	}
+	driver := getPod(t, ns, "pi-driver")
+	if !slices.Contains(driver.Finalizers, sparkapplication.DriverFinalizer) {
+		t.Errorf("driver pod has no %s finalizer", sparkapplication.DriverFinalizer)
+	}
+	if driver.Labels[v1beta2.LabelSubmissionID] != app.Status.SubmissionID || driver.Labels[v1beta2.LabelLaunchedBySparkOperator] != "true" {
+		t.Errorf("driver labels = %v", driver.Labels)
+	}
+	for _, list := range []client.ObjectList{&corev1.ConfigMapList{}, &corev1.ServiceList{}} {
+		if err := env.Client.List(context.Background(), list, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelSubmissionID: app.Status.SubmissionID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cms := &corev1.ConfigMapList{}
+	_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "pi"})
+	if len(cms.Items) != 2 {
+		t.Errorf("want the spark.properties and executor template ConfigMaps, got %d", len(cms.Items))
+	}
+	for _, cm := range cms.Items {
+		if len(cm.OwnerReferences) != 1 || cm.OwnerReferences[0].UID != driver.UID {
+			t.Errorf("ConfigMap %s is not owned by the driver pod: %+v", cm.Name, cm.OwnerReferences)
+		}
+	}
+
+	runDriver(t, ns, "pi-driver")
+	app = waitForState(t, ns, "pi", v1beta2.ApplicationStateRunning)
+	waitFor(t, 10*time.Second, "the UI service in driverInfo", func() (bool, string) {
+		app = getApp(t, ns, "pi")
+		return app.Status.DriverInfo.WebUIServiceName == "pi-ui-svc" && app.Status.DriverInfo.WebUIAddress != "", app.Status.DriverInfo.WebUIServiceName
+	})
+	if app.Status.DriverInfo.WebUIPort != 4040 || condition(app, v1beta2.ConditionRunning) != metav1.ConditionTrue {
+		t.Errorf("running status: %+v", app.Status)
+	}
+
+	// The driver creates two executors; one runs, one is pending.
+	app = getApp(t, ns, "pi")
+	createExecutor(t, ns, app, driver, 1)
+	createExecutor(t, ns, app, driver, 2)
+	setPodStatus(t, ns, "pi-exec-1", corev1.PodRunning, containerState{running: true})
+	waitFor(t, 10*time.Second, "executor states", func() (bool, string) {
+		app = getApp(t, ns, "pi")
+		st := app.Status.ExecutorState
+		return st["pi-exec-1"] == v1beta2.ExecutorStateRunning && st["pi-exec-2"] == v1beta2.ExecutorStatePending, fmt_(st)
+	})
+
+	finishDriver(t, ns, "pi-driver", 0)
+	app = waitForState(t, ns, "pi", v1beta2.ApplicationStateCompleted)
+	if app.Status.TerminationTime.IsZero() || condition(app, v1beta2.ConditionSucceeded) != metav1.ConditionTrue ||
+		condition(app, v1beta2.ConditionRunning) != metav1.ConditionFalse || app.Status.ObservedGeneration != app.Generation {
+		t.Errorf("completed status: %+v", app.Status)
+	}
+	waitFor(t, 10*time.Second, "the driver finalizer to be released and the UI Service deleted", func() (bool, string) {
+		pod := getPod(t, ns, "pi-driver")
+		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "pi-ui-svc"}, &corev1.Service{})
+		return len(pod.Finalizers) == 0 && apierrors.IsNotFound(err), fmt_(pod.Finalizers, err)
+	})
+	waitFor(t, 10*time.Second, "Kubeflow's events", func() (bool, string) {
+		got := eventReasons(t, ns, "pi")
+		want := []string{sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted, sparkapplication.ReasonDriverRunning,
+			sparkapplication.ReasonDriverCompleted, sparkapplication.ReasonCompleted}
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				return false, fmt_(got)
+			}
+		}
+		return true, ""
+	})
+}
+
+// TestFailureWithoutRetries: a driver that exits non-zero fails a Never application, with the exit
+// code in the error message.
+func TestFailureWithoutRetries(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("fail", ns).Obj())
+	waitForState(t, ns, "fail", v1beta2.ApplicationStateSubmitted)
+	runDriver(t, ns, "fail-driver")
+	waitForState(t, ns, "fail", v1beta2.ApplicationStateRunning)
+	finishDriver(t, ns, "fail-driver", 1)
+	app := waitForState(t, ns, "fail", v1beta2.ApplicationStateFailed)
+	if !strings.Contains(app.Status.AppState.ErrorMessage, "exited with code 1") || app.Status.ExecutionAttempts != 1 ||
+		condition(app, v1beta2.ConditionFailed) != metav1.ConditionTrue {
+		t.Errorf("failed status: %+v", app.Status)
+	}
+}
+
+// TestFailureWithRetries: OnFailure with one retry runs the application twice, then fails it; the
+// second attempt has a new submission id and waits for the first driver to be gone.
+func TestFailureWithRetries(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("retry", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 1).Obj())
+	first := waitForState(t, ns, "retry", v1beta2.ApplicationStateSubmitted)
+	runDriver(t, ns, "retry-driver")
+	finishDriver(t, ns, "retry-driver", 1)
+
+	var second *v1beta2.SparkApplication
+	waitFor(t, 30*time.Second, "the second attempt", func() (bool, string) {
+		second = getApp(t, ns, "retry")
+		return second.Status.ExecutionAttempts == 2 && second.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(second.Status.AppState, second.Status.ExecutionAttempts)
+	})
+	if second.Status.SubmissionID == first.Status.SubmissionID || second.Status.SubmissionAttempts != 2 {
+		t.Errorf("second attempt reuses the first's identity: %+v", second.Status)
+	}
+	pod := waitForPod(t, ns, "retry-driver")
+	if pod.Labels[v1beta2.LabelSubmissionID] != second.Status.SubmissionID {
+		t.Errorf("driver pod belongs to submission %s, want %s", pod.Labels[v1beta2.LabelSubmissionID], second.Status.SubmissionID)
+	}
+	runDriver(t, ns, "retry-driver")
+	finishDriver(t, ns, "retry-driver", 2)
+	app := waitForState(t, ns, "retry", v1beta2.ApplicationStateFailed)
+	if app.Status.ExecutionAttempts != 2 || !strings.Contains(app.Status.AppState.ErrorMessage, "code 2") {
+		t.Errorf("final status: %+v", app.Status)
+	}
+}
+
+// TestSubmissionFailureRetries: an application the submitter refuses (a local main file) is retried as
+// onSubmissionFailureRetries says, then FAILED with the reason; fixing the spec resubmits it.
+func TestSubmissionFailureRetries(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("bad", ns).MainApplicationFile("/opt/app.jar").RestartPolicy(v1beta2.RestartPolicyOnFailure).OnSubmissionFailureRetries(2, 1).Obj())
+	states := waitForStates(t, ns, "bad", v1beta2.ApplicationStateFailed)
+	app := getApp(t, ns, "bad")
+	if app.Status.SubmissionAttempts != 3 || app.Status.ExecutionAttempts != 0 ||
+		!strings.Contains(app.Status.AppState.ErrorMessage, "spec.mainApplicationFile") {
+		t.Errorf("status after exhausted submission retries: %+v (states %v)", app.Status, states)
+	}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "bad-driver"}, &corev1.Pod{}); !apierrors.IsNotFound(err) {
+		t.Errorf("a driver pod exists for a refused submission: %v", err)
+	}
+	update(t, ns, "bad", func(a *v1beta2.SparkApplication) { a.Spec.MainApplicationFile = ptr.To(wrappers.DefaultMainFile) })
+	app = waitForState(t, ns, "bad", v1beta2.ApplicationStateSubmitted)
+	if app.Status.SubmissionAttempts != 1 {
+		t.Errorf("after the fix: %+v", app.Status)
+	}
+}
+
+// TestQuotaRefusal: the API server refusing the driver pod (an exhausted ResourceQuota) is a submission
+// failure whose message names the quota.
+func TestQuotaRefusal(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	quota := &corev1.ResourceQuota{
+		ObjectMeta: metav1.ObjectMeta{Name: "no-pods", Namespace: ns},
+		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")}},
+	}
+	create(t, quota)
+	quota.Status = corev1.ResourceQuotaStatus{Hard: quota.Spec.Hard, Used: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")}}
+	if err := env.Client.Status().Update(context.Background(), quota); err != nil {
+		t.Fatal(err)
+	}
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("quota", ns).Obj())
+	app := waitForState(t, ns, "quota", v1beta2.ApplicationStateFailed)
+	if !strings.Contains(app.Status.AppState.ErrorMessage, "no-pods") || !strings.Contains(app.Status.AppState.ErrorMessage, "exceeded quota") {
+		t.Errorf("error message does not name the quota: %q", app.Status.AppState.ErrorMessage)
+	}
+	if !slices.Contains(eventReasons(t, ns, "quota"), sparkapplication.ReasonSubmissionFailed) {
+		t.Error("no SparkApplicationSubmissionFailed event")
+	}
+}
+
+// TestRuntimeBadInput: a driver whose image name is invalid, or whose secret is missing, ends the
+// attempt as SUBMISSION_FAILED with the kubelet's reason and what to fix.
+func TestRuntimeBadInput(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct{ reason, message, want string }{
+		"missing-secret": {"CreateContainerConfigError", `secret "db-password" not found`, `secret "db-password" not found`},
+		"bad-image":      {"InvalidImageName", `invalid reference format`, "spec.image"},
+		"pull-fails":     {"ImagePullBackOff", `Back-off pulling image "nope:1"`, "imagePullSecrets"},
+	}
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	for name, tc := range cases {
+		create(t, wrappers.MakeSparkApplication(name, ns).Obj())
+		waitForPod(t, ns, name+"-driver")
+		setPodStatus(t, ns, name+"-driver", corev1.PodPending, containerState{waiting: tc.reason, message: tc.message})
+	}
+	for name, tc := range cases {
+		app := waitForState(t, ns, name, v1beta2.ApplicationStateFailed)
+		if !strings.Contains(app.Status.AppState.ErrorMessage, tc.reason) || !strings.Contains(app.Status.AppState.ErrorMessage, tc.want) {
+			t.Errorf("%s: error message %q does not explain %s", name, app.Status.AppState.ErrorMessage, tc.want)
+		}
+		waitForPodGone(t, ns, name+"-driver")
+	}
+}
+
+// TestAlways: restartPolicy Always submits again after success.
+func TestAlways(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("always", ns).RestartPolicy(v1beta2.RestartPolicyAlways).Obj())
+	waitForState(t, ns, "always", v1beta2.ApplicationStateSubmitted)
+	runDriver(t, ns, "always-driver")
+	finishDriver(t, ns, "always-driver", 0)
+	waitFor(t, 30*time.Second, "a second run", func() (bool, string) {
+		app := getApp(t, ns, "always")
+		return app.Status.ExecutionAttempts == 2 && app.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(app.Status.AppState, app.Status.ExecutionAttempts)
+	})
+}
+
+// TestSpecChange: changing the spec of a running application stops the attempt and submits it again
+// with the new spec and fresh attempt counters; changing only suspend-unrelated fields such as
+// timeToLiveSeconds does not restart it.
+func TestSpecChange(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("edit", ns).Obj())
+	first := waitForState(t, ns, "edit", v1beta2.ApplicationStateSubmitted)
+	runDriver(t, ns, "edit-driver")
+	waitForState(t, ns, "edit", v1beta2.ApplicationStateRunning)
+
+	update(t, ns, "edit", func(a *v1beta2.SparkApplication) { a.Spec.TimeToLiveSeconds = ptr.To[int64](3600) })
+	time.Sleep(2 * time.Second)
+	if app := getApp(t, ns, "edit"); app.Status.AppState.State != v1beta2.ApplicationStateRunning || app.Status.SubmissionID != first.Status.SubmissionID {
+		t.Fatalf("a timeToLiveSeconds change restarted the application: %+v", app.Status.AppState)
+	}
+
+	update(t, ns, "edit", func(a *v1beta2.SparkApplication) { a.Spec.Driver.Memory = ptr.To("2g") })
+	var app *v1beta2.SparkApplication
+	waitFor(t, 30*time.Second, "resubmission with the new spec", func() (bool, string) {
+		app = getApp(t, ns, "edit")
+		return app.Status.SubmissionID != first.Status.SubmissionID && app.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(app.Status.AppState)
+	})
+	if app.Status.SubmissionAttempts != 1 || app.Status.ExecutionAttempts != 1 {
+		t.Errorf("attempts not reset: %+v", app.Status)
+	}
+	pod := waitForPod(t, ns, "edit-driver")
+	if pod.Labels[v1beta2.LabelSubmissionID] != app.Status.SubmissionID {
+		t.Fatalf("driver pod is from submission %s", pod.Labels[v1beta2.LabelSubmissionID])
+	}
+	mem := pod.Spec.Containers[len(pod.Spec.Containers)-1].Resources.Requests[corev1.ResourceMemory]
+	if mem.String() != "2432Mi" {
+		t.Errorf("new driver memory = %s, want 2432Mi (2g + 384Mi)", mem.String())
+	}
+	if !slices.Contains(eventReasons(t, ns, "edit"), sparkapplication.ReasonInvalidated) {
+		t.Error("no invalidation event")
+	}
+}
+
+// TestSuspendResume: suspending a running application deletes its driver (with the pod's grace
+// period) and resuming submits it again.
+func TestSuspendResume(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("nap", ns).DriverTerminationGracePeriod(45).Obj())
+	waitForState(t, ns, "nap", v1beta2.ApplicationStateSubmitted)
+	runDriver(t, ns, "nap-driver")
+	waitForState(t, ns, "nap", v1beta2.ApplicationStateRunning)
+	if got := getPod(t, ns, "nap-driver").Spec.TerminationGracePeriodSeconds; got == nil || *got != 45 {
+		t.Errorf("driver terminationGracePeriodSeconds = %v, want 45", got)
+	}
+
+	update(t, ns, "nap", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
+	app := waitForState(t, ns, "nap", v1beta2.ApplicationStateSuspended)
+	waitForPodGone(t, ns, "nap-driver")
+	if condition(app, v1beta2.ConditionSuspended) != metav1.ConditionTrue || app.Status.DriverInfo.PodName != "" {
+		t.Errorf("suspended status: %+v", app.Status)
+	}
+
+	update(t, ns, "nap", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(false) })
+	app = waitForState(t, ns, "nap", v1beta2.ApplicationStateSubmitted)
+	if app.Status.ExecutionAttempts != 2 {
+		t.Errorf("resume: %+v", app.Status)
+	}
+	reasons := eventReasons(t, ns, "nap")
+	for _, want := range []string{sparkapplication.ReasonSuspending, sparkapplication.ReasonSuspended, sparkapplication.ReasonResuming} {
+		if !slices.Contains(reasons, want) {
+			t.Errorf("no %s event in %v", want, reasons)
+		}
+	}
+}
+
+// TestCreatedSuspended: an application created suspended (as Kueue creates them) never gets a
+// driver until it is unsuspended.
+func TestCreatedSuspended(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("queued", ns).Suspend(true).Obj())
+	waitForState(t, ns, "queued", v1beta2.ApplicationStateSuspended)
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "queued-driver"}, &corev1.Pod{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("a suspended application got a driver: %v", err)
+	}
+	// Kueue sets a node selector while admitting, then unsuspends.
+	update(t, ns, "queued", func(a *v1beta2.SparkApplication) {
+		a.Spec.Driver.NodeSelector = map[string]string{"pool": "spark"}
+		a.Spec.Suspend = ptr.To(false)
+	})
+	waitForState(t, ns, "queued", v1beta2.ApplicationStateSubmitted)
+	if got := getPod(t, ns, "queued-driver").Spec.NodeSelector["pool"]; got != "spark" {
+		t.Errorf("driver node selector pool=%q, want spark", got)
+	}
+}
+
+// TestTTL: a terminated application is deleted once its time to live has passed.
+func TestTTL(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("short", ns).TimeToLive(1).Obj())
+	waitForState(t, ns, "short", v1beta2.ApplicationStateSubmitted)
+	finishDriver(t, ns, "short-driver", 0)
+	waitForState(t, ns, "short", v1beta2.ApplicationStateCompleted)
+	waitFor(t, 20*time.Second, "the application to be deleted", func() (bool, string) {
+		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "short"}, &v1beta2.SparkApplication{})
+		return apierrors.IsNotFound(err), fmt_(err)
+	})
+}
+
+// TestDeleteRunningApplication: deleting a running application deletes its driver and, through the
+// garbage collector, its executors and the objects the driver owns.
+func TestDeleteRunningApplication(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("gone", ns).Obj())
+	app := waitForState(t, ns, "gone", v1beta2.ApplicationStateSubmitted)
+	runDriver(t, ns, "gone-driver")
+	app = waitForState(t, ns, "gone", v1beta2.ApplicationStateRunning)
+	driver := getPod(t, ns, "gone-driver")
+	createExecutor(t, ns, app, driver, 1)
+	if err := env.Client.Delete(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	waitForPodGone(t, ns, "gone-driver")
+	waitForPodGone(t, ns, "gone-exec-1")
+	waitFor(t, 20*time.Second, "the driver's ConfigMaps and Services to be collected", func() (bool, string) {
+		cms, svcs := &corev1.ConfigMapList{}, &corev1.ServiceList{}
+		_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"})
+		_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"})
+		return len(cms.Items) == 0 && len(svcs.Items) == 0, fmt_(len(cms.Items), len(svcs.Items))
+	})
+}
+
+// TestDriverDeletedWhileRunning: a driver pod deleted while running is reported as failed once its
+// container is killed, and the finalizer keeps it readable until then.
+func TestDriverDeletedWhileRunning(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("killed", ns).Obj())
+	waitForState(t, ns, "killed", v1beta2.ApplicationStateSubmitted)
+	runDriver(t, ns, "killed-driver")
+	waitForState(t, ns, "killed", v1beta2.ApplicationStateRunning)
+	if err := env.Client.Delete(context.Background(), getPod(t, ns, "killed-driver")); err != nil {
+		t.Fatal(err)
+	}
+	// The finalizer keeps the pod while the kubelet stops it.
+	time.Sleep(500 * time.Millisecond)
+	setPodStatus(t, ns, "killed-driver", corev1.PodFailed, containerState{exitCode: ptr.To[int32](143)})
+	app := waitForState(t, ns, "killed", v1beta2.ApplicationStateFailed)
+	if !strings.Contains(app.Status.AppState.ErrorMessage, "143") || !strings.Contains(app.Status.AppState.ErrorMessage, "deleted") {
+		t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
+	}
+	waitForPodGone(t, ns, "killed-driver")
+}
+
+// TestShortJobDeletedBeforeSeen: a driver that succeeded and was deleted while the operator was down
+// is still reported COMPLETED (Kubeflow reports FAILED, "driver pod not found").
+func TestShortJobDeletedBeforeSeen(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	op := startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("quick", ns).Obj())
+	waitForState(t, ns, "quick", v1beta2.ApplicationStateSubmitted)
+	op.Stop()
+	finishDriver(t, ns, "quick-driver", 0)
+	if err := env.Client.Delete(context.Background(), getPod(t, ns, "quick-driver")); err != nil {
+		t.Fatal(err)
+	}
+	startOperator(t, ns, defaultOptions())
+	waitForState(t, ns, "quick", v1beta2.ApplicationStateCompleted)
+	waitForPodGone(t, ns, "quick-driver")
+}
+
+// TestDriverStartTimeout: a driver pod that stays Pending past the timeout fails the attempt with the
+// reason instead of leaving the application SUBMITTED forever.
+func TestDriverStartTimeout(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	opts := defaultOptions()
+	opts.DriverStartTimeout = 2 * time.Second
+	startOperator(t, ns, opts)
+	create(t, wrappers.MakeSparkApplication("stuck", ns).Obj())
+	app := waitForState(t, ns, "stuck", v1beta2.ApplicationStateFailed)
+	if !strings.Contains(app.Status.AppState.ErrorMessage, "did not start within 2s") || !strings.Contains(app.Status.AppState.ErrorMessage, "not scheduled") {
+		t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
+	}
+	if !slices.Contains(eventReasons(t, ns, "stuck"), sparkapplication.ReasonDriverTimeout) {
+		t.Error("no SparkDriverStartTimeout event")
+	}
+	waitForPodGone(t, ns, "stuck-driver")
+}
+
+// TestRestartMidSubmission: a controller that created the driver pod and died before recording the
+// submission adopts that pod on restart: exactly one driver for the attempt.
+func TestRestartMidSubmission(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	create(t, wrappers.MakeSparkApplication("crash", ns).Obj())
+	app := getApp(t, ns, "crash")
+	// What the crashed controller got done: the driver pod of attempt 1, nothing else.
+	sub := submission.NewSubmission(app.UID, app.Generation, 1, time.Now())
+	res, err := submission.Render(app, sub, submission.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.DriverPod.Finalizers = []string{sparkapplication.DriverFinalizer}
+	create(t, res.DriverPod)
+
+	startOperator(t, ns, defaultOptions())
+	app = waitForState(t, ns, "crash", v1beta2.ApplicationStateSubmitted)
+	if app.Status.SubmissionID != sub.ID || app.Status.SubmissionAttempts != 1 {
+		t.Errorf("status %+v: want the adopted submission %s", app.Status, sub.ID)
+	}
+	pods := &corev1.PodList{}
+	if err := env.Client.List(context.Background(), pods, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	if len(pods.Items) != 1 || pods.Items[0].UID != res.DriverPod.UID {
+		t.Errorf("want exactly the original driver pod, got %d pods", len(pods.Items))
+	}
+	waitFor(t, 10*time.Second, "the owned objects of the adopted pod", func() (bool, string) {
+		cms := &corev1.ConfigMapList{}
+		_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelSubmissionID: sub.ID})
+		return len(cms.Items) == 2, fmt_(len(cms.Items))
+	})
+}
+
+// TestExecutorStateBounded: status.executorState lists at most the configured number of executors,
+// the lowest ids, while executorCounts counts all of them.
+func TestExecutorStateBounded(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	opts := defaultOptions()
+	opts.MaxTrackedExecutors = 2
+	startOperator(t, ns, opts)
+	create(t, wrappers.MakeSparkApplication("wide", ns).ExecutorInstances(5).Obj())
+	app := waitForState(t, ns, "wide", v1beta2.ApplicationStateSubmitted)
+	runDriver(t, ns, "wide-driver")
+	driver := getPod(t, ns, "wide-driver")
+	for id := 1; id <= 5; id++ {
+		createExecutor(t, ns, app, driver, id)
+	}
+	waitFor(t, 10*time.Second, "bounded executor state", func() (bool, string) {
+		app = getApp(t, ns, "wide")
+		_, has1 := app.Status.ExecutorState["wide-exec-1"]
+		_, has2 := app.Status.ExecutorState["wide-exec-2"]
+		return len(app.Status.ExecutorState) == 2 && has1 && has2 && app.Status.ExecutorCounts[v1beta2.ExecutorStatePending] == 5,
+			fmt_(app.Status.ExecutorState, app.Status.ExecutorCounts)
+	})
+}

@@ -1,0 +1,226 @@
+// Package crd_test checks the SparkApplication and ScheduledSparkApplication CRDs against a real
+// kube-apiserver (etcd + kube-apiserver from the repository's bin/, through
+// internal/testing/framework): the examples and the users' manifests are accepted and defaulted as
+// documented, bad input is rejected at admission with a message naming the field, and the CRDs stay
+// small enough for `kubectl apply`.
+//
+// Run with: go test ./test/integration/crd/...   (needs `make tools` once, for bin/).
+package crd_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/go-logr/logr/funcr"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/framework"
+)
+
+// env is the control plane shared by every test of the package.
+var env *framework.Env
+
+// fieldOwner is the field manager of every write of these tests.
+const fieldOwner = "crd-integration-test"
+
+func TestMain(m *testing.M) {
+	// Only errors of envtest and the client are worth printing.
+	logger := funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) },
+		funcr.Options{Verbosity: 0})
+	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithLogger(logger)))
+}
+
+// manifest is one YAML document of a file.
+type manifest struct {
+	file  string // path relative to the repository root
+	index int    // position of the document in the file
+	obj   *unstructured.Unstructured
+	// wantInvalid holds the substrings the rejection message must contain, from the file's
+	// "# want-invalid: ..." comment lines; empty when the manifest must be accepted.
+	wantInvalid []string
+}
+
+func (m manifest) String() string {
+	return fmt.Sprintf("%s#%d (%s %s/%s)", m.file, m.index, m.obj.GetKind(), m.obj.GetNamespace(), m.obj.GetName())
+}
+
+// readManifests decodes every YAML document of the files matching pattern (relative to the
+// repository root).
+func readManifests(t *testing.T, pattern string) []manifest {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(env.RepoRoot, pattern))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(paths)
+	var out []manifest
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(env.RepoRoot, path)
+		var want []string
+		for _, line := range strings.Split(string(data), "\n") {
+			if s, ok := strings.CutPrefix(line, "# want-invalid:"); ok {
+				want = append(want, strings.TrimSpace(s))
+			}
+		}
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+		for i := 0; ; i++ {
+			obj := map[string]any{}
+			if err := dec.Decode(&obj); err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				t.Fatalf("%s: document %d: %v", rel, i, err)
+			}
+			if len(obj) == 0 {
+				continue
+			}
+			out = append(out, manifest{file: rel, index: i, obj: &unstructured.Unstructured{Object: obj}, wantInvalid: want})
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no manifests match %s", pattern)
+	}
+	return out
+}
+
+// ensureNamespace creates namespace ns unless it exists.
+func ensureNamespace(t *testing.T, ns string) {
+	t.Helper()
+	err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("creating namespace %s: %v", ns, err)
+	}
+}
+
+// createStrict creates obj with strict server-side field validation, so that a misspelt or unknown
+// field is an error instead of being pruned silently.
+func createStrict(ctx context.Context, obj client.Object) error {
+	return env.Client.Create(ctx, obj, client.FieldOwner(fieldOwner), client.FieldValidation(metav1.FieldValidationStrict))
+}
+
+// deleteIgnoringNotFound deletes obj when the test ends.
+func deleteOnCleanup(t *testing.T, obj client.Object) {
+	t.Cleanup(func() {
+		if err := env.Client.Delete(context.Background(), obj); client.IgnoreNotFound(err) != nil {
+			t.Errorf("deleting %s %s: %v", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+		}
+	})
+}
+
+// jsonNormalize returns v after a JSON round trip, so that numbers are float64 whatever their
+// origin (YAML decoding, unstructured int64).
+func jsonNormalize(t *testing.T, v any) any {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// subsetDiff lists where want is not contained in got: every map key of want must be in got with a
+// contained value, lists must have the same length with contained elements, scalars must be equal.
+func subsetDiff(path string, want, got any) []string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s: want an object, got %#v", path, got)}
+		}
+		var diffs []string
+		keys := make([]string, 0, len(w))
+		for k := range w {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			gv, found := g[k]
+			if !found {
+				diffs = append(diffs, fmt.Sprintf("%s.%s: missing (want %#v): pruned or not defaulted", path, k, w[k]))
+				continue
+			}
+			diffs = append(diffs, subsetDiff(path+"."+k, w[k], gv)...)
+		}
+		return diffs
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return []string{fmt.Sprintf("%s: want %#v, got %#v", path, want, got)}
+		}
+		var diffs []string
+		for i := range w {
+			diffs = append(diffs, subsetDiff(fmt.Sprintf("%s[%d]", path, i), w[i], g[i])...)
+		}
+		return diffs
+	default:
+		if !reflect.DeepEqual(want, got) {
+			return []string{fmt.Sprintf("%s: want %#v, got %#v", path, want, got)}
+		}
+		return nil
+	}
+}
+
+// decodeStrict converts a stored object into its Go type, failing on any field the Go type lacks:
+// the CRD and api/v1beta2 must agree.
+func decodeStrict(u *unstructured.Unstructured) (runtime.Object, error) {
+	var obj runtime.Object
+	switch u.GetKind() {
+	case "SparkApplication":
+		obj = &v1beta2.SparkApplication{}
+	case "ScheduledSparkApplication":
+		obj = &v1beta2.ScheduledSparkApplication{}
+	default:
+		return nil, fmt.Errorf("unexpected kind %q", u.GetKind())
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(u.Object, obj, true); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// mustRead returns the content of a file relative to the repository root.
+func mustRead(t *testing.T, rel string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(env.RepoRoot, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// toUnstructured converts a typed object for raw changes, without its status (written only
+// through the status subresource).
+func toUnstructured(t *testing.T, obj runtime.Object) *unstructured.Unstructured {
+	t.Helper()
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "status")
+	return &unstructured.Unstructured{Object: m}
+}
