@@ -78,8 +78,8 @@ bench: ## Run benchmarks (placeholder).
 	@echo "bench: no benchmarks yet"
 
 .PHONY: demo
-demo: ## Run the demo on a kwok cluster (placeholder).
-	@echo "demo: not yet"
+demo: ## Run spark-pi to COMPLETED (and a failing app through its retries) on a local kwok cluster; KEEP=1 leaves it up.
+	KEEP=$(KEEP) hack/demo.sh
 
 .PHONY: kwok-up
 kwok-up: tools ## Start a local kwok cluster with 3 simulated nodes (name: KWOK_CLUSTER, default sparkop).

@@ -210,7 +210,7 @@ func (o *controllerOptions) run() error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, recOpts)
+	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, recOpts)
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the SparkApplication controller: %w", err)
 	}

@@ -55,11 +55,26 @@ func observeDriver(pod *corev1.Pod) driverObservation {
 		obs.state = v1beta2.DriverStateCompleted
 	case corev1.PodFailed:
 		obs.state = v1beta2.DriverStateFailed
-		obs.message = strings.TrimSpace(fmt.Sprintf("driver pod failed: %s %s", pod.Status.Reason, pod.Status.Message))
+		obs.message = podFailureMessage(pod)
 	default:
 		obs.state = v1beta2.DriverStateUnknown
 	}
 	return obs
+}
+
+// podFailureMessage describes a pod that failed without its Spark container terminating: the pod's
+// reason and message, and why it was disrupted (eviction, preemption, taint manager) when it was.
+func podFailureMessage(pod *corev1.Pod) string {
+	parts := []string{"driver pod failed"}
+	if r := strings.TrimSpace(pod.Status.Reason + " " + pod.Status.Message); r != "" {
+		parts = append(parts, r)
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.DisruptionTarget && c.Status == corev1.ConditionTrue {
+			parts = append(parts, strings.TrimSpace(fmt.Sprintf("disrupted (%s) %s", c.Reason, c.Message)))
+		}
+	}
+	return strings.Join(parts, ": ")
 }
 
 // terminationMessage describes a terminated Spark container, with hints for Spark's exit codes.

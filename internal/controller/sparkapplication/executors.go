@@ -1,6 +1,7 @@
 package sparkapplication
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 
@@ -72,7 +73,8 @@ func updateExecutorStatus(status *v1beta2.SparkApplicationStatus, pods []corev1.
 			next[pods[i].Name] = st
 		}
 	}
-	for name, old := range status.ExecutorState {
+	for _, name := range slices.Sorted(maps.Keys(status.ExecutorState)) {
+		old := status.ExecutorState[name]
 		if _, ok := next[name]; ok || len(next) >= maxTracked {
 			continue
 		}

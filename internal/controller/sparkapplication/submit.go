@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -28,8 +29,8 @@ func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 	if st.AppState.State == v1beta2.ApplicationStateNew && st.SubmissionAttempts == 0 {
 		s.event(corev1.EventTypeNormal, ReasonAdded, "SparkApplication %s was added, enqueuing it for submission", app.Name)
 	}
+	sub := r.nextSubmission(s)
 	attempt := st.SubmissionAttempts + 1
-	sub := submission.NewSubmission(app.UID, app.Generation, attempt, s.now)
 	opts := r.opts.Submission
 	opts.UIProxyBase = r.uiProxyBase(app)
 	res, err := submission.Render(app, sub, opts)
@@ -171,6 +172,11 @@ func (r *Reconciler) stopAttempt(ctx context.Context, s *scope) (bool, error) {
 	if !ownedBy(pod, s.app) && pod.Labels[v1beta2.LabelAppName] != s.app.Name {
 		return false, fmt.Errorf("pod %s is in the way of the driver and does not belong to SparkApplication %s; delete or rename it", pod.Name, s.app.Name)
 	}
+	if pod.Labels[v1beta2.LabelSubmissionID] == r.nextSubmission(s).ID {
+		// The driver of the next attempt, created by a reconcile whose status write did not land:
+		// not in the way; submit adopts it.
+		return true, nil
+	}
 	if err := r.deleteDriver(ctx, s, pod); err != nil {
 		return false, err
 	}
@@ -204,16 +210,22 @@ func (r *Reconciler) releaseDriver(s *scope, pod *corev1.Pod) {
 }
 
 func (r *Reconciler) removeFinalizer(ctx context.Context, key types.NamespacedName, uid types.UID) error {
-	pod := &corev1.Pod{}
-	if err := r.client.Get(ctx, key, pod); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	if pod.UID != uid || !slices.Contains(pod.Finalizers, DriverFinalizer) {
-		return nil
-	}
-	patch := client.MergeFromWithOptions(pod.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	pod.Finalizers = slices.DeleteFunc(pod.Finalizers, func(f string) bool { return f == DriverFinalizer })
-	if err := r.client.Patch(ctx, pod, patch); err != nil && !apierrors.IsNotFound(err) {
+	// The first read may come from a stale cache; a conflict re-reads from the API server.
+	var reader client.Reader = r.client
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		pod := &corev1.Pod{}
+		if err := reader.Get(ctx, key, pod); err != nil {
+			return client.IgnoreNotFound(err)
+		}
+		reader = r.apiReader
+		if pod.UID != uid || !slices.Contains(pod.Finalizers, DriverFinalizer) {
+			return nil
+		}
+		patch := client.MergeFromWithOptions(pod.DeepCopy(), client.MergeFromWithOptimisticLock{})
+		pod.Finalizers = slices.DeleteFunc(pod.Finalizers, func(f string) bool { return f == DriverFinalizer })
+		return client.IgnoreNotFound(r.client.Patch(ctx, pod, patch))
+	})
+	if err != nil {
 		return fmt.Errorf("releasing driver pod %s: %w", key.Name, err)
 	}
 	return nil
@@ -267,4 +279,9 @@ func (r *Reconciler) cleanupDeleted(ctx context.Context, key types.NamespacedNam
 		}
 	}
 	return nil
+}
+
+// nextSubmission is the identity of the application's next submission attempt.
+func (r *Reconciler) nextSubmission(s *scope) submission.Submission {
+	return submission.NewSubmission(s.app.UID, s.app.Generation, s.app.Status.SubmissionAttempts+1, s.now)
 }

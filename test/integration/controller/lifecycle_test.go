@@ -492,3 +492,39 @@ func TestExecutorStateBounded(t *testing.T) {
 			fmt_(app.Status.ExecutorState, app.Status.ExecutorCounts)
 	})
 }
+
+// TestRestartMidResubmission: a retry whose driver pod was created but not recorded (the status write
+// of that reconcile was lost) is adopted, not deleted as a leftover of the previous attempt.
+func TestRestartMidResubmission(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	create(t, wrappers.MakeSparkApplication("again", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(3, 1).Obj())
+	app := getApp(t, ns, "again")
+	// The state a controller leaves after attempt 1 failed: PENDING_RERUN, one attempt recorded.
+	app.Status = v1beta2.SparkApplicationStatus{
+		AppState:           v1beta2.ApplicationState{State: v1beta2.ApplicationStatePendingRerun},
+		SubmissionAttempts: 1, ExecutionAttempts: 1,
+		SubmittedSpecHash: sparkapplication.SpecHash(&app.Spec), ObservedGeneration: app.Generation,
+	}
+	if err := env.Client.Status().Update(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	// ... and what it then got done of attempt 2: the driver pod, not the status.
+	sub := submission.NewSubmission(app.UID, app.Generation, 2, time.Now())
+	res, err := submission.Render(app, sub, submission.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.DriverPod.Finalizers = []string{sparkapplication.DriverFinalizer}
+	create(t, res.DriverPod)
+
+	startOperator(t, ns, defaultOptions())
+	app = waitForState(t, ns, "again", v1beta2.ApplicationStateSubmitted)
+	if app.Status.SubmissionID != sub.ID || app.Status.SubmissionAttempts != 2 {
+		t.Errorf("status %+v: want attempt 2 adopted (%s)", app.Status, sub.ID)
+	}
+	time.Sleep(time.Second)
+	if pod := getPod(t, ns, "again-driver"); pod.UID != res.DriverPod.UID || pod.DeletionTimestamp != nil {
+		t.Errorf("the adopted driver pod was replaced or deleted (deleting: %v)", pod.DeletionTimestamp != nil)
+	}
+}

@@ -74,7 +74,7 @@ func startOperator(t *testing.T, ns string, opts sparkapplication.Options) *oper
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, opts)
+	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, opts)
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
