@@ -6,7 +6,8 @@
 # kwok Stages: driver pods run for a few seconds, then succeed, or fail when annotated so), installs
 # the CRDs, starts the operator, and submits:
 #   1. examples/spark-pi.yaml, the seed SparkPi, which goes from "" to COMPLETED;
-#   2. hack/demo/spark-pi-fail.yaml, whose driver exits 1: OnFailure retries it twice, then FAILED.
+#   2. hack/demo/spark-pi-fail.yaml, whose driver exits 1: OnFailure retries it twice, then FAILED;
+#   3. examples/spark-pi-scheduled.yaml (@every 30s), triggered once by hand, then run on schedule.
 # It prints each state transition with its time, then the objects the operator created, then tears
 # the cluster down. With --keep (make demo KEEP=1) it leaves the cluster and the operator running
 # and prints how to use them.
@@ -105,10 +106,32 @@ watch_app spark-pi-fail
 kubectl get sparkapplications
 kubectl get events --field-selector involvedObject.name=spark-pi-fail --sort-by=.metadata.creationTimestamp -o custom-columns=REASON:.reason,MESSAGE:.message | tail -n 12
 
+say "Submitting examples/spark-pi-scheduled.yaml (@every 30s) and triggering one run by hand"
+kubectl apply -f examples/spark-pi-scheduled.yaml
+kubectl annotate scheduledsparkapplication spark-pi-scheduled sparkoperator.k8s.io/trigger-run=demo --overwrite
+start=$SECONDS; seen=""; completed=0
+while (( SECONDS - start < 90 )); do
+  runs=$(kubectl get sparkapplications -l sparkoperator.k8s.io/scheduled-app-name=spark-pi-scheduled \
+    -o jsonpath='{range .items[*]}{.metadata.name}={.status.applicationState.state}{" "}{end}')
+  for run in $runs; do
+    if [[ " $seen " != *" $run "* ]]; then
+      printf '  %6.1fs  run %s\n' "$(( SECONDS - start ))" "$run"
+      seen="$seen $run"
+      # Count runs that completed (history keeps only the newest one, so count them as they come).
+      [[ "$run" == *=COMPLETED ]] && completed=$(( completed + 1 ))
+    fi
+  done
+  (( completed >= 2 )) && break
+  sleep 0.5
+done
+kubectl get scheduledsparkapplication spark-pi-scheduled
+echo "$completed" >"$work/scheduled.completed"
+
 ok=1
+(( $(cat "$work/scheduled.completed") >= 2 )) || { echo "demo: the schedule did not complete a manual and a scheduled run" >&2; ok=""; }
 [[ "$(cat "$work/spark-pi.state")" == COMPLETED ]] || { echo "demo: spark-pi did not complete" >&2; ok=""; }
 [[ "$(cat "$work/spark-pi-fail.state")" == FAILED ]] || { echo "demo: spark-pi-fail did not fail" >&2; ok=""; }
 attempts=$(kubectl get sparkapplication spark-pi-fail -o jsonpath='{.status.executionAttempts}')
 [[ "$attempts" == 3 ]] || { echo "demo: spark-pi-fail ran $attempts times, want 3" >&2; ok=""; }
 [[ -n "$ok" ]] || exit 1
-say "Demo passed: spark-pi COMPLETED; spark-pi-fail FAILED after 3 attempts"
+say "Demo passed: spark-pi COMPLETED; spark-pi-fail FAILED after 3 attempts; the schedule ran by hand and on time"

@@ -52,3 +52,16 @@ const (
 	SparkRoleDriver   = "driver"
 	SparkRoleExecutor = "executor"
 )
+
+// Annotations the operator acts on.
+const (
+	// AnnotationRerun, set on a SparkApplication to a new value (any unique token, e.g. a timestamp),
+	// stops its current attempt if any and submits it again with fresh attempt counters, as a spec
+	// change would. `sparkctl rerun` sets it.
+	AnnotationRerun = "sparkoperator.k8s.io/rerun"
+	// AnnotationTriggerRun, set on a ScheduledSparkApplication to a new value, starts one run now;
+	// each value starts at most one run. `sparkctl trigger` sets it.
+	AnnotationTriggerRun = "sparkoperator.k8s.io/trigger-run"
+	// AnnotationScheduledTime is the scheduled time (RFC 3339) of a run of a ScheduledSparkApplication.
+	AnnotationScheduledTime = "sparkoperator.k8s.io/scheduled-time"
+)

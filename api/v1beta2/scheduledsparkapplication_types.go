@@ -66,10 +66,11 @@ type ScheduledSparkApplicationList struct {
 
 // ScheduledSparkApplicationSpec is a schedule and the SparkApplication it runs.
 type ScheduledSparkApplicationSpec struct {
-	// schedule is a standard five-field cron expression ("0 * * * *") or a descriptor such as
-	// "@hourly" or "@every 5m".
+	// schedule is a standard five-field cron expression ("0 * * * *"), optionally prefixed with
+	// "CRON_TZ=<zone> ", or a descriptor such as "@hourly" or "@every 5m".
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:Pattern=`^\s*((CRON_)?TZ=\S+\s+)?(@(annually|yearly|monthly|weekly|daily|midnight|hourly)|@every\s+\S+|\S+(\s+\S+){4})\s*$`
 	// +required
 	Schedule string `json:"schedule"`
 	// timeZone is the IANA time zone of the schedule, e.g. "Europe/Paris"; the default is the
@@ -112,6 +113,13 @@ type ScheduledSparkApplicationStatus struct {
 	// nextRun is when the next run is due.
 	// +optional
 	NextRun metav1.Time `json:"nextRun,omitempty"`
+	// lastScheduleTime is the scheduled time of the last scheduled run started or deliberately
+	// skipped; missed runs are counted from it.
+	// +optional
+	LastScheduleTime metav1.Time `json:"lastScheduleTime,omitempty"`
+	// lastTriggerToken is the last sparkoperator.k8s.io/trigger-run annotation value acted on.
+	// +optional
+	LastTriggerToken string `json:"lastTriggerToken,omitempty"`
 	// lastRunName is the name of the SparkApplication of the last run.
 	// +optional
 	LastRunName string `json:"lastRunName,omitempty"`

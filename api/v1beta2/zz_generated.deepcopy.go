@@ -603,6 +603,7 @@ func (in *ScheduledSparkApplicationStatus) DeepCopyInto(out *ScheduledSparkAppli
 	*out = *in
 	in.LastRun.DeepCopyInto(&out.LastRun)
 	in.NextRun.DeepCopyInto(&out.NextRun)
+	in.LastScheduleTime.DeepCopyInto(&out.LastScheduleTime)
 	if in.PastSuccessfulRunNames != nil {
 		in, out := &in.PastSuccessfulRunNames, &out.PastSuccessfulRunNames
 		*out = make([]string, len(*in))

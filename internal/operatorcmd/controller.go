@@ -23,6 +23,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/controller/scheduledsparkapplication"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
@@ -213,6 +214,11 @@ func (o *controllerOptions) run() error {
 	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, recOpts)
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the SparkApplication controller: %w", err)
+	}
+	sr := scheduledsparkapplication.NewReconciler(mgr.GetClient(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{},
+		scheduledsparkapplication.Options{MaxConcurrentReconciles: o.workers})
+	if err := sr.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the ScheduledSparkApplication controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err

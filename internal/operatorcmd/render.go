@@ -102,7 +102,7 @@ func (o *renderOptions) run(in io.Reader, out io.Writer) error {
 		if app.UID == "" {
 			app.UID = types.UID("00000000-0000-0000-0000-000000000000")
 		}
-		sub := submission.NewSubmission(app.UID, 1, o.attempt, time.Now())
+		sub := submission.NewSubmission(app.UID, "1", o.attempt, time.Now())
 		res, err := submission.Render(app, sub, submission.Options{MasterURL: o.masterURL, SparkUser: o.sparkUser})
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", app.Namespace, app.Name, err)

@@ -31,7 +31,7 @@ func FuzzRender(f *testing.F) {
 		if app.Namespace == "" {
 			app.Namespace = "default"
 		}
-		res, err := Render(app, NewSubmission(app.UID, 1, 1, testTime), testOpts)
+		res, err := Render(app, NewSubmission(app.UID, "1", 1, testTime), testOpts)
 		if err != nil {
 			return
 		}

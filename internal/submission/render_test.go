@@ -70,7 +70,7 @@ func TestGolden(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
 		t.Run(name, func(t *testing.T) {
 			app := loadApp(t, f)
-			res, err := Render(app, NewSubmission(app.UID, 1, 1, testTime), testOpts)
+			res, err := Render(app, NewSubmission(app.UID, "1", 1, testTime), testOpts)
 			if err != nil {
 				t.Fatalf("Render: %v", err)
 			}
@@ -121,7 +121,7 @@ func app(mods ...func(*v1beta2.SparkApplication)) *v1beta2.SparkApplication {
 
 func render(t *testing.T, a *v1beta2.SparkApplication) *Resources {
 	t.Helper()
-	res, err := Render(a, NewSubmission(a.UID, 1, 1, testTime), testOpts)
+	res, err := Render(a, NewSubmission(a.UID, "1", 1, testTime), testOpts)
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
@@ -335,11 +335,11 @@ func TestDriverPodName(t *testing.T) {
 // TestSubmissionDeterministic: the same application and attempt always give the same identity and the
 // same objects; another attempt gives new ones.
 func TestSubmissionDeterministic(t *testing.T) {
-	a, b := NewSubmission(testUID, 1, 1, testTime), NewSubmission(testUID, 1, 1, testTime.Add(time.Hour))
+	a, b := NewSubmission(testUID, "1", 1, testTime), NewSubmission(testUID, "1", 1, testTime.Add(time.Hour))
 	if a.ID != b.ID || a.AppID != b.AppID {
 		t.Fatalf("attempt 1 twice: %+v vs %+v", a, b)
 	}
-	c := NewSubmission(testUID, 1, 2, testTime)
+	c := NewSubmission(testUID, "1", 2, testTime)
 	if c.ID == a.ID || c.AppID == a.AppID {
 		t.Fatalf("attempts 1 and 2 share an identity: %+v", c)
 	}
@@ -407,7 +407,7 @@ func TestRefusals(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := Render(app(tc.mod), NewSubmission(testUID, 1, 1, testTime), testOpts)
+			_, err := Render(app(tc.mod), NewSubmission(testUID, "1", 1, testTime), testOpts)
 			var fe *FieldError
 			if !errors.As(err, &fe) {
 				t.Fatalf("Render error = %v, want a FieldError for %s", err, tc.field)
@@ -495,7 +495,7 @@ func TestOwnership(t *testing.T) {
 // under a millisecond). Run: go test ./internal/submission -run '^$' -bench RenderSparkPi -benchmem
 func BenchmarkRenderSparkPi(b *testing.B) {
 	a := loadApp(b, "../../examples/spark-pi.yaml")
-	sub := NewSubmission(a.UID, 1, 1, testTime)
+	sub := NewSubmission(a.UID, "1", 1, testTime)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Render(a, sub, testOpts); err != nil {

@@ -75,13 +75,14 @@ type Submission struct {
 	uniqueID string
 }
 
-// NewSubmission returns the identity of submission attempt number attempt (1, 2, ...) of generation
-// generation of the application with the given UID. It is deterministic: a controller that crashed
+// NewSubmission returns the identity of submission attempt number attempt (1, 2, ...) of revision
+// revision of the application with the given UID. It is deterministic: a controller that crashed
 // after creating the driver pod and before recording the attempt computes the same IDs again and finds
-// its own pod instead of creating a second one. The generation keeps attempts distinct when a spec
-// change resets the attempt counter.
-func NewSubmission(uid types.UID, generation int64, attempt int32, now time.Time) Submission {
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d/%d", uid, generation, attempt))
+// its own pod instead of creating a second one. The revision (the controller passes the generation and
+// the rerun token, "<generation>/<token>") keeps attempts distinct when a spec change or a rerun
+// resets the attempt counter.
+func NewSubmission(uid types.UID, revision string, attempt int32, now time.Time) Submission {
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%s/%d", uid, revision, attempt))
 	h := hex.EncodeToString(sum[:16])
 	// Format as a version-4-shaped UUID (8-4-4-4-12) so tools that parse Kubeflow's UUIDs still do.
 	id := h[0:8] + "-" + h[8:12] + "-4" + h[13:16] + "-" + "a" + h[17:20] + "-" + h[20:32]

@@ -128,23 +128,34 @@ func (r *Reconciler) checkSuspend(s *scope) {
 	}
 }
 
-// SpecHash identifies a spec for invalidation: a hash of its JSON without suspend and
-// timeToLiveSeconds, whose changes alone never restart an application.
-func SpecHash(spec *v1beta2.SparkApplicationSpec) string {
-	c := spec.DeepCopy()
+// SpecHash identifies what an attempt was submitted from, for invalidation: a hash of the spec's JSON
+// without suspend and timeToLiveSeconds (whose changes alone never restart an application), and of the
+// rerun annotation (v1beta2.AnnotationRerun), whose change reruns it.
+func SpecHash(app *v1beta2.SparkApplication) string {
+	c := app.Spec.DeepCopy()
 	c.Suspend, c.TimeToLiveSeconds = nil, nil
 	data, _ := json.Marshal(c)
+	data = append(data, app.Annotations[v1beta2.AnnotationRerun]...)
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:12])
 }
 
-// checkSpecChange moves an application whose spec changed (beyond suspend and timeToLiveSeconds) since
-// its current attempt was submitted to INVALIDATING, so it is stopped and submitted again with the
-// new spec. A suspended application takes the new spec when it resumes (Kueue edits suspended
-// applications before admitting them).
+// Revision distinguishes the versions of an application that submission ids derive from: the
+// generation, and the rerun token when there is one: "<generation>" or "<generation>/<token>".
+func Revision(app *v1beta2.SparkApplication) string {
+	if token := app.Annotations[v1beta2.AnnotationRerun]; token != "" {
+		return fmt.Sprintf("%d/%s", app.Generation, token)
+	}
+	return fmt.Sprint(app.Generation)
+}
+
+// checkSpecChange moves an application whose spec changed (beyond suspend and timeToLiveSeconds), or
+// whose rerun annotation changed, since its current attempt was submitted to INVALIDATING, so it is
+// stopped and submitted again. A suspended application takes the new spec when it resumes (Kueue edits
+// suspended applications before admitting them).
 func (r *Reconciler) checkSpecChange(s *scope) {
 	st := s.app.Status
-	if st.SubmittedSpecHash == "" || st.ObservedGeneration == s.app.Generation {
+	if st.SubmittedSpecHash == "" || (st.ObservedGeneration == s.app.Generation && s.app.Annotations[v1beta2.AnnotationRerun] == "") {
 		return
 	}
 	switch st.AppState.State {
@@ -152,11 +163,11 @@ func (r *Reconciler) checkSpecChange(s *scope) {
 		v1beta2.ApplicationStateSuspending, v1beta2.ApplicationStateSuspended, v1beta2.ApplicationStateResuming:
 		return
 	}
-	if SpecHash(&s.app.Spec) == st.SubmittedSpecHash {
+	if SpecHash(s.app) == st.SubmittedSpecHash {
 		return
 	}
 	s.setState(v1beta2.ApplicationStateInvalidating, "")
-	s.event(corev1.EventTypeNormal, ReasonInvalidated, "SparkApplication %s spec changed; the current attempt is stopped and the application submitted again", s.app.Name)
+	s.event(corev1.EventTypeNormal, ReasonInvalidated, "SparkApplication %s changed (spec or rerun request); the current attempt is stopped and the application submitted again", s.app.Name)
 }
 
 // followDriver updates a SUBMITTED, RUNNING or UNKNOWN application from its driver and executor pods.

@@ -61,7 +61,7 @@ func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 	st.TerminationTime = metav1.Time{}
 	st.DriverInfo = v1beta2.DriverInfo{PodName: pod.Name}
 	st.ExecutorState, st.ExecutorCounts = nil, nil
-	st.SubmittedSpecHash = SpecHash(&app.Spec)
+	st.SubmittedSpecHash = SpecHash(app)
 	s.setState(v1beta2.ApplicationStateSubmitted, "")
 	s.event(corev1.EventTypeNormal, ReasonSubmitted, "SparkApplication %s was submitted successfully (driver %s, attempt %d)", app.Name, pod.Name, attempt)
 	s.requeue(r.opts.DriverPodCreationGracePeriod)
@@ -73,7 +73,7 @@ func (r *Reconciler) recordSubmissionFailure(s *scope, sub submission.Submission
 	st.SubmissionID = sub.ID
 	st.LastSubmissionAttemptTime = metav1.NewTime(s.now)
 	st.SubmissionAttempts = attempt
-	st.SubmittedSpecHash = SpecHash(&s.app.Spec)
+	st.SubmittedSpecHash = SpecHash(s.app)
 	st.DriverInfo = v1beta2.DriverInfo{}
 	s.setState(v1beta2.ApplicationStateFailedSubmission, msg)
 	s.event(corev1.EventTypeWarning, ReasonSubmissionFailed, "SparkApplication %s failed submission: %s", s.app.Name, msg)
@@ -283,5 +283,5 @@ func (r *Reconciler) cleanupDeleted(ctx context.Context, key types.NamespacedNam
 
 // nextSubmission is the identity of the application's next submission attempt.
 func (r *Reconciler) nextSubmission(s *scope) submission.Submission {
-	return submission.NewSubmission(s.app.UID, s.app.Generation, s.app.Status.SubmissionAttempts+1, s.now)
+	return submission.NewSubmission(s.app.UID, Revision(s.app), s.app.Status.SubmissionAttempts+1, s.now)
 }

@@ -88,17 +88,8 @@ func TestHappyPath(t *testing.T) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "pi-ui-svc"}, &corev1.Service{})
 		return len(pod.Finalizers) == 0 && apierrors.IsNotFound(err), fmt_(pod.Finalizers, err)
 	})
-	waitFor(t, 10*time.Second, "Kubeflow's events", func() (bool, string) {
-		got := eventReasons(t, ns, "pi")
-		want := []string{sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted, sparkapplication.ReasonDriverRunning,
-			sparkapplication.ReasonDriverCompleted, sparkapplication.ReasonCompleted}
-		for _, w := range want {
-			if !slices.Contains(got, w) {
-				return false, fmt_(got)
-			}
-		}
-		return true, ""
-	})
+	waitForEvents(t, ns, "pi", sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted, sparkapplication.ReasonDriverRunning,
+		sparkapplication.ReasonDriverCompleted, sparkapplication.ReasonCompleted)
 }
 
 // TestFailureWithoutRetries: a driver that exits non-zero fails a Never application, with the exit
@@ -193,9 +184,7 @@ func TestQuotaRefusal(t *testing.T) {
 	if !strings.Contains(app.Status.AppState.ErrorMessage, "no-pods") || !strings.Contains(app.Status.AppState.ErrorMessage, "exceeded quota") {
 		t.Errorf("error message does not name the quota: %q", app.Status.AppState.ErrorMessage)
 	}
-	if !slices.Contains(eventReasons(t, ns, "quota"), sparkapplication.ReasonSubmissionFailed) {
-		t.Error("no SparkApplicationSubmissionFailed event")
-	}
+	waitForEvents(t, ns, "quota", sparkapplication.ReasonSubmissionFailed)
 }
 
 // TestRuntimeBadInput: a driver whose image name is invalid, or whose secret is missing, ends the
@@ -273,9 +262,7 @@ func TestSpecChange(t *testing.T) {
 	if mem.String() != "2432Mi" {
 		t.Errorf("new driver memory = %s, want 2432Mi (2g + 384Mi)", mem.String())
 	}
-	if !slices.Contains(eventReasons(t, ns, "edit"), sparkapplication.ReasonInvalidated) {
-		t.Error("no invalidation event")
-	}
+	waitForEvents(t, ns, "edit", sparkapplication.ReasonInvalidated)
 }
 
 // TestSuspendResume: suspending a running application deletes its driver (with the pod's grace
@@ -304,12 +291,7 @@ func TestSuspendResume(t *testing.T) {
 	if app.Status.ExecutionAttempts != 2 {
 		t.Errorf("resume: %+v", app.Status)
 	}
-	reasons := eventReasons(t, ns, "nap")
-	for _, want := range []string{sparkapplication.ReasonSuspending, sparkapplication.ReasonSuspended, sparkapplication.ReasonResuming} {
-		if !slices.Contains(reasons, want) {
-			t.Errorf("no %s event in %v", want, reasons)
-		}
-	}
+	waitForEvents(t, ns, "nap", sparkapplication.ReasonSuspending, sparkapplication.ReasonSuspended, sparkapplication.ReasonResuming)
 }
 
 // TestCreatedSuspended: an application created suspended (as Kueue creates them) never gets a
@@ -334,18 +316,27 @@ func TestCreatedSuspended(t *testing.T) {
 	}
 }
 
-// TestTTL: a terminated application is deleted once its time to live has passed.
+// TestTTL: a terminated application is deleted once its time to live has passed, and not before it
+// terminated. (The COMPLETED state can be too short-lived to poll, so the events tell the order.)
 func TestTTL(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("short", ns).TimeToLive(1).Obj())
+	create(t, wrappers.MakeSparkApplication("short", ns).TimeToLive(2).Obj())
 	waitForState(t, ns, "short", v1beta2.ApplicationStateSubmitted)
+	time.Sleep(3 * time.Second)
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "short"}, &v1beta2.SparkApplication{}); err != nil {
+		t.Fatalf("a running application was deleted by its TTL: %v", err)
+	}
 	finishDriver(t, ns, "short-driver", 0)
-	waitForState(t, ns, "short", v1beta2.ApplicationStateCompleted)
 	waitFor(t, 20*time.Second, "the application to be deleted", func() (bool, string) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "short"}, &v1beta2.SparkApplication{})
 		return apierrors.IsNotFound(err), fmt_(err)
+	})
+	waitFor(t, 10*time.Second, "Completed, then TTLExpired", func() (bool, string) {
+		got := eventReasons(t, ns, "short")
+		c, e := slices.Index(got, sparkapplication.ReasonCompleted), slices.Index(got, sparkapplication.ReasonTTLExpired)
+		return c >= 0 && e > c, fmt_(got)
 	})
 }
 
@@ -428,9 +419,7 @@ func TestDriverStartTimeout(t *testing.T) {
 	if !strings.Contains(app.Status.AppState.ErrorMessage, "did not start within 2s") || !strings.Contains(app.Status.AppState.ErrorMessage, "not scheduled") {
 		t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
 	}
-	if !slices.Contains(eventReasons(t, ns, "stuck"), sparkapplication.ReasonDriverTimeout) {
-		t.Error("no SparkDriverStartTimeout event")
-	}
+	waitForEvents(t, ns, "stuck", sparkapplication.ReasonDriverTimeout)
 	waitForPodGone(t, ns, "stuck-driver")
 }
 
@@ -442,7 +431,7 @@ func TestRestartMidSubmission(t *testing.T) {
 	create(t, wrappers.MakeSparkApplication("crash", ns).Obj())
 	app := getApp(t, ns, "crash")
 	// What the crashed controller got done: the driver pod of attempt 1, nothing else.
-	sub := submission.NewSubmission(app.UID, app.Generation, 1, time.Now())
+	sub := submission.NewSubmission(app.UID, sparkapplication.Revision(app), 1, time.Now())
 	res, err := submission.Render(app, sub, submission.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -504,13 +493,13 @@ func TestRestartMidResubmission(t *testing.T) {
 	app.Status = v1beta2.SparkApplicationStatus{
 		AppState:           v1beta2.ApplicationState{State: v1beta2.ApplicationStatePendingRerun},
 		SubmissionAttempts: 1, ExecutionAttempts: 1,
-		SubmittedSpecHash: sparkapplication.SpecHash(&app.Spec), ObservedGeneration: app.Generation,
+		SubmittedSpecHash: sparkapplication.SpecHash(app), ObservedGeneration: app.Generation,
 	}
 	if err := env.Client.Status().Update(context.Background(), app); err != nil {
 		t.Fatal(err)
 	}
 	// ... and what it then got done of attempt 2: the driver pod, not the status.
-	sub := submission.NewSubmission(app.UID, app.Generation, 2, time.Now())
+	sub := submission.NewSubmission(app.UID, sparkapplication.Revision(app), 2, time.Now())
 	res, err := submission.Render(app, sub, submission.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -526,5 +515,40 @@ func TestRestartMidResubmission(t *testing.T) {
 	time.Sleep(time.Second)
 	if pod := getPod(t, ns, "again-driver"); pod.UID != res.DriverPod.UID || pod.DeletionTimestamp != nil {
 		t.Errorf("the adopted driver pod was replaced or deleted (deleting: %v)", pod.DeletionTimestamp != nil)
+	}
+}
+
+// TestRerun: setting the rerun annotation on a finished application submits it again, as a new
+// submission with fresh counters; setting the same token again does nothing.
+func TestRerun(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("again", ns).Obj())
+	first := waitForState(t, ns, "again", v1beta2.ApplicationStateSubmitted)
+	finishDriver(t, ns, "again-driver", 1)
+	waitForState(t, ns, "again", v1beta2.ApplicationStateFailed)
+
+	update(t, ns, "again", func(a *v1beta2.SparkApplication) {
+		a.Annotations = map[string]string{v1beta2.AnnotationRerun: "2026-01-01T00:00:00Z"}
+	})
+	var app *v1beta2.SparkApplication
+	waitFor(t, 30*time.Second, "the rerun", func() (bool, string) {
+		app = getApp(t, ns, "again")
+		return app.Status.AppState.State == v1beta2.ApplicationStateSubmitted && app.Status.SubmissionID != first.Status.SubmissionID,
+			fmt_(app.Status.AppState, app.Status.SubmissionID)
+	})
+	if app.Status.SubmissionAttempts != 1 || app.Status.ExecutionAttempts != 1 {
+		t.Errorf("rerun counters: %+v", app.Status)
+	}
+	if pod := waitForPod(t, ns, "again-driver"); pod.Labels[v1beta2.LabelSubmissionID] != app.Status.SubmissionID {
+		t.Errorf("driver pod is from submission %s, want %s", pod.Labels[v1beta2.LabelSubmissionID], app.Status.SubmissionID)
+	}
+	finishDriver(t, ns, "again-driver", 0)
+	done := waitForState(t, ns, "again", v1beta2.ApplicationStateCompleted)
+	update(t, ns, "again", func(a *v1beta2.SparkApplication) { a.Labels = map[string]string{"touched": "yes"} })
+	time.Sleep(2 * time.Second)
+	if app := getApp(t, ns, "again"); app.Status.AppState.State != v1beta2.ApplicationStateCompleted || app.Status.SubmissionID != done.Status.SubmissionID {
+		t.Errorf("an unrelated update with the same rerun token reran the application: %+v", app.Status.AppState)
 	}
 }

@@ -316,3 +316,18 @@ func condition(app *v1beta2.SparkApplication, typ string) metav1.ConditionStatus
 
 // fmt_ describes values for a waitFor message.
 func fmt_(values ...any) string { return fmt.Sprint(values...) }
+
+// waitForEvents waits until events with all the given reasons were recorded for the application
+// (events are written asynchronously, after the status).
+func waitForEvents(t *testing.T, ns, name string, reasons ...string) {
+	t.Helper()
+	waitFor(t, 10*time.Second, fmt.Sprintf("events %v", reasons), func() (bool, string) {
+		got := eventReasons(t, ns, name)
+		for _, r := range reasons {
+			if !slices.Contains(got, r) {
+				return false, fmt_(got)
+			}
+		}
+		return true, ""
+	})
+}
