@@ -20,11 +20,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/controller/scheduledsparkapplication"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
+	"github.com/sparkop/spark-operator/internal/metrics"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -35,6 +38,11 @@ func init() {
 // controllerOptions are the flags of `spark-operator controller start`, named after Kubeflow's.
 type controllerOptions struct {
 	namespaces              []string
+	namespaceSelector       string
+	metricsPrefix           string
+	metricsLabels           []string
+	submitLatencyBuckets    []float64
+	startLatencyBuckets     []float64
 	workers                 int
 	resync                  time.Duration
 	qps                     float32
@@ -73,6 +81,11 @@ func newControllerCommand() *cobra.Command {
 	}
 	f := start.Flags()
 	f.StringSliceVar(&o.namespaces, "namespaces", nil, "namespaces to watch (comma-separated); empty watches all")
+	f.StringVar(&o.namespaceSelector, "namespace-selector", "", "also serve namespaces whose labels match this selector, e.g. spark=enabled (the cache then watches all namespaces)")
+	f.StringVar(&o.metricsPrefix, "metrics-prefix", "", "prefix of the spark_application_* and spark_executor_* metric names")
+	f.StringSliceVar(&o.metricsLabels, "metrics-labels", nil, "SparkApplication labels to add as metric labels (keep their values few)")
+	f.Float64SliceVar(&o.submitLatencyBuckets, "metrics-job-submit-latency-buckets", metrics.DefaultSubmitLatencyBuckets, "buckets (seconds) of spark_application_submit_latency_seconds_histogram")
+	f.Float64SliceVar(&o.startLatencyBuckets, "metrics-job-start-latency-buckets", metrics.DefaultStartLatencyBuckets, "buckets (seconds) of spark_application_start_latency_seconds_histogram")
 	f.IntVar(&o.workers, "controller-threads", 10, "number of concurrent reconciles")
 	f.DurationVar(&o.resync, "resync-interval", 10*time.Hour, "how often every cached object is reconciled again")
 	f.Float32Var(&o.qps, "kube-api-qps", 50, "queries per second to the API server")
@@ -195,9 +208,14 @@ func (o *controllerOptions) run() error {
 	}
 	cfg.QPS, cfg.Burst = o.qps, o.burst
 	cfg.UserAgent = "spark-operator/" + version()
+	cacheNamespaces := o.namespaces
+	if o.namespaceSelector != "" {
+		// Namespaces matching the selector can appear at any time: watch all, filter in the controllers.
+		cacheNamespaces = nil
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        newScheme(),
-		Cache:                         CacheOptions(o.namespaces, o.resync),
+		Cache:                         CacheOptions(cacheNamespaces, o.resync),
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:        o.healthAddr,
 		LeaderElection:                o.leaderElection,
@@ -211,12 +229,21 @@ func (o *controllerOptions) run() error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	nsFilter, err := namespaces.New(mgr.GetClient(), o.namespaces, o.namespaceSelector)
+	if err != nil {
+		return fmt.Errorf("--namespace-selector: %w", err)
+	}
+	recOpts.Namespaces = nsFilter
+	recOpts.Metrics = metrics.New(o.metricsPrefix, o.metricsLabels, o.submitLatencyBuckets, o.startLatencyBuckets, mgr.GetClient())
+	if err := recOpts.Metrics.Register(ctrlmetrics.Registry); err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
+	}
 	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, recOpts)
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the SparkApplication controller: %w", err)
 	}
 	sr := scheduledsparkapplication.NewReconciler(mgr.GetClient(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{},
-		scheduledsparkapplication.Options{MaxConcurrentReconciles: o.workers})
+		scheduledsparkapplication.Options{MaxConcurrentReconciles: o.workers, Namespaces: nsFilter})
 	if err := sr.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the ScheduledSparkApplication controller: %w", err)
 	}

@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -54,6 +55,8 @@ const reasonSuspended = "suspended: no runs are started"
 type Options struct {
 	// MaxConcurrentReconciles is the number of workers. Default 10.
 	MaxConcurrentReconciles int
+	// Namespaces filters the namespaces served (--namespace-selector); nil serves all the cache sees.
+	Namespaces *namespaces.Filter
 }
 
 // Reconciler reconciles ScheduledSparkApplications.
@@ -104,6 +107,9 @@ func (s *scope) event(eventType, reason, format string, args ...any) {
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx).WithValues("scheduledSparkApplication", req.NamespacedName)
 	ctx = ctrl.LoggerInto(ctx, log)
+	if ok, err := r.opts.Namespaces.Serves(ctx, req.Namespace); err != nil || !ok {
+		return ctrl.Result{}, err
+	}
 	ssa := &v1beta2.ScheduledSparkApplication{}
 	if err := r.client.Get(ctx, req.NamespacedName, ssa); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)

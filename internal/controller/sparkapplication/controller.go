@@ -31,6 +31,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/controller/namespaces"
+	"github.com/sparkop/spark-operator/internal/metrics"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -70,6 +72,10 @@ type Options struct {
 	IngressAnnotations map[string]string
 	// MaxConcurrentReconciles is the number of workers. Default 10.
 	MaxConcurrentReconciles int
+	// Metrics records the application and executor metrics; nil records none.
+	Metrics *metrics.Metrics
+	// Namespaces filters the namespaces served (--namespace-selector); nil serves all the cache sees.
+	Namespaces *namespaces.Filter
 }
 
 func (o *Options) defaults() {
@@ -166,6 +172,8 @@ type scope struct {
 	now    time.Time
 	log    klog.Logger
 	events []pendingEvent
+	// transitions are the states the application went through in this reconcile, in order.
+	transitions []v1beta2.ApplicationStateType
 	// afterWrite runs after the status write succeeded (finalizer releases).
 	afterWrite []func(context.Context) error
 	// requeueAfter is the earliest time the application needs another look; 0 means none.
@@ -197,6 +205,9 @@ func (s *scope) requeue(d time.Duration) {
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx).WithValues("sparkApplication", req.NamespacedName)
 	ctx = ctrl.LoggerInto(ctx, log)
+	if ok, err := r.opts.Namespaces.Serves(ctx, req.Namespace); err != nil || !ok {
+		return ctrl.Result{}, err
+	}
 	app := &v1beta2.SparkApplication{}
 	if err := r.client.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -224,6 +235,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if s.orig.Status.AppState.State != s.app.Status.AppState.State {
 			log.V(1).Info("State changed", "from", s.orig.Status.AppState.State, "to", s.app.Status.AppState.State)
 		}
+		r.opts.Metrics.Observe(s.app, &s.orig.Status, s.transitions, s.now)
 	}
 	for _, e := range s.events {
 		r.recorder.Eventf(s.app, nil, e.eventType, e.reason, "Reconcile", "%s", e.message)

@@ -105,8 +105,11 @@ func (r *Reconciler) handle(ctx context.Context, s *scope) error {
 	}
 }
 
-// setState sets the application state and its error message.
+// setState sets the application state and its error message, and records the transition.
 func (s *scope) setState(state v1beta2.ApplicationStateType, errorMessage string) {
+	if s.app.Status.AppState.State != state {
+		s.transitions = append(s.transitions, state)
+	}
 	s.app.Status.AppState = v1beta2.ApplicationState{State: state, ErrorMessage: errorMessage}
 }
 

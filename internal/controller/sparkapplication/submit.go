@@ -75,6 +75,10 @@ func (r *Reconciler) recordSubmissionFailure(s *scope, sub submission.Submission
 	st.SubmissionAttempts = attempt
 	st.SubmittedSpecHash = SpecHash(s.app)
 	st.DriverInfo = v1beta2.DriverInfo{}
+	if st.AppState.State == v1beta2.ApplicationStateFailedSubmission {
+		// A retry that failed again: a transition of its own, for the failed-submission count.
+		s.transitions = append(s.transitions, v1beta2.ApplicationStateFailedSubmission)
+	}
 	s.setState(v1beta2.ApplicationStateFailedSubmission, msg)
 	s.event(corev1.EventTypeWarning, ReasonSubmissionFailed, "SparkApplication %s failed submission: %s", s.app.Name, msg)
 	// A retry that fails again stays SUBMISSION_FAILED; the next look schedules the next retry.

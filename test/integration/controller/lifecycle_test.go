@@ -552,3 +552,36 @@ func TestRerun(t *testing.T) {
 		t.Errorf("an unrelated update with the same rerun token reran the application: %+v", app.Status.AppState)
 	}
 }
+
+// TestNamespaceSelector: with --namespace-selector the operator watches every namespace but serves
+// only those whose labels match; labelling a namespace later brings its applications in.
+func TestNamespaceSelector(t *testing.T) {
+	t.Parallel()
+	key := "spark-selected-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))[:8]
+	served, ignored := env.NewNamespace(t), env.NewNamespace(t)
+	label := func(ns string) {
+		n := &corev1.Namespace{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Name: ns}, n); err != nil {
+			t.Fatal(err)
+		}
+		n.Labels[key] = "enabled"
+		if err := env.Client.Update(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	label(served)
+	opts := defaultOptions()
+	opts.NamespaceSelector = key + "=enabled"
+	startOperatorFor(t, nil, opts)
+	create(t, wrappers.MakeSparkApplication("in", served).Obj())
+	create(t, wrappers.MakeSparkApplication("out", ignored).Obj())
+	waitForState(t, served, "in", v1beta2.ApplicationStateSubmitted)
+	time.Sleep(2 * time.Second)
+	if app := getApp(t, ignored, "out"); app.Status.AppState.State != v1beta2.ApplicationStateNew {
+		t.Fatalf("an application in an unselected namespace was processed: %+v", app.Status.AppState)
+	}
+	// Labelling the namespace later, then touching the application, brings it in.
+	label(ignored)
+	update(t, ignored, "out", func(a *v1beta2.SparkApplication) { a.Annotations = map[string]string{"touch": "1"} })
+	waitForState(t, ignored, "out", v1beta2.ApplicationStateSubmitted)
+}

@@ -26,6 +26,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/operatorcmd"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
@@ -51,22 +52,35 @@ type operator struct {
 	done chan struct{}
 }
 
+// testOptions are the controller options plus what the command line would build from flags.
+type testOptions struct {
+	sparkapplication.Options
+	// NamespaceSelector is --namespace-selector.
+	NamespaceSelector string
+}
+
 // defaultOptions are the controller options of the tests: short timeouts so they run quickly.
-func defaultOptions() sparkapplication.Options {
-	return sparkapplication.Options{
+func defaultOptions() testOptions {
+	return testOptions{Options: sparkapplication.Options{
 		DriverPodCreationGracePeriod: 2 * time.Second,
 		ImagePullTimeout:             2 * time.Second,
 		EnableUIService:              true,
 		MaxConcurrentReconciles:      4,
-	}
+	}}
 }
 
 // startOperator runs the controller for namespace ns until the test ends (or Stop).
-func startOperator(t *testing.T, ns string, opts sparkapplication.Options) *operator {
+func startOperator(t *testing.T, ns string, opts testOptions) *operator {
+	t.Helper()
+	return startOperatorFor(t, []string{ns}, opts)
+}
+
+// startOperatorFor runs the controller with a cache over the given namespaces (nil: all of them).
+func startOperatorFor(t *testing.T, cacheNamespaces []string, opts testOptions) *operator {
 	t.Helper()
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 env.Scheme,
-		Cache:                  operatorcmd.CacheOptions([]string{ns}, 0),
+		Cache:                  operatorcmd.CacheOptions(cacheNamespaces, 0),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
@@ -74,7 +88,12 @@ func startOperator(t *testing.T, ns string, opts sparkapplication.Options) *oper
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, opts)
+	if opts.NamespaceSelector != "" {
+		if opts.Namespaces, err = namespaces.New(mgr.GetClient(), nil, opts.NamespaceSelector); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, opts.Options)
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
