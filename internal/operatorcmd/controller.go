@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -22,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	webhookserver "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
@@ -29,6 +32,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/metrics"
 	"github.com/sparkop/spark-operator/internal/submission"
+	"github.com/sparkop/spark-operator/internal/webhook"
 )
 
 func init() {
@@ -65,6 +69,14 @@ type controllerOptions struct {
 	leaseDuration           time.Duration
 	renewDeadline           time.Duration
 	retryPeriod             time.Duration
+	enableWebhook           bool
+	webhookPort             int
+	webhookCertDir          string
+	webhookCertProvider     string
+	webhookSecretName       string
+	webhookNamespace        string
+	webhookServiceName      string
+	webhookConfigName       string
 	metricsAddr             string
 	healthAddr              string
 	zap                     zap.Options
@@ -109,6 +121,14 @@ func newControllerCommand() *cobra.Command {
 	f.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "leader election renew deadline")
 	f.DurationVar(&o.retryPeriod, "leader-election-retry-period", 2*time.Second, "leader election retry period")
 	f.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address of the Prometheus metrics endpoint (0 disables it)")
+	f.BoolVar(&o.enableWebhook, "enable-webhook", false, "serve the optional validating webhook (rejects at admission what the submitter would refuse)")
+	f.IntVar(&o.webhookPort, "webhook-port", 9443, "port of the webhook server")
+	f.StringVar(&o.webhookCertDir, "webhook-cert-dir", filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs"), "directory of the webhook's tls.crt and tls.key")
+	f.StringVar(&o.webhookCertProvider, "webhook-cert-provider", "self", "who provides the webhook certificate: self (generated and rotated by the operator) or cert-manager (mounted into --webhook-cert-dir)")
+	f.StringVar(&o.webhookSecretName, "webhook-secret-name", "spark-operator-webhook-certs", "Secret holding the self-generated webhook certificate")
+	f.StringVar(&o.webhookNamespace, "webhook-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the webhook Service and Secret (default: $POD_NAMESPACE)")
+	f.StringVar(&o.webhookServiceName, "webhook-service-name", "spark-operator-webhook", "Service in front of the webhook server")
+	f.StringVar(&o.webhookConfigName, "webhook-configuration-name", "spark-operator-webhook", "ValidatingWebhookConfiguration whose caBundle the operator keeps current")
 	f.StringVar(&o.healthAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz probes")
 	goflags := flag.NewFlagSet("controller", flag.ContinueOnError)
 	o.zap.BindFlags(goflags)
@@ -218,6 +238,7 @@ func (o *controllerOptions) run() error {
 		Cache:                         CacheOptions(cacheNamespaces, o.resync),
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:        o.healthAddr,
+		WebhookServer:                 webhookserver.NewServer(webhookserver.Options{Port: o.webhookPort, CertDir: o.webhookCertDir}),
 		LeaderElection:                o.leaderElection,
 		LeaderElectionID:              o.leaderElectionID,
 		LeaderElectionNamespace:       o.leaderElectionNamespace,
@@ -247,6 +268,9 @@ func (o *controllerOptions) run() error {
 	if err := sr.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the ScheduledSparkApplication controller: %w", err)
 	}
+	if err := o.setupWebhook(mgr, recOpts.Submission); err != nil {
+		return err
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
@@ -255,4 +279,40 @@ func (o *controllerOptions) run() error {
 	}
 	log.Info("Starting the Spark operator", "version", version(), "namespaces", o.namespaces, "workers", o.workers)
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// setupWebhook serves the validating webhook when enabled. With self-provided certificates the
+// webhooks are registered once the certificate rotator has written the certificate.
+func (o *controllerOptions) setupWebhook(mgr ctrl.Manager, opts submission.Options) error {
+	if !o.enableWebhook {
+		return nil
+	}
+	switch o.webhookCertProvider {
+	case "cert-manager":
+		return webhook.Register(mgr, opts)
+	case "self":
+		if o.webhookNamespace == "" {
+			return fmt.Errorf("--webhook-namespace (or $POD_NAMESPACE) is required with --enable-webhook")
+		}
+		ready := make(chan struct{})
+		err := webhook.AddCertRotator(mgr, webhook.CertOptions{
+			CertDir:     o.webhookCertDir,
+			Secret:      types.NamespacedName{Namespace: o.webhookNamespace, Name: o.webhookSecretName},
+			ServiceName: o.webhookServiceName, ServiceNamespace: o.webhookNamespace,
+			ConfigurationName: o.webhookConfigName,
+		}, ready)
+		if err != nil {
+			return fmt.Errorf("setting up webhook certificates: %w", err)
+		}
+		go func() {
+			<-ready
+			if err := webhook.Register(mgr, opts); err != nil {
+				ctrl.Log.Error(err, "Registering the webhooks")
+				os.Exit(1)
+			}
+		}()
+		return nil
+	default:
+		return fmt.Errorf("--webhook-cert-provider must be self or cert-manager, not %q", o.webhookCertProvider)
+	}
 }
