@@ -17,6 +17,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/submission"
+	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -58,7 +59,7 @@ func TestHappyPath(t *testing.T) {
 
 	runDriver(t, ns, "pi-driver")
 	app = waitForState(t, ns, "pi", v1beta2.ApplicationStateRunning)
-	waitFor(t, 10*time.Second, "the UI service in driverInfo", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "the UI service in driverInfo", func() (bool, string) {
 		app = getApp(t, ns, "pi")
 		return app.Status.DriverInfo.WebUIServiceName == "pi-ui-svc" && app.Status.DriverInfo.WebUIAddress != "", app.Status.DriverInfo.WebUIServiceName
 	})
@@ -71,7 +72,7 @@ func TestHappyPath(t *testing.T) {
 	createExecutor(t, ns, app, driver, 1)
 	createExecutor(t, ns, app, driver, 2)
 	setPodStatus(t, ns, "pi-exec-1", corev1.PodRunning, containerState{running: true})
-	waitFor(t, 10*time.Second, "executor states", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "executor states", func() (bool, string) {
 		app = getApp(t, ns, "pi")
 		st := app.Status.ExecutorState
 		return st["pi-exec-1"] == v1beta2.ExecutorStateRunning && st["pi-exec-2"] == v1beta2.ExecutorStatePending, fmt_(st)
@@ -83,7 +84,7 @@ func TestHappyPath(t *testing.T) {
 		condition(app, v1beta2.ConditionRunning) != metav1.ConditionFalse || app.Status.ObservedGeneration != app.Generation {
 		t.Errorf("completed status: %+v", app.Status)
 	}
-	waitFor(t, 10*time.Second, "the driver finalizer to be released and the UI Service deleted", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "the driver finalizer to be released and the UI Service deleted", func() (bool, string) {
 		pod := getPod(t, ns, "pi-driver")
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "pi-ui-svc"}, &corev1.Service{})
 		return len(pod.Finalizers) == 0 && apierrors.IsNotFound(err), fmt_(pod.Finalizers, err)
@@ -122,7 +123,7 @@ func TestFailureWithRetries(t *testing.T) {
 	finishDriver(t, ns, "retry-driver", 1)
 
 	var second *v1beta2.SparkApplication
-	waitFor(t, 30*time.Second, "the second attempt", func() (bool, string) {
+	framework.WaitFor(t, 30*time.Second, "the second attempt", func() (bool, string) {
 		second = getApp(t, ns, "retry")
 		return second.Status.ExecutionAttempts == 2 && second.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(second.Status.AppState, second.Status.ExecutionAttempts)
 	})
@@ -221,7 +222,7 @@ func TestAlways(t *testing.T) {
 	waitForState(t, ns, "always", v1beta2.ApplicationStateSubmitted)
 	runDriver(t, ns, "always-driver")
 	finishDriver(t, ns, "always-driver", 0)
-	waitFor(t, 30*time.Second, "a second run", func() (bool, string) {
+	framework.WaitFor(t, 30*time.Second, "a second run", func() (bool, string) {
 		app := getApp(t, ns, "always")
 		return app.Status.ExecutionAttempts == 2 && app.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(app.Status.AppState, app.Status.ExecutionAttempts)
 	})
@@ -247,7 +248,7 @@ func TestSpecChange(t *testing.T) {
 
 	update(t, ns, "edit", func(a *v1beta2.SparkApplication) { a.Spec.Driver.Memory = ptr.To("2g") })
 	var app *v1beta2.SparkApplication
-	waitFor(t, 30*time.Second, "resubmission with the new spec", func() (bool, string) {
+	framework.WaitFor(t, 30*time.Second, "resubmission with the new spec", func() (bool, string) {
 		app = getApp(t, ns, "edit")
 		return app.Status.SubmissionID != first.Status.SubmissionID && app.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(app.Status.AppState)
 	})
@@ -329,11 +330,11 @@ func TestTTL(t *testing.T) {
 		t.Fatalf("a running application was deleted by its TTL: %v", err)
 	}
 	finishDriver(t, ns, "short-driver", 0)
-	waitFor(t, 20*time.Second, "the application to be deleted", func() (bool, string) {
+	framework.WaitFor(t, 20*time.Second, "the application to be deleted", func() (bool, string) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "short"}, &v1beta2.SparkApplication{})
 		return apierrors.IsNotFound(err), fmt_(err)
 	})
-	waitFor(t, 10*time.Second, "Completed, then TTLExpired", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "Completed, then TTLExpired", func() (bool, string) {
 		got := eventReasons(t, ns, "short")
 		c, e := slices.Index(got, sparkapplication.ReasonCompleted), slices.Index(got, sparkapplication.ReasonTTLExpired)
 		return c >= 0 && e > c, fmt_(got)
@@ -357,7 +358,7 @@ func TestDeleteRunningApplication(t *testing.T) {
 	}
 	waitForPodGone(t, ns, "gone-driver")
 	waitForPodGone(t, ns, "gone-exec-1")
-	waitFor(t, 20*time.Second, "the driver's ConfigMaps and Services to be collected", func() (bool, string) {
+	framework.WaitFor(t, 20*time.Second, "the driver's ConfigMaps and Services to be collected", func() (bool, string) {
 		cms, svcs := &corev1.ConfigMapList{}, &corev1.ServiceList{}
 		_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"})
 		_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"})
@@ -451,7 +452,7 @@ func TestRestartMidSubmission(t *testing.T) {
 	if len(pods.Items) != 1 || pods.Items[0].UID != res.DriverPod.UID {
 		t.Errorf("want exactly the original driver pod, got %d pods", len(pods.Items))
 	}
-	waitFor(t, 10*time.Second, "the owned objects of the adopted pod", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "the owned objects of the adopted pod", func() (bool, string) {
 		cms := &corev1.ConfigMapList{}
 		_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelSubmissionID: sub.ID})
 		return len(cms.Items) == 2, fmt_(len(cms.Items))
@@ -473,7 +474,7 @@ func TestExecutorStateBounded(t *testing.T) {
 	for id := 1; id <= 5; id++ {
 		createExecutor(t, ns, app, driver, id)
 	}
-	waitFor(t, 10*time.Second, "bounded executor state", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "bounded executor state", func() (bool, string) {
 		app = getApp(t, ns, "wide")
 		_, has1 := app.Status.ExecutorState["wide-exec-1"]
 		_, has2 := app.Status.ExecutorState["wide-exec-2"]
@@ -533,7 +534,7 @@ func TestRerun(t *testing.T) {
 		a.Annotations = map[string]string{v1beta2.AnnotationRerun: "2026-01-01T00:00:00Z"}
 	})
 	var app *v1beta2.SparkApplication
-	waitFor(t, 30*time.Second, "the rerun", func() (bool, string) {
+	framework.WaitFor(t, 30*time.Second, "the rerun", func() (bool, string) {
 		app = getApp(t, ns, "again")
 		return app.Status.AppState.State == v1beta2.ApplicationStateSubmitted && app.Status.SubmissionID != first.Status.SubmissionID,
 			fmt_(app.Status.AppState, app.Status.SubmissionID)

@@ -115,23 +115,6 @@ func (o *operator) Stop() {
 	<-o.done
 }
 
-// waitFor polls cond every 100ms until it holds or timeout passes; then it fails with cond's last
-// description.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, desc := cond()
-		if ok {
-			return
-		}
-		last = desc
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, last)
-}
-
 func getApp(t *testing.T, ns, name string) *v1beta2.SparkApplication {
 	t.Helper()
 	app := &v1beta2.SparkApplication{}
@@ -145,7 +128,7 @@ func getApp(t *testing.T, ns, name string) *v1beta2.SparkApplication {
 func waitForState(t *testing.T, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
 	t.Helper()
 	var app *v1beta2.SparkApplication
-	waitFor(t, 30*time.Second, fmt.Sprintf("%s to be %q", name, state), func() (bool, string) {
+	framework.WaitFor(t, 30*time.Second, fmt.Sprintf("%s to be %q", name, state), func() (bool, string) {
 		app = &v1beta2.SparkApplication{}
 		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
 			return false, err.Error()
@@ -161,7 +144,7 @@ func waitForState(t *testing.T, ns, name string, state v1beta2.ApplicationStateT
 func waitForStates(t *testing.T, ns, name string, final v1beta2.ApplicationStateType) []v1beta2.ApplicationStateType {
 	t.Helper()
 	var seen []v1beta2.ApplicationStateType
-	waitFor(t, 40*time.Second, fmt.Sprintf("%s to reach %q", name, final), func() (bool, string) {
+	framework.WaitFor(t, 40*time.Second, fmt.Sprintf("%s to reach %q", name, final), func() (bool, string) {
 		app := &v1beta2.SparkApplication{}
 		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
 			return false, err.Error()
@@ -188,7 +171,7 @@ func getPod(t *testing.T, ns, name string) *corev1.Pod {
 func waitForPod(t *testing.T, ns, name string) *corev1.Pod {
 	t.Helper()
 	pod := &corev1.Pod{}
-	waitFor(t, 20*time.Second, "pod "+name, func() (bool, string) {
+	framework.WaitFor(t, 20*time.Second, "pod "+name, func() (bool, string) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod)
 		return err == nil, fmt.Sprint(err)
 	})
@@ -198,7 +181,7 @@ func waitForPod(t *testing.T, ns, name string) *corev1.Pod {
 // waitForPodGone waits until the pod (of that UID, when given) no longer exists.
 func waitForPodGone(t *testing.T, ns, name string) {
 	t.Helper()
-	waitFor(t, 20*time.Second, "pod "+name+" to be gone", func() (bool, string) {
+	framework.WaitFor(t, 20*time.Second, "pod "+name+" to be gone", func() (bool, string) {
 		pod := &corev1.Pod{}
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod)
 		if apierrors.IsNotFound(err) {
@@ -340,7 +323,7 @@ func fmt_(values ...any) string { return fmt.Sprint(values...) }
 // (events are written asynchronously, after the status).
 func waitForEvents(t *testing.T, ns, name string, reasons ...string) {
 	t.Helper()
-	waitFor(t, 10*time.Second, fmt.Sprintf("events %v", reasons), func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, fmt.Sprintf("events %v", reasons), func() (bool, string) {
 		got := eventReasons(t, ns, name)
 		for _, r := range reasons {
 			if !slices.Contains(got, r) {

@@ -63,21 +63,6 @@ func startOperator(t *testing.T, ns string) {
 	t.Cleanup(func() { cancel(); <-done })
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, desc := cond()
-		if ok {
-			return
-		}
-		last = desc
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s; last seen: %s", timeout, what, last)
-}
-
 func runs(t *testing.T, ns, name string) []v1beta2.SparkApplication {
 	t.Helper()
 	list := &v1beta2.SparkApplicationList{}
@@ -100,7 +85,7 @@ func names(apps []v1beta2.SparkApplication) []string {
 func waitForRuns(t *testing.T, ns, name string, atLeast int) []v1beta2.SparkApplication {
 	t.Helper()
 	var got []v1beta2.SparkApplication
-	waitFor(t, 20*time.Second, fmt.Sprintf("%d runs of %s", atLeast, name), func() (bool, string) {
+	framework.WaitFor(t, 20*time.Second, fmt.Sprintf("%d runs of %s", atLeast, name), func() (bool, string) {
 		got = runs(t, ns, name)
 		return len(got) >= atLeast, fmt.Sprint(names(got))
 	})
@@ -197,7 +182,7 @@ func TestReplace(t *testing.T) {
 	startOperator(t, ns)
 	create(t, wrappers.MakeScheduledSparkApplication("newest", ns).Schedule("@every 2s").ConcurrencyPolicy(v1beta2.ConcurrencyReplace).Obj())
 	first := waitForRuns(t, ns, "newest", 1)[0]
-	waitFor(t, 20*time.Second, "the first run to be replaced", func() (bool, string) {
+	framework.WaitFor(t, 20*time.Second, "the first run to be replaced", func() (bool, string) {
 		got := runs(t, ns, "newest")
 		return len(got) >= 1 && !slices.ContainsFunc(got, func(a v1beta2.SparkApplication) bool { return a.Name == first.Name }), fmt.Sprint(names(got))
 	})
@@ -226,12 +211,12 @@ func TestScheduleEdit(t *testing.T) {
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
 	create(t, wrappers.MakeScheduledSparkApplication("edited", ns).Schedule("@every 1h").Obj())
-	waitFor(t, 10*time.Second, "nextRun in an hour", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "nextRun in an hour", func() (bool, string) {
 		next := getSSA(t, ns, "edited").Status.NextRun.Time
 		return time.Until(next) > 50*time.Minute, next.String()
 	})
 	updateSSA(t, ns, "edited", func(s *v1beta2.ScheduledSparkApplication) { s.Spec.Schedule = "@every 2s" })
-	waitFor(t, 10*time.Second, "nextRun within seconds", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "nextRun within seconds", func() (bool, string) {
 		next := getSSA(t, ns, "edited").Status.NextRun.Time
 		return time.Until(next) < 10*time.Second, next.String()
 	})
@@ -246,7 +231,7 @@ func TestInvalidScheduleRecovers(t *testing.T) {
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
 	create(t, wrappers.MakeScheduledSparkApplication("typo", ns).Schedule("61 * * * *").Obj())
-	waitFor(t, 10*time.Second, "FailedValidation", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "FailedValidation", func() (bool, string) {
 		st := getSSA(t, ns, "typo").Status
 		return st.ScheduleState == v1beta2.ScheduleStateFailedValidation && strings.Contains(st.Reason, "spec.schedule"), fmt.Sprint(st.ScheduleState, st.Reason)
 	})
@@ -254,12 +239,12 @@ func TestInvalidScheduleRecovers(t *testing.T) {
 		s.Spec.Schedule = "@every 2s"
 		s.Spec.TimeZone = "Mars/Olympus"
 	})
-	waitFor(t, 10*time.Second, "a time zone error", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "a time zone error", func() (bool, string) {
 		st := getSSA(t, ns, "typo").Status
 		return st.ScheduleState == v1beta2.ScheduleStateFailedValidation && strings.Contains(st.Reason, "spec.timeZone"), st.Reason
 	})
 	updateSSA(t, ns, "typo", func(s *v1beta2.ScheduledSparkApplication) { s.Spec.TimeZone = "Europe/Paris" })
-	waitFor(t, 10*time.Second, "Scheduled", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "Scheduled", func() (bool, string) {
 		ssa := getSSA(t, ns, "typo")
 		valid := meta_IsTrue(ssa.Status.Conditions, v1beta2.ConditionScheduleValid)
 		return ssa.Status.ScheduleState == v1beta2.ScheduleStateScheduled && valid, fmt.Sprint(ssa.Status.ScheduleState, ssa.Status.Reason)
@@ -290,7 +275,7 @@ func TestHistoryLimits(t *testing.T) {
 	finish(t, &got[2], v1beta2.ApplicationStateCompleted)
 	finish(t, &got[3], v1beta2.ApplicationStateFailed)
 	finish(t, &got[4], v1beta2.ApplicationStateCompleted)
-	waitFor(t, 20*time.Second, "history within limits", func() (bool, string) {
+	framework.WaitFor(t, 20*time.Second, "history within limits", func() (bool, string) {
 		var done, failed int
 		for _, a := range runs(t, ns, "history") {
 			switch a.Status.AppState.State {
@@ -373,7 +358,7 @@ func TestMissedRunsNoBurst(t *testing.T) {
 		wantRuns int
 		reason   string
 	}{{"catch-up", 1, "started only the latest"}, {"too-late", 0, "startingDeadlineSeconds"}} {
-		waitFor(t, 10*time.Second, tc.name+" to report the missed runs", func() (bool, string) {
+		framework.WaitFor(t, 10*time.Second, tc.name+" to report the missed runs", func() (bool, string) {
 			st := getSSA(t, ns, tc.name).Status
 			return strings.Contains(st.Reason, tc.reason), st.Reason
 		})
