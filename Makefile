@@ -13,6 +13,8 @@ CRD_OPTIONS    ?= crd
 STATICCHECK_VERSION ?= v0.8.2
 # Name of the local kwok cluster (hack/kwok-cluster.sh).
 KWOK_CLUSTER   ?= sparkop
+# The Helm chart (charts/spark-operator); `make manifests` copies the CRDs and the operator's rules into it.
+CHART_DIR      := charts/spark-operator
 # Extra flags for go test, e.g. `make test GOTESTFLAGS='-run TestFoo -v'`.
 GOTESTFLAGS    ?=
 
@@ -34,13 +36,19 @@ generate: controller-gen ## Generate DeepCopy methods for ./api/...
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: controller-gen ## Generate CRDs into config/crd/bases.
+manifests: controller-gen ## Generate CRDs (config/crd/bases) and the operator's ClusterRole (config/rbac/role.yaml) from the markers; copy both into the Helm chart.
 	$(CONTROLLER_GEN) $(CRD_OPTIONS) paths=./api/... output:crd:artifacts:config=config/crd/bases
 	@# hack/crdtrim drops upstream descriptions so the CRDs fit `kubectl apply`'s annotation limit.
 	@if [[ -f hack/crdtrim/main.go ]]; then \
 		echo "go run ./hack/crdtrim config/crd/bases/*.yaml"; \
 		go run ./hack/crdtrim config/crd/bases/*.yaml; \
 	fi
+	@# The operator's rules are the markers of its controllers only: optional parts (a webhook) need their own role.
+	$(CONTROLLER_GEN) rbac:roleName=spark-operator-controller paths=./internal/controller/... output:rbac:artifacts:config=config/rbac
+	@# The chart ships the same CRDs (crds/) and takes the operator's rules from the same role.yaml (files/).
+	rm -f $(CHART_DIR)/crds/*.yaml
+	cp config/crd/bases/*.yaml $(CHART_DIR)/crds/
+	cp config/rbac/role.yaml $(CHART_DIR)/files/controller-role.yaml
 
 .PHONY: fmt
 fmt: ## Format all Go files.
@@ -56,8 +64,9 @@ lint: vet ## Check formatting, go vet and staticcheck.
 	if [[ -n "$$files" ]]; then echo "gofmt: these files need formatting (run make fmt):"; echo "$$files"; exit 1; fi
 	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-# Generated files: the DeepCopy code and the CRDs.
-GENERATED = api/v1beta2/zz_generated.deepcopy.go config/crd/bases/*.yaml
+# Generated files: the DeepCopy code, the CRDs, the operator's ClusterRole, and their copies in the chart.
+GENERATED = api/v1beta2/zz_generated.deepcopy.go config/crd/bases/*.yaml config/rbac/role.yaml \
+	$(CHART_DIR)/crds/*.yaml $(CHART_DIR)/files/controller-role.yaml
 
 .PHONY: verify
 verify: ## Fail if generated code or CRDs are stale (regenerating them changes them).
@@ -65,7 +74,7 @@ verify: ## Fail if generated code or CRDs are stale (regenerating them changes t
 	$(MAKE) --no-print-directory generate manifests >/dev/null; \
 	after=$$(cat $(GENERATED) | sha256sum); \
 	if [[ "$$before" != "$$after" ]]; then \
-		echo "verify: generated DeepCopy code or CRDs were stale; they are regenerated now, review and commit them:"; \
+		echo "verify: generated DeepCopy code, CRDs or RBAC were stale; they are regenerated now, review and commit them:"; \
 		git --no-pager diff --stat -- $(GENERATED); exit 1; \
 	fi; echo "verify: generated files are up to date"
 
@@ -74,8 +83,15 @@ test: tools verify ## Run all tests against a real kube-apiserver/etcd (envtest)
 	KUBEBUILDER_ASSETS=$(BIN) go test $(GOTESTFLAGS) ./...
 
 .PHONY: bench
-bench: ## Run benchmarks (placeholder).
-	@echo "bench: no benchmarks yet"
+bench: tools ## Benchmark the operator on its own kwok cluster (1000 apps at once, 500 at 50/s; a few minutes); rows go to docs/benchmarks.md. BENCH_FLAGS='...' adds hack/bench flags.
+	go run ./hack/bench -n 1000 -rate 0 -out docs/benchmarks.md $(BENCH_FLAGS)
+	go run ./hack/bench -n 500 -rate 50 -out docs/benchmarks.md $(BENCH_FLAGS)
+	@echo "bench: smoke runs done (docs/benchmarks.md). The full targets (10-30 min each on 2 cores):"
+	@echo "  go run ./hack/bench -n 5000 -rate 0 -out docs/benchmarks.md      # submission >= 100 apps/s over 5,000 apps"
+	@echo "  go run ./hack/bench -n 2000 -rate 50 -out docs/benchmarks.md     # p99 creation->driver pod < 1 s at 50 apps/s"
+	@echo "  go run ./hack/bench -n 10000 -rate 200 -out docs/benchmarks.md   # peak RSS < 300 MiB with 10,000 apps cached; CPU < 10 ms/app"
+	@echo "  go run ./hack/bench -n 2000 -rate 50 -replicas 2 -kill-leader-after 50% -out docs/benchmarks.md   # leader failover"
+	@echo "  go run ./hack/bench -n 1000 -raw -out docs/benchmarks.md         # the API server alone, for scale"
 
 .PHONY: demo
 demo: ## Run spark-pi to COMPLETED (and a failing app through its retries) on a local kwok cluster; KEEP=1 leaves it up.

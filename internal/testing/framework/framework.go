@@ -19,6 +19,10 @@
 //	}
 //
 // A single test can also own an environment with Start(t), which stops it in t.Cleanup.
+//
+// kube-apiserver runs with the RBAC authorizer (envtest's default). Env.Config and Env.Client are
+// admin (system:masters); Env.ServiceAccountConfig returns a config that authenticates as a service
+// account with a TokenRequest token, for code that must run with only the permissions RBAC grants.
 package framework
 
 import (

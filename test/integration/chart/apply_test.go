@@ -1,0 +1,240 @@
+package chart_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sparkop/spark-operator/internal/testing/framework"
+)
+
+// fieldOwner is the field manager of the tests' writes, as Helm's would be.
+const fieldOwner = "helm"
+
+// applyVariants are the renderings applied with server-side dry run. Their job namespaces exist
+// (TestDryRunApply creates them).
+var applyVariants = []struct{ name, values string }{
+	{"defaults", ""},
+	{"several job namespaces", "spark: {jobNamespaces: [chart-team-a, chart-team-b]}"},
+	{"all namespaces", "spark: {jobNamespaces: []}"},
+	{"leader election off", "controller: {leaderElection: {enable: false}}"},
+	{"metrics off", "prometheus: {metrics: {enable: false}}"},
+	{"PodMonitor", "prometheus: {podMonitor: {create: true, labels: {release: prometheus}}}"},
+	{"three replicas with a PodDisruptionBudget", "controller: {replicas: 3, podDisruptionBudget: {enable: true, minAvailable: 2}}"},
+	{"custom image and resources", `
+image: {registry: registry.example.com, repository: platform/spark-operator, tag: v9.9.9, pullPolicy: Always, pullSecrets: [{name: regcred}]}
+controller:
+  resources: {requests: {cpu: 250m, memory: 300Mi}, limits: {memory: 1Gi}}
+  tolerations: [{key: dedicated, operator: Equal, value: platform, effect: NoSchedule}]
+  topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}]
+  env: [{name: GOMEMLIMIT, value: 900MiB}]
+  envFrom: [{configMapRef: {name: operator-env}}]
+  sidecars: [{name: proxy, image: "envoy:v1"}]
+  volumes: [{name: extra, emptyDir: {}}]
+  volumeMounts: [{name: extra, mountPath: /extra}]
+  affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/os, operator: In, values: [linux]}]}]}}}
+`},
+	{"Kubeflow values file", `
+controller:
+  workers: 30
+  logEncoder: json
+  uiIngress: {enable: true, urlFormat: "{{$appName}}.spark.example.com", ingressClassName: nginx, tls: [{hosts: ["*.spark.example.com"], secretName: ui-tls}]}
+  featureGates: [{name: PartialRestart, enabled: true}]
+spark:
+  serviceAccount: {name: "", annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::1:role/x"}}
+webhook: {enable: true}
+`},
+}
+
+// TestDryRunApply renders each variant and sends every object to the API server as a server-side
+// apply and as a strictly validated create, both dry run: the schemas of the real API server (and
+// of the installed CRDs) accept every field, and nothing is left behind.
+func TestDryRunApply(t *testing.T) {
+	ctx := context.Background()
+	for _, ns := range []string{defaultNamespace, "chart-team-a", "chart-team-b"} {
+		ensureNamespace(t, ns)
+	}
+	installPodMonitorCRD(t)
+	for _, v := range applyVariants {
+		t.Run(v.name, func(t *testing.T) {
+			r := mustRender(t, v.values)
+			if len(r.objects) == 0 {
+				t.Fatal("nothing rendered")
+			}
+			for _, o := range r.objects {
+				if err := dryRunApply(ctx, o.obj); err != nil {
+					t.Errorf("%s: %v", o, err)
+				}
+			}
+		})
+	}
+}
+
+// TestDryRunApplyConfig does the same for the plain manifests: everything config/default's
+// kustomization lists (CRDs, RBAC, the operator's namespace, service account and Deployment).
+func TestDryRunApplyConfig(t *testing.T) {
+	ctx := context.Background()
+	objs := readKustomization(t, "config/default")
+	kinds := map[string]int{}
+	for _, o := range objs {
+		kinds[o.obj.GetKind()]++
+		if o.obj.GetKind() == "Namespace" {
+			// Applied for real: the namespaced objects after it need it, even in a dry run.
+			ensureNamespace(t, o.obj.GetName())
+		}
+	}
+	for _, want := range []string{"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount", "Deployment", "Namespace"} {
+		if kinds[want] == 0 {
+			t.Errorf("config/default has no %s (has %v)", want, kinds)
+		}
+	}
+	for _, o := range objs {
+		if err := dryRunApply(ctx, o.obj); err != nil {
+			t.Errorf("%s: %v", o, err)
+		}
+	}
+}
+
+// dryRunApply sends obj as a dry-run server-side apply and a dry-run strict create. A create
+// of an object that exists (a CRD, a namespace) only has to fail with AlreadyExists.
+func dryRunApply(ctx context.Context, obj *unstructured.Unstructured) error {
+	var errs []error
+	// An apply made with the client's RESTMapper, which learns about new CRDs lazily: retry a
+	// "no matches for kind" for a few seconds.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj.DeepCopy()),
+			client.FieldOwner(fieldOwner), client.ForceOwnership, client.DryRunAll)
+		if err != nil && meta.IsNoMatchError(err) && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("server-side apply (dry run): %w", err))
+		}
+		break
+	}
+	err := env.Client.Create(ctx, obj.DeepCopy(), client.DryRunAll, client.FieldOwner(fieldOwner),
+		client.FieldValidation(metav1.FieldValidationStrict))
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		errs = append(errs, fmt.Errorf("create (dry run, strict): %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// ensureNamespace creates namespace ns unless it exists.
+func ensureNamespace(t *testing.T, ns string) {
+	t.Helper()
+	err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("creating namespace %s: %v", ns, err)
+	}
+}
+
+// installPodMonitorCRD installs a stand-in for the Prometheus Operator's PodMonitor CRD (any
+// content under spec), so that the chart's PodMonitor can be applied.
+func installPodMonitorCRD(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	crd := &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: "podmonitors.monitoring.coreos.com"},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: "monitoring.coreos.com",
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "podmonitors", Singular: "podmonitor", Kind: "PodMonitor", ListKind: "PodMonitorList"},
+			Scope: apiextensionsv1.NamespaceScoped,
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
+				Name: "v1", Served: true, Storage: true,
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
+					Type: "object",
+					Properties: map[string]apiextensionsv1.JSONSchemaProps{
+						"spec": {Type: "object", XPreserveUnknownFields: ptrTo(true)},
+					},
+				}},
+			}},
+		},
+	}
+	if err := env.Client.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("creating the PodMonitor CRD: %v", err)
+	}
+	framework.WaitFor(t, 20*time.Second, "the PodMonitor CRD to be established", func() (bool, string) {
+		got := &apiextensionsv1.CustomResourceDefinition{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: crd.Name}, got); err != nil {
+			return false, err.Error()
+		}
+		for _, c := range got.Status.Conditions {
+			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(got.Status.Conditions)
+	})
+}
+
+// readKustomization reads every object of the resources a kustomization.yaml lists (files, or
+// directories with their own kustomization.yaml), recursively. It implements only `resources`,
+// which is all config/ uses.
+func readKustomization(t *testing.T, dir string) []rendered {
+	t.Helper()
+	path := filepath.Join(env.RepoRoot, dir, "kustomization.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k struct {
+		Resources []string `json:"resources"`
+	}
+	if err := yaml.UnmarshalStrict(data, &k); err != nil {
+		t.Fatalf("%s: %v (only `resources` is expected)", path, err)
+	}
+	var out []rendered
+	for _, res := range k.Resources {
+		rel := filepath.Join(dir, res)
+		st, err := os.Stat(filepath.Join(env.RepoRoot, rel))
+		if err != nil {
+			t.Fatalf("%s lists %s: %v", path, res, err)
+		}
+		if st.IsDir() {
+			out = append(out, readKustomization(t, rel)...)
+			continue
+		}
+		out = append(out, readManifestFile(t, rel)...)
+	}
+	return out
+}
+
+// readManifestFile decodes every object of a YAML file relative to the repository root.
+func readManifestFile(t *testing.T, rel string) []rendered {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(env.RepoRoot, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []rendered
+	for _, part := range strings.Split("\n"+string(data), "\n---") {
+		obj := map[string]any{}
+		if err := yaml.Unmarshal([]byte(part), &obj); err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		if len(obj) == 0 {
+			continue
+		}
+		out = append(out, rendered{template: rel, obj: &unstructured.Unstructured{Object: obj}})
+	}
+	return out
+}
+
+func ptrTo[T any](v T) *T { return &v }
