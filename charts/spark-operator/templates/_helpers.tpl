@@ -181,3 +181,17 @@ Checks of values that would otherwise install something that does not work.
 {{- fail "controller.uiIngress.enable needs controller.uiIngress.urlFormat" }}
 {{- end }}
 {{- end }}
+
+{{/* Name of the webhook's Service, configuration and certificate Secret. */}}
+{{- define "spark-operator.webhook.name" -}}
+{{- printf "%s-webhook" (include "spark-operator.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "spark-operator.webhook.secretName" -}}
+{{- printf "%s-webhook-certs" (include "spark-operator.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Directory of the webhook's serving certificate in the operator's container. */}}
+{{- define "spark-operator.webhook.certDir" -}}
+/etc/k8s-webhook-server/serving-certs
+{{- end -}}

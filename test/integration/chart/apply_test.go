@@ -58,6 +58,8 @@ spark:
   serviceAccount: {name: "", annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::1:role/x"}}
 webhook: {enable: true}
 `},
+	{"validating webhook", "webhook: {enable: true}"},
+	{"validating webhook with cert-manager", "webhook: {enable: true, certManager: {enable: true}}"},
 }
 
 // TestDryRunApply renders each variant and sends every object to the API server as a server-side
@@ -69,6 +71,8 @@ func TestDryRunApply(t *testing.T) {
 		ensureNamespace(t, ns)
 	}
 	installPodMonitorCRD(t)
+	installStandInCRD(t, "cert-manager.io", "Issuer", "issuers")
+	installStandInCRD(t, "cert-manager.io", "Certificate", "certificates")
 	for _, v := range applyVariants {
 		t.Run(v.name, func(t *testing.T) {
 			r := mustRender(t, v.values)
@@ -238,3 +242,40 @@ func readManifestFile(t *testing.T, rel string) []rendered {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// installStandInCRD installs a schemaless namespaced CRD for a kind the chart may render (cert-manager's
+// Issuer and Certificate), so the dry run can check everything else.
+func installStandInCRD(t *testing.T, group, kind, plural string) {
+	t.Helper()
+	ctx := context.Background()
+	crd := &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: plural + "." + group},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: group,
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: plural, Singular: strings.ToLower(kind), Kind: kind, ListKind: kind + "List"},
+			Scope: apiextensionsv1.NamespaceScoped,
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
+				Name: "v1", Served: true, Storage: true,
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
+					Type:       "object",
+					Properties: map[string]apiextensionsv1.JSONSchemaProps{"spec": {Type: "object", XPreserveUnknownFields: ptrTo(true)}},
+				}},
+			}},
+		},
+	}
+	if err := env.Client.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("creating the %s CRD: %v", kind, err)
+	}
+	framework.WaitFor(t, 20*time.Second, "the "+kind+" CRD to be served", func() (bool, string) {
+		got := &apiextensionsv1.CustomResourceDefinition{}
+		if err := env.Client.Get(ctx, client.ObjectKey{Name: crd.Name}, got); err != nil {
+			return false, err.Error()
+		}
+		for _, c := range got.Status.Conditions {
+			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+				return true, ""
+			}
+		}
+		return false, "not established"
+	})
+}

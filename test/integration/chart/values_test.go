@@ -53,21 +53,25 @@ const (
 )
 
 var (
-	deployment     = doc{deployTmpl, "Deployment", "spark-operator-controller", defaultNamespace}
-	operatorSA     = doc{"templates/controller/serviceaccount.yaml", "ServiceAccount", "spark-operator-controller", defaultNamespace}
-	operatorRole   = doc{rbacTmpl, "Role", "spark-operator-controller", ""}
-	operatorRB     = doc{rbacTmpl, "RoleBinding", "spark-operator-controller", ""}
-	clusterRole    = doc{rbacTmpl, "ClusterRole", "spark-operator-controller", ""}
-	clusterRB      = doc{rbacTmpl, "ClusterRoleBinding", "spark-operator-controller", ""}
-	leRole         = doc{rbacTmpl, "Role", "spark-operator-controller-leader-election", defaultNamespace}
-	leRB           = doc{rbacTmpl, "RoleBinding", "spark-operator-controller-leader-election", defaultNamespace}
-	sparkSA        = doc{sparkTmpl, "ServiceAccount", "spark", ""}
-	sparkRole      = doc{sparkTmpl, "Role", "spark-operator-spark", ""}
-	sparkRB        = doc{sparkTmpl, "RoleBinding", "spark-operator-spark", ""}
-	metricsService = doc{"templates/controller/service.yaml", "Service", "spark-operator-controller-metrics", defaultNamespace}
-	podMonitor     = doc{"templates/prometheus/podmonitor.yaml", "PodMonitor", "spark-operator-podmonitor", defaultNamespace}
-	pdb            = doc{"templates/controller/poddisruptionbudget.yaml", "PodDisruptionBudget", "spark-operator-controller", defaultNamespace}
-	anyWebhook     = []doc{{"", "MutatingWebhookConfiguration", "", ""}, {"", "ValidatingWebhookConfiguration", "", ""}}
+	deployment         = doc{deployTmpl, "Deployment", "spark-operator-controller", defaultNamespace}
+	operatorSA         = doc{"templates/controller/serviceaccount.yaml", "ServiceAccount", "spark-operator-controller", defaultNamespace}
+	operatorRole       = doc{rbacTmpl, "Role", "spark-operator-controller", ""}
+	operatorRB         = doc{rbacTmpl, "RoleBinding", "spark-operator-controller", ""}
+	clusterRole        = doc{rbacTmpl, "ClusterRole", "spark-operator-controller", ""}
+	clusterRB          = doc{rbacTmpl, "ClusterRoleBinding", "spark-operator-controller", ""}
+	leRole             = doc{rbacTmpl, "Role", "spark-operator-controller-leader-election", defaultNamespace}
+	leRB               = doc{rbacTmpl, "RoleBinding", "spark-operator-controller-leader-election", defaultNamespace}
+	sparkSA            = doc{sparkTmpl, "ServiceAccount", "spark", ""}
+	sparkRole          = doc{sparkTmpl, "Role", "spark-operator-spark", ""}
+	sparkRB            = doc{sparkTmpl, "RoleBinding", "spark-operator-spark", ""}
+	metricsService     = doc{"templates/controller/service.yaml", "Service", "spark-operator-controller-metrics", defaultNamespace}
+	podMonitor         = doc{"templates/prometheus/podmonitor.yaml", "PodMonitor", "spark-operator-podmonitor", defaultNamespace}
+	pdb                = doc{"templates/controller/poddisruptionbudget.yaml", "PodDisruptionBudget", "spark-operator-controller", defaultNamespace}
+	anyWebhook         = []doc{{"", "MutatingWebhookConfiguration", "", ""}, {"", "ValidatingWebhookConfiguration", "", ""}}
+	webhookService     = doc{"templates/webhook/service.yaml", "Service", "spark-operator-webhook", defaultNamespace}
+	webhookConfig      = doc{"templates/webhook/validatingwebhookconfiguration.yaml", "ValidatingWebhookConfiguration", "spark-operator-webhook", ""}
+	webhookRole        = doc{"templates/webhook/rbac.yaml", "Role", "spark-operator-webhook", ""}
+	webhookClusterRole = doc{"templates/webhook/rbac.yaml", "ClusterRole", "spark-operator-webhook", ""}
 )
 
 // valuesCase is one rendering and its checks; when failWith is set, rendering must fail with it.
@@ -447,9 +451,53 @@ webhook:
 			deployment.contains(args, "--ingress-class-name=nginx"),
 			deployment.contains(args, `--ingress-tls=[{"hosts":["*.spark.example.com"],"secretName":"spark-ui-tls"}]`),
 			deployment.contains(args, `--ingress-annotations={"nginx.ingress.kubernetes.io/ssl-redirect":"true"}`),
+			anyWebhook[0].count(0), // no mutating webhook: pods are complete when created
+			anyWebhook[1].count(1),
+			doc{"", "Service", "", ""}.count(2), // metrics and webhook
+		},
+	},
+	{
+		name:   "validating webhook, self-managed certificate",
+		values: "webhook: {enable: true, failurePolicy: Ignore}\nspark: {jobNamespaces: [team-a, team-b]}",
+		checks: []check{
+			deployment.contains(args, "--enable-webhook"),
+			deployment.contains(args, "--webhook-port=9443"),
+			deployment.contains(args, "--webhook-cert-provider=self"),
+			deployment.contains(args, "--webhook-namespace=spark-operator"),
+			deployment.contains(args, "--webhook-service-name=spark-operator-webhook"),
+			deployment.contains(args, "--webhook-configuration-name=spark-operator-webhook"),
+			deployment.contains(args, "--webhook-secret-name=spark-operator-webhook-certs"),
+			deployment.contains(args, "--webhook-cert-dir=/etc/k8s-webhook-server/serving-certs"),
+			deployment.equal(container+".ports[name=webhook].containerPort", 9443),
+			deployment.equal(podSpec+".volumes[name=webhook-certs].secret.secretName", "spark-operator-webhook-certs"),
+			deployment.equal(podSpec+".volumes[name=webhook-certs].secret.optional", true),
+			deployment.equal(container+".volumeMounts[name=webhook-certs].mountPath", "/etc/k8s-webhook-server/serving-certs"),
+			webhookService.equal("spec.ports[0].port", 443),
+			webhookService.equal("spec.ports[0].targetPort", "webhook"),
+			webhookConfig.equal("webhooks[0].clientConfig.service.path", "/validate-sparkoperator-k8s-io-v1beta2-sparkapplication"),
+			webhookConfig.equal("webhooks[1].clientConfig.service.path", "/validate-sparkoperator-k8s-io-v1beta2-scheduledsparkapplication"),
+			webhookConfig.equal("webhooks[0].failurePolicy", "Ignore"),
+			webhookConfig.equal("webhooks[0].namespaceSelector.matchExpressions[0].values", []any{"team-a", "team-b"}),
+			webhookConfig.notExists("metadata.annotations"),
+			webhookRole.in(defaultNamespace).contains("rules[0].resources", "secrets"),
+			webhookRole.count(1),
+			webhookClusterRole.equal("rules[1].resourceNames", []any{"spark-operator-webhook"}),
+			webhookClusterRole.equal("rules[1].verbs", []any{"update", "patch"}),
+			doc{"templates/webhook/certificate.yaml", "Certificate", "", ""}.count(0),
 			anyWebhook[0].count(0),
-			anyWebhook[1].count(0),
-			doc{"", "Service", "", ""}.count(1), // the metrics Service only: no webhook Service
+		},
+	},
+	{
+		name:   "validating webhook, cert-manager",
+		values: "webhook: {enable: true, certManager: {enable: true}}",
+		checks: []check{
+			deployment.contains(args, "--webhook-cert-provider=cert-manager"),
+			webhookConfig.equal(`metadata.annotations."cert-manager.io/inject-ca-from"`, "spark-operator/spark-operator-webhook"),
+			doc{"templates/webhook/certificate.yaml", "Certificate", "spark-operator-webhook", defaultNamespace}.equal("spec.secretName", "spark-operator-webhook-certs"),
+			doc{"templates/webhook/certificate.yaml", "Certificate", "spark-operator-webhook", defaultNamespace}.equal("spec.dnsNames[0]", "spark-operator-webhook.spark-operator.svc"),
+			doc{"templates/webhook/certificate.yaml", "Issuer", "spark-operator-webhook", defaultNamespace}.count(1),
+			webhookClusterRole.count(0), // cert-manager injects the CA
+			webhookRole.count(1),
 		},
 	},
 	{
@@ -580,7 +628,8 @@ func TestValues(t *testing.T) {
 				checkOperatorFlags(t, toStrings(a))
 			}
 			for _, o := range r.objects {
-				if o.obj.GetKind() != "ClusterRole" && o.obj.GetKind() != "ClusterRoleBinding" && o.obj.GetNamespace() == "" {
+				clusterScoped := map[string]bool{"ClusterRole": true, "ClusterRoleBinding": true, "ValidatingWebhookConfiguration": true}
+				if !clusterScoped[o.obj.GetKind()] && o.obj.GetNamespace() == "" {
 					t.Errorf("%s has no namespace", o)
 				}
 			}
