@@ -108,3 +108,7 @@ kwok-down: ## Delete the local kwok cluster.
 .PHONY: kwok-test
 kwok-test: tools ## Check kwok-cluster.sh and the Spark pod stages end to end (own cluster, ~15 s).
 	hack/kwok/test-stages.sh
+
+.PHONY: conformance
+conformance: tools ## Compare our submitter with the real spark-submit 3.5/4.0 (Spark from PyPI into .cache/spark, once; JDK 17; ~3 min).
+	SPARK_CONFORMANCE=1 KUBEBUILDER_ASSETS=$(BIN) go test -count=1 -timeout 30m $(GOTESTFLAGS) ./test/conformance/
