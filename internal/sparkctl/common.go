@@ -1,0 +1,224 @@
+package sparkctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/submission"
+)
+
+// Resource names as kubectl prints them ("sparkapplication.sparkoperator.k8s.io/NAME").
+const (
+	appResource       = "sparkapplication.sparkoperator.k8s.io"
+	scheduledResource = "scheduledsparkapplication.sparkoperator.k8s.io"
+)
+
+// Container names Spark gives the driver and executor containers.
+const (
+	driverContainer   = "spark-kubernetes-driver"
+	executorContainer = "spark-kubernetes-executor"
+)
+
+// getApp reads a SparkApplication, with an error that says where it looked when it is missing.
+func getApp(ctx context.Context, c client.Client, ns, name string) (*v1beta2.SparkApplication, error) {
+	app := &v1beta2.SparkApplication{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("SparkApplication %q not found in namespace %q", name, ns)
+		}
+		return nil, fmt.Errorf("reading SparkApplication %s/%s: %w", ns, name, err)
+	}
+	return app, nil
+}
+
+// getScheduledApp reads a ScheduledSparkApplication, with an error that says where it looked when it
+// is missing.
+func getScheduledApp(ctx context.Context, c client.Client, ns, name string) (*v1beta2.ScheduledSparkApplication, error) {
+	app := &v1beta2.ScheduledSparkApplication{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("ScheduledSparkApplication %q not found in namespace %q", name, ns)
+		}
+		return nil, fmt.Errorf("reading ScheduledSparkApplication %s/%s: %w", ns, name, err)
+	}
+	return app, nil
+}
+
+// exactlyOneName is the argument check of commands that take one application name.
+func exactlyOneName(kind string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		switch len(args) {
+		case 1:
+			return nil
+		case 0:
+			return fmt.Errorf("the name of the %s is required", kind)
+		default:
+			return fmt.Errorf("exactly one %s name is expected, got %d: %s", kind, len(args), strings.Join(args, " "))
+		}
+	}
+}
+
+// state is the application state as printed: the empty state of a new application reads "NEW".
+func state(app *v1beta2.SparkApplication) string {
+	if s := app.Status.AppState.State; s != "" {
+		return string(s)
+	}
+	return "NEW"
+}
+
+// isFinished reports whether an application has ended for good: COMPLETED or FAILED.
+func isFinished(app *v1beta2.SparkApplication) bool {
+	s := app.Status.AppState.State
+	return s == v1beta2.ApplicationStateCompleted || s == v1beta2.ApplicationStateFailed
+}
+
+// driverPodName is the driver pod of the current attempt: the one in the status, else the name the
+// operator gives it.
+func driverPodName(app *v1beta2.SparkApplication) string {
+	if n := app.Status.DriverInfo.PodName; n != "" {
+		return n
+	}
+	return submission.DriverPodName(app)
+}
+
+// age formats how long ago t was, as kubectl's AGE column does ("5m", "3h10m"); "<unknown>" for a
+// zero time.
+func age(t metav1.Time, now time.Time) string {
+	if t.IsZero() {
+		return "<unknown>"
+	}
+	return duration.HumanDuration(now.Sub(t.Time))
+}
+
+// runDuration is how long the current attempt ran: until terminationTime when the application ended,
+// else until now; "-" before it started.
+func runDuration(app *v1beta2.SparkApplication, now time.Time) string {
+	start := app.Status.LastSubmissionAttemptTime
+	if start.IsZero() {
+		return "-"
+	}
+	end := now
+	if isFinished(app) && !app.Status.TerminationTime.IsZero() {
+		end = app.Status.TerminationTime.Time
+	}
+	if end.Before(start.Time) {
+		return "0s"
+	}
+	return duration.HumanDuration(end.Sub(start.Time))
+}
+
+// executorCounts returns the executors of the current attempt by state: status.executorCounts, else
+// counted from status.executorState.
+func executorCounts(app *v1beta2.SparkApplication) map[v1beta2.ExecutorState]int32 {
+	if len(app.Status.ExecutorCounts) > 0 {
+		return app.Status.ExecutorCounts
+	}
+	counts := map[v1beta2.ExecutorState]int32{}
+	for _, s := range app.Status.ExecutorState {
+		counts[s]++
+	}
+	return counts
+}
+
+// executorStates is the order executor states are shown in.
+var executorStates = []v1beta2.ExecutorState{
+	v1beta2.ExecutorStateRunning, v1beta2.ExecutorStatePending, v1beta2.ExecutorStateCompleted,
+	v1beta2.ExecutorStateFailed, v1beta2.ExecutorStateUnknown,
+}
+
+// describeExecutors reads "2 running, 1 pending (3 total)", or "none".
+func describeExecutors(counts map[v1beta2.ExecutorState]int32) string {
+	var parts []string
+	var total int32
+	for _, s := range executorStates {
+		if n := counts[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ToLower(string(s))))
+			total += n
+		}
+	}
+	if total == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%s (%d total)", strings.Join(parts, ", "), total)
+}
+
+// sparkContainer picks the Spark container of a driver or executor pod: the one Spark names, else the
+// only one, else (driver) the last one, which is where spark-submit puts it, or (executor) the first.
+func sparkContainer(pod *corev1.Pod, driver bool) string {
+	want := executorContainer
+	if driver {
+		want = driverContainer
+	}
+	for _, c := range pod.Spec.Containers {
+		if c.Name == want {
+			return c.Name
+		}
+	}
+	if !driver {
+		for _, c := range pod.Spec.Containers {
+			if c.Name == "executor" {
+				return c.Name
+			}
+		}
+	}
+	switch {
+	case len(pod.Spec.Containers) == 0:
+		return ""
+	case driver:
+		return pod.Spec.Containers[len(pod.Spec.Containers)-1].Name
+	default:
+		return pod.Spec.Containers[0].Name
+	}
+}
+
+// newToken returns a unique token for the rerun and trigger annotations: the current time with
+// nanoseconds, which also tells when it was asked for.
+func newToken(now time.Time) string {
+	return now.UTC().Format(time.RFC3339Nano)
+}
+
+// errInterrupted is returned when a follow or watch ends because the context was cancelled (Ctrl-C),
+// which is a normal way to stop following and not a failure.
+var errInterrupted = errors.New("interrupted")
+
+// ignoreInterrupt turns the end of a followed stream by cancellation into success.
+func ignoreInterrupt(ctx context.Context, err error) error {
+	if err == nil || errors.Is(err, errInterrupted) || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// runner is a command's kubectl-style options: Complete them from the arguments, Validate them, Run.
+type runner interface {
+	Complete(cmd *cobra.Command, args []string) error
+	Validate() error
+	Run(ctx context.Context) error
+}
+
+// runE is the cobra RunE of a command whose options are o.
+func runE(o runner) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := o.Complete(cmd, args); err != nil {
+			return err
+		}
+		if err := o.Validate(); err != nil {
+			return err
+		}
+		return o.Run(cmd.Context())
+	}
+}

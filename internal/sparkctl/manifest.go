@@ -1,0 +1,396 @@
+package sparkctl
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	sigsjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+)
+
+// Kinds sparkctl reads from manifests.
+const (
+	kindApp       = "SparkApplication"
+	kindScheduled = "ScheduledSparkApplication"
+)
+
+// document is one YAML document of a manifest.
+type document struct {
+	// source is the file name, or "<stdin>".
+	source string
+	// index is the 1-based position of the document in its source.
+	index int
+	// data is the document as read.
+	data []byte
+	// apiVersion and kind are the document's type.
+	apiVersion, kind string
+}
+
+// where names the document in messages: "app.yaml" or "app.yaml (document 2)".
+func (d document) where() string {
+	if d.index > 1 {
+		return fmt.Sprintf("%s (document %d)", d.source, d.index)
+	}
+	return d.source
+}
+
+// isOurs reports whether the document is a sparkoperator.k8s.io/v1beta2 SparkApplication or
+// ScheduledSparkApplication.
+func (d document) isOurs() bool {
+	return d.apiVersion == v1beta2.GroupVersion.String() && (d.kind == kindApp || d.kind == kindScheduled)
+}
+
+// kindError explains why a document is not something sparkctl handles.
+func (d document) kindError() error {
+	if strings.HasPrefix(d.apiVersion, v1beta2.GroupVersion.Group+"/") && d.apiVersion != v1beta2.GroupVersion.String() {
+		return fmt.Errorf("%s: apiVersion %s is not served; use %s (the fields are the same as Kubeflow's v1beta2)", d.where(), d.apiVersion, v1beta2.GroupVersion)
+	}
+	if d.kind == "" || d.apiVersion == "" {
+		return fmt.Errorf("%s: not a Kubernetes object (apiVersion and kind are missing)", d.where())
+	}
+	return fmt.Errorf("%s: %s %s is not a %s SparkApplication or ScheduledSparkApplication", d.where(), d.apiVersion, d.kind, v1beta2.GroupVersion)
+}
+
+// readDocuments reads the YAML documents of file ("-" is standard input), skipping empty ones.
+func readDocuments(file string, stdin io.Reader) ([]document, error) {
+	var r io.Reader
+	source := file
+	if file == "-" {
+		r, source = stdin, "<stdin>"
+	} else {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading the manifest: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	return splitDocuments(source, r)
+}
+
+// splitDocuments splits a YAML stream into its non-empty documents.
+func splitDocuments(source string, r io.Reader) ([]document, error) {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
+	var docs []document
+	for i := 1; ; i++ {
+		data, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
+		if len(bytes.TrimSpace(stripComments(data))) == 0 {
+			continue
+		}
+		d := document{source: source, index: i, data: data}
+		var meta struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+		}
+		if err := yaml.Unmarshal(data, &meta); err != nil {
+			return nil, fmt.Errorf("%s: not valid YAML: %w", d.where(), err)
+		}
+		d.apiVersion, d.kind = meta.APIVersion, meta.Kind
+		docs = append(docs, d)
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("%s: no object found", source)
+	}
+	return docs, nil
+}
+
+// stripComments drops comment-only lines, so that a document of comments counts as empty.
+func stripComments(data []byte) []byte {
+	var out [][]byte
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] == '#' {
+			continue
+		}
+		out = append(out, line)
+	}
+	return bytes.Join(out, []byte("\n"))
+}
+
+// fieldProblem is a field that strict decoding refused: unknown or given twice.
+type fieldProblem struct {
+	// path is the field's path, e.g. "spec.driver.memroy" or "spec.volumes[0].nmae".
+	path string
+	// duplicate is true for a field given twice, false for an unknown field.
+	duplicate bool
+	// suggestion is the known field the path most likely meant, or "".
+	suggestion string
+}
+
+// message describes the problem in one line.
+func (p fieldProblem) message() string {
+	if p.duplicate {
+		return "given more than once; only the last value is kept"
+	}
+	msg := "unknown field: the operator ignores it (the API server drops it or, with strict field validation, refuses the object)"
+	if p.suggestion != "" {
+		msg = fmt.Sprintf("unknown field; did you mean %q? As written, the operator ignores it", p.suggestion)
+	}
+	return msg
+}
+
+// decodeStrict decodes the YAML document into obj and returns every unknown or duplicate field,
+// with a suggestion for misspelt names. err is set when the document cannot be decoded at all
+// (bad YAML, or a value of the wrong type).
+func decodeStrict(data []byte, obj any) (problems []fieldProblem, err error) {
+	js, yerr := yaml.YAMLToJSONStrict(data)
+	if yerr != nil {
+		// Duplicate keys are the usual reason; decode leniently and report them below.
+		js, err = yaml.YAMLToJSON(data)
+		if err != nil {
+			return nil, fmt.Errorf("not valid YAML: %w", err)
+		}
+	}
+	strictErrs, err := sigsjson.UnmarshalStrict(js, obj)
+	if err != nil {
+		return nil, describeDecodeError(err)
+	}
+	if yerr != nil && !strings.Contains(yerr.Error(), "already set") {
+		return nil, fmt.Errorf("not valid YAML: %w", yerr)
+	}
+	t := reflect.TypeOf(obj)
+	for _, e := range strictErrs {
+		var fe sigsjson.FieldError
+		if !errors.As(e, &fe) {
+			return nil, e
+		}
+		p := fieldProblem{path: fe.FieldPath(), duplicate: strings.HasPrefix(e.Error(), "duplicate")}
+		if !p.duplicate {
+			p.suggestion = suggestField(t, p.path)
+		}
+		problems = append(problems, p)
+	}
+	if yerr != nil && !slices.ContainsFunc(problems, func(p fieldProblem) bool { return p.duplicate }) {
+		for _, m := range duplicateKey.FindAllStringSubmatch(yerr.Error(), -1) {
+			problems = append(problems, fieldProblem{path: fmt.Sprintf("%s (line %s)", m[2], m[1]), duplicate: true})
+		}
+	}
+	return problems, nil
+}
+
+// duplicateKey matches what the YAML parser says about a key given twice in a map.
+var duplicateKey = regexp.MustCompile(`line (\d+): key "([^"]*)" already set in map`)
+
+// describeDecodeError turns a JSON type error into "spec.driver.cores: expected a number, got string".
+func describeDecodeError(err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "json: ")
+	if rest, ok := strings.CutPrefix(msg, "cannot unmarshal "); ok {
+		// "string into Go struct field DriverSpec.spec.driver.cores of type int32"
+		if what, field, ok := strings.Cut(rest, " into Go struct field "); ok {
+			path, goType, _ := strings.Cut(field, " of type ")
+			// The path starts with the Go type and names embedded structs by their Go type
+			// ("DriverSpec.spec.driver.SparkPodSpec.cores"); JSON names start in lower case.
+			var segs []string
+			for _, s := range strings.Split(path, ".") {
+				if s != "" && (s[0] < 'A' || s[0] > 'Z') {
+					segs = append(segs, s)
+				}
+			}
+			path = strings.Join(segs, ".")
+			return fmt.Errorf("%s: a %s value was given where %s is expected", path, what, goTypeName(goType))
+		}
+	}
+	return errors.New(msg)
+}
+
+// goTypeName names a Go type for users: int32 is "a number", string "a string", and so on.
+func goTypeName(t string) string {
+	switch {
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "float"):
+		return "a number"
+	case t == "string" || strings.HasSuffix(t, "Type") || strings.HasSuffix(t, "Mode") || strings.HasSuffix(t, "Policy"):
+		return "a string"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["):
+		return "a map"
+	}
+	return "an object (" + t + ")"
+}
+
+// suggestField returns the known field name closest to the last element of path in the struct type
+// the path leads to from root, or "" when none is close.
+func suggestField(root reflect.Type, path string) string {
+	segs := strings.Split(path, ".")
+	t := root
+	for _, seg := range segs[:len(segs)-1] {
+		name, indexes := seg, 0
+		if i := strings.Index(seg, "["); i >= 0 {
+			name, indexes = seg[:i], strings.Count(seg[i:], "[")
+		}
+		next, ok := jsonField(t, name)
+		if !ok {
+			return ""
+		}
+		t = next
+		for range indexes {
+			t = deref(t)
+			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array && t.Kind() != reflect.Map {
+				return ""
+			}
+			t = t.Elem()
+		}
+	}
+	last := segs[len(segs)-1]
+	best, bestDist := "", 1<<30
+	for _, known := range jsonFieldNames(t) {
+		if strings.EqualFold(known, last) {
+			return known
+		}
+		d := editDistance(strings.ToLower(known), strings.ToLower(last))
+		if d < bestDist {
+			best, bestDist = known, d
+		}
+	}
+	if bestDist <= max(2, len(last)/4) {
+		return best
+	}
+	return ""
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// jsonField returns the type of the field with JSON name name in struct type t, looking into
+// embedded (inline) structs.
+func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
+	t = deref(t)
+	if t.Kind() != reflect.Struct {
+		return nil, false
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && tag == "" {
+			if ft, ok := jsonField(f.Type, name); ok {
+				return ft, true
+			}
+			continue
+		}
+		if tag == name {
+			return f.Type, true
+		}
+	}
+	return nil, false
+}
+
+// jsonFieldNames lists the JSON field names of struct type t, including those of embedded structs.
+func jsonFieldNames(t reflect.Type) []string {
+	t = deref(t)
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && tag == "" {
+			out = append(out, jsonFieldNames(f.Type)...)
+			continue
+		}
+		if tag != "" && tag != "-" {
+			out = append(out, tag)
+		}
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// application is a decoded SparkApplication or ScheduledSparkApplication, with the spec that runs.
+type application struct {
+	doc       document
+	app       *v1beta2.SparkApplication
+	scheduled *v1beta2.ScheduledSparkApplication
+	problems  []fieldProblem
+}
+
+// object returns the decoded object.
+func (a *application) object() client.Object {
+	if a.scheduled != nil {
+		return a.scheduled
+	}
+	return a.app
+}
+
+// spec returns the SparkApplicationSpec that is submitted: the application's, or the template of a
+// ScheduledSparkApplication.
+func (a *application) spec() *v1beta2.SparkApplicationSpec {
+	if a.scheduled != nil {
+		return &a.scheduled.Spec.Template
+	}
+	return &a.app.Spec
+}
+
+// specPath is the path of spec() in messages.
+func (a *application) specPath() string {
+	if a.scheduled != nil {
+		return "spec.template"
+	}
+	return "spec"
+}
+
+// decodeApplication decodes a SparkApplication or ScheduledSparkApplication document strictly.
+func decodeApplication(d document) (*application, error) {
+	if !d.isOurs() {
+		return nil, d.kindError()
+	}
+	a := &application{doc: d}
+	var obj any
+	if d.kind == kindScheduled {
+		a.scheduled = &v1beta2.ScheduledSparkApplication{}
+		obj = a.scheduled
+	} else {
+		a.app = &v1beta2.SparkApplication{}
+		obj = a.app
+	}
+	problems, err := decodeStrict(d.data, obj)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.where(), err)
+	}
+	a.problems = problems
+	return a, nil
+}

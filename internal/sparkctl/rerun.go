@@ -1,0 +1,108 @@
+package sparkctl
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+)
+
+// RerunOptions are the flags and arguments of `sparkctl rerun`.
+type RerunOptions struct {
+	// Name is the SparkApplication.
+	Name string
+	// Force reruns an application that has not finished, stopping its current attempt.
+	Force bool
+	// Wait waits until the operator submitted the new attempt.
+	Wait bool
+	// Timeout bounds the wait.
+	Timeout time.Duration
+
+	output  *outputFlags
+	f       *Factory
+	streams genericiooptions.IOStreams
+	ns      string
+	now     func() time.Time
+}
+
+// NewRerunCommand returns `sparkctl rerun`.
+func NewRerunCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &RerunOptions{f: f, streams: streams, output: newOutputFlags("rerun requested", false), now: time.Now, Timeout: time.Minute}
+	cmd := &cobra.Command{
+		Use:   "rerun NAME",
+		Short: "Run a finished SparkApplication again, as a new attempt with fresh counters",
+		Long: `Run a finished (COMPLETED, FAILED or SUBMISSION_FAILED) SparkApplication again, without deleting
+and recreating it: the annotation ` + v1beta2.AnnotationRerun + ` is set to a new token, and the
+operator submits the application again with fresh attempt counters, as after a spec change. With
+--force, an application that is still running is stopped first and started over. --wait waits
+until the new attempt is submitted.`,
+		Example:           `  sparkctl rerun spark-pi`,
+		Args:              exactlyOneName("SparkApplication"),
+		ValidArgsFunction: completeAppNames(f),
+		RunE:              runE(o),
+	}
+	cmd.Flags().BoolVar(&o.Force, "force", false, "rerun even if the application has not finished, stopping its current attempt")
+	cmd.Flags().BoolVar(&o.Wait, "wait", false, "wait until the operator submitted the new attempt")
+	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")
+	o.output.addFlags(cmd)
+	return cmd
+}
+
+// Complete reads the name and the namespace.
+func (o *RerunOptions) Complete(_ *cobra.Command, args []string) error {
+	o.Name = args[0]
+	ns, _, err := o.f.Namespace()
+	o.ns = ns
+	return err
+}
+
+// Validate checks the flags.
+func (o *RerunOptions) Validate() error {
+	if o.Timeout <= 0 {
+		return fmt.Errorf("--timeout must be positive")
+	}
+	return o.output.validate()
+}
+
+// Run sets the rerun annotation.
+func (o *RerunOptions) Run(ctx context.Context) error {
+	c, err := o.f.Client()
+	if err != nil {
+		return err
+	}
+	app, err := getApp(ctx, c, o.ns, o.Name)
+	if err != nil {
+		return err
+	}
+	if !o.Force && !slices.Contains(rerunnable, app.Status.AppState.State) {
+		return fmt.Errorf("%s is %s: rerun starts a finished application again; use --force to stop the current attempt and start over", o.Name, state(app))
+	}
+	token := newToken(o.now())
+	before := app.Status.SubmissionID
+	if err := annotate(ctx, c, app, v1beta2.AnnotationRerun, token); err != nil {
+		return fmt.Errorf("setting %s on %s: %w", v1beta2.AnnotationRerun, o.Name, err)
+	}
+	if !o.Wait {
+		return o.output.printDone(app, appResource, o.Name, "rerun requested", o.streams.Out)
+	}
+	// The new attempt has a new submission id and is at least submitted.
+	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, o.Timeout, true, func(ctx context.Context) (bool, error) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(app), app); err != nil {
+			return false, err
+		}
+		st := app.Status
+		return st.SubmissionID != "" && st.SubmissionID != before && st.ObservedGeneration == app.Generation &&
+			st.AppState.State != v1beta2.ApplicationStatePendingRerun && st.AppState.State != v1beta2.ApplicationStateInvalidating, nil
+	})
+	if err != nil {
+		return fmt.Errorf("the rerun of %s was requested, but the operator did not submit it within %s (state %s): %w", o.Name, o.Timeout, state(app), err)
+	}
+	return o.output.printDone(app, appResource, o.Name, fmt.Sprintf("rerun: attempt submitted (%s, submission %s)", state(app), app.Status.SubmissionID), o.streams.Out)
+}

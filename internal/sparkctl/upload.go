@@ -1,0 +1,521 @@
+package sparkctl
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// uploadedScheme is the scheme of the URIs uploaded files are rewritten to: Hadoop's S3A file system,
+// which Spark images use for S3 and S3-compatible stores (hadoop-aws).
+const uploadedScheme = "s3a"
+
+// defaultPartSize is the size of the parts of a multipart upload; files larger than it are uploaded
+// in parts, with progress reported after each.
+const defaultPartSize = 8 << 20
+
+// s3Target is where --upload-to points: a bucket and a key prefix (without slashes at the ends).
+type s3Target struct {
+	bucket, prefix string
+}
+
+// String returns the target as an s3:// URL.
+func (t s3Target) String() string {
+	if t.prefix == "" {
+		return "s3://" + t.bucket
+	}
+	return "s3://" + t.bucket + "/" + t.prefix
+}
+
+// parseUploadTarget parses --upload-to: s3://bucket[/prefix] (s3a:// is accepted too).
+func parseUploadTarget(s string) (s3Target, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return s3Target{}, fmt.Errorf("--upload-to %q is not an s3://BUCKET/PATH URL", s)
+	}
+	switch u.Scheme {
+	case "s3", "s3a":
+	case "gs":
+		return s3Target{}, fmt.Errorf("--upload-to %q: Google Cloud Storage is not supported; use s3:// (GCS has an S3-compatible endpoint: --endpoint https://storage.googleapis.com with HMAC keys)", s)
+	default:
+		return s3Target{}, fmt.Errorf("--upload-to %q: only s3://BUCKET/PATH is supported (S3, or an S3-compatible store with --endpoint)", s)
+	}
+	return s3Target{bucket: u.Host, prefix: strings.Trim(u.Path, "/")}, nil
+}
+
+// localPath splits a local file reference ("main.py", "file:///tmp/a.jar", "env.tar.gz#env") into the
+// path on disk and the fragment (with its '#'), which Spark uses to rename files and archives.
+func localPath(ref string) (p, fragment string) {
+	base, frag, hasFrag := strings.Cut(ref, "#")
+	if hasFrag {
+		fragment = "#" + frag
+	}
+	if strings.HasPrefix(base, "file:") {
+		if u, err := url.Parse(base); err == nil {
+			if u.Path != "" {
+				return u.Path, fragment
+			}
+			return u.Opaque, fragment
+		}
+	}
+	return base, fragment
+}
+
+// resolvePath makes a relative path absolute against dir.
+func resolvePath(dir, p string) string {
+	if filepath.IsAbs(p) || dir == "" {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// upload is one local file to upload and the URI it becomes.
+type upload struct {
+	// local is the absolute path of the file; display how the manifest names it.
+	local, display string
+	size           int64
+	sha256         string
+	// key is the object key; uri the s3a:// URI written into the spec (without fragment).
+	key, uri string
+	// refs are the spec fields naming this file, and their fragments.
+	refs []fileRef
+}
+
+// planUploads checks every local file of refs, hashes it, and decides its key:
+// <prefix>/<namespace>/<name>/<first 16 hex of sha256>/<file name>. The content hash keeps a new
+// version of a file from replacing one a running application reads, and lets an unchanged file be
+// found already uploaded. A file named twice is uploaded once.
+func planUploads(refs []fileRef, target s3Target, workDir, namespace, name string) ([]*upload, error) {
+	var plans []*upload
+	byPath := map[string]*upload{}
+	for _, r := range refs {
+		p, _ := localPath(*r.value)
+		abs := resolvePath(workDir, p)
+		if u, ok := byPath[abs]; ok {
+			u.refs = append(u.refs, r)
+			continue
+		}
+		st, err := os.Stat(abs)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("%s: local file %q does not exist (relative paths are read from the current directory, %s)", r.field, p, workDir)
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", r.field, err)
+		case st.IsDir():
+			return nil, fmt.Errorf("%s: %q is a directory; upload files (for a directory, make an archive and list it in deps.archives)", r.field, p)
+		}
+		sum, err := hashFile(abs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r.field, err)
+		}
+		key := path.Join(target.prefix, namespace, name, sum[:16], filepath.Base(abs))
+		u := &upload{local: abs, display: p, size: st.Size(), sha256: sum, key: key,
+			uri: fmt.Sprintf("%s://%s/%s", uploadedScheme, target.bucket, key), refs: []fileRef{r}}
+		byPath[abs] = u
+		plans = append(plans, u)
+	}
+	return plans, nil
+}
+
+// rewrite points the spec fields of the planned uploads at the uploaded URIs, keeping fragments.
+func rewrite(plans []*upload) {
+	for _, u := range plans {
+		for _, r := range u.refs {
+			_, frag := localPath(*r.value)
+			*r.value = u.uri + frag
+		}
+	}
+}
+
+func hashFile(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("reading %s: %w", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// s3Settings configure the S3 client.
+type s3Settings struct {
+	// endpoint is the URL of an S3-compatible store (MinIO, Ceph, ...); empty means AWS.
+	endpoint string
+	// region is the bucket's region; empty means the AWS configuration's, else us-east-1.
+	region string
+	// pathStyle addresses buckets as <endpoint>/<bucket> instead of <bucket>.<endpoint>.
+	pathStyle bool
+	// maxAttempts is how many times a request is tried before giving up.
+	maxAttempts int
+	// partSize is the multipart part size.
+	partSize int64
+}
+
+// uploader uploads files to S3 and remembers what it created, so a failed create can delete it.
+type uploader struct {
+	s3       *s3.Client
+	target   s3Target
+	partSize int64
+	progress *progress
+
+	mu      sync.Mutex
+	created []string
+}
+
+// newUploader returns an uploader for target. Credentials come from the usual AWS places: the
+// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables, AWS_PROFILE and ~/.aws, or the
+// instance's role.
+func newUploader(ctx context.Context, target s3Target, s s3Settings, progress *progress) (*uploader, error) {
+	opts := []func(*config.LoadOptions) error{config.WithRetryMaxAttempts(s.maxAttempts)}
+	if s.region != "" {
+		opts = append(opts, config.WithRegion(s.region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if s.endpoint != "" {
+			o.BaseEndpoint = aws.String(s.endpoint)
+		}
+		o.UsePathStyle = s.pathStyle
+		// S3-compatible stores often lack the newer checksum headers; TLS and SigV4 protect the data.
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	})
+	partSize := s.partSize
+	if partSize <= 0 {
+		partSize = defaultPartSize
+	}
+	return &uploader{s3: client, target: target, partSize: partSize, progress: progress}, nil
+}
+
+// checkBucket fails early, with a clear message, when the bucket is missing or not accessible.
+func (u *uploader) checkBucket(ctx context.Context) error {
+	_, err := u.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(u.target.bucket)})
+	if err == nil {
+		return nil
+	}
+	switch httpStatus(err) {
+	case 404:
+		return fmt.Errorf("bucket %q does not exist at %s", u.target.bucket, u.endpointName())
+	case 403, 401:
+		return fmt.Errorf("access to bucket %q at %s is denied; check the credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE): %w", u.target.bucket, u.endpointName(), describeS3Error(err))
+	}
+	return fmt.Errorf("reaching bucket %q at %s: %w", u.target.bucket, u.endpointName(), describeS3Error(err))
+}
+
+func (u *uploader) endpointName() string {
+	if e := u.s3.Options().BaseEndpoint; e != nil {
+		return *e
+	}
+	return "AWS S3 (" + u.s3.Options().Region + ")"
+}
+
+// httpStatus returns the HTTP status code of an AWS error, or 0.
+func httpStatus(err error) int {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// exists reports whether the object of up is already there with the same size (its key holds the
+// content hash, so same key and size means same content).
+func (u *uploader) exists(ctx context.Context, up *upload) (bool, error) {
+	out, err := u.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.target.bucket), Key: aws.String(up.key)})
+	if err != nil {
+		if httpStatus(err) == 404 {
+			return false, nil
+		}
+		var nf *s3types.NotFound
+		if errors.As(err, &nf) {
+			return false, nil
+		}
+		return false, err
+	}
+	return out.ContentLength != nil && *out.ContentLength == up.size, nil
+}
+
+// upload uploads one file, in parts when it is larger than the part size. It returns whether the
+// file was already there.
+func (u *uploader) upload(ctx context.Context, up *upload) (skipped bool, err error) {
+	found, err := u.exists(ctx, up)
+	if err != nil {
+		return false, fmt.Errorf("checking s3://%s/%s: %w", u.target.bucket, up.key, err)
+	}
+	if found {
+		return true, nil
+	}
+	f, err := os.Open(up.local)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	meta := map[string]string{"sha256": up.sha256}
+	if up.size <= u.partSize {
+		_, err = u.s3.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(u.target.bucket), Key: aws.String(up.key),
+			Body: io.NewSectionReader(f, 0, up.size), ContentLength: aws.Int64(up.size), Metadata: meta,
+		})
+	} else {
+		err = u.multipart(ctx, f, up, meta)
+	}
+	if err != nil {
+		return false, err
+	}
+	u.mu.Lock()
+	u.created = append(u.created, up.key)
+	u.mu.Unlock()
+	return false, nil
+}
+
+// multipart uploads a large file in parts, reporting progress after each; on failure it aborts the
+// upload so that no partial object or orphaned parts stay behind.
+func (u *uploader) multipart(ctx context.Context, f *os.File, up *upload, meta map[string]string) (err error) {
+	partSize := u.partSize
+	const maxParts = 10000 // S3's limit
+	if up.size/partSize >= maxParts {
+		partSize = (up.size/maxParts + 1 + (1<<20 - 1)) &^ (1<<20 - 1)
+	}
+	created, err := u.s3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(u.target.bucket), Key: aws.String(up.key), Metadata: meta,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		// Abort even when ctx was cancelled (Ctrl-C), within a bounded time.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if _, aerr := u.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(u.target.bucket), Key: aws.String(up.key), UploadId: created.UploadId,
+		}); aerr != nil {
+			err = fmt.Errorf("%w (aborting the multipart upload %s also failed: %v)", err, aws.ToString(created.UploadId), aerr)
+		}
+	}()
+	var parts []s3types.CompletedPart
+	var done int64
+	for n := int32(1); done < up.size; n++ {
+		size := min(partSize, up.size-done)
+		out, err := u.s3.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: aws.String(u.target.bucket), Key: aws.String(up.key), UploadId: created.UploadId,
+			PartNumber: aws.Int32(n), Body: io.NewSectionReader(f, done, size), ContentLength: aws.Int64(size),
+		})
+		if err != nil {
+			return &partError{n: n, first: done, end: done + size - 1, err: err}
+		}
+		parts = append(parts, s3types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(n)})
+		done += size
+		u.progress.update(up, done)
+	}
+	_, err = u.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(u.target.bucket), Key: aws.String(up.key), UploadId: created.UploadId,
+		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts},
+	})
+	return err
+}
+
+// rollback deletes the objects this uploader created, so that a failed create leaves nothing
+// behind. Objects that were already there are kept: other applications may use them.
+func (u *uploader) rollback(ctx context.Context) error {
+	u.mu.Lock()
+	keys := u.created
+	u.created = nil
+	u.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var errs []error
+	for _, k := range keys {
+		if _, err := u.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(u.target.bucket), Key: aws.String(k)}); err != nil {
+			errs = append(errs, fmt.Errorf("deleting s3://%s/%s: %w", u.target.bucket, k, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// uploadAll uploads every planned file in order, reporting each on the progress writer.
+func (u *uploader) uploadAll(ctx context.Context, plans []*upload) error {
+	for _, up := range plans {
+		u.progress.start(up)
+		skipped, err := u.upload(ctx, up)
+		if err != nil {
+			u.progress.failed(up)
+			return fmt.Errorf("uploading %s (%s) to s3://%s/%s: %w", up.display, humanBytes(up.size), u.target.bucket, up.key, describeS3Error(err))
+		}
+		u.progress.finish(up, skipped)
+	}
+	return nil
+}
+
+// describeS3Error shortens an AWS SDK error to what went wrong: the service's error code and
+// message, or the network error at the bottom of the chain, and how many attempts were made.
+func describeS3Error(err error) error {
+	var prefix error
+	var part *partError
+	if errors.As(err, &part) {
+		prefix, err = part, part.err
+	}
+	attempts := ""
+	var maxAttempts *retry.MaxAttemptsError
+	if errors.As(err, &maxAttempts) {
+		attempts = fmt.Sprintf(" (gave up after %d attempts)", maxAttempts.Attempt)
+	}
+	var api smithy.APIError
+	var msg string
+	switch {
+	case errors.As(err, &api):
+		msg = api.ErrorCode()
+		if m := api.ErrorMessage(); m != "" {
+			msg += ": " + m
+		}
+		if code := httpStatus(err); code != 0 {
+			msg = fmt.Sprintf("HTTP %d %s", code, msg)
+		}
+	default:
+		root := err
+		for {
+			next := errors.Unwrap(root)
+			if next == nil {
+				break
+			}
+			root = next
+		}
+		msg = root.Error()
+	}
+	out := errors.New(msg + attempts)
+	if prefix != nil {
+		out = fmt.Errorf("%s: %w", prefix.Error(), out)
+	}
+	return &wrappedError{msg: out.Error(), err: err}
+}
+
+// wrappedError shows a short message but keeps the original error for errors.Is and errors.As.
+type wrappedError struct {
+	msg string
+	err error
+}
+
+func (e *wrappedError) Error() string { return e.msg }
+func (e *wrappedError) Unwrap() error { return e.err }
+
+// partError names the part of a multipart upload that failed.
+type partError struct {
+	n          int32
+	first, end int64
+	err        error
+}
+
+func (e *partError) Error() string {
+	return fmt.Sprintf("part %d (bytes %d-%d)", e.n, e.first, e.end)
+}
+func (e *partError) Unwrap() error { return e.err }
+
+// progress reports uploads on the error stream: one line per file, and for files uploaded in parts
+// the share done after each part (rewritten in place on a terminal, at every tenth otherwise).
+type progress struct {
+	w   io.Writer
+	tty bool
+
+	mu      sync.Mutex
+	shown   int // last tenth printed (non-terminal)
+	started time.Time
+}
+
+func (p *progress) start(up *upload) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.shown, p.started = 0, time.Now()
+	if p.tty {
+		fmt.Fprintf(p.w, "uploading %s (%s) ...", up.display, humanBytes(up.size))
+	}
+}
+
+func (p *progress) update(up *upload, done int64) {
+	if p == nil || done >= up.size {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pct := int(done * 100 / up.size)
+	if p.tty {
+		fmt.Fprintf(p.w, "\ruploading %s: %s of %s (%d%%) ", up.display, humanBytes(done), humanBytes(up.size), pct)
+		return
+	}
+	if tenth := pct / 10; tenth > p.shown {
+		p.shown = tenth
+		fmt.Fprintf(p.w, "uploading %s: %s of %s (%d%%)\n", up.display, humanBytes(done), humanBytes(up.size), pct)
+	}
+}
+
+func (p *progress) finish(up *upload, skipped bool) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	if skipped {
+		fmt.Fprintf(p.w, "%s (%s) is already at %s\n", up.display, humanBytes(up.size), up.uri)
+		return
+	}
+	fmt.Fprintf(p.w, "uploaded %s (%s) to %s in %s\n", up.display, humanBytes(up.size), up.uri, time.Since(p.started).Round(time.Millisecond))
+}
+
+func (p *progress) failed(*upload) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// humanBytes formats a size as "12 B", "1.5 KiB", "96.0 MiB".
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
