@@ -121,6 +121,9 @@ func NewReconciler(c client.Client, apiReader client.Reader, recorder events.Eve
 // SetupWithManager registers the controller: it watches SparkApplications, and the pods, Services,
 // ConfigMaps and Ingresses of applications (mapped back by the sparkoperator.k8s.io/app-name label).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := setupIndexes(context.Background(), mgr); err != nil {
+		return err
+	}
 	byApp := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		name := o.GetLabels()[v1beta2.LabelAppName]
 		if name == "" {

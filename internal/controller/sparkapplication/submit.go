@@ -250,8 +250,7 @@ func (r *Reconciler) updateExecutors(ctx context.Context, s *scope, succeeded bo
 		return nil
 	}
 	pods := &corev1.PodList{}
-	if err := r.client.List(ctx, pods, client.InNamespace(s.app.Namespace), client.MatchingLabels{
-		v1beta2.LabelAppName:      s.app.Name,
+	if err := r.listByApp(ctx, pods, s.app.Namespace, s.app.Name, client.MatchingLabels{
 		v1beta2.LabelSparkRole:    v1beta2.SparkRoleExecutor,
 		v1beta2.LabelSubmissionID: s.app.Status.SubmissionID,
 	}); err != nil {
@@ -267,10 +266,7 @@ func (r *Reconciler) updateExecutors(ctx context.Context, s *scope, succeeded bo
 // re-created application of the same name never costs that application its driver.
 func (r *Reconciler) cleanupDeleted(ctx context.Context, key types.NamespacedName) error {
 	pods := &corev1.PodList{}
-	if err := r.client.List(ctx, pods, client.InNamespace(key.Namespace), client.MatchingLabels{
-		v1beta2.LabelAppName:   key.Name,
-		v1beta2.LabelSparkRole: v1beta2.SparkRoleDriver,
-	}); err != nil {
+	if err := r.listByApp(ctx, pods, key.Namespace, key.Name, client.MatchingLabels{v1beta2.LabelSparkRole: v1beta2.SparkRoleDriver}); err != nil {
 		return err
 	}
 	for i := range pods.Items {

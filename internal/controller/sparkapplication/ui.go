@@ -272,7 +272,7 @@ func (r *Reconciler) ensureIngress(ctx context.Context, app *v1beta2.SparkApplic
 func (r *Reconciler) deleteUI(ctx context.Context, app *v1beta2.SparkApplication) error {
 	sel := client.MatchingLabels{v1beta2.LabelAppName: app.Name, LabelComponent: componentUI}
 	svcs := &corev1.ServiceList{}
-	if err := r.client.List(ctx, svcs, client.InNamespace(app.Namespace), sel); err != nil {
+	if err := r.listByApp(ctx, svcs, app.Namespace, app.Name, client.MatchingLabels{LabelComponent: componentUI}); err != nil {
 		return err
 	}
 	for i := range svcs.Items {
