@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -585,4 +586,89 @@ func TestNamespaceSelector(t *testing.T) {
 	label(ignored)
 	update(t, ignored, "out", func(a *v1beta2.SparkApplication) { a.Annotations = map[string]string{"touch": "1"} })
 	waitForState(t, ignored, "out", v1beta2.ApplicationStateSubmitted)
+}
+
+// TestUIIngress: with an ingress URL format the UI gets an Ingress (host from the format, a sub-path
+// rewritten), each driverIngressOptions port a Service and an Ingress, all recorded in driverInfo and
+// deleted when the attempt ends.
+func TestUIIngress(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	opts := defaultOptions()
+	opts.IngressURLFormat = "spark.example.com/{{$appNamespace}}/{{$appName}}"
+	opts.IngressClassName = "nginx"
+	startOperator(t, ns, opts)
+	create(t, wrappers.MakeSparkApplication("web", ns).DriverIngress(8080, "metrics", "{{$appName}}-metrics.example.com").Obj())
+	waitForState(t, ns, "web", v1beta2.ApplicationStateSubmitted)
+	runDriver(t, ns, "web-driver")
+	var app *v1beta2.SparkApplication
+	framework.WaitFor(t, 15*time.Second, "the UI Ingress in driverInfo", func() (bool, string) {
+		app = getApp(t, ns, "web")
+		return app.Status.DriverInfo.WebUIIngressName != "", fmt_(app.Status.DriverInfo)
+	})
+	if got, want := app.Status.DriverInfo.WebUIIngressAddress, "http://spark.example.com/"+ns+"/web"; got != want {
+		t.Errorf("webUIIngressAddress = %q, want %q", got, want)
+	}
+	ing := &networkingv1.Ingress{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web-ui-ingress"}, ing); err != nil {
+		t.Fatal(err)
+	}
+	rule := ing.Spec.Rules[0]
+	if rule.Host != "spark.example.com" || rule.HTTP.Paths[0].Path != "/"+ns+"/web(/|$)(.*)" ||
+		ing.Annotations["nginx.ingress.kubernetes.io/rewrite-target"] != "/$2" || ptr.Deref(ing.Spec.IngressClassName, "") != "nginx" ||
+		rule.HTTP.Paths[0].Backend.Service.Name != "web-ui-svc" {
+		t.Errorf("UI Ingress: %+v, annotations %v", ing.Spec, ing.Annotations)
+	}
+	driverIng := &networkingv1.Ingress{}
+	framework.WaitFor(t, 10*time.Second, "the driver ingress of port 8080", func() (bool, string) {
+		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web-ing-8080"}, driverIng)
+		return err == nil, fmt_(err)
+	})
+	if driverIng.Spec.Rules[0].Host != "web-metrics.example.com" || driverIng.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name != "web-driver-8080" {
+		t.Errorf("driver ingress: %+v", driverIng.Spec.Rules)
+	}
+	svc := &corev1.Service{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web-driver-8080"}, svc); err != nil || svc.Spec.Ports[0].Port != 8080 {
+		t.Errorf("driver ingress Service: %v %+v", err, svc.Spec.Ports)
+	}
+	finishDriver(t, ns, "web-driver", 0)
+	waitForState(t, ns, "web", v1beta2.ApplicationStateCompleted)
+	framework.WaitFor(t, 10*time.Second, "the UI objects to be deleted", func() (bool, string) {
+		ings := &networkingv1.IngressList{}
+		svcs := &corev1.ServiceList{}
+		_ = env.Client.List(context.Background(), ings, client.InNamespace(ns))
+		_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{sparkapplication.LabelComponent: "ui"})
+		return len(ings.Items) == 0 && len(svcs.Items) == 0, fmt_(len(ings.Items), len(svcs.Items))
+	})
+}
+
+// TestStopHonoursGracePeriod: stopping an attempt (here by suspending it) deletes the driver with its
+// terminationGracePeriodSeconds, so Spark's shutdown and a streaming checkpoint can finish.
+func TestStopHonoursGracePeriod(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("stream", ns).DriverTerminationGracePeriod(90).Obj())
+	waitForState(t, ns, "stream", v1beta2.ApplicationStateSubmitted)
+	// Schedule the driver to a node, as the scheduler would: only then is deletion graceful.
+	pod := getPod(t, ns, "stream-driver")
+	binding := &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: ns}, Target: corev1.ObjectReference{Kind: "Node", Name: "node-1"}}
+	if err := env.Client.SubResource("binding").Create(context.Background(), pod, binding); err != nil {
+		t.Fatal(err)
+	}
+	runDriver(t, ns, "stream-driver")
+	waitForState(t, ns, "stream", v1beta2.ApplicationStateRunning)
+	update(t, ns, "stream", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
+	framework.WaitFor(t, 15*time.Second, "a graceful deletion of the driver", func() (bool, string) {
+		p := getPod(t, ns, "stream-driver")
+		return p.DeletionTimestamp != nil, fmt_(p.DeletionGracePeriodSeconds)
+	})
+	if got := getPod(t, ns, "stream-driver").DeletionGracePeriodSeconds; got == nil || *got != 90 {
+		t.Errorf("driver deleted with a grace period of %v s, want 90", got)
+	}
+	// The kubelet would now stop Spark; play it, then the attempt ends.
+	if err := env.Client.Delete(context.Background(), getPod(t, ns, "stream-driver"), client.GracePeriodSeconds(0)); err != nil {
+		t.Fatal(err)
+	}
+	waitForState(t, ns, "stream", v1beta2.ApplicationStateSuspended)
 }

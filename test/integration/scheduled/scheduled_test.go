@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,8 +36,9 @@ func TestMain(m *testing.M) {
 	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithLogger(logr.Discard())))
 }
 
-// startOperator runs the scheduled controller for namespace ns until the test ends.
-func startOperator(t *testing.T, ns string) {
+// startOperator runs the scheduled controller for namespace ns until the test ends, or until the
+// returned stop is called.
+func startOperator(t *testing.T, ns string) (stop func()) {
 	t.Helper()
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 env.Scheme,
@@ -60,7 +62,10 @@ func startOperator(t *testing.T, ns string) {
 			t.Errorf("manager: %v", err)
 		}
 	}()
-	t.Cleanup(func() { cancel(); <-done })
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
 }
 
 func runs(t *testing.T, ns, name string) []v1beta2.SparkApplication {
@@ -384,5 +389,33 @@ func TestLongNameRuns(t *testing.T) {
 	}
 	if got[0].Name == got[1].Name {
 		t.Error("run names collide")
+	}
+}
+
+// TestControllerRestart: a controller stopped and replaced in the middle of a schedule starts no
+// scheduled time twice and does not burst: the new one picks up from the recorded last schedule time.
+func TestControllerRestart(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	stop := startOperator(t, ns)
+	create(t, wrappers.MakeScheduledSparkApplication("steady", ns).Schedule("@every 2s").Obj())
+	waitForRuns(t, ns, "steady", 1)
+	stop()
+	time.Sleep(5 * time.Second) // two scheduled times pass while no controller runs
+	before := len(runs(t, ns, "steady"))
+	startOperator(t, ns)
+	waitForRuns(t, ns, "steady", before+1)
+	time.Sleep(1500 * time.Millisecond)
+	got := runs(t, ns, "steady")
+	if len(got) > before+2 {
+		t.Errorf("after the restart %d runs appeared at once (%v): a burst", len(got)-before, names(got))
+	}
+	seen := map[string]bool{}
+	for _, r := range got {
+		at := r.Annotations[v1beta2.AnnotationScheduledTime]
+		if seen[at] {
+			t.Errorf("two runs for the scheduled time %s: %v", at, names(got))
+		}
+		seen[at] = true
 	}
 }
