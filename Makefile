@@ -89,7 +89,7 @@ bench: tools ## Benchmark the operator on its own kwok cluster (1000 apps at onc
 	@echo "bench: smoke runs done (docs/benchmarks.md). The full targets (10-30 min each on 2 cores):"
 	@echo "  go run ./hack/bench -n 5000 -rate 0 -out docs/benchmarks.md      # submission >= 100 apps/s over 5,000 apps"
 	@echo "  go run ./hack/bench -n 2000 -rate 50 -out docs/benchmarks.md     # p99 creation->driver pod < 1 s at 50 apps/s"
-	@echo "  go run ./hack/bench -n 10000 -rate 200 -out docs/benchmarks.md   # peak RSS < 300 MiB with 10,000 apps cached; CPU < 10 ms/app"
+	@echo "  go run ./hack/bench -n 10000 -rate 200 -namespaces 10 -out docs/benchmarks.md   # peak RSS < 300 MiB with 10,000 apps cached; CPU < 10 ms/app"
 	@echo "  go run ./hack/bench -n 2000 -rate 50 -replicas 2 -kill-leader-after 50% -out docs/benchmarks.md   # leader failover"
 	@echo "  go run ./hack/bench -n 1000 -raw -out docs/benchmarks.md         # the API server alone, for scale"
 
