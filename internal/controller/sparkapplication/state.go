@@ -37,6 +37,7 @@ const (
 	ReasonDriverFailed     = "SparkDriverFailed"
 	ReasonDriverUnknown    = "SparkDriverUnknown"
 	ReasonDriverTimeout    = "SparkDriverStartTimeout"
+	ReasonUIFailed         = "SparkUIServiceFailed"
 )
 
 // maxTransitionsPerReconcile bounds how many states one reconcile may pass through (for example
@@ -204,7 +205,8 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 			s.setState(v1beta2.ApplicationStateRunning, "")
 			s.event(corev1.EventTypeNormal, ReasonDriverRunning, "Driver %s is running", pod.Name)
 		}
-		return r.ensureUI(ctx, s, pod)
+		r.ensureUIBestEffort(ctx, s, pod)
+		return nil
 	case v1beta2.DriverStateCompleted:
 		s.setState(v1beta2.ApplicationStateSucceeding, "")
 		status.TerminationTime = metav1.NewTime(finishTime(pod, s.now))
@@ -259,7 +261,8 @@ func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Po
 		s.setState(v1beta2.ApplicationStateSubmitted, "")
 		s.event(corev1.EventTypeNormal, ReasonDriverPending, "Driver %s is pending", pod.Name)
 	}
-	return r.ensureUI(ctx, s, pod)
+	r.ensureUIBestEffort(ctx, s, pod)
+	return nil
 }
 
 // failSubmission stops an attempt whose driver cannot start because of the submission itself.

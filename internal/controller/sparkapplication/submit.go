@@ -11,7 +11,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -214,25 +213,30 @@ func (r *Reconciler) releaseDriver(s *scope, pod *corev1.Pod) {
 }
 
 func (r *Reconciler) removeFinalizer(ctx context.Context, key types.NamespacedName, uid types.UID) error {
-	// The first read may come from a stale cache; a conflict re-reads from the API server.
+	// A JSON patch that tests the finalizer at its index before removing it: correct against any
+	// concurrent change, and no optimistic-lock conflict when the cached pod is merely stale. When the
+	// test fails (the list moved), read the pod from the API server and try again.
 	var reader client.Reader = r.client
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	for attempt := 0; ; attempt++ {
 		pod := &corev1.Pod{}
 		if err := reader.Get(ctx, key, pod); err != nil {
 			return client.IgnoreNotFound(err)
 		}
-		reader = r.apiReader
-		if pod.UID != uid || !slices.Contains(pod.Finalizers, DriverFinalizer) {
+		i := slices.Index(pod.Finalizers, DriverFinalizer)
+		if pod.UID != uid || i < 0 {
 			return nil
 		}
-		patch := client.MergeFromWithOptions(pod.DeepCopy(), client.MergeFromWithOptimisticLock{})
-		pod.Finalizers = slices.DeleteFunc(pod.Finalizers, func(f string) bool { return f == DriverFinalizer })
-		return client.IgnoreNotFound(r.client.Patch(ctx, pod, patch))
-	})
-	if err != nil {
-		return fmt.Errorf("releasing driver pod %s: %w", key.Name, err)
+		path := fmt.Sprintf("/metadata/finalizers/%d", i)
+		patch := fmt.Appendf(nil, `[{"op":"test","path":%q,"value":%q},{"op":"remove","path":%q}]`, path, DriverFinalizer, path)
+		err := r.client.Patch(ctx, pod, client.RawPatch(types.JSONPatchType, patch))
+		if err == nil || apierrors.IsNotFound(err) {
+			return nil
+		}
+		if attempt >= 3 || !(apierrors.IsInvalid(err) || apierrors.IsConflict(err) || apierrors.IsBadRequest(err)) {
+			return fmt.Errorf("releasing driver pod %s: %w", key.Name, err)
+		}
+		reader = r.apiReader
 	}
-	return nil
 }
 
 func ownedBy(obj metav1.Object, app *v1beta2.SparkApplication) bool {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -129,6 +130,24 @@ func (r *Reconciler) uiProxyBase(app *v1beta2.SparkApplication) string {
 		return ""
 	}
 	return strings.TrimSuffix(u.Path, "/")
+}
+
+// uiRetryInterval is how soon UI objects that could not be created are tried again.
+const uiRetryInterval = 30 * time.Second
+
+// ensureUIBestEffort runs ensureUI; a failure (a full Service IP range, a quota, an invalid ingress
+// setting) never holds the application back: it is logged, reported once per attempt as an Event, and
+// tried again later, as Kubeflow treats its UI Service.
+func (r *Reconciler) ensureUIBestEffort(ctx context.Context, s *scope, pod *corev1.Pod) {
+	err := r.ensureUI(ctx, s, pod)
+	if err == nil {
+		return
+	}
+	s.log.Error(err, "Creating the Spark UI objects; the application goes on without them")
+	if s.app.Status.DriverInfo.WebUIServiceName == "" && s.orig.Status.AppState.State != s.app.Status.AppState.State {
+		s.event(corev1.EventTypeWarning, ReasonUIFailed, "The Spark UI Service of %s could not be created (tried again later): %v", s.app.Name, err)
+	}
+	s.requeue(uiRetryInterval)
 }
 
 // ensureUI creates the UI Service (and Ingresses) of the current attempt, owned by its driver pod, and

@@ -672,3 +672,33 @@ func TestStopHonoursGracePeriod(t *testing.T) {
 	}
 	waitForState(t, ns, "stream", v1beta2.ApplicationStateSuspended)
 }
+
+// TestUIServiceFailureIsNotFatal: a UI Service the API server refuses (here a quota on load balancers)
+// is reported and retried, but the application is submitted, runs and completes all the same.
+func TestUIServiceFailureIsNotFatal(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	quota := &corev1.ResourceQuota{
+		ObjectMeta: metav1.ObjectMeta{Name: "no-load-balancers", Namespace: ns},
+		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourceServicesLoadBalancers: resource.MustParse("0")}},
+	}
+	create(t, quota)
+	quota.Status = corev1.ResourceQuotaStatus{Hard: quota.Spec.Hard, Used: corev1.ResourceList{corev1.ResourceServicesLoadBalancers: resource.MustParse("0")}}
+	if err := env.Client.Status().Update(context.Background(), quota); err != nil {
+		t.Fatal(err)
+	}
+	startOperator(t, ns, defaultOptions())
+	lb := corev1.ServiceTypeLoadBalancer
+	create(t, wrappers.MakeSparkApplication("noui", ns).Spec(func(s *v1beta2.SparkApplicationSpec) {
+		s.SparkUIOptions = &v1beta2.SparkUIConfiguration{ServiceType: &lb}
+	}).Obj())
+	waitForState(t, ns, "noui", v1beta2.ApplicationStateSubmitted)
+	runDriver(t, ns, "noui-driver")
+	waitForState(t, ns, "noui", v1beta2.ApplicationStateRunning)
+	finishDriver(t, ns, "noui-driver", 0)
+	app := waitForState(t, ns, "noui", v1beta2.ApplicationStateCompleted)
+	if app.Status.SubmissionAttempts != 1 || app.Status.DriverInfo.WebUIServiceName != "" {
+		t.Errorf("status: %+v", app.Status)
+	}
+	waitForEvents(t, ns, "noui", sparkapplication.ReasonUIFailed)
+}
