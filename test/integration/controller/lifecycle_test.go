@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -171,15 +170,7 @@ func TestSubmissionFailureRetries(t *testing.T) {
 func TestQuotaRefusal(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
-	quota := &corev1.ResourceQuota{
-		ObjectMeta: metav1.ObjectMeta{Name: "no-pods", Namespace: ns},
-		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")}},
-	}
-	create(t, quota)
-	quota.Status = corev1.ResourceQuotaStatus{Hard: quota.Spec.Hard, Used: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")}}
-	if err := env.Client.Status().Update(context.Background(), quota); err != nil {
-		t.Fatal(err)
-	}
+	exhaustedQuota(t, ns, "no-pods", corev1.ResourcePods)
 	startOperator(t, ns, defaultOptions())
 	create(t, wrappers.MakeSparkApplication("quota", ns).Obj())
 	app := waitForState(t, ns, "quota", v1beta2.ApplicationStateFailed)
@@ -678,15 +669,7 @@ func TestStopHonoursGracePeriod(t *testing.T) {
 func TestUIServiceFailureIsNotFatal(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
-	quota := &corev1.ResourceQuota{
-		ObjectMeta: metav1.ObjectMeta{Name: "no-load-balancers", Namespace: ns},
-		Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourceServicesLoadBalancers: resource.MustParse("0")}},
-	}
-	create(t, quota)
-	quota.Status = corev1.ResourceQuotaStatus{Hard: quota.Spec.Hard, Used: corev1.ResourceList{corev1.ResourceServicesLoadBalancers: resource.MustParse("0")}}
-	if err := env.Client.Status().Update(context.Background(), quota); err != nil {
-		t.Fatal(err)
-	}
+	exhaustedQuota(t, ns, "no-load-balancers", corev1.ResourceServicesLoadBalancers)
 	startOperator(t, ns, defaultOptions())
 	lb := corev1.ServiceTypeLoadBalancer
 	create(t, wrappers.MakeSparkApplication("noui", ns).Spec(func(s *v1beta2.SparkApplicationSpec) {

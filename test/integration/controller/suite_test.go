@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
@@ -332,4 +333,17 @@ func waitForEvents(t *testing.T, ns, name string, reasons ...string) {
 		}
 		return true, ""
 	})
+}
+
+// exhaustedQuota creates a ResourceQuota allowing none of resource in ns, with its status filled in
+// as the quota controller would (admission needs it).
+func exhaustedQuota(t *testing.T, ns, name string, resource corev1.ResourceName) {
+	t.Helper()
+	none := corev1.ResourceList{resource: apiresource.MustParse("0")}
+	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: corev1.ResourceQuotaSpec{Hard: none}}
+	create(t, quota)
+	quota.Status = corev1.ResourceQuotaStatus{Hard: none, Used: none}
+	if err := env.Client.Status().Update(context.Background(), quota); err != nil {
+		t.Fatal(err)
+	}
 }
