@@ -789,7 +789,3 @@ type PrometheusSpec struct {
 	// +optional
 	Configuration *string `json:"configuration,omitempty"`
 }
-
-func init() {
-	SchemeBuilder.Register(&SparkApplication{}, &SparkApplicationList{})
-}

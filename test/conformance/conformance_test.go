@@ -213,12 +213,12 @@ type caseRun struct {
 
 // captured are the objects of one submission.
 type captured struct {
-	pod               *corev1.Pod
-	service           *corev1.Service
-	confMap           *corev1.ConfigMap
-	executorTemplate  *corev1.ConfigMap
-	uniqueIDs         []string
-	appID, submission string
+	pod              *corev1.Pod
+	service          *corev1.Service
+	confMap          *corev1.ConfigMap
+	executorTemplate *corev1.ConfigMap
+	uniqueIDs        []string
+	appID            string
 }
 
 // run submits the application with spark-submit, captures what it created, renders ours, and

@@ -48,6 +48,9 @@ const (
 	ReasonRunDeleted      = "HistoryRunDeleted"
 )
 
+// conflictRetry is how soon a reconcile whose status write lost a conflict runs again.
+const conflictRetry = time.Second
+
 // reasonSuspended is status.reason while the schedule is suspended.
 const reasonSuspended = "suspended: no runs are started"
 
@@ -125,7 +128,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !equality.Semantic.DeepEqual(s.orig.Status, s.ssa.Status) {
 		if err := r.client.Status().Update(ctx, s.ssa); err != nil {
 			if apierrors.IsConflict(err) {
-				return ctrl.Result{Requeue: true}, nil
+				return ctrl.Result{RequeueAfter: conflictRetry}, nil
 			}
 			return ctrl.Result{}, err
 		}

@@ -41,6 +41,10 @@ import (
 // still read (Kubeflow reports such short jobs as failed, "driver pod not found").
 const DriverFinalizer = "sparkoperator.k8s.io/driver-state"
 
+// conflictRetry is how soon a reconcile whose status write lost a conflict runs again (the watch
+// usually brings the newer object first).
+const conflictRetry = time.Second
+
 // Options configure the controller. Zero values mean the documented defaults.
 type Options struct {
 	// Submission are the options passed to the native submitter.
@@ -231,7 +235,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		if err := r.client.Status().Update(ctx, s.app); err != nil {
 			if apierrors.IsConflict(err) {
 				// Another writer got there first; the watch brings the new version.
-				return ctrl.Result{Requeue: true}, nil
+				return ctrl.Result{RequeueAfter: conflictRetry}, nil
 			}
 			return ctrl.Result{}, fmt.Errorf("writing status: %w", err)
 		}

@@ -340,9 +340,9 @@ func TestDeleteRunningApplication(t *testing.T) {
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
 	create(t, wrappers.MakeSparkApplication("gone", ns).Obj())
-	app := waitForState(t, ns, "gone", v1beta2.ApplicationStateSubmitted)
+	waitForState(t, ns, "gone", v1beta2.ApplicationStateSubmitted)
 	runDriver(t, ns, "gone-driver")
-	app = waitForState(t, ns, "gone", v1beta2.ApplicationStateRunning)
+	app := waitForState(t, ns, "gone", v1beta2.ApplicationStateRunning)
 	driver := getPod(t, ns, "gone-driver")
 	createExecutor(t, ns, app, driver, 1)
 	if err := env.Client.Delete(context.Background(), app); err != nil {
