@@ -187,6 +187,25 @@ func (o *controllerOptions) reconcilerOptions() (sparkapplication.Options, error
 	return opts, nil
 }
 
+// TrimPod is the cache transform of Pods: it keeps what the controllers read (metadata without
+// managedFields, the node name, the container names, the status) and drops the rest of the spec
+// (arguments, environment, volumes, ...), most of a Spark pod's size. The operator never writes a
+// cached pod back whole (it deletes with a UID precondition and patches finalizers), so the trimmed
+// copy cannot truncate a pod. Objects that are not Pods pass unchanged.
+func TrimPod(obj any) (any, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	pod.ManagedFields = nil
+	containers := make([]corev1.Container, len(pod.Spec.Containers))
+	for i, c := range pod.Spec.Containers {
+		containers[i] = corev1.Container{Name: c.Name, Image: c.Image}
+	}
+	pod.Spec = corev1.PodSpec{NodeName: pod.Spec.NodeName, Containers: containers, TerminationGracePeriodSeconds: pod.Spec.TerminationGracePeriodSeconds}
+	return pod, nil
+}
+
 // CacheOptions restrict the operator's informers to its own objects: pods launched by it, and the
 // Services, ConfigMaps and Ingresses it created, in the watched namespaces, without managedFields.
 // Caching every pod of a large cluster is what made Kubeflow's operator run out of memory (#3028).
@@ -196,7 +215,7 @@ func CacheOptions(namespaces []string, resync time.Duration) cache.Options {
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}:               {Label: launched},
+			&corev1.Pod{}:               {Label: launched, Transform: TrimPod},
 			&corev1.Service{}:           {Label: created},
 			&corev1.ConfigMap{}:         {Label: created},
 			&networkingv1.Ingress{}:     {Label: created},
