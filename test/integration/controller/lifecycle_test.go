@@ -16,7 +16,6 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
-	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
@@ -424,13 +423,7 @@ func TestRestartMidSubmission(t *testing.T) {
 	create(t, wrappers.MakeSparkApplication("crash", ns).Obj())
 	app := getApp(t, ns, "crash")
 	// What the crashed controller got done: the driver pod of attempt 1, nothing else.
-	sub := submission.NewSubmission(app.UID, sparkapplication.Revision(app), 1, time.Now())
-	res, err := submission.Render(app, sub, submission.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.DriverPod.Finalizers = []string{sparkapplication.DriverFinalizer}
-	create(t, res.DriverPod)
+	sub, driver := createOrphanDriver(t, app, 1)
 
 	startOperator(t, ns, defaultOptions())
 	app = waitForState(t, ns, "crash", v1beta2.ApplicationStateSubmitted)
@@ -441,7 +434,7 @@ func TestRestartMidSubmission(t *testing.T) {
 	if err := env.Client.List(context.Background(), pods, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
-	if len(pods.Items) != 1 || pods.Items[0].UID != res.DriverPod.UID {
+	if len(pods.Items) != 1 || pods.Items[0].UID != driver.UID {
 		t.Errorf("want exactly the original driver pod, got %d pods", len(pods.Items))
 	}
 	framework.WaitFor(t, 10*time.Second, "the owned objects of the adopted pod", func() (bool, string) {
@@ -492,13 +485,7 @@ func TestRestartMidResubmission(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ... and what it then got done of attempt 2: the driver pod, not the status.
-	sub := submission.NewSubmission(app.UID, sparkapplication.Revision(app), 2, time.Now())
-	res, err := submission.Render(app, sub, submission.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.DriverPod.Finalizers = []string{sparkapplication.DriverFinalizer}
-	create(t, res.DriverPod)
+	sub, driver := createOrphanDriver(t, app, 2)
 
 	startOperator(t, ns, defaultOptions())
 	app = waitForState(t, ns, "again", v1beta2.ApplicationStateSubmitted)
@@ -506,7 +493,7 @@ func TestRestartMidResubmission(t *testing.T) {
 		t.Errorf("status %+v: want attempt 2 adopted (%s)", app.Status, sub.ID)
 	}
 	time.Sleep(time.Second)
-	if pod := getPod(t, ns, "again-driver"); pod.UID != res.DriverPod.UID || pod.DeletionTimestamp != nil {
+	if pod := getPod(t, ns, "again-driver"); pod.UID != driver.UID || pod.DeletionTimestamp != nil {
 		t.Errorf("the adopted driver pod was replaced or deleted (deleting: %v)", pod.DeletionTimestamp != nil)
 	}
 }

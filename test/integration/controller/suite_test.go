@@ -30,6 +30,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/operatorcmd"
+	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 )
 
@@ -346,4 +347,19 @@ func exhaustedQuota(t *testing.T, ns, name string, resource corev1.ResourceName)
 	if err := env.Client.Status().Update(context.Background(), quota); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// createOrphanDriver creates the driver pod of submission attempt attempt of app, as a controller
+// that crashed (or lost its status write) right after creating it would have left it, and returns
+// the submission and the pod.
+func createOrphanDriver(t *testing.T, app *v1beta2.SparkApplication, attempt int32) (submission.Submission, *corev1.Pod) {
+	t.Helper()
+	sub := submission.NewSubmission(app.UID, sparkapplication.Revision(app), attempt, time.Now())
+	res, err := submission.Render(app, sub, submission.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.DriverPod.Finalizers = []string{sparkapplication.DriverFinalizer}
+	create(t, res.DriverPod)
+	return sub, res.DriverPod
 }
