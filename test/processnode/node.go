@@ -92,10 +92,10 @@ type Node struct {
 	recorder record.EventRecorder
 	log      logr.Logger
 
-	pods     listerscorev1.PodLister
-	services listerscorev1.ServiceLister
-	nodes    map[string]int // node name -> index (its pod IP block)
-	proxyIP  string
+	pods      listerscorev1.PodLister
+	services  listerscorev1.ServiceLister
+	nodes     map[string]int // node name -> index (its pod IP block)
+	proxyIP   string
 	proxyPort int
 
 	mu      sync.Mutex
