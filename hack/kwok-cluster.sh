@@ -12,13 +12,22 @@
 # applied at start-up (kwok runs with Stage CRDs, so `bin/kubectl apply` of a changed Stage takes
 # effect at once): kwok's defaults, plus Spark driver pods that succeed or fail after a while (see
 # spark-pod-complete.yaml and spark-pod-fail.yaml).
+#
+# PROCESS_NODE=1 replaces the simulated nodes with a process node (test/processnode, run as root):
+# a Node whose pods run as real local processes, so that real Spark runs. It installs pyspark for
+# each version in SPARK_VERSIONS (default "3.5.3 4.0.1"; hack/spark-install.sh), compiles the
+# stand-in examples jar for each (hack/spark-examples-jar.sh), and runs spark:<version> images from
+# them; bin/spark-operator serves */spark-operator images, and busybox images run host programs.
+# Its log is .cache/kwok/clusters/<name>/logs/processnode.log; `down` stops it.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/bin"
 cmd=${1:-}
 name=${2:-sparkop}
+process_node=${PROCESS_NODE:-}
 nodes=${KWOK_NODES:-3}
+[[ -n "$process_node" ]] && nodes=0
 
 # kwokctl keeps clusters, logs and its download cache under $KWOK_WORKDIR (default ~/.kwok).
 export KWOK_WORKDIR="$root/.cache/kwok"
@@ -59,7 +68,10 @@ up() {
   log "creating cluster $name (state in ${KWOK_WORKDIR#"$root/"}/clusters/$name)"
   # Every binary is given explicitly so that kwokctl never tries to download one; --kubeconfig=""
   # keeps it from adding a context to ~/.kube/config. Optional components (metrics-server,
-  # Prometheus, Jaeger, dashboard) are off by default for the binary runtime.
+  # Prometheus, Jaeger, dashboard) are off by default for the binary runtime. With a process node
+  # the kwok controller is left out: its Stages would "complete" the real pods.
+  local kwok_args=(--kwok-controller-binary "$bin/kwok" --enable-crds Stage)
+  [[ -n "$process_node" ]] && kwok_args=(--disable kwok-controller)
   "$bin/kwokctl" create cluster \
     --name "$name" \
     --runtime binary \
@@ -68,12 +80,13 @@ up() {
     --kube-apiserver-binary "$bin/kube-apiserver" \
     --kube-controller-manager-binary "$bin/kube-controller-manager" \
     --kube-scheduler-binary "$bin/kube-scheduler" \
-    --kwok-controller-binary "$bin/kwok" \
-    --enable-crds Stage \
+    "${kwok_args[@]}" \
     --wait 2m
 
-  log "applying stages from hack/kwok/stages/"
-  kubectl apply -f "$root/hack/kwok/stages/" >&2
+  if [[ -z "$process_node" ]]; then
+    log "applying stages from hack/kwok/stages/"
+    kubectl apply -f "$root/hack/kwok/stages/" >&2
+  fi
 
   local have
   have=$(kubectl get nodes --no-headers 2>/dev/null | wc -l)
@@ -81,11 +94,29 @@ up() {
     log "creating $nodes simulated nodes"
     "$bin/kwokctl" scale node --name "$name" --replicas "$nodes" >&2
   fi
+  [[ -n "$process_node" ]] && start_process_node
   log "waiting for nodes to be Ready"
+  for _ in $(seq 1 60); do
+    [[ -n "$(kubectl get nodes --no-headers 2>/dev/null)" ]] && break
+    sleep 1
+  done
   kubectl wait --for=condition=Ready node --all --timeout=120s >&2
   kubectl get nodes >&2
 
   log "cluster $name is up in $(( SECONDS - start ))s. Use it with:"
+  if [[ -n "$process_node" ]]; then
+    cat >&2 <<EOF
+
+  export KUBECONFIG=$kubeconfig KUBECACHEDIR=$KUBECACHEDIR
+  bin/kubectl get nodes
+  bin/kubectl run demo --image=busybox --restart=Never -- sh -c 'cat /etc/hosts'   # a real process
+  bin/kubectl logs demo
+
+  Pods run as processes of the process node; spark:3.5.x and spark:4.0.x images are real Spark.
+  Logs: ${KWOK_WORKDIR}/clusters/$name/logs/   Stop: hack/kwok-cluster.sh down $name
+EOF
+    return
+  fi
   cat >&2 <<EOF
 
   export KUBECONFIG=$kubeconfig KUBECACHEDIR=$KUBECACHEDIR
@@ -99,7 +130,37 @@ up() {
 EOF
 }
 
+# start_process_node builds and starts bin/processnode for this cluster (see PROCESS_NODE above).
+start_process_node() {
+  local dir="$KWOK_WORKDIR/clusters/$name" args=() v home jar
+  log "building bin/processnode and bin/spark-operator"
+  (cd "$root" && go build -o "$bin/processnode" ./hack/processnode && go build -o "$bin/spark-operator" ./cmd/spark-operator)
+  for v in ${SPARK_VERSIONS:-3.5.3 4.0.1}; do
+    home=$("$root/hack/spark-install.sh" "$v")
+    jar=$("$root/hack/spark-examples-jar.sh" "$home")
+    args+=(--spark-home "$v=$home" --spark-examples-jar "$v=$jar")
+  done
+  log "starting the process node (log: ${dir#"$root/"}/logs/processnode.log)"
+  mkdir -p "$dir/logs"
+  "$bin/processnode" --kubeconfig "$kubeconfig" --state-dir "$dir/processnode" \
+    --image-binary "spark-operator=$bin/spark-operator" --host-image busybox \
+    "${args[@]}" >"$dir/logs/processnode.log" 2>&1 &
+  echo $! >"$dir/processnode.pid"
+}
+
+stop_process_node() {
+  local pidfile="$KWOK_WORKDIR/clusters/$name/processnode.pid" pid
+  [[ -f "$pidfile" ]] || return 0
+  pid=$(cat "$pidfile")
+  if kill "$pid" 2>/dev/null; then
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
 down() {
+  stop_process_node
   if [[ ! -d "$KWOK_WORKDIR/clusters/$name" ]]; then
     log "no cluster $name"
     return 0

@@ -42,10 +42,11 @@ type ImageConfig struct {
 	// ships no examples jar; the e2e test compiles one).
 	SparkExamplesJars map[string]string
 	// Binaries maps an image repository pattern (path.Match syntax, matched against the reference
-	// without its tag or digest, e.g. "*spark-operator") to a host executable that becomes the
-	// image's entrypoint, mounted at /usr/local/sbin-processnode/<name>.
+	// without its tag or digest, and against its last path element when the pattern has no "/",
+	// e.g. "spark-operator") to a host executable that becomes the image's entrypoint, mounted at
+	// /processnode/bin/<name>.
 	Binaries map[string]string
-	// HostImages are repository patterns (path.Match syntax) of images that run their command on
+	// HostImages are repository patterns (as for Binaries) of images that run their command on
 	// the host's programs as they are (busybox-style utility images).
 	HostImages []string
 	// JavaHome is the JAVA_HOME given to Spark images; empty means the host's `java` on PATH.
@@ -126,8 +127,8 @@ func (s *imageStore) Resolve(ref string) (*Image, error) {
 		}
 	}
 	for pattern, bin := range s.cfg.Binaries {
-		if ok, _ := path.Match(pattern, repo); ok {
-			target := "/usr/local/sbin-processnode/" + filepath.Base(bin)
+		if matchRepo(pattern, repo) {
+			target := "/processnode/bin/" + filepath.Base(bin)
 			return &Image{
 				ID:         "processnode://binary/" + filepath.Base(bin),
 				Mounts:     []Mount{{Kind: "bind", Source: bin, Target: target, ReadOnly: true}},
@@ -138,7 +139,7 @@ func (s *imageStore) Resolve(ref string) (*Image, error) {
 		}
 	}
 	for _, pattern := range s.cfg.HostImages {
-		if ok, _ := path.Match(pattern, repo); ok {
+		if matchRepo(pattern, repo) {
 			return &Image{
 				ID:         "processnode://host",
 				Env:        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
@@ -147,6 +148,20 @@ func (s *imageStore) Resolve(ref string) (*Image, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: %s", ErrImageNotFound, ref)
+}
+
+// matchRepo matches an image repository against a path.Match pattern; a pattern without "/" is
+// matched against the repository's last path element too, so "spark-operator" matches
+// "ghcr.io/sparkop/spark-operator".
+func matchRepo(pattern, repo string) bool {
+	if ok, _ := path.Match(pattern, repo); ok {
+		return true
+	}
+	if !strings.Contains(pattern, "/") {
+		ok, _ := path.Match(pattern, path.Base(repo))
+		return ok
+	}
+	return false
 }
 
 // splitImageRef splits "registry:5000/a/b:tag@sha256:..." into "registry:5000/a/b" and "tag".
