@@ -70,12 +70,16 @@ type Config struct {
 	// nothing is enforced.
 	Capacity corev1.ResourceList
 	// ServiceProxyAddress is where the proxy of the API server listens and what
-	// kubernetes.default.svc resolves to (default 127.0.0.1:443). Its IP must be in the API server
-	// certificate's SANs for in-cluster clients that use KUBERNETES_SERVICE_HOST.
+	// kubernetes.default.svc resolves to (default 127.0.0.1:443; port 0 picks a free port, given to
+	// containers as KUBERNETES_SERVICE_PORT). Its IP must be in the API server certificate's SANs
+	// for in-cluster clients that use KUBERNETES_SERVICE_HOST.
 	ServiceProxyAddress string
 	// KubeletAddress is where the node's log endpoint listens (default 127.0.0.1:10250); the API
 	// server reaches it through the node's InternalIP and kubeletEndpoint port.
 	KubeletAddress string
+	// PodIPBlock is the second octet of the pod IPs of the first node, 127.<block>.x.y; node i
+	// uses block+i (default 16). Process nodes running at once on one host need distinct blocks.
+	PodIPBlock int
 	// InitBinary is the executable started as each container's init (default: this program, which
 	// must call MaybeRunInit).
 	InitBinary string
@@ -117,6 +121,9 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.KubeletAddress == "" {
 		cfg.KubeletAddress = "127.0.0.1:10250"
+	}
+	if cfg.PodIPBlock == 0 {
+		cfg.PodIPBlock = 16
 	}
 	if cfg.InitBinary == "" {
 		self, err := os.Executable()
@@ -160,6 +167,7 @@ func (n *Node) Run(ctx context.Context) error {
 		return fmt.Errorf("the API server proxy (kubernetes.default.svc) cannot listen: %w", err)
 	}
 	defer proxy.Close()
+	n.proxyPort = proxy.Addr().(*net.TCPAddr).Port // the real one when the address said port 0
 	go serveTCPProxy(ctx, proxy, n.cfg.APIServer, n.log)
 
 	kubeletLn, err := net.Listen("tcp", n.cfg.KubeletAddress)
@@ -287,7 +295,8 @@ func (n *Node) finalDelete(ctx context.Context, pod *corev1.Pod) {
 	}
 }
 
-// allocateIP returns the next pod IP of a node: 127.<16+node index>.<x>.<y>, skipping .0 and .255.
+// allocateIP returns the next pod IP of a node: 127.<PodIPBlock+node index>.<x>.<y>, skipping .0
+// and .255.
 func (n *Node) allocateIP(node string) string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -299,7 +308,7 @@ func (n *Node) allocateIP(node string) string {
 		}
 	}
 	n.ipNext[node] = i
-	return fmt.Sprintf("127.%d.%d.%d", 16+n.nodes[node], i/256, i%256)
+	return fmt.Sprintf("127.%d.%d.%d", n.cfg.PodIPBlock+n.nodes[node], i/256, i%256)
 }
 
 func (n *Node) nodeObject(name string, kubeletPort int) *corev1.Node {
