@@ -94,8 +94,8 @@ bench: tools ## Benchmark the operator on its own kwok cluster (1000 apps at onc
 	@echo "  go run ./hack/bench -n 1000 -raw -out docs/benchmarks.md         # the API server alone, for scale"
 
 .PHONY: demo
-demo: ## Run spark-pi to COMPLETED (and a failing app through its retries) on a local kwok cluster; KEEP=1 leaves it up.
-	KEEP=$(KEEP) hack/demo.sh
+demo: ## Run spark-pi to COMPLETED (and a failing app through its retries) on a local kwok cluster; KEEP=1 leaves it up; PROCESS_NODE=1 runs real Spark.
+	KEEP=$(KEEP) PROCESS_NODE=$(PROCESS_NODE) hack/demo.sh
 
 .PHONY: kwok-up
 kwok-up: tools ## Start a local kwok cluster with 3 simulated nodes (name: KWOK_CLUSTER, default sparkop).

@@ -11,12 +11,22 @@
 # It prints each state transition with its time, then the objects the operator created, then tears
 # the cluster down. With --keep (make demo KEEP=1) it leaves the cluster and the operator running
 # and prints how to use them.
+#
+# With PROCESS_NODE=1 (make demo PROCESS_NODE=1) the cluster's node is a process node instead
+# (test/processnode, needs root): the pods run real Spark 3.5.3 processes, the driver's service
+# account gets the RBAC of config/rbac/spark_driver.yaml, spark-pi prints "Pi is roughly 3.14...",
+# spark-pi-fail's driver really exits 1, and the scheduled part (a run every 30 s, which real
+# Spark cannot finish in time) is left out.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 keep=${KEEP:-}
 [[ "${1:-}" == "--keep" ]] && keep=1
 cluster=${DEMO_CLUSTER:-sparkop-demo}
+real=${PROCESS_NODE:-}
+# Real Spark needs more time per application than simulated pods.
+app_timeout=180
+[[ -n "$real" ]] && app_timeout=420
 work="$root/.cache/demo"
 mkdir -p "$work"
 
@@ -26,7 +36,12 @@ say "Building the tools (cached in bin/; the first build takes about 10 minutes)
 hack/build-tools.sh
 go build -o bin/spark-operator ./cmd/spark-operator
 
-say "Starting kwok cluster $cluster"
+if [[ -n "$real" ]]; then
+  say "Starting cluster $cluster with a process node (real Spark)"
+  export SPARK_VERSIONS=${SPARK_VERSIONS:-3.5.3}
+else
+  say "Starting kwok cluster $cluster"
+fi
 hack/kwok-cluster.sh down "$cluster" >/dev/null 2>&1 || true
 # kwokctl logs JSON lines; keep the demo's output readable (they are in the cluster's log dir).
 hack/kwok-cluster.sh up "$cluster" 2>&1 | grep -v '^{"time"'
@@ -69,6 +84,13 @@ for _ in $(seq 1 120); do
 done
 kubectl create serviceaccount spark --dry-run=client -o yaml | kubectl apply -f -
 kubectl create serviceaccount spark-operator-spark --dry-run=client -o yaml | kubectl apply -f -
+if [[ -n "$real" ]]; then
+  # Real drivers create their executors with their service account's token: give both accounts
+  # the driver's Role.
+  kubectl apply -f config/rbac/spark_driver.yaml
+  kubectl create rolebinding spark-operator-spark-demo --role=spark-operator-spark \
+    --serviceaccount=default:spark-operator-spark --dry-run=client -o yaml | kubectl apply -f -
+fi
 
 say "Starting the operator (log: ${work#"$root/"}/operator.log)"
 bin/spark-operator controller start --metrics-bind-address=0 --health-probe-bind-address=0 \
@@ -78,7 +100,7 @@ operator_pid=$!
 # watch APP TERMINAL...: prints every state change of APP until it reaches a terminal state.
 watch_app() {
   local app=$1 last="none" start=$SECONDS
-  while (( SECONDS - start < 180 )); do
+  while (( SECONDS - start < app_timeout )); do
     local line state attempts
     line=$(kubectl get sparkapplication "$app" -o jsonpath='{.status.applicationState.state}|{.status.executionAttempts}|{.status.applicationState.errorMessage}' 2>/dev/null || true)
     state=${line%%|*}; attempts=$(cut -d'|' -f2 <<<"$line"); msg=${line#*|*|}
@@ -89,7 +111,7 @@ watch_app() {
     case "$state" in COMPLETED|FAILED) echo "$state"  >"$work/$app.state"; return 0 ;; esac
     sleep 0.2
   done
-  echo "demo: $app did not finish within 180s" >&2
+  echo "demo: $app did not finish within ${app_timeout}s" >&2
   return 1
 }
 
@@ -99,12 +121,25 @@ watch_app spark-pi
 say "What the operator created for spark-pi"
 kubectl get pods,services,configmaps -l sparkoperator.k8s.io/app-name=spark-pi
 kubectl get sparkapplication spark-pi
+if [[ -n "$real" ]]; then
+  say "The real driver's log (kubectl logs spark-pi-driver, served by the process node)"
+  kubectl logs spark-pi-driver | grep -E "Pi is roughly|Registered executor|Successfully stopped SparkContext" || true
+  kubectl logs spark-pi-driver | grep -q "Pi is roughly 3.14" || { echo "demo: spark-pi's driver did not print \"Pi is roughly 3.14\"" >&2; exit 1; }
+fi
 
 say "Submitting hack/demo/spark-pi-fail.yaml (driver exits 1; restartPolicy OnFailure, 2 retries)"
 kubectl apply -f hack/demo/spark-pi-fail.yaml
 watch_app spark-pi-fail
 kubectl get sparkapplications
 kubectl get events --field-selector involvedObject.name=spark-pi-fail --sort-by=.metadata.creationTimestamp -o custom-columns=REASON:.reason,MESSAGE:.message | tail -n 12
+
+if [[ -n "$real" ]]; then
+  [[ "$(cat "$work/spark-pi.state")" == COMPLETED && "$(cat "$work/spark-pi-fail.state")" == FAILED ]] || exit 1
+  attempts=$(kubectl get sparkapplication spark-pi-fail -o jsonpath='{.status.executionAttempts}')
+  [[ "$attempts" == 3 ]] || { echo "demo: spark-pi-fail ran $attempts times, want 3" >&2; exit 1; }
+  say "Demo passed with real Spark: spark-pi COMPLETED; spark-pi-fail FAILED after 3 attempts (the schedule is left out)"
+  exit 0
+fi
 
 say "Submitting examples/spark-pi-scheduled.yaml (@every 30s) and triggering one run by hand"
 kubectl apply -f examples/spark-pi-scheduled.yaml

@@ -48,6 +48,9 @@ func TestSparkPiPython(t *testing.T) {
 			app.Name = "spark-pi-py-" + strings.ReplaceAll(version, ".", "")
 			app.Spec.Image = ptr.To("spark:" + version)
 			app.Spec.SparkVersion = version
+			// 10 partitions instead of the example's 100: pi.py's darts are thrown in Python, about
+			// 10 s per 10 partitions on this machine, and the test is about running, not computing.
+			app.Spec.Arguments = []string{"10"}
 			tm := runToCompletion(t, app)
 			// PySpark's pi.py forks its Python workers from one daemon, whose random state they
 			// share, so its estimate is coarser than the JVM's.
