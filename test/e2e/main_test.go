@@ -63,6 +63,10 @@ func TestMain(m *testing.M) {
 		skipReason = "the end-to-end test runs with SPARK_E2E=1 (make e2e): it starts a cluster with a process node and runs real Spark"
 		os.Exit(m.Run())
 	}
+	if os.Geteuid() != 0 {
+		skipReason = "the end-to-end test needs root: the process node runs containers in mount namespaces"
+		os.Exit(m.Run())
+	}
 	var err error
 	if root, err = framework.FindRepoRoot(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
