@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end check of hack/kwok-cluster.sh and the stages in hack/kwok/stages/: brings up a kwok
 # cluster (name "stages-test" unless given), checks that a plain pod runs, that Spark driver pods
-# succeed or fail as their annotations say, with the expected container exit codes, and deletes the
+# succeed or fail as their annotations say, with the expected container exit codes, that a deleted
+# Running pod held by a finalizer is stopped first, and deletes the
 # cluster again (also on failure).
 #
 #   hack/kwok/test-stages.sh [name]
@@ -74,5 +75,13 @@ sleep 2
 waitfor executor '{.status.phase}' Running 5
 waitfor plain '{.status.phase}' Running 5
 kubectl delete pod plain --timeout=30s >/dev/null || fail "pod plain was not deleted"
+# A Running pod held by a finalizer is stopped (exit 143, Failed) when deleted, and goes once the
+# finalizer is released, as the operator's driver pods do.
+kubectl patch pod executor --type=merge -p '{"metadata":{"finalizers":["sparkoperator.k8s.io/driver-state"]}}' >/dev/null
+kubectl delete pod executor --wait=false >/dev/null
+waitfor executor '{.status.phase}' Failed 30
+waitfor executor '{.status.containerStatuses[0].state.terminated.exitCode}' 143 5
+kubectl patch pod executor --type=json -p '[{"op":"remove","path":"/metadata/finalizers"}]' >/dev/null
+kubectl wait --for=delete pod/executor --timeout=30s >/dev/null || fail "pod executor was not deleted once its finalizer was released"
 kubectl get pods -o wide
 echo "test-stages: PASS"
