@@ -71,6 +71,7 @@ type options struct {
 	runDuration     time.Duration
 	namespaces      int
 	operatorFlags   string
+	operatorEnv     string
 	operatorBinary  string
 	replicas        int
 	killLeaderAfter string
@@ -99,6 +100,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.namespaces, "namespaces", 1, "spread the applications over this many namespaces (bench-0, bench-1, ...)")
 	fs.StringVar(&o.operatorFlags, "operator-flags", "--kube-api-qps=1000 --kube-api-burst=2000",
 		"flags of `spark-operator controller start`, space-separated (the bench adds --metrics-bind-address=0 --health-probe-bind-address=0 and, with 2 replicas, the leader election flags)")
+	fs.StringVar(&o.operatorEnv, "operator-env", "", "environment variables added to the operator's, space-separated NAME=VALUE (e.g. GOMEMLIMIT=250MiB or GOGC=50: the Go runtime's settings for the operator alone, not for the control plane)")
 	fs.StringVar(&o.operatorBinary, "operator", "", "operator binary to run (default: build ./cmd/spark-operator into .cache/bench/)")
 	fs.IntVar(&o.replicas, "replicas", 1, "operator replicas: 1, or 2 with leader election")
 	fs.StringVar(&o.killLeaderAfter, "kill-leader-after", "", "with -replicas 2: kill -9 the leader once this many applications were created (a number or a percentage of -n, e.g. 50%)")
@@ -133,6 +135,8 @@ func parseFlags(args []string) (*options, error) {
 		return nil, errors.New("-workers must be at least 1")
 	case o.pprof && o.operatorBinary != "":
 		return nil, errors.New("-pprof builds its own operator; do not combine it with -operator")
+	case !validEnv(o.operatorEnv):
+		return nil, fmt.Errorf("-operator-env %q: want space-separated NAME=VALUE", o.operatorEnv)
 	case o.raw && o.replicas != 1:
 		return nil, errors.New("-raw runs no operator: no -replicas 2 or -kill-leader-after")
 	}
@@ -143,6 +147,16 @@ func parseFlags(args []string) (*options, error) {
 		o.timeout = 3*time.Minute + time.Duration(o.n)*100*time.Millisecond + o.runDuration
 	}
 	return o, nil
+}
+
+// validEnv says whether env is a space-separated list of NAME=VALUE.
+func validEnv(env string) bool {
+	for _, kv := range strings.Fields(env) {
+		if name, _, ok := strings.Cut(kv, "="); !ok || name == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // killThreshold is the number of created applications after which the leader is killed; 0 means never.

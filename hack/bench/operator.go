@@ -84,14 +84,14 @@ type replica struct {
 }
 
 // startReplica starts `<bin> controller start` with the given flags, logging to logPath.
-func startReplica(index int, bin, kubeconfig, logPath string, flags []string, pprofAddr string) (*replica, error) {
+func startReplica(index int, bin, kubeconfig, logPath string, flags, env []string, pprofAddr string) (*replica, error) {
 	f, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	args := append([]string{"controller", "start"}, flags...)
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	cmd.Env = append(append(os.Environ(), env...), "KUBECONFIG="+kubeconfig)
 	if pprofAddr != "" {
 		cmd.Env = append(cmd.Env, "SPARKOP_BENCH_PPROF_ADDR="+pprofAddr)
 	}

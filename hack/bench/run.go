@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -124,7 +125,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	}
 	flags = append(flags, strings.Fields(o.operatorFlags)...)
 	if !o.raw {
-		logf("starting %d operator replica(s): %s controller start %s", o.replicas, rel(root, bin), strings.Join(flags, " "))
+		logf("starting %d operator replica(s): %s%s controller start %s", o.replicas, envPrefix(o.operatorEnv), rel(root, bin), strings.Join(flags, " "))
 	}
 	for i := range replicas {
 		pprofAddr := ""
@@ -133,7 +134,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 				return err
 			}
 		}
-		r, err := startReplica(i, bin, cl.kubeconfig(), filepath.Join(work, fmt.Sprintf("operator-%d.log", i)), flags, pprofAddr)
+		r, err := startReplica(i, bin, cl.kubeconfig(), filepath.Join(work, fmt.Sprintf("operator-%d.log", i)), flags, strings.Fields(o.operatorEnv), pprofAddr)
 		if err != nil {
 			return err
 		}
@@ -488,6 +489,14 @@ func freeLocalAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
+// envPrefix is the operator's extra environment as a shell prefix ("" or "NAME=VALUE ... ").
+func envPrefix(env string) string {
+	if f := strings.Fields(env); len(f) > 0 {
+		return strings.Join(f, " ") + " "
+	}
+	return ""
+}
+
 func rel(root, path string) string {
 	if r, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(r, "..") {
 		return r
@@ -506,11 +515,14 @@ type profiler struct {
 	files  map[int][]string // replica -> CPU profiles
 	// apiserver are CPU profiles of kube-apiserver over the same time.
 	apiserver []string
+	// peak is, per replica, the memory statistics (polled every 2 s) when the Go runtime held the most
+	// memory from the OS.
+	peak map[int]memStats
 }
 
 func startProfiling(ctx context.Context, ops *operators, cs kubernetes.Interface, dir string) *profiler {
 	ctx, cancel := context.WithCancel(ctx)
-	p := &profiler{dir: dir, ops: ops, cancel: cancel, files: map[int][]string{}}
+	p := &profiler{dir: dir, ops: ops, cancel: cancel, files: map[int][]string{}, peak: map[int]memStats{}}
 	for _, pattern := range []string{"cpu-*.pprof", "apiserver-cpu-*.pprof"} {
 		old, _ := filepath.Glob(filepath.Join(dir, pattern))
 		for _, f := range old {
@@ -538,6 +550,21 @@ func startProfiling(ctx context.Context, ops *operators, cs kubernetes.Interface
 	})
 	for _, r := range ops.replicas {
 		p.wg.Go(func() {
+			for ctx.Err() == nil && !r.exited() {
+				if m, err := readMemStats(ctx, r.pprofURL); err == nil {
+					p.mu.Lock()
+					if m.held() > p.peak[r.index].held() {
+						p.peak[r.index] = m
+					}
+					p.mu.Unlock()
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(2 * time.Second):
+				}
+			}
+		})
+		p.wg.Go(func() {
 			for seq := 0; ctx.Err() == nil && !r.exited(); seq++ {
 				path := filepath.Join(dir, fmt.Sprintf("cpu-%d-%03d.pprof", r.index, seq))
 				// The last profile is cut short by stop(); a cut-short fetch leaves no file.
@@ -561,6 +588,7 @@ func (p *profiler) stop() {
 	for _, r := range p.ops.replicas {
 		if !r.exited() {
 			_ = fetch(ctx, r.pprofURL+"/debug/pprof/heap?gc=1", filepath.Join(p.dir, fmt.Sprintf("heap-%d.pprof", r.index)))
+			_ = fetch(ctx, r.pprofURL+"/debug/vars", filepath.Join(p.dir, fmt.Sprintf("memstats-%d.json", r.index)))
 		}
 	}
 }
@@ -601,7 +629,16 @@ func (p *profiler) report(ctx context.Context, bin string) {
 		if _, err := os.Stat(heap); err == nil {
 			if b, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=30", "-sample_index=inuse_space", bin, heap).CombinedOutput(); err == nil {
 				_ = os.WriteFile(filepath.Join(p.dir, fmt.Sprintf("heap-%d-top.txt", r.index)), b, 0o644)
+				logf("heap profile of replica %d at the end: %s; top functions in %s", r.index, heap, filepath.Join(p.dir, fmt.Sprintf("heap-%d-top.txt", r.index)))
 			}
+		}
+		if b, err := os.ReadFile(filepath.Join(p.dir, fmt.Sprintf("memstats-%d.json", r.index))); err == nil {
+			if m, err := parseMemStats(b); err == nil {
+				logf("Go memory of replica %d at the end: %s", r.index, m)
+			}
+		}
+		if m, ok := p.peak[r.index]; ok {
+			logf("Go memory of replica %d when the runtime held the most: %s", r.index, m)
 		}
 	}
 }
@@ -624,4 +661,52 @@ func fetch(ctx context.Context, url, path string) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// memStats is the part of runtime.MemStats, as expvar's /debug/vars serves it, that the run reports.
+type memStats struct {
+	HeapAlloc, HeapInuse, HeapIdle, HeapReleased, StackInuse, Sys, NextGC uint64
+	NumGC                                                                 uint32
+}
+
+// held is what the Go runtime holds from the OS and has not released: the part of the process's
+// RSS that is the runtime's (the rest is mostly the binary's code and data).
+func (m memStats) held() uint64 { return m.Sys - m.HeapReleased }
+
+func parseMemStats(vars []byte) (memStats, error) {
+	var v struct {
+		MemStats memStats `json:"memstats"`
+	}
+	err := json.Unmarshal(vars, &v)
+	return v.MemStats, err
+}
+
+// readMemStats reads the runtime.MemStats of a replica from its /debug/vars.
+func readMemStats(ctx context.Context, base string) (memStats, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/debug/vars", nil)
+	if err != nil {
+		return memStats{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return memStats{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return memStats{}, err
+	}
+	return parseMemStats(b)
+}
+
+// String summarises the memory statistics: the heap's live objects (HeapAlloc: right after the heap
+// profile's forced GC at the end, live objects and new garbage otherwise), its spans in use, what it
+// holds idle and unreleased, goroutine stacks, everything the runtime holds from the OS, the heap goal
+// of the next GC (twice the heap that survived the last one, with GOGC=100) and the number of GCs.
+func (m memStats) String() string {
+	mib := func(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+	return fmt.Sprintf("heap objects %s, heap in use %s, heap idle not released %s, stacks %s, held from the OS %s, next GC at %s, %d GCs",
+		mib(m.HeapAlloc), mib(m.HeapInuse), mib(m.HeapIdle-m.HeapReleased), mib(m.StackInuse), mib(m.held()), mib(m.NextGC), m.NumGC)
 }

@@ -10,16 +10,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -185,53 +181,6 @@ func (o *controllerOptions) reconcilerOptions() (sparkapplication.Options, error
 		}
 	}
 	return opts, nil
-}
-
-// TrimPod is the cache transform of Pods: it keeps what the controllers read (metadata without
-// managedFields, the node name, the container names, the status) and drops the rest of the spec
-// (arguments, environment, volumes, ...), most of a Spark pod's size. The operator never writes a
-// cached pod back whole (it deletes with a UID precondition and patches finalizers), so the trimmed
-// copy cannot truncate a pod. Objects that are not Pods pass unchanged.
-func TrimPod(obj any) (any, error) {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return obj, nil
-	}
-	pod.ManagedFields = nil
-	containers := make([]corev1.Container, len(pod.Spec.Containers))
-	for i, c := range pod.Spec.Containers {
-		containers[i] = corev1.Container{Name: c.Name, Image: c.Image}
-	}
-	pod.Spec = corev1.PodSpec{NodeName: pod.Spec.NodeName, Containers: containers, TerminationGracePeriodSeconds: pod.Spec.TerminationGracePeriodSeconds}
-	return pod, nil
-}
-
-// CacheOptions restrict the operator's informers to its own objects: pods launched by it, and the
-// Services, ConfigMaps and Ingresses it created, in the watched namespaces, without managedFields.
-// Caching every pod of a large cluster is what made Kubeflow's operator run out of memory (#3028).
-func CacheOptions(namespaces []string, resync time.Duration) cache.Options {
-	launched := labels.SelectorFromSet(labels.Set{v1beta2.LabelLaunchedBySparkOperator: "true"})
-	created := labels.SelectorFromSet(labels.Set{v1beta2.LabelCreatedBySparkOperator: "true"})
-	opts := cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
-		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Pod{}:               {Label: launched, Transform: TrimPod},
-			&corev1.Service{}:           {Label: created},
-			&corev1.ConfigMap{}:         {Label: created},
-			&networkingv1.Ingress{}:     {Label: created},
-			&v1beta2.SparkApplication{}: {},
-		},
-	}
-	if resync > 0 {
-		opts.SyncPeriod = &resync
-	}
-	if len(namespaces) > 0 {
-		opts.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range namespaces {
-			opts.DefaultNamespaces[ns] = cache.Config{}
-		}
-	}
-	return opts
 }
 
 func (o *controllerOptions) run() error {

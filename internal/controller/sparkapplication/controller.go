@@ -122,8 +122,10 @@ func NewReconciler(c client.Client, apiReader client.Reader, recorder events.Eve
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="";events.k8s.io,resources=events,verbs=create;patch;update
 
-// SetupWithManager registers the controller: it watches SparkApplications, and the pods, Services,
-// ConfigMaps and Ingresses of applications (mapped back by the sparkoperator.k8s.io/app-name label).
+// SetupWithManager registers the controller: it watches SparkApplications, their pods, and the
+// deletion of their UI Services (mapped back by the sparkoperator.k8s.io/app-name label). The
+// manager's cache decides which of these objects are seen at all (operatorcmd.CacheOptions: pods
+// launched by the operator, Services selected by UIObjectLabels).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := setupIndexes(context.Background(), mgr); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -37,4 +38,12 @@ func setupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 // all the given labels, through the index.
 func (r *Reconciler) listByApp(ctx context.Context, list client.ObjectList, ns, app string, labels client.MatchingLabels) error {
 	return r.client.List(ctx, list, client.InNamespace(ns), client.MatchingFields{IndexAppName: app}, labels)
+}
+
+// UIObjectLabels select the only Services and Ingresses the controller reads back: the UI objects it
+// creates for an attempt (ensureUI, deleteUI). The manager's cache of Services and Ingresses can be
+// restricted to them; the driver's headless Service, one per application for as long as the
+// application exists, is created once at submission and never read, so it need not be cached.
+func UIObjectLabels() labels.Set {
+	return labels.Set{v1beta2.LabelCreatedBySparkOperator: "true", LabelComponent: componentUI}
 }
