@@ -35,6 +35,7 @@ func TestSparkPi(t *testing.T) {
 	if log := checkPi(t, app, 0.01); !strings.Contains(log, "Pi is roughly 3.14") {
 		t.Errorf("the driver log lacks \"Pi is roughly 3.14\" (500 million darts: the estimate is within 0.001)")
 	}
+	tm.sparkPhases = sparkPhases(driverLog(t, context.Background(), app))
 	report := tm.report(app.Name)
 	t.Log("\n" + report)
 	_ = os.WriteFile(filepath.Join(workDir, "timings-"+app.Name+".md"), []byte(report), 0o644)
@@ -298,6 +299,50 @@ func checkPi(t *testing.T, app *v1beta2.SparkApplication, tolerance float64) str
 type timings struct {
 	applied, driverCreated, driverRunning, driverEnded, completed time.Time
 	executors                                                     int
+	// sparkPhases splits the driver's run by the times in its log (1 s resolution).
+	sparkPhases []phase
+}
+
+type phase struct {
+	what string
+	secs float64
+}
+
+// sparkMarks are the driver log lines that end each phase of a Spark run, in order.
+var sparkMarks = []struct{ what, line string }{
+	{"driver JVM up, SparkContext starting", "Running Spark version"},
+	{"first executor pod requested", "Going to request"},
+	{"first executor registered (its pod created, its JVM started)", "Registered executor"},
+	{"job done", "Job 0 finished"},
+	{"SparkContext stopped (executors deleted)", "Successfully stopped SparkContext"},
+}
+
+var logTime = regexp.MustCompile(`^(\d\d/\d\d/\d\d \d\d:\d\d:\d\d) `)
+
+// sparkPhases reads the time of each mark from a driver log: seconds since the log's first line.
+func sparkPhases(log string) []phase {
+	var start, last time.Time
+	var out []phase
+	next := 0
+	for _, line := range strings.Split(log, "\n") {
+		m := logTime.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		ts, err := time.Parse("06/01/02 15:04:05", m[1])
+		if err != nil {
+			continue
+		}
+		if start.IsZero() {
+			start, last = ts, ts
+		}
+		if next < len(sparkMarks) && strings.Contains(line, sparkMarks[next].line) {
+			out = append(out, phase{sparkMarks[next].what, ts.Sub(last).Seconds()})
+			last = ts
+			next++
+		}
+	}
+	return out
 }
 
 // runToCompletion creates app and follows it to COMPLETED, noting when its driver pod appeared,
@@ -360,6 +405,9 @@ func (tm *timings) report(name string) string {
 	fmt.Fprintf(&b, "| apply -> driver pod created (operator: render and submit) | %s |\n", d(tm.applied, tm.driverCreated))
 	fmt.Fprintf(&b, "| driver pod created -> running (scheduler, process node) | %s |\n", d(tm.driverCreated, tm.driverRunning))
 	fmt.Fprintf(&b, "| driver running -> driver exited (Spark: JVM start, executors, job, stop) | %s |\n", d(tm.driverRunning, tm.driverEnded))
+	for _, p := range tm.sparkPhases {
+		fmt.Fprintf(&b, "| - of which: %s | %.0f s |\n", p.what, p.secs)
+	}
 	fmt.Fprintf(&b, "| driver exited -> COMPLETED (operator) | %s |\n", d(tm.driverEnded, tm.completed))
 	fmt.Fprintf(&b, "| apply -> COMPLETED | %s |\n", d(tm.applied, tm.completed))
 	fmt.Fprintf(&b, "| executors tracked | %d |\n", tm.executors)
