@@ -64,7 +64,8 @@ func (w *podWorker) run(ctx context.Context) {
 	defer func() {
 		w.n.hosts.remove(w.uid)
 		w.volumes.stop()
-		_ = os.RemoveAll(filepath.Join(w.dir, "root"))
+		// The pod is gone (or the node stops): its volumes, logs and container specs go too.
+		_ = os.RemoveAll(w.dir)
 	}()
 	w.wake()
 	resync := time.NewTicker(5 * time.Second)
