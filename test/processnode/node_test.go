@@ -247,6 +247,11 @@ func TestGracefulDeletion(t *testing.T) {
 	}
 	for _, name := range []string{"polite", "stubborn"} {
 		waitForPhase(t, cs, ns, name, corev1.PodRunning)
+		// Running means the process started; its trap is set once it says so.
+		waitFor(t, 30*time.Second, name+" to set its trap", func() bool {
+			data, err := cs.CoreV1().Pods(ns).GetLogs(name, &corev1.PodLogOptions{}).DoRaw(ctx)
+			return err == nil && strings.Contains(string(data), "started")
+		})
 	}
 	start := time.Now()
 	for _, name := range []string{"polite", "stubborn"} {
