@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -14,11 +15,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	sparkctlcmd "github.com/sparkop/spark-operator/internal/sparkctl"
 )
 
 // appTimeout bounds one application's run; Spark's own start-up takes 10-20 s here.
@@ -34,6 +37,10 @@ func TestSparkPi(t *testing.T) {
 	tm := runToCompletion(t, app)
 	if log := checkPi(t, app, 0.01); !strings.Contains(log, "Pi is roughly 3.14") {
 		t.Errorf("the driver log lacks \"Pi is roughly 3.14\" (500 million darts: the estimate is within 0.001)")
+	}
+	// sparkctl reads the same log through the API server and the process node.
+	if out := sparkctl(t, "log", app.Name, "--tail", "100"); !strings.Contains(out, "Pi is roughly 3.14") {
+		t.Errorf("sparkctl log %s lacks the estimate:\n%s", app.Name, tail(out, 20))
 	}
 	tm.sparkPhases = sparkPhases(driverLog(t, context.Background(), app))
 	report := tm.report(app.Name)
@@ -54,7 +61,31 @@ func TestSparkPiPython(t *testing.T) {
 			// 10 partitions instead of the example's 100: pi.py's darts are thrown in Python, about
 			// 10 s per 10 partitions on this machine, and the test is about running, not computing.
 			app.Spec.Arguments = []string{"10"}
-			tm := runToCompletion(t, app)
+			// sparkctl log --follow, started as soon as the application exists, waits for the
+			// driver to start and streams its log until the driver ends.
+			type result struct {
+				out string
+				err error
+			}
+			followed := make(chan result, 1)
+			tm := runToCompletion(t, app, func() {
+				go func() {
+					out, err := runSparkctl("log", app.Name, "--follow")
+					followed <- result{out, err}
+				}()
+			})
+			select {
+			case r := <-followed:
+				out := r.out
+				if r.err != nil {
+					t.Error(r.err)
+				}
+				if !piLine.MatchString(out) || !strings.Contains(out, "Successfully stopped SparkContext") {
+					t.Errorf("sparkctl log --follow did not stream the driver's log to its end:\n%s", tail(out, 20))
+				}
+			case <-time.After(time.Minute):
+				t.Errorf("sparkctl log --follow did not return within a minute of the application's completion")
+			}
 			// PySpark forks each task's Python worker from one daemon, whose random state they
 			// inherit: pi.py's partitions throw the same darts, so its estimate is that of 100000
 			// darts (sd 0.005) whatever the partitions, and may not start with 3.14.
@@ -147,6 +178,27 @@ func TestDeleteRunningApplication(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+// sparkctl runs the sparkctl command line in the test process against the cluster, in the job
+// namespace, and returns what it printed; a failure is reported with t.Errorf.
+func sparkctl(t *testing.T, args ...string) string {
+	out, err := runSparkctl(args...)
+	if err != nil {
+		t.Error(err)
+	}
+	return out
+}
+
+// runSparkctl is sparkctl without a *testing.T, for goroutines that may outlive a test.
+func runSparkctl(args ...string) (string, error) {
+	var out, errOut bytes.Buffer
+	cmd := sparkctlcmd.NewRootCommand("sparkctl", genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	cmd.SetArgs(append(args, "--kubeconfig", kubeconfig, "--namespace", jobNamespace))
+	if err := cmd.Execute(); err != nil {
+		return out.String(), fmt.Errorf("sparkctl %s: %w\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.String(), nil
 }
 
 // alive reports whether a process exists and has not exited (a zombie counts as gone).
@@ -347,11 +399,14 @@ func sparkPhases(log string) []phase {
 
 // runToCompletion creates app and follows it to COMPLETED, noting when its driver pod appeared,
 // ran and ended.
-func runToCompletion(t *testing.T, app *v1beta2.SparkApplication) *timings {
+func runToCompletion(t *testing.T, app *v1beta2.SparkApplication, afterCreate ...func()) *timings {
 	t.Helper()
 	ctx := context.Background()
 	tm := &timings{applied: time.Now()}
 	create(t, app)
+	for _, f := range afterCreate {
+		f()
+	}
 	deadline := time.Now().Add(appTimeout)
 	for {
 		now := time.Now()
