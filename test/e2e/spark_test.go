@@ -99,10 +99,7 @@ func TestSparkPiPython(t *testing.T) {
 // in the status.
 func TestFailingApplication(t *testing.T) {
 	requireCluster(t)
-	app := loadExample(t, "spark-pi")
-	app.Name = "spark-exit-3"
-	app.Spec.MainClass = ptr.To("org.apache.spark.examples.SparkExit")
-	app.Spec.Arguments = []string{"3", "0"}
+	app := sparkExitApp(t, "spark-exit-3", 3, 0)
 	app.Spec.RestartPolicy = v1beta2.RestartPolicy{
 		Type: v1beta2.RestartPolicyOnFailure, OnFailureRetries: ptr.To[int32](1), OnFailureRetryInterval: ptr.To[int64](1),
 	}
@@ -125,10 +122,7 @@ func TestFailingApplication(t *testing.T) {
 // processes and leaves no pods.
 func TestDeleteRunningApplication(t *testing.T) {
 	requireCluster(t)
-	app := loadExample(t, "spark-pi")
-	app.Name = "spark-sleep"
-	app.Spec.MainClass = ptr.To("org.apache.spark.examples.SparkExit")
-	app.Spec.Arguments = []string{"0", "600"}
+	app := sparkExitApp(t, "spark-sleep", 0, 600)
 	ctx := context.Background()
 	create(t, app)
 	waitForState(t, app, appTimeout, v1beta2.ApplicationStateRunning)
@@ -216,6 +210,16 @@ func alive(pid int) bool {
 		return s[i+2] != 'Z'
 	}
 	return true
+}
+
+// sparkExitApp is the seed SparkPi running SparkExit instead (test/e2e/testdata): a small job on
+// its executor, then a sleep of sleepSeconds, then an exit with code.
+func sparkExitApp(t *testing.T, name string, code, sleepSeconds int) *v1beta2.SparkApplication {
+	app := loadExample(t, "spark-pi")
+	app.Name = name
+	app.Spec.MainClass = ptr.To("org.apache.spark.examples.SparkExit")
+	app.Spec.Arguments = []string{strconv.Itoa(code), strconv.Itoa(sleepSeconds)}
+	return app
 }
 
 func loadExample(t *testing.T, name string) *v1beta2.SparkApplication {
