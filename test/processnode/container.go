@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -29,7 +30,8 @@ type container struct {
 	waitingMessage string
 	waitingUntil   time.Time
 
-	lost      bool // started by an earlier process node run; never runs again here
+	ready     atomic.Bool // the readiness probe's verdict (see probeReadiness)
+	lost      bool        // started by an earlier process node run; never runs again here
 	pid       int
 	startedAt time.Time
 	done      chan struct{} // closed when the process has exited
@@ -80,6 +82,7 @@ func (c *container) id() string { return fmt.Sprintf("processnode://%d", c.pid) 
 
 func (c *container) reset() {
 	c.pid, c.done, c.startedAt, c.lost = 0, nil, time.Time{}, false
+	c.ready.Store(false)
 	c.mu.Lock()
 	c.finished, c.exitCode, c.signaled, c.reason, c.message, c.finishedAt = false, 0, "", "", "", time.Time{}
 	c.mu.Unlock()

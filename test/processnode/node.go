@@ -17,10 +17,12 @@
 //
 // Pods report phase, IPs, conditions and container states with exit codes; deletion honours the
 // grace period (SIGTERM, then SIGKILL); logs are served to `kubectl logs` through the API server.
+// Readiness probes (httpGet, tcpSocket) decide when a container is Ready.
+//
 // Not supported: network isolation (all pods share the host's loopback), resource limits, user
-// IDs (processes run as the node's user), probes (containers are Ready once started), exec and
-// port-forward, and volume types beyond those above (such pods stay ContainerCreating with a
-// FailedMount event).
+// IDs (processes run as the node's user), liveness and startup probes, exec and grpc readiness
+// probes (they count as passing), exec and port-forward, and volume types beyond those above
+// (such pods stay ContainerCreating with a FailedMount event).
 package processnode
 
 import (

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
@@ -321,4 +322,39 @@ curl -sk -X POST -H "Authorization: Bearer $(cat /var/run/secrets/tokens/token)"
 	if want := framework.ServiceAccountUser(ns, "spark"); !strings.Contains(log, want) {
 		t.Errorf("the token did not authenticate as %s:\n%s", want, log)
 	}
+}
+
+// A container with a readiness probe is Running but not Ready until the probe passes.
+func TestReadinessProbe(t *testing.T) {
+	node, cs := startNode(t)
+	ns := env.NewNamespace(t)
+	ctx := context.Background()
+	// Listens on the pod IP's port 8080 two seconds after it starts.
+	pod := shellPod(ns, "probed", node, `sleep 2; exec perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => "$ENV{POD_IP}:8080", Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { close $c }'`)
+	c := &pod.Spec.Containers[0]
+	c.Env = []corev1.EnvVar{{Name: "POD_IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}}}
+	c.Ports = []corev1.ContainerPort{{Name: "app", ContainerPort: 8080}}
+	c.ReadinessProbe = &corev1.Probe{
+		ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("app")}},
+		PeriodSeconds: 1, FailureThreshold: 1,
+	}
+	if _, err := cs.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	running := waitForPhase(t, cs, ns, "probed", corev1.PodRunning)
+	if running.Status.ContainerStatuses[0].Ready && time.Since(running.Status.StartTime.Time) < time.Second {
+		t.Errorf("the container was Ready before its port listened")
+	}
+	waitFor(t, 30*time.Second, "the probe to pass", func() bool {
+		p, err := cs.CoreV1().Pods(ns).Get(ctx, "probed", metav1.GetOptions{})
+		if err != nil || len(p.Status.ContainerStatuses) == 0 {
+			return false
+		}
+		for _, cond := range p.Status.Conditions {
+			if cond.Type == corev1.PodReady && cond.Status != corev1.ConditionTrue {
+				return false
+			}
+		}
+		return p.Status.ContainerStatuses[0].Ready
+	})
 }

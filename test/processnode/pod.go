@@ -233,6 +233,9 @@ func (w *podWorker) start(ctx context.Context, pod *corev1.Pod, spec *corev1.Con
 		return
 	}
 	c.imageID = img.ID
+	if spec.ReadinessProbe != nil {
+		go c.probeReadiness(spec.ReadinessProbe.DeepCopy(), spec.Ports, w.ip, w.wake)
+	}
 	w.n.recorder.Eventf(pod, corev1.EventTypeNormal, "Started", "Started container %s", spec.Name)
 }
 
@@ -419,7 +422,7 @@ func (w *podWorker) containerStatus(spec corev1.Container, c *container, waiting
 	switch {
 	case c.running():
 		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(c.startedAt)}
-		cs.Started, cs.Ready = ptr.To(true), true
+		cs.Started, cs.Ready = ptr.To(true), spec.ReadinessProbe == nil || c.ready.Load()
 		cs.ContainerID = c.id()
 	case c.exited():
 		cs.State.Terminated = c.terminatedState()
