@@ -26,16 +26,14 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/metrics"
-	"github.com/sparkop/spark-operator/internal/operatorcmd"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/operatortest"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -589,23 +587,14 @@ func startOperator(t *testing.T, cfg *rest.Config, flags map[string]string) *run
 		cacheNamespaces = nil // as controller start does: namespaces matching may appear at any time
 	}
 	lease, renew, retry := 15*time.Second, 10*time.Second, 2*time.Second
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        env.Scheme,
-		Cache:                         operatorcmd.CacheOptions(cacheNamespaces, 0),
-		Metrics:                       metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress:        "0",
-		LeaderElection:                flags["leader-election"] == "true",
-		LeaderElectionID:              flags["leader-election-lock-name"],
-		LeaderElectionNamespace:       flags["leader-election-lock-namespace"],
-		LeaderElectionReleaseOnCancel: true,
-		LeaseDuration:                 &lease,
-		RenewDeadline:                 &renew,
-		RetryPeriod:                   &retry,
-		Controller:                    config.Controller{SkipNameValidation: ptrTo(true)},
+	mgr := operatortest.NewManager(t, cfg, env.Scheme, cacheNamespaces, func(o *ctrl.Options) {
+		o.LeaderElection = flags["leader-election"] == "true"
+		o.LeaderElectionID = flags["leader-election-lock-name"]
+		o.LeaderElectionNamespace = flags["leader-election-lock-namespace"]
+		o.LeaderElectionReleaseOnCancel = true
+		o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = &lease, &renew, &retry
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var err error
 	opts := sparkapplication.Options{
 		DriverPodCreationGracePeriod: 2 * time.Second,
 		ImagePullTimeout:             2 * time.Second,
@@ -628,18 +617,7 @@ func startOperator(t *testing.T, cfg *rest.Config, flags map[string]string) *run
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := mgr.Start(ctx); err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	}()
-	var once sync.Once
-	stop := func() { once.Do(func() { cancel(); <-done }) }
-	t.Cleanup(stop)
-	return &runningOperator{stop: stop, registry: registry}
+	return &runningOperator{stop: operatortest.Start(t, mgr), registry: registry}
 }
 
 func newClient(t *testing.T, cfg *rest.Config) client.Client {

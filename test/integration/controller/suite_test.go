@@ -20,18 +20,16 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"go.uber.org/zap/zapcore"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
-	"github.com/sparkop/spark-operator/internal/operatorcmd"
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/operatortest"
 )
 
 var env *framework.Env
@@ -50,8 +48,7 @@ func zapLevel() zapcore.Level {
 
 // operator is one instance of the controller, watching one namespace, for one test.
 type operator struct {
-	stop context.CancelFunc
-	done chan struct{}
+	stop func() // stops the manager and waits for it; idempotent
 }
 
 // testOptions are the controller options plus what the command line would build from flags.
@@ -80,17 +77,9 @@ func startOperator(t *testing.T, ns string, opts testOptions) *operator {
 // startOperatorFor runs the controller with a cache over the given namespaces (nil: all of them).
 func startOperatorFor(t *testing.T, cacheNamespaces []string, opts testOptions) *operator {
 	t.Helper()
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:                 env.Scheme,
-		Cache:                  operatorcmd.CacheOptions(cacheNamespaces, 0),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	mgr := operatortest.NewManager(t, env.Config, env.Scheme, cacheNamespaces, nil)
 	if opts.NamespaceSelector != "" {
+		var err error
 		if opts.Namespaces, err = namespaces.New(mgr.GetClient(), nil, opts.NamespaceSelector); err != nil {
 			t.Fatal(err)
 		}
@@ -99,23 +88,11 @@ func startOperatorFor(t *testing.T, cacheNamespaces []string, opts testOptions) 
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	op := &operator{stop: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(op.done)
-		if err := mgr.Start(ctx); err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	}()
-	t.Cleanup(op.Stop)
-	return op
+	return &operator{stop: operatortest.Start(t, mgr)}
 }
 
 // Stop stops the operator and waits for it.
-func (o *operator) Stop() {
-	o.stop()
-	<-o.done
-}
+func (o *operator) Stop() { o.stop() }
 
 func getApp(t *testing.T, ns, name string) *v1beta2.SparkApplication {
 	t.Helper()

@@ -1,0 +1,65 @@
+// Package operatortest runs the operator's controllers inside a test process, against a real API
+// server (internal/testing/framework), the way `spark-operator controller start` wires them: the
+// manager with the operator's cache options (operatorcmd.CacheOptions), no metrics or probe
+// listeners, and name validation off so that every test can start its own controllers.
+//
+//	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
+//	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, opts)
+//	if err := r.SetupWithManager(mgr); err != nil { t.Fatal(err) }
+//	stop := operatortest.Start(t, mgr) // also stopped when the test ends
+package operatortest
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/sparkop/spark-operator/internal/operatorcmd"
+)
+
+// NewManager returns a manager for cfg whose cache covers cacheNamespaces (nil: all), as the
+// operator's; customize, when not nil, changes the options first (leader election, say). It fails
+// the test on error.
+func NewManager(t testing.TB, cfg *rest.Config, scheme *runtime.Scheme, cacheNamespaces []string, customize func(*ctrl.Options)) ctrl.Manager {
+	t.Helper()
+	opts := ctrl.Options{
+		Scheme:                 scheme,
+		Cache:                  operatorcmd.CacheOptions(cacheNamespaces, 0),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	}
+	if customize != nil {
+		customize(&opts)
+	}
+	mgr, err := ctrl.NewManager(cfg, opts)
+	if err != nil {
+		t.Fatalf("creating the manager: %v", err)
+	}
+	return mgr
+}
+
+// Start runs mgr until stop is called or the test ends; stop waits for the manager to return and
+// may be called more than once. A manager error fails the test.
+func Start(t testing.TB, mgr ctrl.Manager) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := mgr.Start(ctx); err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
+}
