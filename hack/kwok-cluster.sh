@@ -98,6 +98,11 @@ up() {
   log "waiting for nodes to be Ready"
   for _ in $(seq 1 60); do
     [[ -n "$(kubectl get nodes --no-headers 2>/dev/null)" ]] && break
+    if [[ -n "$process_node" ]] && ! kill -0 "$(cat "$KWOK_WORKDIR/clusters/$name/processnode.pid")" 2>/dev/null; then
+      log "the process node exited; its log ends:"
+      tail -n 20 "$KWOK_WORKDIR/clusters/$name/logs/processnode.log" >&2
+      exit 1
+    fi
     sleep 1
   done
   kubectl wait --for=condition=Ready node --all --timeout=120s >&2

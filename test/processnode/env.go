@@ -32,6 +32,7 @@ func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.
 		k, v, _ := strings.Cut(kv, "=")
 		set(k, v)
 	}
+	fromImage := len(order) // an image may repeat a key: count what order holds
 	set("HOSTNAME", podHostname(pod))
 	if _, ok := vals["HOME"]; !ok {
 		set("HOME", "/root")
@@ -50,7 +51,7 @@ func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.
 		set(k, v)
 	}
 	// The kubelet's variables are not ordered; keep them stable.
-	sort.Strings(order[len(img.Env):])
+	sort.Strings(order[fromImage:])
 
 	cms := map[string]*corev1.ConfigMap{}
 	secrets := map[string]*corev1.Secret{}

@@ -244,3 +244,16 @@ func FuzzSplitImageRef(f *testing.F) {
 		}
 	})
 }
+
+// An image that repeats a key in its ENV does not upset the ordering of the kubelet's variables.
+func TestContainerEnvRepeatedImageKey(t *testing.T) {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns"}}
+	img := &Image{Env: []string{"PATH=/a", "PATH=/b", "LANG=C"}}
+	env, err := containerEnv(context.Background(), fake.NewClientset(), pod, &corev1.Container{}, img, "127.16.0.1", "127.0.0.1", 443)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env[0] != "PATH=/b" || env[1] != "LANG=C" {
+		t.Errorf("env = %v, want the image's keys first, the last value winning", env)
+	}
+}
