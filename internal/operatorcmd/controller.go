@@ -26,6 +26,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/controller/scheduledsparkapplication"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
+	"github.com/sparkop/spark-operator/internal/eventrecorder"
 	"github.com/sparkop/spark-operator/internal/metrics"
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/webhook"
@@ -227,11 +228,16 @@ func (o *controllerOptions) run() error {
 	if err := recOpts.Metrics.Register(ctrlmetrics.Registry); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}
-	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, recOpts)
+	// Not mgr.GetEventRecorder: see package eventrecorder for why (memory at scale).
+	recorder, err := eventrecorder.ForManager(mgr, "spark-operator")
+	if err != nil {
+		return fmt.Errorf("adding the event recorder: %w", err)
+	}
+	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), recorder, clock.RealClock{}, recOpts)
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the SparkApplication controller: %w", err)
 	}
-	sr := scheduledsparkapplication.NewReconciler(mgr.GetClient(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{},
+	sr := scheduledsparkapplication.NewReconciler(mgr.GetClient(), recorder, clock.RealClock{},
 		scheduledsparkapplication.Options{MaxConcurrentReconciles: o.workers, Namespaces: nsFilter})
 	if err := sr.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the ScheduledSparkApplication controller: %w", err)

@@ -4,7 +4,7 @@
 // listeners, and name validation off so that every test can start its own controllers.
 //
 //	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-//	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, opts)
+//	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), operatortest.Recorder(t, mgr), clock.RealClock{}, opts)
 //	if err := r.SetupWithManager(mgr); err != nil { t.Fatal(err) }
 //	stop := operatortest.Start(t, mgr) // also stopped when the test ends
 package operatortest
@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/sparkop/spark-operator/internal/eventrecorder"
 	"github.com/sparkop/spark-operator/internal/operatorcmd"
 )
 
@@ -44,6 +45,17 @@ func NewManager(t testing.TB, cfg *rest.Config, scheme *runtime.Scheme, cacheNam
 		t.Fatalf("creating the manager: %v", err)
 	}
 	return mgr
+}
+
+// Recorder returns the operator's event recorder (package eventrecorder) added to mgr, as
+// `controller start` wires it; it fails the test on error.
+func Recorder(t testing.TB, mgr ctrl.Manager) *eventrecorder.Recorder {
+	t.Helper()
+	r, err := eventrecorder.ForManager(mgr, "spark-operator")
+	if err != nil {
+		t.Fatalf("adding the event recorder: %v", err)
+	}
+	return r
 }
 
 // Start runs mgr until stop is called or the test ends; stop waits for the manager to return and

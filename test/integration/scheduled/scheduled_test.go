@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 func startOperator(t *testing.T, ns string) (stop func()) {
 	t.Helper()
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-	r := scheduledsparkapplication.NewReconciler(mgr.GetClient(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, scheduledsparkapplication.Options{})
+	r := scheduledsparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, scheduledsparkapplication.Options{})
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}

@@ -93,11 +93,12 @@ func startOperator(t *testing.T, ns string) {
 	t.Helper()
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
 	opts := sparkapplication.Options{DriverPodCreationGracePeriod: 5 * time.Second, EnableUIService: true, MaxConcurrentReconciles: 2}
-	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, opts)
+	recorder := operatortest.Recorder(t, mgr)
+	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), recorder, clock.RealClock{}, opts)
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
-	sr := scheduledsparkapplication.NewReconciler(mgr.GetClient(), mgr.GetEventRecorder("spark-operator"), clock.RealClock{}, scheduledsparkapplication.Options{MaxConcurrentReconciles: 1})
+	sr := scheduledsparkapplication.NewReconciler(mgr.GetClient(), recorder, clock.RealClock{}, scheduledsparkapplication.Options{MaxConcurrentReconciles: 1})
 	if err := sr.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
