@@ -212,31 +212,31 @@ func (r *Reconciler) releaseDriver(s *scope, pod *corev1.Pod) {
 	})
 }
 
+// removeFinalizer takes DriverFinalizer off the pod key whose UID is uid, in one request that needs
+// no read: a strategic merge patch deleting the value from metadata.finalizers (a merge-strategy
+// list), with the UID as precondition. It is idempotent, so a stale cache, a finalizer already gone
+// or a concurrent change to the list cannot make it fail; a pod that is gone (404) or was replaced
+// by another of the same name needs nothing more. The API server refuses a patch whose UID is not
+// the pod's with 422 Invalid on metadata.uid ("field is immutable"), not with 409.
 func (r *Reconciler) removeFinalizer(ctx context.Context, key types.NamespacedName, uid types.UID) error {
-	// A JSON patch that tests the finalizer at its index before removing it: correct against any
-	// concurrent change, and no optimistic-lock conflict when the cached pod is merely stale. When the
-	// test fails (the list moved), read the pod from the API server and try again.
-	var reader client.Reader = r.client
-	for attempt := 0; ; attempt++ {
-		pod := &corev1.Pod{}
-		if err := reader.Get(ctx, key, pod); err != nil {
-			return client.IgnoreNotFound(err)
-		}
-		i := slices.Index(pod.Finalizers, DriverFinalizer)
-		if pod.UID != uid || i < 0 {
-			return nil
-		}
-		path := fmt.Sprintf("/metadata/finalizers/%d", i)
-		patch := fmt.Appendf(nil, `[{"op":"test","path":%q,"value":%q},{"op":"remove","path":%q}]`, path, DriverFinalizer, path)
-		err := r.client.Patch(ctx, pod, client.RawPatch(types.JSONPatchType, patch))
-		if err == nil || apierrors.IsNotFound(err) {
-			return nil
-		}
-		if attempt >= 3 || !(apierrors.IsInvalid(err) || apierrors.IsConflict(err) || apierrors.IsBadRequest(err)) {
-			return fmt.Errorf("releasing driver pod %s: %w", key.Name, err)
-		}
-		reader = r.apiReader
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace}}
+	patch := fmt.Appendf(nil, `{"metadata":{"uid":%q,"$deleteFromPrimitiveList/finalizers":[%q]}}`, uid, DriverFinalizer)
+	err := r.client.Patch(ctx, pod, client.RawPatch(types.StrategicMergePatchType, patch))
+	if err == nil || apierrors.IsNotFound(err) || apierrors.IsConflict(err) || invalidUID(err) {
+		return nil
 	}
+	return fmt.Errorf("releasing driver pod %s: %w", key.Name, err)
+}
+
+// invalidUID reports whether err is a 422 Invalid whose only cause is metadata.uid: what a patch
+// carrying another object's UID gets.
+func invalidUID(err error) bool {
+	var status apierrors.APIStatus
+	if !apierrors.IsInvalid(err) || !errors.As(err, &status) || status.Status().Details == nil {
+		return false
+	}
+	causes := status.Status().Details.Causes
+	return len(causes) > 0 && !slices.ContainsFunc(causes, func(c metav1.StatusCause) bool { return c.Field != "metadata.uid" })
 }
 
 func ownedBy(obj metav1.Object, app *v1beta2.SparkApplication) bool {

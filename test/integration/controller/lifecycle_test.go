@@ -11,6 +11,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -77,6 +78,18 @@ func TestHappyPath(t *testing.T) {
 		return st["pi-exec-1"] == v1beta2.ExecutorStateRunning && st["pi-exec-2"] == v1beta2.ExecutorStatePending, fmt_(st)
 	})
 
+	// Another controller's finalizer, added after ours, must survive the release of ours.
+	const otherFinalizer = "example.com/keep"
+	patchFinalizers := func(patch string) {
+		t.Helper()
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "pi-driver", Namespace: ns}}
+		if err := env.Client.Patch(context.Background(), pod, client.RawPatch(types.StrategicMergePatchType, []byte(patch))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	patchFinalizers(`{"metadata":{"finalizers":["` + otherFinalizer + `"]}}`)
+	defer patchFinalizers(`{"metadata":{"$deleteFromPrimitiveList/finalizers":["` + otherFinalizer + `"]}}`)
+
 	finishDriver(t, ns, "pi-driver", 0)
 	app = waitForState(t, ns, "pi", v1beta2.ApplicationStateCompleted)
 	if app.Status.TerminationTime.IsZero() || condition(app, v1beta2.ConditionSucceeded) != metav1.ConditionTrue ||
@@ -86,8 +99,16 @@ func TestHappyPath(t *testing.T) {
 	framework.WaitFor(t, 10*time.Second, "the driver finalizer to be released and the UI Service deleted", func() (bool, string) {
 		pod := getPod(t, ns, "pi-driver")
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "pi-ui-svc"}, &corev1.Service{})
-		return len(pod.Finalizers) == 0 && apierrors.IsNotFound(err), fmt_(pod.Finalizers, err)
+		return slices.Equal(pod.Finalizers, []string{otherFinalizer}) && apierrors.IsNotFound(err), fmt_(pod.Finalizers, err)
 	})
+	// The release's UID precondition: a patch naming another UID is refused (422 on metadata.uid),
+	// which the operator reads as "the pod was replaced, nothing to release".
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "pi-driver", Namespace: ns}}
+	err := env.Client.Patch(context.Background(), pod, client.RawPatch(types.StrategicMergePatchType,
+		[]byte(`{"metadata":{"uid":"00000000-0000-0000-0000-000000000000","$deleteFromPrimitiveList/finalizers":["`+otherFinalizer+`"]}}`)))
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "metadata.uid") {
+		t.Errorf("finalizer patch with another pod's UID: %v, want 422 on metadata.uid", err)
+	}
 	waitForEvents(t, ns, "pi", sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted, sparkapplication.ReasonDriverRunning,
 		sparkapplication.ReasonDriverCompleted, sparkapplication.ReasonCompleted)
 }
