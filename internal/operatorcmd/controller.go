@@ -233,7 +233,7 @@ func (o *controllerOptions) run() error {
 	if err != nil {
 		return fmt.Errorf("adding the event recorder: %w", err)
 	}
-	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), recorder, clock.RealClock{}, recOpts)
+	r := sparkapplication.NewReconciler(mgr.GetClient(), recorder, clock.RealClock{}, recOpts)
 	if err := r.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the SparkApplication controller: %w", err)
 	}

@@ -99,19 +99,18 @@ func (o *Options) defaults() {
 
 // Reconciler reconciles SparkApplications.
 type Reconciler struct {
-	client    client.Client
-	apiReader client.Reader
-	recorder  events.EventRecorder
-	clock     clock.Clock
-	opts      Options
+	client   client.Client
+	recorder events.EventRecorder
+	clock    clock.Clock
+	opts     Options
 }
 
-// NewReconciler returns a Reconciler. c is the (cached) client of the manager, apiReader reads from
-// the API server directly (mgr.GetAPIReader()) where a stale cache would conflict; recorder records
-// the Kubeflow-named events; clk is the time source (a fake one in tests).
-func NewReconciler(c client.Client, apiReader client.Reader, recorder events.EventRecorder, clk clock.Clock, opts Options) *Reconciler {
+// NewReconciler returns a Reconciler. c is the (cached) client of the manager; recorder records the
+// Kubeflow-named events (package eventrecorder in the operator); clk is the time source (a fake one
+// in tests).
+func NewReconciler(c client.Client, recorder events.EventRecorder, clk clock.Clock, opts Options) *Reconciler {
 	opts.defaults()
-	return &Reconciler{client: c, apiReader: apiReader, recorder: recorder, clock: clk, opts: opts}
+	return &Reconciler{client: c, recorder: recorder, clock: clk, opts: opts}
 }
 
 // +kubebuilder:rbac:groups=sparkoperator.k8s.io,resources=sparkapplications,verbs=get;list;watch;update;patch;delete

@@ -4,7 +4,7 @@
 // listeners, and name validation off so that every test can start its own controllers.
 //
 //	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-//	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), operatortest.Recorder(t, mgr), clock.RealClock{}, opts)
+//	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, opts)
 //	if err := r.SetupWithManager(mgr); err != nil { t.Fatal(err) }
 //	stop := operatortest.Start(t, mgr) // also stopped when the test ends
 package operatortest

@@ -613,7 +613,7 @@ func startOperator(t *testing.T, cfg *rest.Config, flags map[string]string) *run
 	if err := opts.Metrics.Register(registry); err != nil {
 		t.Fatal(err)
 	}
-	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), operatortest.Recorder(t, mgr), clock.RealClock{}, opts)
+	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, opts)
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func startOperatorFor(t *testing.T, cacheNamespaces []string, opts testOptions) 
 			t.Fatal(err)
 		}
 	}
-	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), operatortest.Recorder(t, mgr), clock.RealClock{}, opts.Options)
+	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, opts.Options)
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}

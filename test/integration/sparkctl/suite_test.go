@@ -94,7 +94,7 @@ func startOperator(t *testing.T, ns string) {
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
 	opts := sparkapplication.Options{DriverPodCreationGracePeriod: 5 * time.Second, EnableUIService: true, MaxConcurrentReconciles: 2}
 	recorder := operatortest.Recorder(t, mgr)
-	r := sparkapplication.NewReconciler(mgr.GetClient(), mgr.GetAPIReader(), recorder, clock.RealClock{}, opts)
+	r := sparkapplication.NewReconciler(mgr.GetClient(), recorder, clock.RealClock{}, opts)
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
 	}
