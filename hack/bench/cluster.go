@@ -69,8 +69,9 @@ func (c *cluster) command(ctx context.Context, name string, args ...string) erro
 // kwokctl's --disable-qps-limits added (no inflight limits or priority and fairness in the API
 // server, and no client QPS limits in kube-scheduler and kube-controller-manager, whose defaults,
 // 50 and 20 per second, would otherwise cap how fast driver pods are bound and Services get their
-// endpoints), and a Service IP range of serviceCIDR instead of 254 addresses.
-func (c *cluster) up(ctx context.Context, kwokDefaults bool, nodes int) error {
+// endpoints), and a Service IP range of serviceCIDR instead of 254 addresses. A bare cluster is etcd
+// and kube-apiserver alone: no controllers, scheduler, kwok or nodes.
+func (c *cluster) up(ctx context.Context, kwokDefaults, bare bool, nodes int) error {
 	_ = c.down(context.WithoutCancel(ctx))
 	if kwokDefaults {
 		cmd := exec.CommandContext(ctx, filepath.Join(c.root, "hack", "kwok-cluster.sh"), "up", c.name)
@@ -102,8 +103,14 @@ func (c *cluster) up(ctx context.Context, kwokDefaults bool, nodes int) error {
 		"--extra-args", "kube-apiserver=service-cluster-ip-range=" + serviceCIDR,
 		"--wait", "2m",
 	}
+	if bare {
+		args = append(args, "--disable", "kube-controller-manager,kube-scheduler,kwok-controller")
+	}
 	if err := c.command(ctx, c.bin("kwokctl"), args...); err != nil {
 		return err
+	}
+	if bare {
+		return nil
 	}
 	kubectl := func(args ...string) error {
 		return c.command(ctx, c.bin("kubectl"), append([]string{"--kubeconfig", c.kubeconfig()}, args...)...)

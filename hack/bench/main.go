@@ -38,6 +38,7 @@
 //	go run ./hack/bench -n 2000 -rate 100 -replicas 2 -kill-leader-after 50%
 //	go run ./hack/bench -n 10000 -rate 200 -namespaces 10    # peak RSS with 10,000 applications cached
 //	go run ./hack/bench -n 1000 -raw                         # the API server alone, no operator
+//	go run ./hack/bench -n 1000 -raw -bare                   # ... and no controllers reacting either
 //
 // The operator is built from ./cmd/spark-operator into .cache/bench/ unless -operator names a
 // binary; -pprof builds it with net/http/pprof (hack/bench/pprofoperator) and saves CPU profiles of
@@ -85,6 +86,7 @@ type options struct {
 	nodes           int
 	pprof           bool
 	raw             bool
+	bare            bool
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -113,6 +115,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.kwokDefaults, "kwok-defaults", false, "start the cluster with `hack/kwok-cluster.sh up` as is, keeping the QPS limits of kube-scheduler, kube-controller-manager and the API server's inflight limits (default: kwokctl --disable-qps-limits)")
 	fs.IntVar(&o.nodes, "nodes", 3, "simulated nodes")
 	fs.BoolVar(&o.pprof, "pprof", false, "run the operator with net/http/pprof (hack/bench/pprofoperator) and save CPU and heap profiles in .cache/bench/<cluster>/")
+	fs.BoolVar(&o.bare, "bare", false, "with -raw: a cluster of etcd and kube-apiserver only (no kube-controller-manager, kube-scheduler, kwok or nodes), so nothing reacts to the created objects: what a bare client gets from the API server")
 	fs.BoolVar(&o.raw, "raw", false, "no operator: the benchmark itself creates, per application, what a submission creates (the SparkApplication, the driver pod, its two ConfigMaps and its Service, rendered by internal/submission), to measure what the API server alone can take on this machine right now")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -139,6 +142,8 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("-operator-env %q: want space-separated NAME=VALUE", o.operatorEnv)
 	case o.raw && o.replicas != 1:
 		return nil, errors.New("-raw runs no operator: no -replicas 2 or -kill-leader-after")
+	case o.bare && (!o.raw || o.kwokDefaults):
+		return nil, errors.New("-bare needs -raw (nothing would run the applications) and cannot be combined with -kwok-defaults")
 	}
 	if _, err := o.killThreshold(); err != nil {
 		return nil, err

@@ -49,6 +49,9 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	started := time.Now()
 
 	bin, build := o.operatorBinary, "none (raw)"
+	if o.bare {
+		build = "none (raw, bare API server)"
+	}
 	if !o.raw {
 		if bin == "" {
 			logf("building the operator (go build ./cmd/spark-operator)")
@@ -61,7 +64,11 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	}
 
 	cl := &cluster{root: root, name: o.cluster, logPath: filepath.Join(work, "cluster.log")}
-	logf("starting kwok cluster %s with %d nodes (log: %s)", o.cluster, o.nodes, rel(root, cl.logPath))
+	if o.bare {
+		logf("starting kwok cluster %s: etcd and kube-apiserver only (log: %s)", o.cluster, rel(root, cl.logPath))
+	} else {
+		logf("starting kwok cluster %s with %d nodes (log: %s)", o.cluster, o.nodes, rel(root, cl.logPath))
+	}
 	defer func() {
 		if o.keepCluster {
 			logf("the cluster keeps running: export KUBECONFIG=%s; stop it with hack/kwok-cluster.sh down %s", cl.kubeconfig(), o.cluster)
@@ -74,7 +81,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 			err = errors.Join(err, derr)
 		}
 	}()
-	if err := cl.up(ctx, o.kwokDefaults, o.nodes); err != nil {
+	if err := cl.up(ctx, o.kwokDefaults, o.bare, o.nodes); err != nil {
 		return err
 	}
 	logf("cluster up in %.0fs", time.Since(started).Seconds())
