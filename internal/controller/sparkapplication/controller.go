@@ -41,6 +41,10 @@ import (
 // still read (Kubeflow reports such short jobs as failed, "driver pod not found").
 const DriverFinalizer = "sparkoperator.k8s.io/driver-state"
 
+// staleRetry is how soon a reconcile that found a cached application older than its last status
+// write looks again, should the watch event that normally brings the newer version not come.
+const staleRetry = time.Second
+
 // conflictRetry is how soon a reconcile whose status write lost a conflict runs again (the watch
 // usually brings the newer object first).
 const conflictRetry = time.Second
@@ -103,6 +107,8 @@ type Reconciler struct {
 	recorder events.EventRecorder
 	clock    clock.Clock
 	opts     Options
+	// writes holds back reconciles that would read a status this controller already replaced.
+	writes statusWrites
 }
 
 // NewReconciler returns a Reconciler. c is the (cached) client of the manager; recorder records the
@@ -138,7 +144,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("sparkapplication").
-		For(&v1beta2.SparkApplication{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletedPredicate()))).
+		For(&v1beta2.SparkApplication{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletedPredicate(), r.writes.caughtUpPredicate()))).
 		Watches(&corev1.Pod{}, byApp, builder.WithPredicates(podChangedPredicate())).
 		Watches(&corev1.Service{}, byApp, builder.WithPredicates(deletedPredicate())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles}).
@@ -219,9 +225,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	app := &v1beta2.SparkApplication{}
 	if err := r.client.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
+			r.writes.forget(req.NamespacedName)
 			return ctrl.Result{}, r.cleanupDeleted(ctx, req.NamespacedName)
 		}
 		return ctrl.Result{}, err
+	}
+	if r.writes.stale(req.NamespacedName, app.ResourceVersion) {
+		log.V(2).Info("The cache has not seen the last status write yet; waiting for it")
+		return ctrl.Result{RequeueAfter: staleRetry}, nil
 	}
 	s := &scope{orig: app, app: app.DeepCopy(), now: r.clock.Now(), log: log}
 	if err := r.reconcileState(ctx, s); err != nil {
@@ -239,6 +250,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 				return ctrl.Result{RequeueAfter: conflictRetry}, nil
 			}
 			return ctrl.Result{}, fmt.Errorf("writing status: %w", err)
+		}
+		if s.app.ResourceVersion != s.orig.ResourceVersion {
+			// A write that changed nothing on the server (the same JSON) keeps the version: there
+			// is no newer one for the cache to wait for.
+			r.writes.wrote(req.NamespacedName, s.orig.ResourceVersion)
 		}
 		if s.orig.Status.AppState.State != s.app.Status.AppState.State {
 			log.V(1).Info("State changed", "from", s.orig.Status.AppState.State, "to", s.app.Status.AppState.State)
