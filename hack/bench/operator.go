@@ -121,6 +121,21 @@ func startReplica(index int, bin, kubeconfig, logPath string, flags, env []strin
 
 func (r *replica) pid() int { return r.cmd.Process.Pid }
 
+// exitError describes an unexpected exit: the exit status and the last lines of the replica's log,
+// which the next run of the benchmark overwrites.
+func (r *replica) exitError() error {
+	status := "unknown status"
+	if ps := r.cmd.ProcessState; ps != nil {
+		status = ps.String()
+	}
+	tail := ""
+	if data, err := os.ReadFile(r.logPath); err == nil {
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		tail = "; last lines of its log:\n\t" + strings.Join(lines[max(0, len(lines)-15):], "\n\t")
+	}
+	return fmt.Errorf("operator replica %d exited (%s; log: %s)%s", r.index, status, r.logPath, tail)
+}
+
 func (r *replica) exited() bool {
 	select {
 	case <-r.done:

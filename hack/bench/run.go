@@ -289,7 +289,7 @@ func warmUp(ctx context.Context, rc *rest.RESTClient, obs *observer, ops *operat
 			return nil
 		}
 		if r := ops.anyExitedUnexpectedly(); r != nil {
-			return fmt.Errorf("operator replica %d exited (log: %s)", r.index, r.logPath)
+			return r.exitError()
 		}
 		if time.Now().After(deadline) {
 			return errors.New("the warm-up application got no driver pod within 2 minutes; see the operator log in .cache/bench/")
@@ -478,7 +478,7 @@ func waitAll(ctx context.Context, o *options, obs *observer, ops *operators, sta
 		case <-tick.C:
 			printProgress()
 			if r := ops.anyExitedUnexpectedly(); r != nil {
-				return fmt.Errorf("operator replica %d exited (log: %s)", r.index, r.logPath)
+				return r.exitError()
 			}
 		case <-loadDone:
 			loadDone = nil
