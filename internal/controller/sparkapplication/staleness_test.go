@@ -28,8 +28,10 @@ func TestStatusWrites(t *testing.T) {
 	if p.Update(event.UpdateEvent{ObjectOld: appAt("pi", "1"), ObjectNew: appAt("pi", "2")}) {
 		t.Error("the predicate passes an update no reconcile waits for")
 	}
-	if !w.stale(pi, "1") || !w.stale(pi, "1") {
-		t.Error("the replaced version is not stale")
+	for range 2 { // a held-back reconcile may run again before the cache catches up
+		if !w.stale(pi, "1") {
+			t.Error("the replaced version is not stale")
+		}
 	}
 	if p.Create(event.CreateEvent{Object: appAt("pi", "1")}) || p.Delete(event.DeleteEvent{Object: appAt("pi", "1")}) {
 		t.Error("the predicate passes creations or deletions")
