@@ -364,10 +364,10 @@ func (b *driverBuilder) credentialsStep() error {
 // through, and spark.driver.host/port.
 func (b *driverBuilder) serviceStep() error {
 	if _, ok := b.conf[keyDriverBindAddress]; ok {
-		return fieldError("spec.sparkConf", "%s must not be set: the driver binds to its pod IP", keyDriverBindAddress)
+		return fieldError("spec.sparkConf", "sparkConf key %q is not allowed: the driver binds to its pod IP", keyDriverBindAddress)
 	}
 	if _, ok := b.app.Spec.SparkConf[keyDriverHost]; ok {
-		return fieldError("spec.sparkConf", "%s must not be set: the operator points it at the driver's Service", keyDriverHost)
+		return fieldError("spec.sparkConf", "sparkConf key %q is not allowed: the operator points it at the driver's Service", keyDriverHost)
 	}
 	driverPort, _ := intConf(b.conf, keyDriverPort, defaultDriverPort)
 	bmPort, err := intConf(b.conf, keyDriverBlockManagerPort, defaultBlockManagerPort)

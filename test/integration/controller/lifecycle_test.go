@@ -125,7 +125,7 @@ func TestFailureWithoutRetries(t *testing.T) {
 	waitForState(t, ns, "fail", v1beta2.ApplicationStateRunning)
 	finishDriver(t, ns, "fail-driver", 1)
 	app := waitForState(t, ns, "fail", v1beta2.ApplicationStateFailed)
-	if !strings.Contains(app.Status.AppState.ErrorMessage, "exited with code 1") || app.Status.ExecutionAttempts != 1 ||
+	if !strings.Contains(app.Status.AppState.ErrorMessage, "driver container failed with ExitCode: 1, Reason: Error") || app.Status.ExecutionAttempts != 1 ||
 		condition(app, v1beta2.ConditionFailed) != metav1.ConditionTrue {
 		t.Errorf("failed status: %+v", app.Status)
 	}
@@ -157,7 +157,7 @@ func TestFailureWithRetries(t *testing.T) {
 	runDriver(t, ns, "retry-driver")
 	finishDriver(t, ns, "retry-driver", 2)
 	app := waitForState(t, ns, "retry", v1beta2.ApplicationStateFailed)
-	if app.Status.ExecutionAttempts != 2 || !strings.Contains(app.Status.AppState.ErrorMessage, "code 2") {
+	if app.Status.ExecutionAttempts != 2 || !strings.Contains(app.Status.AppState.ErrorMessage, "driver container failed with ExitCode: 2") {
 		t.Errorf("final status: %+v", app.Status)
 	}
 }
