@@ -217,7 +217,7 @@ func (r *Reconciler) manualTrigger(ctx context.Context, s *scope, runs []v1beta2
 		return nil
 	}
 	sum := sha256.Sum256([]byte(token))
-	name := submission.ShortenName(s.ssa.Name, "-manual-"+hex.EncodeToString(sum[:4]), 63)
+	name := submission.DerivedName(s.ssa.Name, "manual-"+hex.EncodeToString(sum[:4]))
 	if err := r.createRun(ctx, s, name, s.now); err != nil {
 		return err
 	}
@@ -273,7 +273,7 @@ func (r *Reconciler) scheduledRun(ctx context.Context, s *scope, sched *Schedule
 			s.event(corev1.EventTypeNormal, ReasonRunReplaced, "Deleted unfinished run %s to start the run due at %s (concurrencyPolicy Replace)", a.Name, latest.UTC().Format(time.RFC3339))
 		}
 	}
-	name := submission.ShortenName(s.ssa.Name, "-"+strconv.FormatInt(latest.Unix(), 10), 63)
+	name := submission.DerivedName(s.ssa.Name, strconv.FormatInt(latest.Unix(), 10))
 	if err := r.createRun(ctx, s, name, latest); err != nil {
 		return err
 	}

@@ -70,8 +70,10 @@ type Options struct {
 	DefaultTimeToLive time.Duration
 	// EnableUIService creates the <app>-ui-svc Service in front of the Spark UI.
 	EnableUIService bool
-	// IngressURLFormat, when set, creates an Ingress for the Spark UI at this URL, with {{$appName}} and
-	// {{$appNamespace}} replaced, e.g. "{{$appName}}.spark.example.com" or "example.com/{{$appNamespace}}/{{$appName}}".
+	// IngressURLFormat, when set, creates an Ingress for the Spark UI at this URL, with {{$appName}},
+	// {{$appNamespace}} and {{$appId}} (status.sparkApplicationID) replaced, spaces inside the braces
+	// allowed as in Kubeflow ({{ $appName }}), e.g. "{{$appName}}.spark.example.com" or
+	// "example.com/{{$appNamespace}}/{{$appName}}".
 	IngressURLFormat string
 	// IngressClassName is the ingressClassName of the UI Ingresses.
 	IngressClassName string
@@ -109,6 +111,9 @@ type Reconciler struct {
 	opts     Options
 	// writes holds back reconciles that would read a status this controller already replaced.
 	writes statusWrites
+	// apiReader reads from the API server without the cache (the raw templates, templates.go); set
+	// by SetupWithManager, nil without a manager.
+	apiReader client.Reader
 }
 
 // NewReconciler returns a Reconciler. c is the (cached) client of the manager; recorder records the
@@ -135,6 +140,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := setupIndexes(context.Background(), mgr); err != nil {
 		return err
 	}
+	r.apiReader = mgr.GetAPIReader()
 	byApp := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		name := o.GetLabels()[v1beta2.LabelAppName]
 		if name == "" {
@@ -240,6 +246,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	if s.deleted {
 		return ctrl.Result{}, nil
+	}
+	if s.app.Status.AppState.State == v1beta2.ApplicationStateNew {
+		// Not submitted yet (an earlier driver pod of the same name is still going away): the status
+		// is left as it is. It is never written with state "", which clients read as "started"
+		// (Airflow's SparkKubernetesOperator waits only while the state is missing or SUBMITTED).
+		return ctrl.Result{RequeueAfter: s.requeueAfter}, nil
 	}
 	setConditions(s.app, s.now)
 	s.app.Status.ObservedGeneration = s.app.Generation

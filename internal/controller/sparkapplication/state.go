@@ -38,6 +38,9 @@ const (
 	ReasonDriverUnknown    = "SparkDriverUnknown"
 	ReasonDriverTimeout    = "SparkDriverStartTimeout"
 	ReasonUIFailed         = "SparkUIServiceFailed"
+	// ReasonTemplateFieldsDropped (ours) names the fields of a pod template that a v1
+	// PodTemplateSpec does not have, which are dropped.
+	ReasonTemplateFieldsDropped = "SparkTemplateFieldsDropped"
 )
 
 // maxTransitionsPerReconcile bounds how many states one reconcile may pass through (for example
@@ -188,6 +191,9 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 			return nil
 		}
 		msg := fmt.Sprintf("driver pod %s not found", status.DriverInfo.PodName)
+		if err := r.deleteUI(ctx, s.app); err != nil {
+			return err
+		}
 		s.setState(v1beta2.ApplicationStateFailing, msg)
 		status.TerminationTime = metav1.NewTime(s.now)
 		s.event(corev1.EventTypeWarning, ReasonDriverNotFound, "%s", msg)
@@ -208,6 +214,10 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 		r.ensureUIBestEffort(ctx, s, pod)
 		return nil
 	case v1beta2.DriverStateCompleted:
+		// The attempt is over: its UI objects go now, not with the next attempt (docs/state-machine.md).
+		if err := r.deleteUI(ctx, s.app); err != nil {
+			return err
+		}
 		s.setState(v1beta2.ApplicationStateSucceeding, "")
 		status.TerminationTime = metav1.NewTime(finishTime(pod, s.now))
 		s.event(corev1.EventTypeNormal, ReasonDriverCompleted, "Driver %s completed", pod.Name)
@@ -216,6 +226,9 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 		msg := obs.message
 		if obs.deleted {
 			msg += " (the driver pod was deleted)"
+		}
+		if err := r.deleteUI(ctx, s.app); err != nil {
+			return err
 		}
 		s.setState(v1beta2.ApplicationStateFailing, msg)
 		status.TerminationTime = metav1.NewTime(finishTime(pod, s.now))
@@ -250,6 +263,9 @@ func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Po
 			if err := r.deleteDriver(ctx, s, pod); err != nil {
 				return err
 			}
+			if err := r.deleteUI(ctx, s.app); err != nil {
+				return err
+			}
 			s.setState(v1beta2.ApplicationStateFailing, msg)
 			s.app.Status.TerminationTime = metav1.NewTime(s.now)
 			s.event(corev1.EventTypeWarning, ReasonDriverTimeout, "%s", msg)
@@ -268,6 +284,9 @@ func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Po
 // failSubmission stops an attempt whose driver cannot start because of the submission itself.
 func (r *Reconciler) failSubmission(ctx context.Context, s *scope, pod *corev1.Pod, msg string) error {
 	if err := r.deleteDriver(ctx, s, pod); err != nil {
+		return err
+	}
+	if err := r.deleteUI(ctx, s.app); err != nil {
 		return err
 	}
 	s.setState(v1beta2.ApplicationStateFailedSubmission, msg)

@@ -25,32 +25,42 @@ var errWaiting = errors.New("waiting for the previous driver pod to be deleted")
 // to SUBMITTED, or SUBMISSION_FAILED with what to fix.
 func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 	app, st := s.app, &s.app.Status
-	if st.AppState.State == v1beta2.ApplicationStateNew && st.SubmissionAttempts == 0 {
-		s.event(corev1.EventTypeNormal, ReasonAdded, "SparkApplication %s was added, enqueuing it for submission", app.Name)
+	added := func() {
+		if st.AppState.State == v1beta2.ApplicationStateNew && st.SubmissionAttempts == 0 {
+			s.event(corev1.EventTypeNormal, ReasonAdded, "SparkApplication %s was added, enqueuing it for submission", app.Name)
+		}
 	}
 	sub := r.nextSubmission(s)
 	attempt := st.SubmissionAttempts + 1
 	opts := r.opts.Submission
-	opts.UIProxyBase = r.uiProxyBase(app)
+	opts.UIProxyBase = r.uiProxyBase(app, sub.AppID)
 	res, err := submission.Render(app, sub, opts)
 	if err != nil {
 		var fe *submission.FieldError
 		if !errors.As(err, &fe) {
 			return err
 		}
+		added()
 		r.recordSubmissionFailure(s, sub, attempt, err.Error())
 		return nil
 	}
 	pod, err := r.createDriver(ctx, s, res)
 	switch {
 	case errors.Is(err, errWaiting):
+		// Nothing happened yet: no event, and a new application keeps its empty status (Reconcile
+		// never writes state "").
 		s.requeue(time.Second)
 		return nil
-	case isPermanent(err):
+	case err != nil && !isPermanent(err):
+		return err
+	}
+	added()
+	if err != nil {
 		r.recordSubmissionFailure(s, sub, attempt, fmt.Sprintf("creating the driver: %v", apiMessage(err)))
 		return nil
-	case err != nil:
-		return err
+	}
+	if st.SubmittedSpecHash != SpecHash(app) {
+		r.reportDroppedTemplateFields(ctx, s)
 	}
 	st.SubmissionID = sub.ID
 	st.SparkApplicationID = sub.AppID
