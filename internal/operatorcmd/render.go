@@ -92,8 +92,8 @@ func (o *renderOptions) run(in io.Reader, out io.Writer) error {
 			fmt.Fprintf(os.Stderr, "render: skipping document %d (%s %s): only %s SparkApplication is rendered\n", doc, meta.APIVersion, meta.Kind, v1beta2.GroupVersion)
 			continue
 		}
-		app := &v1beta2.SparkApplication{}
-		if err := yaml.UnmarshalStrict(data, app); err != nil {
+		app, err := decodeForRender(data)
+		if err != nil {
 			return fmt.Errorf("document %d: %w", doc, err)
 		}
 		if app.Namespace == "" {
@@ -120,4 +120,56 @@ func (o *renderOptions) run(in io.Reader, out io.Writer) error {
 		return errors.New("no sparkoperator.k8s.io/v1beta2 SparkApplication found in the input")
 	}
 	return nil
+}
+
+// decodeForRender decodes a SparkApplication document strictly, except inside the driver and executor
+// pod templates: there, as in the API server and the operator, fields a v1 PodTemplateSpec does not
+// have are dropped, with a warning on stderr naming them.
+func decodeForRender(data []byte) (*v1beta2.SparkApplication, error) {
+	app := &v1beta2.SparkApplication{}
+	err := yaml.UnmarshalStrict(data, app)
+	if err == nil {
+		return app, nil
+	}
+	obj := map[string]any{}
+	if yerr := yaml.Unmarshal(data, &obj); yerr != nil {
+		return nil, err
+	}
+	dropped := submission.TemplateUnknownFields(obj)
+	if len(dropped) == 0 {
+		return nil, err
+	}
+	for _, role := range []string{"driver", "executor"} {
+		if r, ok := nested(obj, "spec", role); ok {
+			delete(r, "template")
+		}
+	}
+	stripped, merr := yaml.Marshal(obj)
+	if merr != nil {
+		return nil, merr
+	}
+	if err := yaml.UnmarshalStrict(stripped, &v1beta2.SparkApplication{}); err != nil {
+		return nil, err
+	}
+	app = &v1beta2.SparkApplication{}
+	if err := yaml.Unmarshal(data, app); err != nil {
+		return nil, err
+	}
+	for _, f := range dropped {
+		fmt.Fprintf(os.Stderr, "render: warning: %s/%s: %s: unknown field of a pod template, dropped\n", app.Namespace, app.Name, f)
+	}
+	return app, nil
+}
+
+// nested returns the map at the path of keys in obj.
+func nested(obj map[string]any, keys ...string) (map[string]any, bool) {
+	cur := obj
+	for _, k := range keys {
+		next, ok := cur[k].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur = next
+	}
+	return cur, true
 }

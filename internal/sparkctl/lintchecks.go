@@ -93,6 +93,11 @@ func (l *linter) checkFields() {
 			l.add(severityWarning, p.path, p.message(), "YAML keeps the last value of a key given twice; remove the other one so the manifest says what runs.")
 			continue
 		}
+		if p.inTemplate {
+			l.add(severityWarning, p.path, p.message(),
+				"A pod template is read as a Kubernetes v1 PodTemplateSpec, as Spark reads it; a field it does not have (misspelt, or in the wrong place: capabilities and allowPrivilegeEscalation belong to a container's securityContext, not the pod's) has no effect. The operator reports it in a SparkTemplateFieldsDropped Event.")
+			continue
+		}
 		l.add(severityError, p.path, p.message(),
 			"Fields are case-sensitive and must match the v1beta2 API (docs: api/v1beta2). kubectl apply refuses unknown fields by default (strict field validation); without it they are dropped silently and the setting has no effect.")
 	}
