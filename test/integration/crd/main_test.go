@@ -65,7 +65,14 @@ func (m manifest) String() string {
 // repository root).
 func readManifests(t *testing.T, pattern string) []manifest {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(env.RepoRoot, pattern))
+	return readManifestsUnder(t, env.RepoRoot, pattern, nil)
+}
+
+// readManifestsUnder decodes every YAML document of the files matching pattern under root, with the
+// placeholders of fill (if not nil) filled in; the manifests name their files relative to root.
+func readManifestsUnder(t *testing.T, root, pattern string, fill *strings.Replacer) []manifest {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(root, pattern))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +83,10 @@ func readManifests(t *testing.T, pattern string) []manifest {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rel, _ := filepath.Rel(env.RepoRoot, path)
+		if fill != nil {
+			data = []byte(fill.Replace(string(data)))
+		}
+		rel, _ := filepath.Rel(root, path)
 		var want []string
 		for _, line := range strings.Split(string(data), "\n") {
 			if s, ok := strings.CutPrefix(line, "# want-invalid:"); ok {
