@@ -89,7 +89,8 @@ up() {
   fi
 
   local have
-  have=$(kubectl get nodes --no-headers 2>/dev/null | wc -l)
+  # A cluster not answering yet has no nodes; under pipefail a failing kubectl would end the script.
+  have=$({ kubectl get nodes --no-headers 2>/dev/null || true; } | wc -l)
   if (( have < nodes )); then
     log "creating $nodes simulated nodes"
     "$bin/kwokctl" scale node --name "$name" --replicas "$nodes" >&2
