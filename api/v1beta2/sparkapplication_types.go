@@ -284,7 +284,7 @@ type DriverIngressConfiguration struct {
 	// serviceLabels are added to the Service.
 	// +optional
 	ServiceLabels map[string]string `json:"serviceLabels,omitempty"`
-	// ingressURLFormat is the Ingress URL; {{$appName}} and {{$appNamespace}} are replaced.
+	// ingressURLFormat is the Ingress URL; {{$appName}}, {{$appNamespace}} and {{$appId}} are replaced (spaces inside the braces allowed).
 	// +kubebuilder:validation:MinLength=1
 	// +required
 	IngressURLFormat string `json:"ingressURLFormat"`
