@@ -73,3 +73,29 @@ func TestDerivedNameValid(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateUnknownFields: the fields a v1 PodTemplateSpec does not have, with their paths, in a
+// SparkApplication and in a ScheduledSparkApplication's template; a value of the wrong type is named.
+func TestTemplateUnknownFields(t *testing.T) {
+	tmpl := map[string]any{"spec": map[string]any{
+		"securityContext": map[string]any{"runAsUser": 185, "capabilities": map[string]any{}},
+		"containers":      []any{map[string]any{"name": "c", "imagePullPolicyy": "Always"}},
+	}}
+	app := map[string]any{"spec": map[string]any{"driver": map[string]any{"template": tmpl}, "executor": map[string]any{"cores": 1}}}
+	want := []string{"spec.driver.template.spec.containers[0].imagePullPolicyy", "spec.driver.template.spec.securityContext.capabilities"}
+	if got := TemplateUnknownFields(app); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("SparkApplication: %v, want %v", got, want)
+	}
+	scheduled := map[string]any{"spec": map[string]any{"schedule": "@daily", "template": map[string]any{"executor": map[string]any{"template": tmpl}}}}
+	want = []string{"spec.template.executor.template.spec.containers[0].imagePullPolicyy", "spec.template.executor.template.spec.securityContext.capabilities"}
+	if got := TemplateUnknownFields(scheduled); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("ScheduledSparkApplication: %v, want %v", got, want)
+	}
+	bad := map[string]any{"spec": map[string]any{"driver": map[string]any{"template": map[string]any{"spec": map[string]any{"nodeSelector": "linux"}}}}}
+	if got := TemplateUnknownFields(bad); len(got) != 1 || !strings.HasPrefix(got[0], "spec.driver.template (") {
+		t.Errorf("wrong type: %v", got)
+	}
+	if got := TemplateUnknownFields(map[string]any{"spec": map[string]any{}}); len(got) != 0 {
+		t.Errorf("no template: %v", got)
+	}
+}
