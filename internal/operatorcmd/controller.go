@@ -57,6 +57,7 @@ type controllerOptions struct {
 	maxTrackedExecutors     int
 	defaultTTLSeconds       int64
 	enableUIService         bool
+	enableDriverPDB         bool
 	ingressURLFormat        string
 	ingressClassName        string
 	ingressTLS              string
@@ -108,6 +109,7 @@ func newControllerCommand() *cobra.Command {
 	f.IntVar(&o.maxTrackedExecutors, "max-tracked-executor-per-app", 1000, "maximum executors listed in status.executorState (all are counted in status.executorCounts)")
 	f.Int64Var(&o.defaultTTLSeconds, "default-time-to-live-seconds", 0, "delete terminated applications without spec.timeToLiveSeconds after this many seconds (0 keeps them)")
 	f.BoolVar(&o.enableUIService, "enable-ui-service", true, "create a Service for each running driver's Spark UI")
+	f.BoolVar(&o.enableDriverPDB, "enable-driver-pdb", false, "create a PodDisruptionBudget (minAvailable 1) for the driver of each application that sets spec.driverPodDisruptionBudget")
 	f.StringVar(&o.ingressURLFormat, "ingress-url-format", "", "create a UI Ingress at this URL ({{$appName}} and {{$appNamespace}} are replaced)")
 	f.StringVar(&o.ingressClassName, "ingress-class-name", "", "ingressClassName of UI Ingresses")
 	f.StringVar(&o.ingressTLS, "ingress-tls", "", "default TLS of UI Ingresses, as JSON ([]IngressTLS)")
@@ -168,6 +170,7 @@ func (o *controllerOptions) reconcilerOptions() (sparkapplication.Options, error
 		MaxTrackedExecutors:          o.maxTrackedExecutors,
 		DefaultTimeToLive:            time.Duration(o.defaultTTLSeconds) * time.Second,
 		EnableUIService:              o.enableUIService,
+		EnableDriverPDB:              o.enableDriverPDB,
 		IngressURLFormat:             o.ingressURLFormat,
 		IngressClassName:             o.ingressClassName,
 		MaxConcurrentReconciles:      o.workers,

@@ -206,7 +206,7 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 			s.event(corev1.EventTypeNormal, ReasonDriverRunning, "Driver %s is running", pod.Name)
 		}
 		r.ensureUIBestEffort(ctx, s, pod)
-		return nil
+		return r.ensureDriverPDB(ctx, s)
 	case v1beta2.DriverStateCompleted:
 		s.setState(v1beta2.ApplicationStateSucceeding, "")
 		status.TerminationTime = metav1.NewTime(finishTime(pod, s.now))
@@ -262,7 +262,7 @@ func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Po
 		s.event(corev1.EventTypeNormal, ReasonDriverPending, "Driver %s is pending", pod.Name)
 	}
 	r.ensureUIBestEffort(ctx, s, pod)
-	return nil
+	return r.ensureDriverPDB(ctx, s)
 }
 
 // failSubmission stops an attempt whose driver cannot start because of the submission itself.
@@ -426,6 +426,9 @@ func resetAttempt(st *v1beta2.SparkApplicationStatus) {
 // its driver pod) and deletes it when its time to live has passed.
 func (r *Reconciler) handleTerminated(ctx context.Context, s *scope) error {
 	if err := r.deleteUI(ctx, s.app); err != nil {
+		return err
+	}
+	if err := r.deleteDriverPDB(ctx, s); err != nil {
 		return err
 	}
 	if pod, err := r.currentDriver(ctx, s.app); err != nil {
