@@ -206,6 +206,9 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 			s.event(corev1.EventTypeNormal, ReasonDriverRunning, "Driver %s is running", pod.Name)
 		}
 		r.ensureUIBestEffort(ctx, s, pod)
+		if err := r.checkExecutorQuota(ctx, s); err != nil {
+			return err
+		}
 		return r.ensureDriverPDB(ctx, s)
 	case v1beta2.DriverStateCompleted:
 		s.setState(v1beta2.ApplicationStateSucceeding, "")
@@ -431,6 +434,7 @@ func (r *Reconciler) handleTerminated(ctx context.Context, s *scope) error {
 	if err := r.deleteDriverPDB(ctx, s); err != nil {
 		return err
 	}
+	clearExecutorQuota(s)
 	if pod, err := r.currentDriver(ctx, s.app); err != nil {
 		return err
 	} else if pod != nil {

@@ -167,6 +167,7 @@ func (r *Reconciler) stopAttempt(ctx context.Context, s *scope) (bool, error) {
 	if err := r.deleteDriverPDB(ctx, s); err != nil {
 		return false, err
 	}
+	clearExecutorQuota(s)
 	pod := &corev1.Pod{}
 	key := types.NamespacedName{Namespace: s.app.Namespace, Name: submission.DriverPodName(s.app)}
 	if err := r.client.Get(ctx, key, pod); err != nil {
