@@ -22,8 +22,8 @@ import (
 )
 
 // What holds an application: `sparkctl status` adds a row for each admission control that has a
-// say over it. Kueue (the application has the kueue.x-k8s.io/queue-name label, or a Workload of
-// Kueue's is owned by it): the Workload's LocalQueue, ClusterQueue, and admission state with Kueue's
+// say over it. Kueue (the application has the kueue.x-k8s.io/queue-name label): the Workload it owns,
+// its LocalQueue, ClusterQueue, and admission state with Kueue's
 // message, plus the position in the queues when Kueue's visibility API answers. Quota: the
 // controller's QuotaExceeded condition, or, for an application that is not running, the namespace's
 // ResourceQuotas that have no room for its driver and executors. Disruption budget: the driver
@@ -65,9 +65,12 @@ func (o *StatusOptions) holds(ctx context.Context, c client.Client, app *v1beta2
 
 // describeKueue reads the application's Workload: "LocalQueue team-a (ClusterQueue cq): pending:
 // <Kueue's message> (position 2 in LocalQueue team-a, 5 in ClusterQueue cq)", "admitted by
-// ClusterQueue cq", "evicted (Preempted): ...". Empty when Kueue has nothing to do with app.
+// ClusterQueue cq", "evicted (Preempted): ...". Empty for an application without the queue-name label.
 func (o *StatusOptions) describeKueue(ctx context.Context, app *v1beta2.SparkApplication) string {
 	queue := app.Labels[labelKueueQueueName]
+	if queue == "" {
+		return ""
+	}
 	cfg, err := o.f.RESTConfig()
 	if err != nil {
 		return ""
@@ -79,14 +82,12 @@ func (o *StatusOptions) describeKueue(ctx context.Context, app *v1beta2.SparkApp
 	wl, err := ownedWorkload(ctx, dyn, app)
 	if wl == nil {
 		switch {
-		case queue == "":
-			return ""
 		case err != nil:
 			return fmt.Sprintf("LocalQueue %s: the Workload cannot be read (%v)", queue, err)
 		case isSuspended(app):
 			return fmt.Sprintf("LocalQueue %s: no Workload yet; the application stays suspended until Kueue admits it (is Kueue's SparkApplication integration enabled?)", queue)
 		default:
-			return fmt.Sprintf("LocalQueue %s: no Workload (the application was not created suspended, so Kueue does not hold it)", queue)
+			return fmt.Sprintf("LocalQueue %s: no Workload (is Kueue's SparkApplication integration enabled?)", queue)
 		}
 	}
 	if q, _, _ := unstructured.NestedString(wl.Object, "spec", "queueName"); q != "" {

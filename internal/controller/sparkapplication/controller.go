@@ -131,7 +131,7 @@ func NewReconciler(c client.Client, recorder events.EventRecorder, clk clock.Clo
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="";events.k8s.io,resources=events,verbs=create;patch;update
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;delete
-// +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=list;watch
 
 // SetupWithManager registers the controller: it watches SparkApplications, their pods, and the
 // deletion of their UI Services and (with EnableDriverPDB) driver PodDisruptionBudgets (mapped back by the sparkoperator.k8s.io/app-name label). The

@@ -235,6 +235,8 @@ func New(opts ...Option) (*Env, error) {
 		ErrorIfCRDPathMissing:    false,
 		Scheme:                   scheme,
 		ControlPlaneStartTimeout: o.startTimeout,
+		// envtest waits 10 s for the CRDs to be served by default: too short on a loaded machine.
+		CRDInstallOptions: envtest.CRDInstallOptions{MaxTime: 2 * time.Minute},
 	}
 	env := &Env{
 		Scheme:      scheme,
