@@ -133,11 +133,12 @@ func (r *Reconciler) checkSuspend(s *scope) {
 }
 
 // SpecHash identifies what an attempt was submitted from, for invalidation: a hash of the spec's JSON
-// without suspend and timeToLiveSeconds (whose changes alone never restart an application), and of the
-// rerun annotation (v1beta2.AnnotationRerun), whose change reruns it.
+// without suspend, timeToLiveSeconds and driverPodDisruptionBudget (whose changes alone never restart
+// an application: the budget follows the spec while the driver runs), and of the rerun annotation
+// (v1beta2.AnnotationRerun), whose change reruns it.
 func SpecHash(app *v1beta2.SparkApplication) string {
 	c := app.Spec.DeepCopy()
-	c.Suspend, c.TimeToLiveSeconds = nil, nil
+	c.Suspend, c.TimeToLiveSeconds, c.DriverPodDisruptionBudget = nil, nil, nil
 	data, _ := json.Marshal(c)
 	data = append(data, app.Annotations[v1beta2.AnnotationRerun]...)
 	sum := sha256.Sum256(data)

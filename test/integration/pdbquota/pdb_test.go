@@ -144,3 +144,40 @@ func TestDriverPDBFlagOff(t *testing.T) {
 		t.Errorf("budgets created without --enable-driver-pdb: %d", len(list.Items))
 	}
 }
+
+// TestDriverPDBFollowsSpec: turning spec.driverPodDisruptionBudget on for a running application
+// creates the budget without restarting it, and turning it off deletes the budget.
+func TestDriverPDBFollowsSpec(t *testing.T) {
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, sparkapplication.Options{EnableDriverPDB: true})
+	create(t, wrappers.MakeSparkApplication("live", ns).Obj())
+	driver := waitForPod(t, ns, "live-driver")
+	runDriver(t, ns, "live-driver")
+	waitForState(t, ns, "live", v1beta2.ApplicationStateRunning)
+	key := client.ObjectKey{Namespace: ns, Name: "live-driver"}
+	setPDB := func(on bool) {
+		t.Helper()
+		patch := fmt.Appendf(nil, `{"spec":{"driverPodDisruptionBudget":%t}}`, on)
+		app := &v1beta2.SparkApplication{ObjectMeta: metav1.ObjectMeta{Name: "live", Namespace: ns}}
+		if err := env.Client.Patch(context.Background(), app, client.RawPatch("application/merge-patch+json", patch)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPDB(true)
+	waitForCondition(t, ns, "live", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionTrue)
+	if err := env.Client.Get(context.Background(), key, &policyv1.PodDisruptionBudget{}); err != nil {
+		t.Fatalf("the budget after turning it on: %v", err)
+	}
+	setPDB(false)
+	framework.WaitFor(t, 30*time.Second, "the budget to be deleted", func() (bool, string) {
+		err := env.Client.Get(context.Background(), key, &policyv1.PodDisruptionBudget{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+	app := waitForState(t, ns, "live", v1beta2.ApplicationStateRunning)
+	if app.Status.SubmissionAttempts != 1 {
+		t.Errorf("submission attempts %d: the application was restarted", app.Status.SubmissionAttempts)
+	}
+	if pod := waitForPod(t, ns, "live-driver"); pod.UID != driver.UID || pod.DeletionTimestamp != nil {
+		t.Error("the driver pod was replaced or is being deleted")
+	}
+}
