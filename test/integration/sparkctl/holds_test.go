@@ -111,6 +111,12 @@ func TestStatusHolds(t *testing.T) {
 	out = sparkctlOK(t, ns, "status", "queued")
 	mustContain(t, "status of an admitted Workload", out, "LocalQueue team-a (ClusterQueue cluster-a)", ": admitted")
 
+	setWorkloadStatus(map[string]any{"conditions": []any{
+		map[string]any{"type": "Evicted", "status": "True", "reason": "Preempted", "message": "Preempted to accommodate a workload (UID: 1234) due to prioritization in the ClusterQueue", "lastTransitionTime": now},
+	}})
+	out = sparkctlOK(t, ns, "status", "queued")
+	mustContain(t, "status of an evicted Workload", out, "evicted (Preempted): Preempted to accommodate a workload")
+
 	// A ResourceQuota without room for the driver and its executor (status as the quota controller
 	// would write it): driver 896Mi + executor 896Mi of memory requests (512m + 384Mi overhead,
 	// 0.1 x 512m < 384Mi) against 2Gi, 1Gi used.
