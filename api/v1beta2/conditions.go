@@ -13,6 +13,14 @@ const (
 	ConditionFailed = "Failed"
 	// ConditionSuspended is True while the application is SUSPENDED.
 	ConditionSuspended = "Suspended"
+	// ConditionDriverPodDisruptionBudget is present when spec.driverPodDisruptionBudget is true: True
+	// while a PodDisruptionBudget keeps the driver from voluntary eviction, False (reason
+	// DisabledInOperator or CreateFailed) when none does, with why in its message.
+	ConditionDriverPodDisruptionBudget = "DriverPodDisruptionBudget"
+	// ConditionQuotaExceeded is True while a running application has fewer executors than it asked
+	// for and a ResourceQuota of its namespace has no room for one more; its message names the
+	// quota, the resource and the shortfall.
+	ConditionQuotaExceeded = "QuotaExceeded"
 )
 
 // Condition types of ScheduledSparkApplicationStatus.Conditions.

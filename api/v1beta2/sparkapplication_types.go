@@ -213,7 +213,10 @@ type SparkApplicationSpec struct {
 	// dynamicAllocation configures Spark dynamic executor allocation.
 	// +optional
 	DynamicAllocation *DynamicAllocation `json:"dynamicAllocation,omitempty"`
-	// driverPodDisruptionBudget creates a PodDisruptionBudget for the driver pod while it runs.
+	// driverPodDisruptionBudget asks for a PodDisruptionBudget (minAvailable 1) that keeps the driver
+	// pod from voluntary eviction (a node drain) while it is pending or running. The operator creates
+	// it only when started with --enable-driver-pdb; otherwise the DriverPodDisruptionBudget condition
+	// is False and says so.
 	// +optional
 	DriverPodDisruptionBudget *bool `json:"driverPodDisruptionBudget,omitempty"`
 	// suspend stops a running application (its pods are deleted, state SUSPENDED) and keeps it from

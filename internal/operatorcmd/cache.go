@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -173,7 +174,8 @@ func TrimApplication(obj any) (any, error) {
 
 // CacheOptions restrict the operator's informers to what its controllers read, in the watched
 // namespaces, without managedFields: pods launched by it (trimmed by TrimPod), the UI Services and
-// Ingresses it created (sparkapplication.UIObjectLabels, trimmed to their metadata), and
+// Ingresses it created (sparkapplication.UIObjectLabels, trimmed to their metadata), the driver
+// PodDisruptionBudgets it created (labelled launched-by-spark-operator), and
 // SparkApplications and ScheduledSparkApplications without kubectl's last-applied configuration.
 // ConfigMaps are never read back; their entry only keeps the cache to the operator's own should that
 // change. Caching every pod of a large cluster is what made Kubeflow's operator run out of memory
@@ -190,6 +192,7 @@ func CacheOptions(namespaces []string, resync time.Duration) cache.Options {
 			&corev1.Service{}:                    {Label: ui, Transform: TrimService},
 			&corev1.ConfigMap{}:                  {Label: created},
 			&networkingv1.Ingress{}:              {Label: ui, Transform: TrimIngress},
+			&policyv1.PodDisruptionBudget{}:      {Label: launched},
 			&v1beta2.SparkApplication{}:          {Transform: TrimApplication},
 			&v1beta2.ScheduledSparkApplication{}: {Transform: TrimApplication},
 		},

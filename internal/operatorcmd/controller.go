@@ -57,6 +57,8 @@ type controllerOptions struct {
 	maxTrackedExecutors     int
 	defaultTTLSeconds       int64
 	enableUIService         bool
+	enableDriverPDB         bool
+	quota                   *quotaOptions
 	ingressURLFormat        string
 	ingressClassName        string
 	ingressTLS              string
@@ -108,6 +110,8 @@ func newControllerCommand() *cobra.Command {
 	f.IntVar(&o.maxTrackedExecutors, "max-tracked-executor-per-app", 1000, "maximum executors listed in status.executorState (all are counted in status.executorCounts)")
 	f.Int64Var(&o.defaultTTLSeconds, "default-time-to-live-seconds", 0, "delete terminated applications without spec.timeToLiveSeconds after this many seconds (0 keeps them)")
 	f.BoolVar(&o.enableUIService, "enable-ui-service", true, "create a Service for each running driver's Spark UI")
+	o.quota = addQuotaFlags(f)
+	f.BoolVar(&o.enableDriverPDB, "enable-driver-pdb", false, "create a PodDisruptionBudget (minAvailable 1) for the driver of each application that sets spec.driverPodDisruptionBudget")
 	f.StringVar(&o.ingressURLFormat, "ingress-url-format", "", "create a UI Ingress at this URL ({{$appName}} and {{$appNamespace}} are replaced)")
 	f.StringVar(&o.ingressClassName, "ingress-class-name", "", "ingressClassName of UI Ingresses")
 	f.StringVar(&o.ingressTLS, "ingress-tls", "", "default TLS of UI Ingresses, as JSON ([]IngressTLS)")
@@ -168,6 +172,7 @@ func (o *controllerOptions) reconcilerOptions() (sparkapplication.Options, error
 		MaxTrackedExecutors:          o.maxTrackedExecutors,
 		DefaultTimeToLive:            time.Duration(o.defaultTTLSeconds) * time.Second,
 		EnableUIService:              o.enableUIService,
+		EnableDriverPDB:              o.enableDriverPDB,
 		IngressURLFormat:             o.ingressURLFormat,
 		IngressClassName:             o.ingressClassName,
 		MaxConcurrentReconciles:      o.workers,
@@ -263,11 +268,11 @@ func (o *controllerOptions) run() error {
 // webhooks are registered once the certificate rotator has written the certificate.
 func (o *controllerOptions) setupWebhook(mgr ctrl.Manager, opts submission.Options) error {
 	if !o.enableWebhook {
-		return nil
+		return o.quota.withoutWebhook()
 	}
 	switch o.webhookCertProvider {
 	case "cert-manager":
-		return webhook.Register(mgr, opts)
+		return webhook.Register(mgr, opts, o.quota.webhookOptions()...)
 	case "self":
 		if o.webhookNamespace == "" {
 			return fmt.Errorf("--webhook-namespace (or $POD_NAMESPACE) is required with --enable-webhook")
@@ -284,7 +289,7 @@ func (o *controllerOptions) setupWebhook(mgr ctrl.Manager, opts submission.Optio
 		}
 		go func() {
 			<-ready
-			if err := webhook.Register(mgr, opts); err != nil {
+			if err := webhook.Register(mgr, opts, o.quota.webhookOptions()...); err != nil {
 				ctrl.Log.Error(err, "Registering the webhooks")
 				os.Exit(1)
 			}

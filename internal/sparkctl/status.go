@@ -37,8 +37,9 @@ func NewStatusCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Com
 		Use:   "status NAME",
 		Short: "Show an application's state, driver, UI, executors, last error and timeline",
 		Long: `Show the state of a SparkApplication: its attempts, the driver pod, the Spark UI address, the
-executors of the current attempt by state, the last error, and the timeline of its state changes
-(from the events the operator recorded). -o yaml or -o json prints the object instead.`,
+executors of the current attempt by state, what holds it (Kueue's queue and admission state, a
+ResourceQuota without room, the driver PodDisruptionBudget), the last error, and the timeline of its
+state changes (from the events the operator recorded). -o yaml or -o json prints the object instead.`,
 		Example:           `  sparkctl status spark-pi`,
 		Args:              exactlyOneName("SparkApplication"),
 		ValidArgsFunction: completeAppNames(f),
@@ -100,6 +101,9 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	row("Driver", o.describeDriver(ctx, c, app))
 	row("Spark UI", o.describeUI(ctx, c, app))
 	row("Executors", describeExecutors(executorCounts(app)))
+	for _, h := range o.holds(ctx, c, app) {
+		row(h.key, h.value)
+	}
 	lastError := st.AppState.ErrorMessage
 	if lastError == "" {
 		lastError = "-"
@@ -116,6 +120,9 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 func stateSince(app *v1beta2.SparkApplication) metav1.Time {
 	var latest metav1.Time
 	for _, c := range app.Status.Conditions {
+		if c.Type == v1beta2.ConditionQuotaExceeded || c.Type == v1beta2.ConditionDriverPodDisruptionBudget {
+			continue // not the state's
+		}
 		if c.LastTransitionTime.After(latest.Time) {
 			latest = c.LastTransitionTime
 		}

@@ -42,15 +42,27 @@ const validationUID = types.UID("00000000-0000-0000-0000-000000000000")
 type SparkApplicationValidator struct {
 	// Submission are the operator's submission options (the same as the controller's).
 	Submission submission.Options
+	// ResourceQuota, when set, also rejects applications that do not fit in their namespace's
+	// ResourceQuotas (--enable-resource-quota-enforcement, resourcequota.go).
+	ResourceQuota *ResourceQuotaEnforcer
 }
 
 var _ admission.Validator[*v1beta2.SparkApplication] = &SparkApplicationValidator{}
 
 // ValidateCreate renders the application as the controller would and turns a refusal into an
 // Invalid error naming the field.
-func (v *SparkApplicationValidator) ValidateCreate(_ context.Context, app *v1beta2.SparkApplication) (admission.Warnings, error) {
+func (v *SparkApplicationValidator) ValidateCreate(ctx context.Context, app *v1beta2.SparkApplication) (admission.Warnings, error) {
+	return v.validate(ctx, app, nil)
+}
+
+// validate checks app (and, with ResourceQuota, whether it fits; old is the application before an
+// update, nil on create).
+func (v *SparkApplicationValidator) validate(ctx context.Context, app, old *v1beta2.SparkApplication) (admission.Warnings, error) {
 	if errs := v.render(app, field.NewPath("spec")); len(errs) > 0 {
 		return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1beta2.GroupVersion.Group, Kind: "SparkApplication"}, app.Name, errs)
+	}
+	if v.ResourceQuota != nil {
+		return nil, v.ResourceQuota.Check(ctx, app, old)
 	}
 	return nil, nil
 }
@@ -61,7 +73,7 @@ func (v *SparkApplicationValidator) ValidateUpdate(ctx context.Context, oldApp, 
 	if equality.Semantic.DeepEqual(oldApp.Spec, newApp.Spec) {
 		return nil, nil
 	}
-	return v.ValidateCreate(ctx, newApp)
+	return v.validate(ctx, newApp, oldApp)
 }
 
 // ValidateDelete allows every deletion.
@@ -133,15 +145,30 @@ func (v *ScheduledSparkApplicationValidator) ValidateDelete(context.Context, *v1
 	return nil, nil
 }
 
+// Option changes what the registered validators check.
+type Option func(mgr manager.Manager, v *SparkApplicationValidator)
+
+// WithResourceQuotaEnforcement makes the SparkApplication validator reject applications that do not
+// fit in their namespace's ResourceQuotas (--enable-resource-quota-enforcement; ResourceQuotaEnforcer).
+func WithResourceQuotaEnforcement() Option {
+	return func(mgr manager.Manager, v *SparkApplicationValidator) {
+		v.ResourceQuota = &ResourceQuotaEnforcer{Reader: mgr.GetAPIReader(), Submission: v.Submission}
+	}
+}
+
 // Register adds both validators to the manager's webhook server, at Kubeflow's paths
 // (/validate-sparkoperator-k8s-io-v1beta2-sparkapplication and ...-scheduledsparkapplication).
-func Register(mgr manager.Manager, opts submission.Options) error {
+func Register(mgr manager.Manager, opts submission.Options, options ...Option) error {
 	apps := &SparkApplicationValidator{Submission: opts}
+	for _, o := range options {
+		o(mgr, apps)
+	}
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1beta2.SparkApplication{}).WithValidator(apps).Complete(); err != nil {
 		return err
 	}
+	// A schedule's template is not checked against quotas: its runs are, when they are created.
 	return ctrl.NewWebhookManagedBy(mgr, &v1beta2.ScheduledSparkApplication{}).
-		WithValidator(&ScheduledSparkApplicationValidator{Applications: *apps}).Complete()
+		WithValidator(&ScheduledSparkApplicationValidator{Applications: SparkApplicationValidator{Submission: opts}}).Complete()
 }
 
 // CertOptions say where the serving certificate lives and which webhook configuration trusts it.

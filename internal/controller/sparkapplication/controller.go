@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -86,6 +87,9 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Namespaces filters the namespaces served (--namespace-selector); nil serves all the cache sees.
 	Namespaces *namespaces.Filter
+	// EnableDriverPDB (--enable-driver-pdb) creates a PodDisruptionBudget for the driver of each
+	// application that sets spec.driverPodDisruptionBudget (see pdb.go).
+	EnableDriverPDB bool
 }
 
 func (o *Options) defaults() {
@@ -131,9 +135,11 @@ func NewReconciler(c client.Client, recorder events.EventRecorder, clk clock.Clo
 // +kubebuilder:rbac:groups="",resources=services;configmaps,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="";events.k8s.io,resources=events,verbs=create;patch;update
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=list;watch
 
 // SetupWithManager registers the controller: it watches SparkApplications, their pods, and the
-// deletion of their UI Services (mapped back by the sparkoperator.k8s.io/app-name label). The
+// deletion of their UI Services and (with EnableDriverPDB) driver PodDisruptionBudgets (mapped back by the sparkoperator.k8s.io/app-name label). The
 // manager's cache decides which of these objects are seen at all (operatorcmd.CacheOptions: pods
 // launched by the operator, Services selected by UIObjectLabels).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -148,12 +154,16 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
 	})
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("sparkapplication").
 		For(&v1beta2.SparkApplication{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletedPredicate(), r.writes.caughtUpPredicate()))).
 		Watches(&corev1.Pod{}, byApp, builder.WithPredicates(podChangedPredicate())).
-		Watches(&corev1.Service{}, byApp, builder.WithPredicates(deletedPredicate())).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles}).
+		Watches(&corev1.Service{}, byApp, builder.WithPredicates(deletedPredicate()))
+	if r.opts.EnableDriverPDB {
+		// A driver budget deleted by someone else is created again.
+		b = b.Watches(&policyv1.PodDisruptionBudget{}, byApp, builder.WithPredicates(deletedPredicate()))
+	}
+	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles}).
 		Complete(r)
 }
 

@@ -136,11 +136,12 @@ func (r *Reconciler) checkSuspend(s *scope) {
 }
 
 // SpecHash identifies what an attempt was submitted from, for invalidation: a hash of the spec's JSON
-// without suspend and timeToLiveSeconds (whose changes alone never restart an application), and of the
-// rerun annotation (v1beta2.AnnotationRerun), whose change reruns it.
+// without suspend, timeToLiveSeconds and driverPodDisruptionBudget (whose changes alone never restart
+// an application: the budget follows the spec while the driver runs), and of the rerun annotation
+// (v1beta2.AnnotationRerun), whose change reruns it.
 func SpecHash(app *v1beta2.SparkApplication) string {
 	c := app.Spec.DeepCopy()
-	c.Suspend, c.TimeToLiveSeconds = nil, nil
+	c.Suspend, c.TimeToLiveSeconds, c.DriverPodDisruptionBudget = nil, nil, nil
 	data, _ := json.Marshal(c)
 	data = append(data, app.Annotations[v1beta2.AnnotationRerun]...)
 	sum := sha256.Sum256(data)
@@ -212,7 +213,10 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 			s.event(corev1.EventTypeNormal, ReasonDriverRunning, "Driver %s is running", pod.Name)
 		}
 		r.ensureUIBestEffort(ctx, s, pod)
-		return nil
+		if err := r.checkExecutorQuota(ctx, s); err != nil {
+			return err
+		}
+		return r.ensureDriverPDB(ctx, s)
 	case v1beta2.DriverStateCompleted:
 		// The attempt is over: its UI objects go now, not with the next attempt (docs/state-machine.md).
 		if err := r.deleteUI(ctx, s.app); err != nil {
@@ -278,7 +282,7 @@ func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Po
 		s.event(corev1.EventTypeNormal, ReasonDriverPending, "Driver %s is pending", pod.Name)
 	}
 	r.ensureUIBestEffort(ctx, s, pod)
-	return nil
+	return r.ensureDriverPDB(ctx, s)
 }
 
 // failSubmission stops an attempt whose driver cannot start because of the submission itself.
@@ -447,6 +451,10 @@ func (r *Reconciler) handleTerminated(ctx context.Context, s *scope) error {
 	if err := r.deleteUI(ctx, s.app); err != nil {
 		return err
 	}
+	if err := r.deleteDriverPDB(ctx, s); err != nil {
+		return err
+	}
+	clearExecutorQuota(s)
 	if pod, err := r.currentDriver(ctx, s.app); err != nil {
 		return err
 	} else if pod != nil {

@@ -168,12 +168,16 @@ func (r *Reconciler) currentDriver(ctx context.Context, app *v1beta2.SparkApplic
 }
 
 // stopAttempt deletes the driver pod (with its own grace period, so Spark's shutdown hooks and a
-// streaming job's checkpoint commit can finish) and the UI objects. It reports whether the driver pod
+// streaming job's checkpoint commit can finish), the UI objects and the driver PodDisruptionBudget. It reports whether the driver pod
 // is gone; if not, the pod's deletion event brings the application back.
 func (r *Reconciler) stopAttempt(ctx context.Context, s *scope) (bool, error) {
 	if err := r.deleteUI(ctx, s.app); err != nil {
 		return false, err
 	}
+	if err := r.deleteDriverPDB(ctx, s); err != nil {
+		return false, err
+	}
+	clearExecutorQuota(s)
 	pod := &corev1.Pod{}
 	key := types.NamespacedName{Namespace: s.app.Namespace, Name: submission.DriverPodName(s.app)}
 	if err := r.client.Get(ctx, key, pod); err != nil {
