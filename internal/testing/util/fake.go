@@ -1,14 +1,17 @@
 package util
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -37,13 +40,28 @@ func Scheme() *runtime.Scheme {
 // operator's scheme, IndexAppName on Pods and Services, the status subresource on the two
 // application kinds and Pods (so Update leaves status alone and Status().Update spec, as the API
 // server does), objs already stored, and funcs intercepting calls (to answer with API errors;
-// zero funcs pass everything through).
-func NewFakeClient(funcs interceptor.Funcs, objs ...client.Object) client.WithWatch {
+// zero funcs pass everything through). Objects created through it get, as the API server gives
+// them, a creationTimestamp (from clk, when they have none) and generation 1; the fake client
+// itself sets neither.
+func NewFakeClient(clk clock.PassiveClock, funcs interceptor.Funcs, objs ...client.Object) client.WithWatch {
 	byAppName := func(o client.Object) []string {
 		if name := o.GetLabels()[v1beta2.LabelAppName]; name != "" {
 			return []string{name}
 		}
 		return nil
+	}
+	create := funcs.Create
+	funcs.Create = func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+		if ts := obj.GetCreationTimestamp(); ts.IsZero() {
+			obj.SetCreationTimestamp(metav1.NewTime(clk.Now()))
+		}
+		if obj.GetGeneration() == 0 {
+			obj.SetGeneration(1)
+		}
+		if create != nil {
+			return create(ctx, c, obj, opts...)
+		}
+		return c.Create(ctx, obj, opts...)
 	}
 	return fake.NewClientBuilder().
 		WithScheme(Scheme()).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -65,6 +66,9 @@ type ContainerState struct {
 	// Message.
 	Waiting string
 	Message string
+	// At is when the container started running or terminated; zero means now (the wall clock).
+	// Tests with a fake clock set it from that clock.
+	At time.Time
 }
 
 // Running is ContainerState{Running: true}.
@@ -90,6 +94,10 @@ func SparkContainer(pod *corev1.Pod) string {
 // conflicts with other writers.
 func SetPodStatus(t testing.TB, c client.Client, ns, name string, phase corev1.PodPhase, cs ContainerState) {
 	t.Helper()
+	at := metav1.Now()
+	if !cs.At.IsZero() {
+		at = metav1.NewTime(cs.At)
+	}
 	for range 10 {
 		pod := WaitForPod(t, c, ns, name)
 		status := corev1.ContainerStatus{Name: SparkContainer(pod), Image: pod.Spec.Containers[0].Image}
@@ -99,16 +107,16 @@ func SetPodStatus(t testing.TB, c client.Client, ns, name string, phase corev1.P
 			if *cs.ExitCode != 0 {
 				reason = "Error"
 			}
-			status.State.Terminated = &corev1.ContainerStateTerminated{ExitCode: *cs.ExitCode, Reason: reason, Message: cs.Message, FinishedAt: metav1.Now()}
+			status.State.Terminated = &corev1.ContainerStateTerminated{ExitCode: *cs.ExitCode, Reason: reason, Message: cs.Message, FinishedAt: at}
 		case cs.Waiting != "":
 			status.State.Waiting = &corev1.ContainerStateWaiting{Reason: cs.Waiting, Message: cs.Message}
 		case cs.Running:
-			status.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.Now()}
+			status.State.Running = &corev1.ContainerStateRunning{StartedAt: at}
 			status.Ready = true
 		}
 		pod.Status.Phase = phase
 		pod.Status.ContainerStatuses = nil
-		if cs != (ContainerState{}) {
+		if cs.ExitCode != nil || cs.Waiting != "" || cs.Running {
 			pod.Status.ContainerStatuses = []corev1.ContainerStatus{status}
 		}
 		if phase != corev1.PodPending {
