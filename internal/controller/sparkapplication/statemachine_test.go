@@ -104,7 +104,6 @@ func newHarness(t *testing.T, tc smRow) *harness {
 	return h
 }
 
-
 func (h *harness) reconcile() (ctrl.Result, error) {
 	return h.r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKey{Namespace: ns, Name: "pi"}})
 }
@@ -559,9 +558,9 @@ func TestStateMachine(t *testing.T) {
 			name: "FAILING: Always retries whatever the attempts",
 			app: pi().RestartPolicy(v1beta2.RestartPolicyAlways).OnFailureRetries(0, 10).
 				State(v1beta2.ApplicationStateFailing).Attempts(7, 7).TerminationTime(metav1.NewTime(t0)),
-			advance: 70 * time.Second,
-			want:    v1beta2.ApplicationStateSubmitted, // the old driver is gone: PENDING_RERUN -> SUBMITTED
-			wantEvents: []string{sparkapplication.ReasonPendingRerun, sparkapplication.ReasonSubmitted},
+			advance:     70 * time.Second,
+			want:        v1beta2.ApplicationStateSubmitted, // the old driver is gone: PENDING_RERUN -> SUBMITTED
+			wantEvents:  []string{sparkapplication.ReasonPendingRerun, sparkapplication.ReasonSubmitted},
 			wantRequeue: 10 * time.Second,
 			check: func(t *testing.T, _ *harness, app *v1beta2.SparkApplication) {
 				if app.Status.SubmissionAttempts != 8 || app.Status.ExecutionAttempts != 8 {
@@ -699,7 +698,10 @@ func TestStateMachine(t *testing.T) {
 			app:  pi(),
 			given: func(h *harness) {
 				h.running()
-				h.updateSpec(func(a *v1beta2.SparkApplication) { a.Spec.TimeToLiveSeconds = ptr.To[int64](60); a.Spec.Suspend = ptr.To(false) })
+				h.updateSpec(func(a *v1beta2.SparkApplication) {
+					a.Spec.TimeToLiveSeconds = ptr.To[int64](60)
+					a.Spec.Suspend = ptr.To(false)
+				})
 				util.UpdateApp(h.t, h.c, ns, "pi", func(a *v1beta2.SparkApplication) { a.Generation++ })
 			},
 			want: v1beta2.ApplicationStateRunning, noRequeueCheck: true,
