@@ -785,6 +785,13 @@ func TestStateMachine(t *testing.T) {
 			want:    "(deleted)", wantEvents: []string{sparkapplication.ReasonTTLExpired},
 		},
 		{
+			name:    "SUBMITTED with timeToLiveSeconds: never deleted before it terminates",
+			app:     pi().TimeToLive(2),
+			given:   func(h *harness) { h.submitted() },
+			advance: time.Hour,
+			want:    v1beta2.ApplicationStateSubmitted,
+		},
+		{
 			name:    "FAILED: kept without any time to live",
 			app:     pi().State(v1beta2.ApplicationStateFailed).TerminationTime(metav1.NewTime(t0)),
 			advance: 1000 * time.Hour,
