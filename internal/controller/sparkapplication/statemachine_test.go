@@ -651,18 +651,9 @@ func TestStateMachine(t *testing.T) {
 				if app.Status.SubmissionAttempts != 0 || app.Status.ExecutionAttempts != 0 || h.exists(&corev1.Service{}, "pi-ui-svc") {
 					t.Errorf("status %+v", app.Status)
 				}
-			},
-		},
-		{
-			name: "INVALIDATING: then submitted with the new spec",
-			app:  pi(),
-			given: func(h *harness) {
-				h.running()
-				h.updateSpec(func(a *v1beta2.SparkApplication) { a.Spec.Arguments = []string{"5000"} })
-				h.step(v1beta2.ApplicationStatePendingRerun)
-			},
-			want: v1beta2.ApplicationStateSubmitted, wantEvents: []string{sparkapplication.ReasonSubmitted}, wantRequeue: 10 * time.Second,
-			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
+				// Then, the old driver gone, it is submitted with the new spec.
+				h.step(v1beta2.ApplicationStateSubmitted)
+				app = h.app()
 				if app.Status.SubmissionAttempts != 1 || app.Status.SubmittedSpecHash != sparkapplication.SpecHash(app) {
 					t.Errorf("status %+v", app.Status)
 				}

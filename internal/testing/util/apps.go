@@ -14,11 +14,13 @@ import (
 // GetApp reads SparkApplication ns/name, failing the test on error.
 func GetApp(t testing.TB, c client.Client, ns, name string) *v1beta2.SparkApplication {
 	t.Helper()
-	app := &v1beta2.SparkApplication{}
-	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-		t.Fatalf("getting SparkApplication %s: %v", name, err)
-	}
-	return app
+	return get(t, c, ns, name, &v1beta2.SparkApplication{})
+}
+
+// GetScheduledApp reads ScheduledSparkApplication ns/name, failing the test on error.
+func GetScheduledApp(t testing.TB, c client.Client, ns, name string) *v1beta2.ScheduledSparkApplication {
+	t.Helper()
+	return get(t, c, ns, name, &v1beta2.ScheduledSparkApplication{})
 }
 
 // UpdateApp applies mutate to SparkApplication ns/name and writes it, retrying on conflicts.
@@ -27,16 +29,8 @@ func UpdateApp(t testing.TB, c client.Client, ns, name string, mutate func(*v1be
 	Update(t, c, ns, name, func() *v1beta2.SparkApplication { return &v1beta2.SparkApplication{} }, mutate)
 }
 
-// GetScheduledApp reads ScheduledSparkApplication ns/name, failing the test on error.
-func GetScheduledApp(t testing.TB, c client.Client, ns, name string) *v1beta2.ScheduledSparkApplication {
-	t.Helper()
-	ssa := &v1beta2.ScheduledSparkApplication{}
-	Get(t, c, ns, name, ssa)
-	return ssa
-}
-
-// UpdateScheduledApp applies mutate to ScheduledSparkApplication ns/name and writes it, retrying on
-// conflicts.
+// UpdateScheduledApp applies mutate to ScheduledSparkApplication ns/name and writes it, retrying
+// on conflicts.
 func UpdateScheduledApp(t testing.TB, c client.Client, ns, name string, mutate func(*v1beta2.ScheduledSparkApplication)) {
 	t.Helper()
 	Update(t, c, ns, name, func() *v1beta2.ScheduledSparkApplication { return &v1beta2.ScheduledSparkApplication{} }, mutate)

@@ -24,8 +24,9 @@ import (
 // client of NewFakeClient has it, so the controller's List calls work unchanged.
 const IndexAppName = "sparkoperator.k8s.io/app-name"
 
-// Scheme is the operator's scheme: the built-in types and v1beta2.
-func Scheme() *runtime.Scheme {
+// Scheme is the operator's scheme: the built-in types and v1beta2. It is built once and shared;
+// do not add to it.
+var Scheme = sync.OnceValue(func() *runtime.Scheme {
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		panic(err)
@@ -34,7 +35,7 @@ func Scheme() *runtime.Scheme {
 		panic(err)
 	}
 	return s
-}
+})
 
 // NewFakeClient returns controller-runtime's fake client for unit tests of one reconciler: the
 // operator's scheme, IndexAppName on Pods and Services, the status subresource on the two

@@ -25,6 +25,7 @@ package util
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,8 +51,15 @@ func Create(t testing.TB, c client.Client, obj client.Object) {
 func Get(t testing.TB, c client.Client, ns, name string, obj client.Object) {
 	t.Helper()
 	if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
-		t.Fatalf("getting %T %s: %v", obj, name, err)
+		t.Fatalf("getting %s %s: %v", strings.TrimPrefix(fmt.Sprintf("%T", obj), "*"), name, err)
 	}
+}
+
+// get reads ns/name into obj and returns it, failing the test on error.
+func get[T client.Object](t testing.TB, c client.Client, ns, name string, obj T) T {
+	t.Helper()
+	Get(t, c, ns, name, obj)
+	return obj
 }
 
 // Update reads ns/name into a new object of T, applies mutate and writes it, reading again and
