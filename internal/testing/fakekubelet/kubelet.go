@@ -3,7 +3,7 @@
 // what the test scripts (WriteLog, EndLog, Forward), so that `kubectl logs`-style and port-forward
 // clients (sparkctl log, sparkctl forward) take the same path through the API server as against a
 // cluster. It runs no containers; pod status is the test's to write (util.SetPodStatus). For a node
-// that runs pods as local processes and serves their real logs, see test/processnode.
+// that runs pods as local processes and serves their real logs, see internal/testing/processnode.
 package fakekubelet
 
 import (
