@@ -493,7 +493,7 @@ func TestClusterWideOperatorRBAC(t *testing.T) {
 // ClusterRole cluster-wide, leader election in spark-operator, the driver's Role in default only.
 func TestConfigRBAC(t *testing.T) {
 	ctx := context.Background()
-	ensureNamespace(t, "spark-operator")
+	util.EnsureNamespace(t, env.Client, "spark-operator")
 	objs := append(readKustomization(t, "config/rbac"), readManifestFile(t, "config/manager/service_account.yaml")...)
 	for _, o := range objs {
 		if err := env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.obj.DeepCopy()), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
