@@ -23,7 +23,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -613,11 +612,7 @@ func startOperator(t *testing.T, cfg *rest.Config, flags map[string]string) *run
 	if err := opts.Metrics.Register(registry); err != nil {
 		t.Fatal(err)
 	}
-	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, opts)
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	return &runningOperator{stop: operatortest.Start(t, mgr), registry: registry}
+	return &runningOperator{stop: operatortest.Run(t, mgr, operatortest.Controllers{SparkApplication: &opts}), registry: registry}
 }
 
 func newClient(t *testing.T, cfg *rest.Config) client.Client {

@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -68,11 +67,7 @@ func startOperatorFor(t *testing.T, cacheNamespaces []string, opts testOptions) 
 			t.Fatal(err)
 		}
 	}
-	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, opts.Options)
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	return &operator{stop: operatortest.Start(t, mgr)}
+	return &operator{stop: operatortest.Run(t, mgr, operatortest.Controllers{SparkApplication: &opts.Options})}
 }
 
 // Stop stops the operator and waits for it.

@@ -15,7 +15,6 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -38,11 +37,7 @@ func TestMain(m *testing.M) {
 func startOperator(t *testing.T, ns string) (stop func()) {
 	t.Helper()
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-	r := scheduledsparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, scheduledsparkapplication.Options{})
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	return operatortest.Start(t, mgr)
+	return operatortest.Run(t, mgr, operatortest.Controllers{ScheduledSparkApplication: &scheduledsparkapplication.Options{}})
 }
 
 func runs(t *testing.T, ns, name string) []v1beta2.SparkApplication {

@@ -28,7 +28,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/yaml"
 
@@ -78,17 +77,10 @@ func kubelet(t *testing.T) *fakekubelet.Kubelet {
 func startOperator(t *testing.T, ns string) {
 	t.Helper()
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-	opts := sparkapplication.Options{DriverPodCreationGracePeriod: 5 * time.Second, EnableUIService: true, MaxConcurrentReconciles: 2}
-	recorder := operatortest.Recorder(t, mgr)
-	r := sparkapplication.NewReconciler(mgr.GetClient(), recorder, clock.RealClock{}, opts)
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	sr := scheduledsparkapplication.NewReconciler(mgr.GetClient(), recorder, clock.RealClock{}, scheduledsparkapplication.Options{MaxConcurrentReconciles: 1})
-	if err := sr.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	operatortest.Start(t, mgr)
+	operatortest.Run(t, mgr, operatortest.Controllers{
+		SparkApplication:          &sparkapplication.Options{DriverPodCreationGracePeriod: 5 * time.Second, EnableUIService: true, MaxConcurrentReconciles: 2},
+		ScheduledSparkApplication: &scheduledsparkapplication.Options{MaxConcurrentReconciles: 1},
+	})
 }
 
 // result is the outcome of one sparkctl run.
