@@ -142,3 +142,13 @@ func FinishDriver(t testing.TB, c client.Client, ns, name string, exitCode int32
 	}
 	SetPodStatus(t, c, ns, name, phase, Exited(exitCode))
 }
+
+// EnsureNamespace creates namespace ns unless it exists (tests that need a fixed name; others
+// take a fresh one from framework.Env.NewNamespace).
+func EnsureNamespace(t testing.TB, c client.Client, ns string) {
+	t.Helper()
+	err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("creating namespace %s: %v", ns, err)
+	}
+}

@@ -29,9 +29,7 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/internal/testing/framework"
@@ -93,13 +91,3 @@ func WaitFor(t testing.TB, what string, cond func() (ok bool, seen string)) {
 
 // describe formats values for a waiter's "last seen" message.
 func describe(values ...any) string { return fmt.Sprint(values...) }
-
-// EnsureNamespace creates namespace ns unless it exists (tests that need a fixed name; others
-// take a fresh one from framework.Env.NewNamespace).
-func EnsureNamespace(t testing.TB, c client.Client, ns string) {
-	t.Helper()
-	err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("creating namespace %s: %v", ns, err)
-	}
-}
