@@ -78,8 +78,22 @@ verify: ## Fail if generated code or CRDs are stale (regenerating them changes t
 		git --no-pager diff --stat -- $(GENERATED); exit 1; \
 	fi; echo "verify: generated files are up to date"
 
+# The tiers of `make test`. Integration packages start a control plane from bin/ (envtest through
+# internal/testing/framework); unit packages are the rest, run with -short so that the few tests in
+# them that need a control plane (internal/eventrecorder) skip. The union is ./..., what `make test` runs.
+INTEGRATION_PKGS := ./test/... ./internal/testing/framework/... ./internal/testing/processnode/... ./internal/eventrecorder/...
+UNIT_PKGS         = $(shell go list ./... | grep -v -e '/test/' -e '/internal/testing/framework$$' -e '/internal/testing/processnode$$')
+
+.PHONY: unit
+unit: ## Unit, golden and fuzz-seed tests: no control plane, nothing from bin/ (seconds once built).
+	go test -short $(GOTESTFLAGS) $(UNIT_PKGS)
+
+.PHONY: integration
+integration: tools ## The envtest suites (test/integration, the framework, the event recorder, the process node as root; conformance and e2e skip unless enabled) against bin/.
+	KUBEBUILDER_ASSETS=$(BIN) go test $(GOTESTFLAGS) $(INTEGRATION_PKGS)
+
 .PHONY: test
-test: tools verify ## Run all tests against a real kube-apiserver/etcd (envtest) from bin/.
+test: tools verify ## Run all tests (unit and integration) against a real kube-apiserver/etcd (envtest) from bin/.
 	KUBEBUILDER_ASSETS=$(BIN) go test $(GOTESTFLAGS) ./...
 
 .PHONY: bench

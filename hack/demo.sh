@@ -13,7 +13,7 @@
 # and prints how to use them.
 #
 # With PROCESS_NODE=1 (make demo PROCESS_NODE=1) the cluster's node is a process node instead
-# (test/processnode, needs root): the pods run real Spark 3.5.3 processes, the driver's service
+# (internal/testing/processnode, needs root): the pods run real Spark 3.5.3 processes, the driver's service
 # account gets the RBAC of config/rbac/spark_driver.yaml, spark-pi prints "Pi is roughly 3.14...",
 # spark-pi-fail's driver really exits 1, and the scheduled part (a run every 30 s, which real
 # Spark cannot finish in time) is left out.

@@ -13,7 +13,7 @@
 # effect at once): kwok's defaults, plus Spark driver pods that succeed or fail after a while (see
 # spark-pod-complete.yaml and spark-pod-fail.yaml).
 #
-# PROCESS_NODE=1 replaces the simulated nodes with a process node (test/processnode, run as root):
+# PROCESS_NODE=1 replaces the simulated nodes with a process node (internal/testing/processnode, run as root):
 # a Node whose pods run as real local processes, so that real Spark runs. It installs pyspark for
 # each version in SPARK_VERSIONS (default "3.5.3 4.0.1"; hack/spark-install.sh), compiles the
 # stand-in examples jar for each (hack/spark-examples-jar.sh), and runs spark:<version> images from

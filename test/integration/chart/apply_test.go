@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -20,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // fieldOwner is the field manager of the tests' writes, as Helm's would be.
@@ -68,7 +68,7 @@ webhook: {enable: true}
 func TestDryRunApply(t *testing.T) {
 	ctx := context.Background()
 	for _, ns := range []string{defaultNamespace, "chart-team-a", "chart-team-b"} {
-		ensureNamespace(t, ns)
+		util.EnsureNamespace(t, env.Client, ns)
 	}
 	installPodMonitorCRD(t)
 	installStandInCRD(t, "cert-manager.io", "Issuer", "issuers")
@@ -98,7 +98,7 @@ func TestDryRunApplyConfig(t *testing.T) {
 		kinds[o.obj.GetKind()]++
 		if o.obj.GetKind() == "Namespace" {
 			// Applied for real: the namespaced objects after it need it, even in a dry run.
-			ensureNamespace(t, o.obj.GetName())
+			util.EnsureNamespace(t, env.Client, o.obj.GetName())
 		}
 	}
 	for _, want := range []string{"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount", "Deployment", "Namespace"} {
@@ -138,15 +138,6 @@ func dryRunApply(ctx context.Context, obj *unstructured.Unstructured) error {
 		errs = append(errs, fmt.Errorf("create (dry run, strict): %w", err))
 	}
 	return errors.Join(errs...)
-}
-
-// ensureNamespace creates namespace ns unless it exists.
-func ensureNamespace(t *testing.T, ns string) {
-	t.Helper()
-	err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("creating namespace %s: %v", ns, err)
-	}
 }
 
 // installPodMonitorCRD installs a stand-in for the Prometheus Operator's PodMonitor CRD (any

@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // kubeflowModule is the Kubeflow Spark Operator release whose e2e expectations are checked; its
@@ -80,7 +82,7 @@ func kubeflowStates(t *testing.T, ns, name string, play func(driver string)) ([]
 				play(pod.Name)
 			}
 		}
-		return st == v1beta2.ApplicationStateFailed || st == v1beta2.ApplicationStateCompleted, fmt_("states ", seen)
+		return st == v1beta2.ApplicationStateFailed || st == v1beta2.ApplicationStateCompleted, fmt.Sprint("states ", seen)
 	})
 	return seen, app
 }
@@ -91,7 +93,7 @@ func kubeflowStates(t *testing.T, ns, name string, play func(driver string)) ([]
 func TestKubeflowE2EStates(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
-	create(t, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator-spark", Namespace: ns}})
+	util.Create(t, env.Client, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator-spark", Namespace: ns}})
 	opts := defaultOptions()
 	startOperator(t, ns, opts)
 
@@ -99,7 +101,7 @@ func TestKubeflowE2EStates(t *testing.T) {
 		// The driver's service account does not exist: the API server refuses the driver pod.
 		refuseMissingServiceAccount(t, ns, "non-existent")
 		app := kubeflowApp(t, "test/e2e/bad_examples/fail-submission.yaml", ns)
-		create(t, app)
+		util.Create(t, env.Client, app)
 		defer deleteApp(t, ns, app.Name)
 		seen, final := kubeflowStates(t, ns, app.Name, func(string) { t.Error("a driver pod was created") })
 		if final.Status.AppState.State != v1beta2.ApplicationStateFailed ||
@@ -119,11 +121,11 @@ func TestKubeflowE2EStates(t *testing.T) {
 
 	t.Run("application-fails", func(t *testing.T) {
 		app := kubeflowApp(t, "test/e2e/bad_examples/fail-application.yaml", ns) // also named fail-submission
-		create(t, app)
+		util.Create(t, env.Client, app)
 		defer deleteApp(t, ns, app.Name)
 		seen, final := kubeflowStates(t, ns, app.Name, func(driver string) {
-			runDriver(t, ns, driver)
-			finishDriver(t, ns, driver, 1) // java.nio.file.NoSuchFileException: the jar does not exist
+			util.RunDriver(t, env.Client, ns, driver)
+			util.FinishDriver(t, env.Client, ns, driver, 1) // java.nio.file.NoSuchFileException: the jar does not exist
 		})
 		if final.Status.AppState.State != v1beta2.ApplicationStateFailed ||
 			final.Status.ExecutionAttempts != *app.Spec.RestartPolicy.OnFailureRetries+1 ||
@@ -142,10 +144,10 @@ func TestKubeflowE2EStates(t *testing.T) {
 	for _, example := range []string{"spark-pi", "spark-pi-configmap", "spark-pi-custom-resource", "spark-pi-python"} {
 		t.Run(example, func(t *testing.T) {
 			app := kubeflowApp(t, "examples/"+example+".yaml", ns)
-			create(t, app)
+			util.Create(t, env.Client, app)
 			_, final := kubeflowStates(t, ns, app.Name, func(driver string) {
-				runDriver(t, ns, driver)
-				finishDriver(t, ns, driver, 0)
+				util.RunDriver(t, env.Client, ns, driver)
+				util.FinishDriver(t, env.Client, ns, driver, 0)
 			})
 			if final.Status.AppState.State != v1beta2.ApplicationStateCompleted || final.Status.ExecutionAttempts != 1 {
 				t.Errorf("final status: %+v", final.Status)
@@ -185,8 +187,8 @@ func refuseMissingServiceAccount(t *testing.T, ns, sa string) {
 			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
 		},
 	}
-	create(t, policy)
-	create(t, binding)
+	util.Create(t, env.Client, policy)
+	util.Create(t, env.Client, binding)
 	t.Cleanup(func() {
 		_ = env.Client.Delete(context.Background(), binding)
 		_ = env.Client.Delete(context.Background(), policy)
@@ -197,7 +199,7 @@ func refuseMissingServiceAccount(t *testing.T, ns, sa string) {
 	}
 	framework.WaitFor(t, 30*time.Second, "the policy refusing service account "+sa, func() (bool, string) {
 		err := env.Client.Create(context.Background(), probe.DeepCopy(), client.DryRunAll)
-		return apierrors.IsForbidden(err), fmt_(err)
+		return apierrors.IsForbidden(err), fmt.Sprint(err)
 	})
 }
 
@@ -210,6 +212,6 @@ func deleteApp(t *testing.T, ns, name string) {
 	}
 	framework.WaitFor(t, 30*time.Second, name+" to be deleted", func() (bool, string) {
 		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(app), app)
-		return apierrors.IsNotFound(err), fmt_(err)
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
 	})
 }

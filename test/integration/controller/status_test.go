@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -31,17 +33,17 @@ func TestStatusNamesLiveUIObjects(t *testing.T) {
 	opts.IngressURLFormat = "{{ $appName }}.spark.example.com/{{$appId}}"
 	startOperator(t, ns, opts)
 	const name = "spark-pi-long-name-0123456789-abcdefghij-0123456789-abcdefgh"
-	create(t, wrappers.MakeSparkApplication(name, ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 3600).
+	util.Create(t, env.Client, wrappers.MakeSparkApplication(name, ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 3600).
 		DriverIngress(8080, "metrics", "{{$appName}}-metrics.example.com").Obj())
-	app := waitForState(t, ns, name, v1beta2.ApplicationStateSubmitted)
+	app := util.WaitForState(t, env.Client, ns, name, v1beta2.ApplicationStateSubmitted)
 	svcName, ingName := sparkapplication.UIServiceName(app), sparkapplication.UIIngressName(app)
 	if len(svcName) != 63 || len(ingName) != 63 {
 		t.Errorf("UI names %q, %q: want Kubeflow's 63-character shortened names", svcName, ingName)
 	}
-	runDriver(t, ns, name+"-driver")
+	util.RunDriver(t, env.Client, ns, name+"-driver")
 	framework.WaitFor(t, 30*time.Second, "the UI objects in driverInfo", func() (bool, string) {
-		app = getApp(t, ns, name)
-		return app.Status.DriverInfo.WebUIIngressName != "" && app.Status.DriverInfo.WebUIServiceName != "", fmt_(app.Status.DriverInfo)
+		app = util.GetApp(t, env.Client, ns, name)
+		return app.Status.DriverInfo.WebUIIngressName != "" && app.Status.DriverInfo.WebUIServiceName != "", fmt.Sprint(app.Status.DriverInfo)
 	})
 	info := app.Status.DriverInfo
 	if info.WebUIServiceName != svcName || info.WebUIIngressName != ingName ||
@@ -62,18 +64,18 @@ func TestStatusNamesLiveUIObjects(t *testing.T) {
 	noUI := func(what string) {
 		t.Helper()
 		framework.WaitFor(t, 30*time.Second, what, func() (bool, string) {
-			app = getApp(t, ns, name)
+			app = util.GetApp(t, env.Client, ns, name)
 			svcs, ings := &corev1.ServiceList{}, &networkingv1.IngressList{}
 			_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{sparkapplication.LabelComponent: "ui"})
 			_ = env.Client.List(context.Background(), ings, client.InNamespace(ns))
 			di := app.Status.DriverInfo
 			clear := di.WebUIServiceName == "" && di.WebUIAddress == "" && di.WebUIPort == 0 && di.WebUIIngressName == "" && di.WebUIIngressAddress == ""
-			return clear && len(svcs.Items) == 0 && len(ings.Items) == 0, fmt_(app.Status.AppState.State, " ", di, " services ", len(svcs.Items), " ingresses ", len(ings.Items))
+			return clear && len(svcs.Items) == 0 && len(ings.Items) == 0, fmt.Sprint(app.Status.AppState.State, " ", di, " services ", len(svcs.Items), " ingresses ", len(ings.Items))
 		})
 	}
 	// The driver fails; the retry waits an hour: the attempt is over, its UI objects are gone.
-	finishDriver(t, ns, name+"-driver", 1)
-	waitForState(t, ns, name, v1beta2.ApplicationStateFailing)
+	util.FinishDriver(t, env.Client, ns, name+"-driver", 1)
+	util.WaitForState(t, env.Client, ns, name, v1beta2.ApplicationStateFailing)
 	noUI("the failed attempt's UI objects to be deleted and unnamed")
 	if app.Status.AppState.State != v1beta2.ApplicationStateFailing || app.Status.DriverInfo.PodName != name+"-driver" {
 		t.Errorf("status after the failure: %+v", app.Status)
@@ -81,23 +83,23 @@ func TestStatusNamesLiveUIObjects(t *testing.T) {
 
 	// Fix the spec (no more retries) so it is submitted again at once; run and complete: the same for
 	// a completed application.
-	update(t, ns, name, func(a *v1beta2.SparkApplication) {
+	util.UpdateApp(t, env.Client, ns, name, func(a *v1beta2.SparkApplication) {
 		a.Spec.RestartPolicy = v1beta2.RestartPolicy{Type: v1beta2.RestartPolicyNever}
 	})
 	framework.WaitFor(t, 30*time.Second, "the second attempt", func() (bool, string) {
-		app = getApp(t, ns, name)
-		return app.Status.AppState.State == v1beta2.ApplicationStateSubmitted && app.Status.SubmissionAttempts == 1, fmt_(app.Status.AppState)
+		app = util.GetApp(t, env.Client, ns, name)
+		return app.Status.AppState.State == v1beta2.ApplicationStateSubmitted && app.Status.SubmissionAttempts == 1, fmt.Sprint(app.Status.AppState)
 	})
-	if pod := waitForPod(t, ns, name+"-driver"); pod.Labels[v1beta2.LabelSubmissionID] != app.Status.SubmissionID {
+	if pod := util.WaitForPod(t, env.Client, ns, name+"-driver"); pod.Labels[v1beta2.LabelSubmissionID] != app.Status.SubmissionID {
 		t.Fatalf("driver pod of submission %s, want %s", pod.Labels[v1beta2.LabelSubmissionID], app.Status.SubmissionID)
 	}
-	runDriver(t, ns, name+"-driver")
+	util.RunDriver(t, env.Client, ns, name+"-driver")
 	framework.WaitFor(t, 30*time.Second, "the UI Service in driverInfo", func() (bool, string) {
-		app = getApp(t, ns, name)
-		return app.Status.DriverInfo.WebUIServiceName == svcName, fmt_(app.Status.DriverInfo)
+		app = util.GetApp(t, env.Client, ns, name)
+		return app.Status.DriverInfo.WebUIServiceName == svcName, fmt.Sprint(app.Status.DriverInfo)
 	})
-	finishDriver(t, ns, name+"-driver", 0)
-	waitForState(t, ns, name, v1beta2.ApplicationStateCompleted)
+	util.FinishDriver(t, env.Client, ns, name+"-driver", 0)
+	util.WaitForState(t, env.Client, ns, name, v1beta2.ApplicationStateCompleted)
 	noUI("the completed attempt's UI objects to be deleted and unnamed")
 }
 
@@ -115,7 +117,7 @@ func TestNoEmptyStateWhileEarlierDriverTerminates(t *testing.T) {
 		},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "spark-kubernetes-driver", Image: "spark:3.5.3"}}},
 	}
-	create(t, old)
+	util.Create(t, env.Client, old)
 	if err := env.Client.Delete(context.Background(), old); err != nil {
 		t.Fatal(err)
 	}
@@ -145,14 +147,14 @@ func TestNoEmptyStateWhileEarlierDriverTerminates(t *testing.T) {
 	defer func() { w.Stop(); <-done }()
 
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("late", ns).Obj())
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("late", ns).Obj())
 	// The operator finds the name taken and waits; give it several reconciles.
 	framework.WaitFor(t, 30*time.Second, "the operator to try to delete the earlier driver", func() (bool, string) {
-		pod := getPod(t, ns, "late-driver")
-		return pod.DeletionTimestamp != nil && pod.Labels[v1beta2.LabelSubmissionID] == "an-earlier-one", fmt_(pod.DeletionTimestamp)
+		pod := util.GetPod(t, env.Client, ns, "late-driver")
+		return pod.DeletionTimestamp != nil && pod.Labels[v1beta2.LabelSubmissionID] == "an-earlier-one", fmt.Sprint(pod.DeletionTimestamp)
 	})
 	time.Sleep(3 * time.Second)
-	if app := getApp(t, ns, "late"); !reflect.DeepEqual(app.Status, v1beta2.SparkApplicationStatus{}) {
+	if app := util.GetApp(t, env.Client, ns, "late"); !reflect.DeepEqual(app.Status, v1beta2.SparkApplicationStatus{}) {
 		t.Errorf("status written while waiting for the earlier driver: %+v", app.Status)
 	}
 	// The earlier driver goes; the application is submitted.
@@ -161,11 +163,11 @@ func TestNoEmptyStateWhileEarlierDriverTerminates(t *testing.T) {
 		client.RawPatch(types.StrategicMergePatchType, patch)); err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
-	app := waitForState(t, ns, "late", v1beta2.ApplicationStateSubmitted)
+	app := util.WaitForState(t, env.Client, ns, "late", v1beta2.ApplicationStateSubmitted)
 	if app.Status.SubmissionAttempts != 1 {
 		t.Errorf("status after submission: %+v", app.Status)
 	}
-	waitForEvents(t, ns, "late", sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted)
+	util.WaitForEvents(t, env.Client, ns, "late", sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted)
 	mu.Lock()
 	defer mu.Unlock()
 	for _, st := range written {

@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -42,8 +44,8 @@ func TestTemplateUnknownFieldsDropped(t *testing.T) {
 	if err := env.Client.Create(context.Background(), u, client.FieldValidation("Strict")); err != nil {
 		t.Fatalf("the API server refuses the template: %v", err)
 	}
-	waitForState(t, ns, "tmpl", v1beta2.ApplicationStateSubmitted)
-	driver := getPod(t, ns, "tmpl-driver")
+	util.WaitForState(t, env.Client, ns, "tmpl", v1beta2.ApplicationStateSubmitted)
+	driver := util.GetPod(t, env.Client, ns, "tmpl-driver")
 	if sc := driver.Spec.SecurityContext; sc == nil || sc.RunAsUser == nil || *sc.RunAsUser != 185 || driver.Spec.NodeSelector["kubernetes.io/os"] != "linux" {
 		t.Errorf("driver pod lost the template's known fields: securityContext %+v, nodeSelector %v", sc, driver.Spec.NodeSelector)
 	}
@@ -59,6 +61,6 @@ func TestTemplateUnknownFieldsDropped(t *testing.T) {
 				return true, ""
 			}
 		}
-		return false, fmt_(eventReasons(t, ns, "tmpl"))
+		return false, fmt.Sprint(util.EventReasons(t, env.Client, ns, "tmpl"))
 	})
 }

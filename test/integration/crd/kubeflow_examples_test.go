@@ -17,6 +17,7 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/submission"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // KubeflowModule is the Kubeflow Spark Operator release whose examples and e2e bad examples are
@@ -57,7 +58,7 @@ func TestKubeflowExamples(t *testing.T) {
 			if obj.GetNamespace() == "" {
 				obj.SetNamespace("default") // kubectl apply's namespace
 			}
-			ensureNamespace(t, obj.GetNamespace())
+			util.EnsureNamespace(t, env.Client, obj.GetNamespace())
 			if err := env.Client.Create(ctx, obj, client.DryRunAll, client.FieldOwner(fieldOwner), client.FieldValidation("Strict")); err != nil {
 				t.Fatalf("creating %s: %v", m, err)
 			}

@@ -22,8 +22,6 @@ import (
 	"testing"
 
 	"github.com/go-logr/logr/funcr"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -112,15 +110,6 @@ func readManifestsUnder(t *testing.T, root, pattern string, fill *strings.Replac
 		t.Fatalf("no manifests match %s", pattern)
 	}
 	return out
-}
-
-// ensureNamespace creates namespace ns unless it exists.
-func ensureNamespace(t *testing.T, ns string) {
-	t.Helper()
-	err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("creating namespace %s: %v", ns, err)
-	}
 }
 
 // createStrict creates obj with strict server-side field validation, so that a misspelt or unknown

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -41,7 +42,7 @@ func installWorkloadCRD(t *testing.T) {
 	if err := env.Client.Create(context.Background(), crd); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the Workload CRD to be served", func() (bool, string) {
+	framework.WaitFor(t, 30*time.Second, "the Workload CRD to be served", func() (bool, string) {
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(schema.GroupVersionKind{Group: "kueue.x-k8s.io", Version: "v1beta2", Kind: "WorkloadList"})
 		err := env.Client.List(context.Background(), list)
