@@ -50,8 +50,8 @@ const (
 	deployTmpl = "templates/controller/deployment.yaml"
 	// webhookDeployTmpl renders the webhook's Deployment (webhook start).
 	webhookDeployTmpl = "templates/webhook/deployment.yaml"
-	rbacTmpl   = "templates/controller/rbac.yaml"
-	sparkTmpl  = "templates/spark/rbac.yaml"
+	rbacTmpl          = "templates/controller/rbac.yaml"
+	sparkTmpl         = "templates/spark/rbac.yaml"
 )
 
 var (
@@ -698,7 +698,7 @@ webhook:
 		},
 	},
 	{
-				name: "names, common labels, extra args",
+		name: "names, common labels, extra args",
 		values: `
 fullnameOverride: sparkop
 commonLabels:
