@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 )
 
@@ -52,6 +55,33 @@ func kubeflowChartDir(t *testing.T) string {
 		t.Fatal(kubeflowDir.err)
 	}
 	return kubeflowDir.dir
+}
+
+// flagDefinition matches a flag definition of Kubeflow's cobra commands, e.g.
+// `command.Flags().IntVar(&webhookPort, "webhook-port", 9443, ...)`.
+var flagDefinition = regexp.MustCompile(`Flags\(\)\.\w+Var\(&\w+, "([a-z0-9-]+)"`)
+
+// kubeflowFlags returns the flag names of Kubeflow's `<command> start` (command is "controller" or
+// "webhook"), read from its source in the module, with the zap flags it binds from
+// controller-runtime.
+func kubeflowFlags(t *testing.T, command string) map[string]bool {
+	t.Helper()
+	path := filepath.Join(kubeflowChartDir(t), "..", "..", "cmd", "operator", command, "start.go")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, m := range flagDefinition.FindAllStringSubmatch(string(src), -1) {
+		names[m[1]] = true
+	}
+	if len(names) < 10 {
+		t.Fatalf("%s: found only the flags %v", path, names)
+	}
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	(&zap.Options{}).BindFlags(fs)
+	fs.VisitAll(func(f *flag.Flag) { names[f.Name] = true })
+	return names
 }
 
 // readYAMLMap reads a YAML file into a map.

@@ -890,6 +890,14 @@ func checkOperatorFlags(t *testing.T, args []string) {
 		if found {
 			t.Errorf("spark-operator %s exists now: remove it from pendingCommands (added by %s)", name, owner)
 		}
+		// Until it exists, its flags must at least be Kubeflow's.
+		known := kubeflowFlags(t, args[0])
+		for _, arg := range args[2:] {
+			flagName, _, _ := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
+			if !known[flagName] {
+				t.Errorf("the chart passes %s, which Kubeflow's %s does not have", arg, name)
+			}
+		}
 		return
 	}
 	if !found {
