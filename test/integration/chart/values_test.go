@@ -662,6 +662,7 @@ webhook:
 			certificate.equal("spec.renewBefore", "720h"),
 			issuer.count(1),
 		},
+		notes: []string{"validating webhook runs as deployment spark-operator-webhook, with a certificate from cert-manager."},
 	},
 	{
 		name:   "cert-manager with an issuer",
