@@ -538,6 +538,7 @@ webhook:
 			webhookDeployment.equal(args+"[1]", "start"),
 			webhookDeployment.contains(args, "--namespaces=team-a,team-b"),
 			webhookDeployment.contains(args, "--webhook-port=9443"),
+			webhookDeployment.contains(args, "--webhook-cert-dir=/etc/k8s-webhook-server/serving-certs"),
 			webhookDeployment.contains(args, "--webhook-secret-name=spark-operator-webhook-certs"),
 			webhookDeployment.contains(args, "--webhook-secret-namespace=spark-operator"),
 			webhookDeployment.contains(args, "--webhook-svc-name=spark-operator-webhook-svc"),
