@@ -38,6 +38,8 @@ var applyVariants = []struct{ name, values string }{
 	{"custom image and resources", `
 image: {registry: registry.example.com, repository: platform/spark-operator, tag: v9.9.9, pullPolicy: Always, pullSecrets: [{name: regcred}]}
 controller:
+  replicas: 2
+  hostUsers: false
   resources: {requests: {cpu: 250m, memory: 300Mi}, limits: {memory: 1Gi}}
   tolerations: [{key: dedicated, operator: Equal, value: platform, effect: NoSchedule}]
   topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}]
@@ -54,12 +56,29 @@ controller:
   logEncoder: json
   uiIngress: {enable: true, urlFormat: "{{$appName}}.spark.example.com", ingressClassName: nginx, tls: [{hosts: ["*.spark.example.com"], secretName: ui-tls}]}
   featureGates: [{name: PartialRestart, enabled: true}]
+  batchScheduler: {enable: true, kubeSchedulerNames: [default-scheduler], default: volcano}
+  driverPodDisruptionBudget: {enable: true}
+  pprof: {enable: true}
+  workqueueRateLimiter: {bucketQPS: 20, maxDelay: {enable: false}}
 spark:
   serviceAccount: {name: "", annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::1:role/x"}}
 webhook: {enable: true}
 `},
 	{"validating webhook", "webhook: {enable: true}"},
-	{"validating webhook with cert-manager", "webhook: {enable: true, certManager: {enable: true}}"},
+	{"webhook with Kubeflow's webhook keys", `
+spark: {jobNamespaces: [chart-team-a, chart-team-b]}
+webhook:
+  enable: true
+  replicas: 2
+  resourceQuotaEnforcement: {enable: true}
+  podDisruptionBudget: {enable: true}
+  hostUsers: false
+  topologySpreadConstraints: [{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway}]
+  resources: {requests: {cpu: 50m, memory: 64Mi}}
+  tolerations: [{key: dedicated, operator: Exists}]
+`},
+	{"validating webhook with cert-manager", "webhook: {enable: true}\ncertManager: {enable: true, duration: 2160h}"},
+	{"CRD upgrade hook", "hook: {upgradeCrd: true}"},
 }
 
 // TestDryRunApply renders each variant and sends every object to the API server as a server-side

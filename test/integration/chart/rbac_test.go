@@ -75,6 +75,9 @@ func install(t *testing.T, release, ns string, jobs []string, extraValues string
 	for _, o := range r.objects {
 		switch o.obj.GetKind() {
 		case "Deployment":
+			if o.template != deployTmpl {
+				continue // the webhook's
+			}
 			c, _ := lookup(o.obj.Object, container)
 			cm := c.(map[string]any)
 			inst.operatorSA = fmt.Sprint(o.obj.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["serviceAccountName"])
