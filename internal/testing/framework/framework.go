@@ -83,6 +83,7 @@ type options struct {
 	controllerMgr  bool
 	controllers    []string
 	kcmArgs        []string
+	apiServerArgs  []string
 	logger         *logr.Logger
 	kcmOutput      io.Writer
 	startTimeout   time.Duration
@@ -124,6 +125,13 @@ func WithControllerManagerArgs(args ...string) Option {
 // KUBEBUILDER_ATTACH_CONTROL_PLANE_OUTPUT=true, as envtest does for etcd and kube-apiserver.
 func WithControllerManagerOutput(w io.Writer) Option {
 	return func(o *options) { o.kcmOutput = w }
+}
+
+// WithAPIServerArgs sets kube-apiserver flags, each "name=value" without the leading dashes (e.g.
+// "feature-gates=GenericWorkload=true", "runtime-config=scheduling.k8s.io/v1alpha2=true"); a flag given
+// twice takes the last value. They replace envtest's value of the same flag.
+func WithAPIServerArgs(args ...string) Option {
+	return func(o *options) { o.apiServerArgs = append(o.apiServerArgs, args...) }
 }
 
 // WithLogger sets controller-runtime's global logger (log.SetLogger) before starting, so that
@@ -235,6 +243,17 @@ func New(opts ...Option) (*Env, error) {
 		ErrorIfCRDPathMissing:    false,
 		Scheme:                   scheme,
 		ControlPlaneStartTimeout: o.startTimeout,
+	}
+	if len(o.apiServerArgs) > 0 {
+		flags := te.ControlPlane.GetAPIServer().Configure()
+		for _, a := range o.apiServerArgs {
+			name, value, ok := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			if !ok {
+				_ = os.RemoveAll(workDir)
+				return nil, fmt.Errorf("kube-apiserver flag %q: want name=value", a)
+			}
+			flags.Set(name, value)
+		}
 	}
 	env := &Env{
 		Scheme:      scheme,
