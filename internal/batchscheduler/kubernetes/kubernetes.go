@@ -241,22 +241,38 @@ func Objects(app *v1beta2.SparkApplication, res *submission.Resources) ([]client
 	return []client.Object{workload, podGroup}, nil
 }
 
-// MutateDriverPod changes nothing: the driver is not in a pod group, since it is the driver that
-// creates the executors (a gang with the driver in it could never be complete before the driver ran).
-// It exists so that every batch scheduler has the same shape.
-func MutateDriverPod(_ *v1beta2.SparkApplication, _ *corev1.Pod) {}
+// MutateDriverPod leaves the driver out of any pod group: it is the driver that creates the executors,
+// so a gang with the driver in it could never be complete before the driver ran. It only undoes a
+// schedulerName of "kubernetes" (the batch scheduler's name is not a scheduler's: the pods stay with
+// kube-scheduler, under spec.driver.schedulerName when set, else its default profile).
+func MutateDriverPod(app *v1beta2.SparkApplication, pod *corev1.Pod) {
+	resetSchedulerName(pod, app.Spec.Driver.SchedulerName)
+}
 
 // MutateExecutorTemplate makes every executor created from the template join the executors' PodGroup:
 // spec.schedulingGroup.podGroupName = ExecutorPodGroupName(app). Spark keeps fields of the template it
 // does not know about when it creates an executor from it (the fabric8 model keeps them as additional
-// properties). With no executors (gang size 0) the template is left alone.
+// properties). As MutateDriverPod, it undoes a schedulerName of "kubernetes" (spec.executor.schedulerName
+// when set, else kube-scheduler's default profile): every pod of a group must have the same
+// schedulerName. With no executors (gang size 0) only the scheduler name is changed. It returns
+// ExecutorGangSize's error.
 func MutateExecutorTemplate(app *v1beta2.SparkApplication, conf submission.Conf, pod *corev1.Pod) error {
+	resetSchedulerName(pod, app.Spec.Executor.SchedulerName)
 	n, err := ExecutorGangSize(conf)
 	if err != nil || n == 0 {
 		return err
 	}
 	pod.Spec.SchedulingGroup = &corev1.PodSchedulingGroup{PodGroupName: ptr.To(ExecutorPodGroupName(app))}
 	return nil
+}
+
+// resetSchedulerName replaces a schedulerName of Name by the pod's own (spec.{driver,executor}.schedulerName)
+// or, without one, by "" (kube-apiserver then defaults it to "default-scheduler").
+func resetSchedulerName(pod *corev1.Pod, own *string) {
+	if pod.Spec.SchedulerName != Name {
+		return
+	}
+	pod.Spec.SchedulerName = ptr.Deref(own, "")
 }
 
 // CleanupObjects returns the objects to delete when the application terminates (names and namespaces

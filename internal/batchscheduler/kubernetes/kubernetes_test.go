@@ -205,6 +205,7 @@ func TestMutateExecutorTemplate(t *testing.T) {
 	}
 	want := before.DeepCopy()
 	want.Spec.SchedulingGroup = &corev1.PodSchedulingGroup{PodGroupName: ptr.To("spark-pi-executors")}
+	want.Spec.SchedulerName = "" // the render put "kubernetes" there: kube-scheduler's default profile instead
 	if diff := cmp.Diff(want, pod); diff != "" {
 		t.Errorf("MutateExecutorTemplate changed more than the group (-want +got):\n%s", diff)
 	}
@@ -218,7 +219,29 @@ func TestMutateExecutorTemplate(t *testing.T) {
 
 	driver := res.DriverPod.DeepCopy()
 	MutateDriverPod(app, driver)
-	if diff := cmp.Diff(res.DriverPod, driver); diff != "" {
-		t.Errorf("MutateDriverPod changed the driver (-want +got):\n%s", diff)
+	wantDriver := res.DriverPod.DeepCopy()
+	wantDriver.Spec.SchedulerName = ""
+	if diff := cmp.Diff(wantDriver, driver); diff != "" {
+		t.Errorf("MutateDriverPod changed more than the scheduler name (-want +got):\n%s", diff)
+	}
+}
+
+// TestSchedulerName: the pods keep a scheduler name of their own, and only "kubernetes" is undone.
+func TestSchedulerName(t *testing.T) {
+	app := wrappers.MakeSparkApplication("pi", "ns").BatchScheduler(Name).Spec(func(s *v1beta2.SparkApplicationSpec) {
+		s.Driver.SchedulerName = ptr.To("gang-profile")
+		s.Executor.SchedulerName = ptr.To("gang-profile")
+	}).Obj()
+	conf := submission.Conf{keyExecutorInstances: "2"}
+	for _, tc := range []struct{ in, want string }{{"kubernetes", "gang-profile"}, {"other", "other"}, {"", ""}} {
+		driver, exec := &corev1.Pod{}, &corev1.Pod{}
+		driver.Spec.SchedulerName, exec.Spec.SchedulerName = tc.in, tc.in
+		MutateDriverPod(app, driver)
+		if err := MutateExecutorTemplate(app, conf, exec); err != nil {
+			t.Fatal(err)
+		}
+		if driver.Spec.SchedulerName != tc.want || exec.Spec.SchedulerName != tc.want {
+			t.Errorf("schedulerName %q: driver %q, executor %q; want %q", tc.in, driver.Spec.SchedulerName, exec.Spec.SchedulerName, tc.want)
+		}
 	}
 }
