@@ -142,7 +142,8 @@ func WithLogger(l logr.Logger) Option {
 }
 
 // WithStartTimeout bounds how long each of etcd and kube-apiserver may take to start (envtest's
-// default is 20s, or $KUBEBUILDER_CONTROLPLANE_START_TIMEOUT).
+// default is 20s, or $KUBEBUILDER_CONTROLPLANE_START_TIMEOUT), and how long the CRDs may take to be
+// served once installed (envtest's default is 10s).
 func WithStartTimeout(d time.Duration) Option {
 	return func(o *options) { o.startTimeout = d }
 }
@@ -243,6 +244,7 @@ func New(opts ...Option) (*Env, error) {
 		ErrorIfCRDPathMissing:    false,
 		Scheme:                   scheme,
 		ControlPlaneStartTimeout: o.startTimeout,
+		CRDInstallOptions:        envtest.CRDInstallOptions{MaxTime: o.startTimeout},
 	}
 	if len(o.apiServerArgs) > 0 {
 		flags := te.ControlPlane.GetAPIServer().Configure()
