@@ -69,59 +69,15 @@ func TestKubernetesGang(t *testing.T) {
 	blocker := runPod(t, ns, "blocker", "2")
 	step("node %s: 4.5 CPUs; pod %s holds 2 of them", node.Name, blocker.Name)
 
-	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, sparkapplication.Options{
-		DriverPodCreationGracePeriod: 10 * time.Second,
-		ImagePullTimeout:             time.Minute,
-		MaxConcurrentReconciles:      2,
-	})
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	operatortest.Start(t, mgr)
-
+	startOperator(t, ns)
 	// The driver runs until the test ends it (kwok would complete it after 5 s otherwise).
 	app := wrappers.MakeSparkApplication("pi", ns).ExecutorInstances(3).Driver(func(d *v1beta2.DriverSpec) {
 		d.Annotations = map[string]string{"kwok.sparkop.dev/run-duration": "1h"}
 	}).Obj()
-	if err := c.Create(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	// What the framework will do for spec.batchScheduler "kubernetes": the objects, before the driver.
-	res, err := submission.Render(app, submission.NewSubmission(app.UID, "1", 1, time.Now()), submission.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := kubernetes.Objects(app, res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range objs {
-		if err := c.Create(ctx, o); err != nil {
-			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
-		}
-	}
-	pgKey := client.ObjectKey{Namespace: ns, Name: kubernetes.ExecutorPodGroupName(app)}
+	sub := submitGang(t, app)
+	pgKey, driver, newExec := sub.podGroup, sub.driver, sub.newExecutor
 	step("created Workload %s and PodGroup %s (gang, minCount 3)", kubernetes.WorkloadName(app), pgKey.Name)
-
-	app = waitForState(t, ns, app.Name, v1beta2.ApplicationStateRunning)
-	driver := getPod(t, ns, app.Status.DriverInfo.PodName)
 	step("application RUNNING: driver %s bound to %s alone", driver.Name, driver.Spec.NodeName)
-
-	// The executor pod template as the driver reads it, with the framework's mutation.
-	template := executorTemplate(t, getConfigMap(t, ns, templateConfigMapName(t, driver)))
-	if err := kubernetes.MutateExecutorTemplate(app, res.Conf, template); err != nil {
-		t.Fatal(err)
-	}
-	conf := maps.Clone(res.Conf)
-	conf["spark.app.id"] = driver.Labels[v1beta2.LabelSparkAppSelector]
-	newExec := func(id int) *corev1.Pod {
-		pod := newExecutor(t, template, conf, app.Spec.Type, driver, id)
-		if err := c.Create(ctx, pod); err != nil {
-			t.Fatalf("creating executor %d: %v", id, err)
-		}
-		return pod
-	}
 
 	// Two of three, room for one: neither is bound, though a pod created after them is.
 	execs := []*corev1.Pod{newExec(1), newExec(2)}
@@ -185,6 +141,155 @@ func TestKubernetesGang(t *testing.T) {
 	}
 	waitForNothingLeft(t, ns)
 	step("application deleted: nothing left in %s", ns)
+}
+
+// TestKubernetesGangDynamicAllocation runs an application with dynamic allocation (minExecutors 2,
+// initialExecutors 3): the gang is the two executors Spark never goes below, and the third is bound on
+// its own when there is room for it. One kwok node of 4.5 CPUs with a 1.4-CPU pod on it: room for the
+// driver, a 0.1-CPU canary and two executors.
+func TestKubernetesGangDynamicAllocation(t *testing.T) {
+	skipUnlessEnabled(t)
+	ctx := context.Background()
+	c := env.Client
+	ns := env.NewNamespace(t)
+	start := time.Now()
+	step := func(format string, args ...any) {
+		t.Logf("%6.1fs  %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+	node := newNode(ns, "4500m", "16Gi")
+	if err := createNode(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Delete(context.Background(), node) })
+	blocker := runPod(t, ns, "blocker", "1400m")
+	startOperator(t, ns)
+
+	app := wrappers.MakeSparkApplication("pi", ns).Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = nil }).
+		DynamicAllocation(2, 3, 4).Driver(func(d *v1beta2.DriverSpec) {
+		d.Annotations = map[string]string{"kwok.sparkop.dev/run-duration": "1h"}
+	}).Obj()
+	sub := submitGang(t, app)
+	pg := &schedulingv1alpha2.PodGroup{}
+	if err := c.Get(ctx, sub.podGroup, pg); err != nil {
+		t.Fatal(err)
+	}
+	if g := pg.Spec.SchedulingPolicy.Gang; g == nil || g.MinCount != 2 {
+		t.Fatalf("PodGroup policy %+v; want gang minCount 2 (minExecutors)", pg.Spec.SchedulingPolicy)
+	}
+	step("driver running; PodGroup %s: gang, minCount 2", sub.podGroup.Name)
+
+	first := sub.newExecutor(1)
+	canary := runPod(t, ns, "canary", "100m")
+	requireUnbound(t, first)
+	step("executor 1 created: not bound (1 of 2), while %s, created after it, runs", canary.Name)
+
+	execs := []*corev1.Pod{first, sub.newExecutor(2), sub.newExecutor(3)}
+	waitForPodGroupCondition(t, sub.podGroup, metav1.ConditionTrue)
+	bound, pending := 0, []*corev1.Pod{}
+	framework.WaitFor(t, waitTimeout, "two executors to run", func() (bool, string) {
+		bound, pending = 0, pending[:0]
+		for _, e := range execs {
+			if got := getPod(t, ns, e.Name); got.Spec.NodeName != "" && got.Status.Phase == corev1.PodRunning {
+				bound++
+			} else {
+				pending = append(pending, got)
+			}
+		}
+		return bound == 2, fmt.Sprintf("%d running", bound)
+	})
+	waitForUnschedulable(t, pending[0])
+	requireUnbound(t, pending[0])
+	step("executors 2 and 3 created: two bound together (the gang), %s waits alone: %s", pending[0].Name, podConditions(getPod(t, ns, pending[0].Name)))
+
+	deletePod(t, blocker)
+	waitForRunning(t, pending[0])
+	step("%s deleted: %s bound on its own", blocker.Name, pending[0].Name)
+
+	for _, p := range append(execs, canary) {
+		deletePod(t, p)
+	}
+	succeed(t, sub.driver)
+	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
+	for _, o := range kubernetes.CleanupObjects(app) {
+		if err := c.Delete(ctx, o); err != nil {
+			t.Fatalf("deleting %T %s: %v", o, o.GetName(), err)
+		}
+	}
+	if err := c.Delete(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	waitForNothingLeft(t, ns)
+	step("application COMPLETED and deleted: nothing left in %s", ns)
+}
+
+// startOperator runs the SparkApplication controller for namespace ns until the test ends.
+func startOperator(t *testing.T, ns string) {
+	t.Helper()
+	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
+	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, sparkapplication.Options{
+		DriverPodCreationGracePeriod: 10 * time.Second,
+		ImagePullTimeout:             time.Minute,
+		MaxConcurrentReconciles:      2,
+	})
+	if err := r.SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	operatortest.Start(t, mgr)
+}
+
+// gangSubmission is an application submitted with the "kubernetes" batch scheduler and running.
+type gangSubmission struct {
+	app      *v1beta2.SparkApplication
+	podGroup client.ObjectKey
+	driver   *corev1.Pod
+	// newExecutor creates executor id from the executor pod template, as the driver would.
+	newExecutor func(id int) *corev1.Pod
+}
+
+// submitGang creates app, does what the batch-scheduler framework will do for spec.batchScheduler
+// "kubernetes" (the Workload and PodGroup before the driver, the mutation of the executor pod
+// template the driver reads), and waits until the operator has the driver running.
+func submitGang(t *testing.T, app *v1beta2.SparkApplication) *gangSubmission {
+	t.Helper()
+	ctx := context.Background()
+	c := env.Client
+	if err := c.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	res, err := submission.Render(app, submission.NewSubmission(app.UID, "1", 1, time.Now()), submission.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := kubernetes.Objects(app, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
+		}
+	}
+	running := waitForState(t, app.Namespace, app.Name, v1beta2.ApplicationStateRunning)
+	driver := getPod(t, app.Namespace, running.Status.DriverInfo.PodName)
+
+	template := executorTemplate(t, getConfigMap(t, app.Namespace, templateConfigMapName(t, driver)))
+	if err := kubernetes.MutateExecutorTemplate(app, res.Conf, template); err != nil {
+		t.Fatal(err)
+	}
+	conf := maps.Clone(res.Conf)
+	conf["spark.app.id"] = driver.Labels[v1beta2.LabelSparkAppSelector]
+	return &gangSubmission{
+		app:      running,
+		podGroup: client.ObjectKey{Namespace: app.Namespace, Name: kubernetes.ExecutorPodGroupName(app)},
+		driver:   driver,
+		newExecutor: func(id int) *corev1.Pod {
+			pod := newExecutor(t, template, conf, app.Spec.Type, driver, id)
+			if err := c.Create(ctx, pod); err != nil {
+				t.Fatalf("creating executor %d: %v", id, err)
+			}
+			return pod
+		},
+	}
 }
 
 // newPod returns a pod asking for cpu.
