@@ -49,8 +49,9 @@ const holdFor = 5 * time.Second
 //     ConfigMap or Service.
 //
 // Until the batch-scheduler framework calls the scheduler in the operator's submission, the test does
-// what the framework will do: it creates kubernetes.Objects for the application and applies
-// kubernetes.MutateExecutorTemplate to the template the driver reads.
+// what the framework will do: it creates kubernetes.Objects for the application, applies
+// kubernetes.MutateExecutorTemplate to the template the driver reads, and calls kubernetes.Cleanup
+// when the application has terminated.
 func TestKubernetesGang(t *testing.T) {
 	skipUnlessEnabled(t)
 	ctx := context.Background()
@@ -76,7 +77,7 @@ func TestKubernetesGang(t *testing.T) {
 	}).Obj()
 	sub := submitGang(t, app)
 	pgKey, driver, newExec := sub.podGroup, sub.driver, sub.newExecutor
-	step("created Workload %s and PodGroup %s (gang, minCount 3)", kubernetes.WorkloadName(app), pgKey.Name)
+	step("created Workload %s and PodGroup %s (gang, minCount 3)", kubernetes.WorkloadName(app, sub.res), pgKey.Name)
 	step("application RUNNING: driver %s bound to %s alone", driver.Name, driver.Spec.NodeName)
 
 	// Two of three, room for one: neither is bound, though a pod created after them is.
@@ -131,10 +132,8 @@ func TestKubernetesGang(t *testing.T) {
 	step("application COMPLETED")
 
 	// What the framework will do when the application terminates; then the user deletes it.
-	for _, o := range kubernetes.CleanupObjects(app) {
-		if err := c.Delete(ctx, o); err != nil {
-			t.Fatalf("deleting %T %s: %v", o, o.GetName(), err)
-		}
+	if err := kubernetes.Cleanup(ctx, c, app, ""); err != nil {
+		t.Fatal(err)
 	}
 	if err := c.Delete(ctx, app); err != nil {
 		t.Fatal(err)
@@ -210,10 +209,8 @@ func TestKubernetesGangDynamicAllocation(t *testing.T) {
 	}
 	succeed(t, sub.driver)
 	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
-	for _, o := range kubernetes.CleanupObjects(app) {
-		if err := c.Delete(ctx, o); err != nil {
-			t.Fatalf("deleting %T %s: %v", o, o.GetName(), err)
-		}
+	if err := kubernetes.Cleanup(ctx, c, app, ""); err != nil {
+		t.Fatal(err)
 	}
 	if err := c.Delete(ctx, app); err != nil {
 		t.Fatal(err)
@@ -240,6 +237,7 @@ func startOperator(t *testing.T, ns string) {
 // gangSubmission is an application submitted with the "kubernetes" batch scheduler and running.
 type gangSubmission struct {
 	app      *v1beta2.SparkApplication
+	res      *submission.Resources
 	podGroup client.ObjectKey
 	driver   *corev1.Pod
 	// newExecutor creates executor id from the executor pod template, as the driver would.
@@ -273,14 +271,15 @@ func submitGang(t *testing.T, app *v1beta2.SparkApplication) *gangSubmission {
 	driver := getPod(t, app.Namespace, running.Status.DriverInfo.PodName)
 
 	template := executorTemplate(t, getConfigMap(t, app.Namespace, templateConfigMapName(t, driver)))
-	if err := kubernetes.MutateExecutorTemplate(app, res.Conf, template); err != nil {
+	if err := kubernetes.MutateExecutorTemplate(app, res, template); err != nil {
 		t.Fatal(err)
 	}
 	conf := maps.Clone(res.Conf)
 	conf["spark.app.id"] = driver.Labels[v1beta2.LabelSparkAppSelector]
 	return &gangSubmission{
 		app:      running,
-		podGroup: client.ObjectKey{Namespace: app.Namespace, Name: kubernetes.ExecutorPodGroupName(app)},
+		res:      res,
+		podGroup: client.ObjectKey{Namespace: app.Namespace, Name: kubernetes.ExecutorPodGroupName(app, res)},
 		driver:   driver,
 		newExecutor: func(id int) *corev1.Pod {
 			pod := newExecutor(t, template, conf, app.Spec.Type, driver, id)

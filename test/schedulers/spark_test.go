@@ -50,7 +50,7 @@ func TestSparkKeepsSchedulingGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	template := executorTemplate(t, res.ExecutorTemplateConfigMap)
-	if err := kubernetes.MutateExecutorTemplate(app, res.Conf, template); err != nil {
+	if err := kubernetes.MutateExecutorTemplate(app, res, template); err != nil {
 		t.Fatal(err)
 	}
 	text, err := yaml.Marshal(template)
@@ -79,8 +79,8 @@ func TestSparkKeepsSchedulingGroup(t *testing.T) {
 				t.Fatalf("Spark %s built an unexpected executor:\n%s", version, stdout.String())
 			}
 			g := pod.Spec.SchedulingGroup
-			if g == nil || g.PodGroupName == nil || *g.PodGroupName != kubernetes.ExecutorPodGroupName(app) {
-				t.Fatalf("Spark %s's executor has schedulingGroup %v; want podGroupName %s:\n%s", version, g, kubernetes.ExecutorPodGroupName(app), stdout.String())
+			if g == nil || g.PodGroupName == nil || *g.PodGroupName != kubernetes.ExecutorPodGroupName(app, res) {
+				t.Fatalf("Spark %s's executor has schedulingGroup %v; want podGroupName %s:\n%s", version, g, kubernetes.ExecutorPodGroupName(app, res), stdout.String())
 			}
 			t.Logf("Spark %s: executor %s keeps schedulingGroup.podGroupName=%s (%s)", version, pod.Name, *g.PodGroupName, time.Since(start).Round(time.Second))
 		})

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1alpha2 "k8s.io/api/scheduling/v1alpha2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -55,7 +56,7 @@ func TestObjectsAccepted(t *testing.T) {
 		}
 	}
 	pg := &schedulingv1alpha2.PodGroup{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: kubernetes.ExecutorPodGroupName(app)}, pg); err != nil {
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: kubernetes.ExecutorPodGroupName(app, res)}, pg); err != nil {
 		t.Fatal(err)
 	}
 	if pg.Spec.SchedulingPolicy.Gang == nil || pg.Spec.SchedulingPolicy.Gang.MinCount != 3 {
@@ -76,7 +77,7 @@ func TestObjectsAccepted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := kubernetes.MutateExecutorTemplate(app, res.Conf, template); err != nil {
+	if err := kubernetes.MutateExecutorTemplate(app, res, template); err != nil {
 		t.Fatal(err)
 	}
 	// What Spark adds to the template for an executor (name, owner, role label, image).
@@ -92,15 +93,68 @@ func TestObjectsAccepted(t *testing.T) {
 		t.Errorf("the executor's schedulingGroup after create is %v; want podGroupName %s", g, pg.Name)
 	}
 
-	// The PodGroup is immutable: a second submission finds it and must reuse it as it is.
-	again := pg.DeepCopy()
-	again.Spec.SchedulingPolicy.Gang.MinCount = 4
-	if err := c.Update(ctx, again); err == nil || !apierrors.IsInvalid(err) {
+	// The PodGroup is immutable: hence new objects for each submission.
+	changed := pg.DeepCopy()
+	changed.Spec.SchedulingPolicy.Gang.MinCount = 4
+	if err := c.Update(ctx, changed); err == nil || !apierrors.IsInvalid(err) {
 		t.Errorf("changing the PodGroup's minCount: %v; want Invalid", err)
 	}
-	for _, o := range kubernetes.CleanupObjects(app) {
-		if err := c.Delete(ctx, o); err != nil {
-			t.Errorf("deleting %T %s: %v", o, o.GetName(), err)
+
+	// A second submission (after a spec change: 4 executors) gets its own objects; Cleanup keeping it
+	// deletes the first submission's, and at termination all.
+	app.Spec.Executor.Instances = ptr.To[int32](4)
+	res2, err := submission.Render(app, submission.NewSubmission(app.UID, "2", 1, time.Now()), submission.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs2, err := kubernetes.Objects(app, res2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs2 {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatalf("creating %T %s of the second submission: %v", o, o.GetName(), err)
+		}
+	}
+	second := res2.DriverPod.Labels[v1beta2.LabelSubmissionID]
+	if err := kubernetes.Cleanup(ctx, c, app, second); err != nil {
+		t.Fatal(err)
+	}
+	requireDeleted(t, c, ns, map[string]bool{
+		kubernetes.WorkloadName(app, res): true, kubernetes.ExecutorPodGroupName(app, res): true,
+		kubernetes.WorkloadName(app, res2): false, kubernetes.ExecutorPodGroupName(app, res2): false,
+	})
+	if err := kubernetes.Cleanup(ctx, c, app, ""); err != nil {
+		t.Fatal(err)
+	}
+	requireDeleted(t, c, ns, map[string]bool{
+		kubernetes.WorkloadName(app, res): true, kubernetes.ExecutorPodGroupName(app, res): true,
+		kubernetes.WorkloadName(app, res2): true, kubernetes.ExecutorPodGroupName(app, res2): true,
+	})
+}
+
+// requireDeleted checks which Workloads and PodGroups are deleted (gone, or marked for deletion: with
+// no kube-controller-manager here, a PodGroup keeps its protection finalizer) and which are not.
+func requireDeleted(t *testing.T, c client.Client, ns string, want map[string]bool) {
+	t.Helper()
+	got := map[string]bool{}
+	for _, list := range []client.ObjectList{&schedulingv1alpha2.PodGroupList{}, &schedulingv1alpha2.WorkloadList{}} {
+		if err := c.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range items {
+			o := item.(client.Object)
+			got[o.GetName()] = o.GetDeletionTimestamp() != nil
+		}
+	}
+	for name, deleted := range want {
+		present, ok := got[name]
+		if isDeleted := !ok || present; isDeleted != deleted {
+			t.Errorf("%s deleted: %v; want %v", name, isDeleted, deleted)
 		}
 	}
 }

@@ -2,13 +2,13 @@
 // (kube-scheduler's GangScheduling plugin and the scheduling.k8s.io/v1alpha2 Workload and PodGroup
 // API of Kubernetes 1.35+, alpha), which needs no scheduler besides kube-scheduler.
 //
-// For an application it creates, before the driver:
+// For each submission of an application it creates, before the driver:
 //
-//   - a Workload "spark-<app>" whose controllerRef is the SparkApplication, with one PodGroupTemplate
-//     "executors" whose policy is gang with minCount = the executors Spark starts with and never goes
-//     below (spark.executor.instances, or spark.dynamicAllocation.minExecutors with dynamic
-//     allocation);
-//   - a PodGroup "spark-<app>-executors" made from that template;
+//   - a Workload "spark-<app>-<submission>" whose controllerRef is the SparkApplication, with one
+//     PodGroupTemplate "executors" whose policy is gang with minCount = the executors Spark starts
+//     with and never goes below (spark.executor.instances, or spark.dynamicAllocation.minExecutors with
+//     dynamic allocation);
+//   - a PodGroup "spark-<app>-<submission>-executors" made from that template;
 //
 // and it puts spec.schedulingGroup.podGroupName on the executor pod template, so that every executor
 // the driver creates from it joins the group. The driver itself is not in a group: it is scheduled
@@ -17,19 +17,25 @@
 // holds a partial initial set of executors. docs/batch-scheduling-kubernetes.md says what this does
 // and does not guarantee, and which feature gates the cluster needs.
 //
-// Everything here is a pure function of the application and its rendered submission
+// <submission> is the first 8 hex digits of the submission ID: both objects are immutable (their
+// minCount above all), so a resubmission after a spec change must get new ones, not find the old ones.
+//
+// Everything but Cleanup is a pure function of the application and its rendered submission
 // (internal/submission): Objects for the objects to create, MutateDriverPod and
-// MutateExecutorTemplate for the pods, Validate for what cannot be honoured, CleanupObjects for what to
-// delete when the application terminates.
+// MutateExecutorTemplate for the pods, Validate for what cannot be honoured. Cleanup deletes the
+// objects of earlier submissions, or all of them when the application terminates.
 package kubernetes
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1alpha2 "k8s.io/api/scheduling/v1alpha2"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -60,17 +66,38 @@ const (
 // always sets the property in that case, so this only matters for hand-built configurations.
 const sparkDefaultExecutorInstances = 2
 
-// WorkloadName is the name of the application's Workload: "spark-<app>", shortened with a hash of the
-// application name when longer than 253 characters.
-func WorkloadName(app *v1beta2.SparkApplication) string {
-	return submission.ShortenName("spark-"+app.Name, "", maxNameLength)
+// WorkloadName is the name of the Workload of submission res of app: "spark-<app>-<submission>", where
+// <submission> is the first 8 hex digits of the submission ID (the driver pod's
+// sparkoperator.k8s.io/submission-id label), shortened with a hash of "spark-<app>" when longer than
+// 253 characters.
+func WorkloadName(app *v1beta2.SparkApplication, res *submission.Resources) string {
+	return submission.ShortenName("spark-"+app.Name, submissionSuffix(res), maxNameLength)
 }
 
-// ExecutorPodGroupName is the name of the PodGroup the executors join: "spark-<app>-executors",
-// shortened with a hash of the application name when longer than 253 characters. It is the
-// podGroupName in the executor pod template's spec.schedulingGroup.
-func ExecutorPodGroupName(app *v1beta2.SparkApplication) string {
-	return submission.ShortenName("spark-"+app.Name, "-"+ExecutorsTemplateName, maxNameLength)
+// ExecutorPodGroupName is the name of the PodGroup the executors of submission res join:
+// "spark-<app>-<submission>-executors", shortened as WorkloadName. It is the podGroupName in the
+// executor pod template's spec.schedulingGroup.
+func ExecutorPodGroupName(app *v1beta2.SparkApplication, res *submission.Resources) string {
+	return submission.ShortenName("spark-"+app.Name, submissionSuffix(res)+"-"+ExecutorsTemplateName, maxNameLength)
+}
+
+// submissionSuffix is "-" and the first 8 hex digits of the submission ID, or "" without one.
+func submissionSuffix(res *submission.Resources) string {
+	id := strings.ReplaceAll(submissionID(res), "-", "")
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	if id == "" {
+		return ""
+	}
+	return "-" + id
+}
+
+func submissionID(res *submission.Resources) string {
+	if res == nil || res.DriverPod == nil {
+		return ""
+	}
+	return res.DriverPod.Labels[v1beta2.LabelSubmissionID]
 }
 
 // ExecutorGangSize returns the gang's minCount for a rendered Spark configuration: the number of
@@ -174,7 +201,8 @@ func Validate(app *v1beta2.SparkApplication, conf submission.Conf) error {
 
 // Objects returns the objects to create, in this order, before the driver pod of res: the Workload,
 // then the executors' PodGroup (kube-apiserver's PodGroupWorkloadExists admission refuses a PodGroup
-// whose Workload does not exist yet). Both are owned by the application (controller reference, so they
+// whose Workload does not exist yet). Both are labelled as the operator labels the objects of a
+// submission (app-name, created-by-spark-operator, submission-id) and owned by the application (controller reference, so they
 // are garbage-collected with it); the PodGroup names its Workload in spec.podGroupTemplateRef only (an
 // owner reference to it would need the Workload's UID, which exists only once it is created).
 // It returns no objects when Spark is to run no executors, and Validate's error when the
@@ -188,8 +216,11 @@ func Objects(app *v1beta2.SparkApplication, res *submission.Resources) ([]client
 		return nil, err
 	}
 	labels := map[string]string{
-		v1beta2.LabelAppName:                 app.Name,
-		v1beta2.LabelLaunchedBySparkOperator: "true",
+		v1beta2.LabelAppName:                app.Name,
+		v1beta2.LabelCreatedBySparkOperator: "true",
+	}
+	if id := submissionID(res); id != "" {
+		labels[v1beta2.LabelSubmissionID] = id
 	}
 	owner := metav1.OwnerReference{
 		APIVersion:         v1beta2.GroupVersion.String(),
@@ -203,7 +234,7 @@ func Objects(app *v1beta2.SparkApplication, res *submission.Resources) ([]client
 	workload := &schedulingv1alpha2.Workload{
 		TypeMeta: metav1.TypeMeta{APIVersion: schedulingv1alpha2.SchemeGroupVersion.String(), Kind: "Workload"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:            WorkloadName(app),
+			Name:            WorkloadName(app, res),
 			Namespace:       app.Namespace,
 			Labels:          labels,
 			OwnerReferences: []metav1.OwnerReference{owner},
@@ -223,7 +254,7 @@ func Objects(app *v1beta2.SparkApplication, res *submission.Resources) ([]client
 	podGroup := &schedulingv1alpha2.PodGroup{
 		TypeMeta: metav1.TypeMeta{APIVersion: schedulingv1alpha2.SchemeGroupVersion.String(), Kind: "PodGroup"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name:            ExecutorPodGroupName(app),
+			Name:            ExecutorPodGroupName(app, res),
 			Namespace:       app.Namespace,
 			Labels:          labels,
 			OwnerReferences: []metav1.OwnerReference{owner},
@@ -249,20 +280,20 @@ func MutateDriverPod(app *v1beta2.SparkApplication, pod *corev1.Pod) {
 	resetSchedulerName(pod, app.Spec.Driver.SchedulerName)
 }
 
-// MutateExecutorTemplate makes every executor created from the template join the executors' PodGroup:
-// spec.schedulingGroup.podGroupName = ExecutorPodGroupName(app). Spark keeps fields of the template it
+// MutateExecutorTemplate makes every executor created from the template of submission res join the
+// executors' PodGroup: spec.schedulingGroup.podGroupName = ExecutorPodGroupName(app, res). Spark keeps fields of the template it
 // does not know about when it creates an executor from it (the fabric8 model keeps them as additional
 // properties). As MutateDriverPod, it undoes a schedulerName of "kubernetes" (spec.executor.schedulerName
 // when set, else kube-scheduler's default profile): every pod of a group must have the same
 // schedulerName. With no executors (gang size 0) only the scheduler name is changed. It returns
 // ExecutorGangSize's error.
-func MutateExecutorTemplate(app *v1beta2.SparkApplication, conf submission.Conf, pod *corev1.Pod) error {
+func MutateExecutorTemplate(app *v1beta2.SparkApplication, res *submission.Resources, pod *corev1.Pod) error {
 	resetSchedulerName(pod, app.Spec.Executor.SchedulerName)
-	n, err := ExecutorGangSize(conf)
+	n, err := ExecutorGangSize(res.Conf)
 	if err != nil || n == 0 {
 		return err
 	}
-	pod.Spec.SchedulingGroup = &corev1.PodSchedulingGroup{PodGroupName: ptr.To(ExecutorPodGroupName(app))}
+	pod.Spec.SchedulingGroup = &corev1.PodSchedulingGroup{PodGroupName: ptr.To(ExecutorPodGroupName(app, res))}
 	return nil
 }
 
@@ -275,14 +306,39 @@ func resetSchedulerName(pod *corev1.Pod, own *string) {
 	pod.Spec.SchedulerName = ptr.Deref(own, "")
 }
 
-// CleanupObjects returns the objects to delete when the application terminates (names and namespaces
-// set, for a client's Delete): the PodGroup, then the Workload. Deleting a PodGroup whose pods still
-// run only marks it: kube-apiserver's PodGroupProtection admission gives every PodGroup the finalizer
-// scheduling.k8s.io/podgroup-protection, which kube-controller-manager's podgroup-protection controller
-// removes once no pod that is not terminated refers to the group.
-func CleanupObjects(app *v1beta2.SparkApplication) []client.Object {
-	return []client.Object{
-		&schedulingv1alpha2.PodGroup{ObjectMeta: metav1.ObjectMeta{Name: ExecutorPodGroupName(app), Namespace: app.Namespace}},
-		&schedulingv1alpha2.Workload{ObjectMeta: metav1.ObjectMeta{Name: WorkloadName(app), Namespace: app.Namespace}},
+// Cleanup deletes the application's Workloads and PodGroups (those labelled with its name and
+// created-by-spark-operator in its namespace), except those of submission keepSubmissionID: call it
+// with "" when the application terminates, and with the new submission's ID after a resubmission to
+// drop the objects of earlier ones. Deleting a PodGroup whose pods still run only marks it:
+// kube-apiserver's PodGroupProtection admission gives every PodGroup the finalizer
+// scheduling.k8s.io/podgroup-protection, which kube-controller-manager's podgroup-protection
+// controller removes once no pod that is not terminated refers to the group. It needs list and delete
+// on both resources; objects already gone are not an error.
+func Cleanup(ctx context.Context, c client.Client, app *v1beta2.SparkApplication, keepSubmissionID string) error {
+	sel := client.MatchingLabels{v1beta2.LabelAppName: app.Name, v1beta2.LabelCreatedBySparkOperator: "true"}
+	var errs []error
+	for _, list := range []client.ObjectList{&schedulingv1alpha2.PodGroupList{}, &schedulingv1alpha2.WorkloadList{}} {
+		if err := c.List(ctx, list, client.InNamespace(app.Namespace), sel); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, item := range items {
+			o, ok := item.(client.Object)
+			if !ok || (keepSubmissionID != "" && o.GetLabels()[v1beta2.LabelSubmissionID] == keepSubmissionID) {
+				continue
+			}
+			if o.GetDeletionTimestamp() != nil {
+				continue
+			}
+			if err := c.Delete(ctx, o); client.IgnoreNotFound(err) != nil {
+				errs = append(errs, fmt.Errorf("deleting %T %s: %w", o, o.GetName(), err))
+			}
+		}
 	}
+	return errors.Join(errs...)
 }

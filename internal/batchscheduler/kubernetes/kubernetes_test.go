@@ -113,20 +113,23 @@ func TestValidateRefuses(t *testing.T) {
 
 func TestObjects(t *testing.T) {
 	app := wrappers.MakeSparkApplication("pi", "team-a").UID("0b4d6f1e-0000-4000-8000-000000000001").BatchScheduler(Name).ExecutorInstances(3).Obj()
-	objs, err := Objects(app, render(t, app))
-	if err != nil {
-		t.Fatal(err)
-	}
 	owner := metav1.OwnerReference{
 		APIVersion: "sparkoperator.k8s.io/v1beta2", Kind: "SparkApplication", Name: "pi",
 		UID: app.UID, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
 	}
-	labels := map[string]string{"sparkoperator.k8s.io/app-name": "pi", "sparkoperator.k8s.io/launched-by-spark-operator": "true"}
+	res := render(t, app)
+	id := res.DriverPod.Labels["sparkoperator.k8s.io/submission-id"]
+	suffix := strings.ReplaceAll(id, "-", "")[:8]
+	labels := map[string]string{"sparkoperator.k8s.io/app-name": "pi", "sparkoperator.k8s.io/created-by-spark-operator": "true", "sparkoperator.k8s.io/submission-id": id}
 	gang := schedulingv1alpha2.PodGroupSchedulingPolicy{Gang: &schedulingv1alpha2.GangSchedulingPolicy{MinCount: 3}}
+	objs, err := Objects(app, res)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []any{
 		&schedulingv1alpha2.Workload{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "scheduling.k8s.io/v1alpha2", Kind: "Workload"},
-			ObjectMeta: metav1.ObjectMeta{Name: "spark-pi", Namespace: "team-a", Labels: labels, OwnerReferences: []metav1.OwnerReference{owner}},
+			ObjectMeta: metav1.ObjectMeta{Name: "spark-pi-" + suffix, Namespace: "team-a", Labels: labels, OwnerReferences: []metav1.OwnerReference{owner}},
 			Spec: schedulingv1alpha2.WorkloadSpec{
 				ControllerRef:     &schedulingv1alpha2.TypedLocalObjectReference{APIGroup: "sparkoperator.k8s.io", Kind: "SparkApplication", Name: "pi"},
 				PodGroupTemplates: []schedulingv1alpha2.PodGroupTemplate{{Name: "executors", SchedulingPolicy: gang}},
@@ -134,10 +137,10 @@ func TestObjects(t *testing.T) {
 		},
 		&schedulingv1alpha2.PodGroup{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "scheduling.k8s.io/v1alpha2", Kind: "PodGroup"},
-			ObjectMeta: metav1.ObjectMeta{Name: "spark-pi-executors", Namespace: "team-a", Labels: labels, OwnerReferences: []metav1.OwnerReference{owner}},
+			ObjectMeta: metav1.ObjectMeta{Name: "spark-pi-" + suffix + "-executors", Namespace: "team-a", Labels: labels, OwnerReferences: []metav1.OwnerReference{owner}},
 			Spec: schedulingv1alpha2.PodGroupSpec{
 				PodGroupTemplateRef: &schedulingv1alpha2.PodGroupTemplateReference{Workload: &schedulingv1alpha2.WorkloadPodGroupTemplateReference{
-					WorkloadName: "spark-pi", PodGroupTemplateName: "executors",
+					WorkloadName: "spark-pi-" + suffix, PodGroupTemplateName: "executors",
 				}},
 				SchedulingPolicy: gang,
 			},
@@ -150,9 +153,15 @@ func TestObjects(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Objects (-want +got):\n%s", diff)
 	}
-	cleanup := CleanupObjects(app)
-	if len(cleanup) != 2 || cleanup[0].GetName() != "spark-pi-executors" || cleanup[1].GetName() != "spark-pi" || cleanup[0].GetNamespace() != "team-a" {
-		t.Errorf("CleanupObjects = %v", cleanup)
+
+	// Another attempt, another pair: the objects are immutable, so a resubmission must not find the
+	// old ones.
+	again, err := submission.Render(app, submission.NewSubmission(app.UID, "1", 2, time.Unix(1700000000, 0)), submission.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if WorkloadName(app, again) == WorkloadName(app, res) || ExecutorPodGroupName(app, again) == ExecutorPodGroupName(app, res) {
+		t.Errorf("attempts 1 and 2 share names %s, %s", WorkloadName(app, res), ExecutorPodGroupName(app, res))
 	}
 }
 
@@ -164,7 +173,7 @@ func TestObjectsWithoutExecutors(t *testing.T) {
 		t.Fatalf("Objects = %v, %v; want none", objs, err)
 	}
 	pod := &corev1.Pod{}
-	if err := MutateExecutorTemplate(app, res.Conf, pod); err != nil || pod.Spec.SchedulingGroup != nil {
+	if err := MutateExecutorTemplate(app, res, pod); err != nil || pod.Spec.SchedulingGroup != nil {
 		t.Fatalf("MutateExecutorTemplate = %v, group %v; want the template left alone", err, pod.Spec.SchedulingGroup)
 	}
 }
@@ -172,17 +181,20 @@ func TestObjectsWithoutExecutors(t *testing.T) {
 func TestLongNames(t *testing.T) {
 	long := strings.Repeat("a", 250)
 	app := wrappers.MakeSparkApplication(long, "ns").Obj()
-	for _, name := range []string{WorkloadName(app), ExecutorPodGroupName(app)} {
+	res := &submission.Resources{DriverPod: &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{
+		"sparkoperator.k8s.io/submission-id": "0b4d6f1e-0000-4000-8000-000000000001",
+	}}}}
+	for _, name := range []string{WorkloadName(app, res), ExecutorPodGroupName(app, res)} {
 		if len(name) > 253 {
 			t.Errorf("%q is %d characters, more than 253", name, len(name))
 		}
 	}
-	if !strings.HasSuffix(ExecutorPodGroupName(app), "-executors") || WorkloadName(app) == ExecutorPodGroupName(app) {
-		t.Errorf("names %q and %q", WorkloadName(app), ExecutorPodGroupName(app))
+	if !strings.HasSuffix(ExecutorPodGroupName(app, res), "-0b4d6f1e-executors") || !strings.HasSuffix(WorkloadName(app, res), "-0b4d6f1e") {
+		t.Errorf("names %q and %q", WorkloadName(app, res), ExecutorPodGroupName(app, res))
 	}
 	other := wrappers.MakeSparkApplication(long[:249]+"b", "ns").Obj()
-	if ExecutorPodGroupName(app) == ExecutorPodGroupName(other) {
-		t.Errorf("two long names give the same PodGroup %q", ExecutorPodGroupName(app))
+	if ExecutorPodGroupName(app, res) == ExecutorPodGroupName(other, res) {
+		t.Errorf("two long names give the same PodGroup %q", ExecutorPodGroupName(app, res))
 	}
 }
 
@@ -200,11 +212,11 @@ func TestMutateExecutorTemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := pod.DeepCopy()
-	if err := MutateExecutorTemplate(app, res.Conf, pod); err != nil {
+	if err := MutateExecutorTemplate(app, res, pod); err != nil {
 		t.Fatal(err)
 	}
 	want := before.DeepCopy()
-	want.Spec.SchedulingGroup = &corev1.PodSchedulingGroup{PodGroupName: ptr.To("spark-pi-executors")}
+	want.Spec.SchedulingGroup = &corev1.PodSchedulingGroup{PodGroupName: ptr.To(ExecutorPodGroupName(app, res))}
 	want.Spec.SchedulerName = "" // the render put "kubernetes" there: kube-scheduler's default profile instead
 	if diff := cmp.Diff(want, pod); diff != "" {
 		t.Errorf("MutateExecutorTemplate changed more than the group (-want +got):\n%s", diff)
@@ -213,7 +225,7 @@ func TestMutateExecutorTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(out), "schedulingGroup:\n    podGroupName: spark-pi-executors\n") {
+	if !strings.Contains(string(out), "schedulingGroup:\n    podGroupName: "+ExecutorPodGroupName(app, res)+"\n") {
 		t.Errorf("the template YAML has no schedulingGroup:\n%s", out)
 	}
 
@@ -232,12 +244,12 @@ func TestSchedulerName(t *testing.T) {
 		s.Driver.SchedulerName = ptr.To("gang-profile")
 		s.Executor.SchedulerName = ptr.To("gang-profile")
 	}).Obj()
-	conf := submission.Conf{keyExecutorInstances: "2"}
+	res := &submission.Resources{Conf: submission.Conf{keyExecutorInstances: "2"}}
 	for _, tc := range []struct{ in, want string }{{"kubernetes", "gang-profile"}, {"other", "other"}, {"", ""}} {
 		driver, exec := &corev1.Pod{}, &corev1.Pod{}
 		driver.Spec.SchedulerName, exec.Spec.SchedulerName = tc.in, tc.in
 		MutateDriverPod(app, driver)
-		if err := MutateExecutorTemplate(app, conf, exec); err != nil {
+		if err := MutateExecutorTemplate(app, res, exec); err != nil {
 			t.Fatal(err)
 		}
 		if driver.Spec.SchedulerName != tc.want || exec.Spec.SchedulerName != tc.want {
