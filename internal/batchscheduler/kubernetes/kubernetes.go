@@ -1,6 +1,7 @@
 // Package kubernetes is the "kubernetes" batch scheduler: Kubernetes' own gang scheduling
 // (kube-scheduler's GangScheduling plugin and the scheduling.k8s.io/v1alpha2 Workload and PodGroup
-// API of Kubernetes 1.35+, alpha), which needs no scheduler besides kube-scheduler.
+// API of Kubernetes 1.36, alpha; 1.35 had an earlier, incompatible v1alpha1), which needs no scheduler
+// besides kube-scheduler.
 //
 // For each submission of an application it creates, before the driver:
 //
@@ -202,9 +203,10 @@ func Validate(app *v1beta2.SparkApplication, conf submission.Conf) error {
 // Objects returns the objects to create, in this order, before the driver pod of res: the Workload,
 // then the executors' PodGroup (kube-apiserver's PodGroupWorkloadExists admission refuses a PodGroup
 // whose Workload does not exist yet). Both are labelled as the operator labels the objects of a
-// submission (app-name, created-by-spark-operator, submission-id) and owned by the application (controller reference, so they
-// are garbage-collected with it); the PodGroup names its Workload in spec.podGroupTemplateRef only (an
-// owner reference to it would need the Workload's UID, which exists only once it is created).
+// submission (app-name, created-by-spark-operator, submission-id) and owned by the application
+// (controller reference, so they are garbage-collected with it); the PodGroup names its Workload in
+// spec.podGroupTemplateRef only (an owner reference to it would need the Workload's UID, which exists
+// only once it is created).
 // It returns no objects when Spark is to run no executors, and Validate's error when the
 // application cannot be gang-scheduled. The application must have a UID (it has one once stored).
 func Objects(app *v1beta2.SparkApplication, res *submission.Resources) ([]client.Object, error) {
