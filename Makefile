@@ -114,7 +114,7 @@ e2e: tools ## Real Spark end to end: a cluster whose node runs pods as processes
 	SPARK_E2E=1 go test -count=1 -timeout 30m -v $(GOTESTFLAGS) ./test/e2e/
 
 .PHONY: e2e-schedulers
-e2e-schedulers: tools ## Batch schedulers with a real kube-scheduler and kwok nodes, gang-scheduling gates on (test/schedulers; ~1 min, +40 s per Spark in .cache/spark).
+e2e-schedulers: tools ## Batch schedulers with a real kube-scheduler and kwok nodes, gang-scheduling gates on (test/schedulers; 0.5-1 min, +10-60 s per Spark in .cache/spark).
 	SPARK_E2E_SCHEDULERS=1 KUBEBUILDER_ASSETS=$(BIN) go test -count=1 -timeout 15m -v $(GOTESTFLAGS) ./test/schedulers/
 
 .PHONY: conformance
