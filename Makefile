@@ -127,6 +127,10 @@ kwok-test: tools ## Check kwok-cluster.sh and the Spark pod stages end to end (o
 e2e: tools ## Real Spark end to end: a cluster whose node runs pods as processes (root), the chart-installed operator, Spark 3.5/4.0 Pi jobs (~5 min).
 	SPARK_E2E=1 go test -count=1 -timeout 30m -v $(GOTESTFLAGS) ./test/e2e/
 
+.PHONY: e2e-schedulers
+e2e-schedulers: tools ## Batch schedulers with a real kube-scheduler and kwok nodes, gang-scheduling gates on (test/schedulers; 0.5-1 min, +10-60 s per Spark in .cache/spark).
+	SPARK_E2E_SCHEDULERS=1 KUBEBUILDER_ASSETS=$(BIN) go test -count=1 -timeout 15m -v $(GOTESTFLAGS) ./test/schedulers/
+
 .PHONY: conformance
 conformance: tools ## Compare our submitter with the real spark-submit 3.5/4.0 (Spark from PyPI into .cache/spark, once; JDK 17; ~3 min).
 	SPARK_CONFORMANCE=1 KUBEBUILDER_ASSETS=$(BIN) go test -count=1 -timeout 30m $(GOTESTFLAGS) ./test/conformance/

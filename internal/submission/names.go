@@ -72,6 +72,12 @@ func hashOf(s string) string {
 	return hex.EncodeToString(sum[:])[:8]
 }
 
+// ShortenName returns base+suffix, or when that is longer than limit, base cut and followed by "-" and
+// an 8-hex hash of base before suffix: a valid, stable and distinct name of at most limit characters,
+// for the objects of ours that no tool computes the name of (e.g. the gang scheduler's Workload). Names
+// users and tools compute follow Kubeflow's rule instead: see DerivedName.
+func ShortenName(base, suffix string, limit int) string { return shortenName(base, suffix, limit) }
+
 // DerivedName is the name of an object derived from an application (or ScheduledSparkApplication)
 // called name: "<name>-<suffix>" when that is at most 63 characters, otherwise the first
 // 63-len(suffix)-10 characters of name, "-", the first 8 hex characters of md5("<name>-<suffix>"), "-"
