@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 )
@@ -391,7 +392,7 @@ func TestKubeflowVariants(t *testing.T) {
 		}
 	}
 	for ns := range namespaces {
-		ensureNamespace(t, ns)
+		util.EnsureNamespace(t, env.Client, ns)
 	}
 	t.Logf("%d variants rendered, %d distinct objects applied", nRendered, len(objects))
 	for _, o := range objects {
