@@ -456,7 +456,7 @@ func TestStateMachine(t *testing.T) {
 			want:       v1beta2.ApplicationStateFailed,
 			wantEvents: []string{sparkapplication.ReasonDriverFailed, sparkapplication.ReasonFailed},
 			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
-				if msg := app.Status.AppState.ErrorMessage; !strings.Contains(msg, "exited with code 101") || !strings.Contains(msg, "spec.mainClass") {
+				if msg := app.Status.AppState.ErrorMessage; !strings.Contains(msg, "driver container failed with ExitCode: 101") || !strings.Contains(msg, "spec.mainClass") {
 					t.Errorf("message %q", msg)
 				}
 			},
