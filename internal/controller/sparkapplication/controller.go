@@ -19,6 +19,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -84,6 +85,11 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Namespaces filters the namespaces served (--namespace-selector); nil serves all the cache sees.
 	Namespaces *namespaces.Filter
+	// RateLimiter limits the workqueue (--workqueue-ratelimiter-*); nil is controller-runtime's.
+	RateLimiter workqueue.TypedRateLimiter[reconcile.Request]
+	// PartialRestart (feature gate) keeps a running application running when only the executor
+	// fields listed in partialrestart.go changed.
+	PartialRestart bool
 }
 
 func (o *Options) defaults() {
@@ -147,7 +153,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&v1beta2.SparkApplication{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletedPredicate(), r.writes.caughtUpPredicate()))).
 		Watches(&corev1.Pod{}, byApp, builder.WithPredicates(podChangedPredicate())).
 		Watches(&corev1.Service{}, byApp, builder.WithPredicates(deletedPredicate())).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter}).
 		Complete(r)
 }
 
