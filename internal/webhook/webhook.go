@@ -42,6 +42,14 @@ const validationUID = types.UID("00000000-0000-0000-0000-000000000000")
 type SparkApplicationValidator struct {
 	// Submission are the operator's submission options (the same as the controller's).
 	Submission submission.Options
+	// Serves, when set, says which objects this webhook validates (`webhook start --namespaces`,
+	// --label-selector-filter); the others are allowed unchecked.
+	Serves func(metav1.Object) bool
+}
+
+// serves says whether obj is validated.
+func (v *SparkApplicationValidator) serves(obj metav1.Object) bool {
+	return v.Serves == nil || v.Serves(obj)
 }
 
 var _ admission.Validator[*v1beta2.SparkApplication] = &SparkApplicationValidator{}
@@ -49,6 +57,9 @@ var _ admission.Validator[*v1beta2.SparkApplication] = &SparkApplicationValidato
 // ValidateCreate renders the application as the controller would and turns a refusal into an
 // Invalid error naming the field.
 func (v *SparkApplicationValidator) ValidateCreate(_ context.Context, app *v1beta2.SparkApplication) (admission.Warnings, error) {
+	if !v.serves(app) {
+		return nil, nil
+	}
 	if errs := v.render(app, field.NewPath("spec")); len(errs) > 0 {
 		return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1beta2.GroupVersion.Group, Kind: "SparkApplication"}, app.Name, errs)
 	}
@@ -107,6 +118,9 @@ var _ admission.Validator[*v1beta2.ScheduledSparkApplication] = &ScheduledSparkA
 
 // ValidateCreate checks the schedule, the time zone and the template.
 func (v *ScheduledSparkApplicationValidator) ValidateCreate(_ context.Context, ssa *v1beta2.ScheduledSparkApplication) (admission.Warnings, error) {
+	if !v.Applications.serves(ssa) {
+		return nil, nil
+	}
 	var errs field.ErrorList
 	if _, err := scheduledsparkapplication.ParseSchedule(ssa.Spec.Schedule, ssa.Spec.TimeZone); err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("spec", "schedule"), ssa.Spec.Schedule, err.Error()))
@@ -136,7 +150,11 @@ func (v *ScheduledSparkApplicationValidator) ValidateDelete(context.Context, *v1
 // Register adds both validators to the manager's webhook server, at Kubeflow's paths
 // (/validate-sparkoperator-k8s-io-v1beta2-sparkapplication and ...-scheduledsparkapplication).
 func Register(mgr manager.Manager, opts submission.Options) error {
-	apps := &SparkApplicationValidator{Submission: opts}
+	return RegisterValidator(mgr, &SparkApplicationValidator{Submission: opts})
+}
+
+// RegisterValidator is Register with a validator of the caller's (a Serves filter).
+func RegisterValidator(mgr manager.Manager, apps *SparkApplicationValidator) error {
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1beta2.SparkApplication{}).WithValidator(apps).Complete(); err != nil {
 		return err
 	}
@@ -155,6 +173,11 @@ type CertOptions struct {
 	ServiceName, ServiceNamespace string
 	// ConfigurationName is the ValidatingWebhookConfiguration whose caBundle is kept current.
 	ConfigurationName string
+	// MutatingConfigurationName, when set, is a MutatingWebhookConfiguration whose caBundle is kept
+	// current too (`webhook start`; a missing one is logged and skipped).
+	MutatingConfigurationName string
+	// CertName and KeyName are the file names in CertDir; empty means tls.crt and tls.key.
+	CertName, KeyName string
 }
 
 // AddCertRotator makes the operator generate its serving certificate (a CA valid 10 years, a server
@@ -173,7 +196,13 @@ func AddCertRotator(mgr manager.Manager, o CertOptions, ready chan struct{}) err
 	if err := mgr.GetClient().Create(ctx, secret); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating Secret %s: %w", o.Secret, err)
 	}
+	webhooks := []rotator.WebhookInfo{{Name: o.ConfigurationName, Type: rotator.Validating}}
+	if o.MutatingConfigurationName != "" {
+		webhooks = append(webhooks, rotator.WebhookInfo{Name: o.MutatingConfigurationName, Type: rotator.Mutating})
+	}
 	return rotator.AddRotator(mgr, &rotator.CertRotator{
+		CertName:               o.CertName,
+		KeyName:                o.KeyName,
 		SecretKey:              o.Secret,
 		CertDir:                o.CertDir,
 		CAName:                 "spark-operator-ca",
@@ -181,7 +210,7 @@ func AddCertRotator(mgr manager.Manager, o CertOptions, ready chan struct{}) err
 		DNSName:                o.ServiceName + "." + o.ServiceNamespace + ".svc",
 		ExtraDNSNames:          []string{o.ServiceName + "." + o.ServiceNamespace + ".svc.cluster.local"},
 		IsReady:                ready,
-		Webhooks:               []rotator.WebhookInfo{{Name: o.ConfigurationName, Type: rotator.Validating}},
+		Webhooks:               webhooks,
 		RequireLeaderElection:  false,
 		CaCertDuration:         10 * 365 * 24 * time.Hour,
 		ServerCertDuration:     365 * 24 * time.Hour,
