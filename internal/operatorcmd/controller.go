@@ -197,6 +197,7 @@ func (o *controllerOptions) run() error {
 	if err := o.kf.validate(o.defaultTTLSeconds); err != nil {
 		return err
 	}
+	o.namespaces = allNamespaces(o.namespaces)
 	recOpts, err := o.reconcilerOptions()
 	if err != nil {
 		return err

@@ -94,14 +94,17 @@ func (k *kubeflowControllerOptions) rateLimiter() workqueue.TypedRateLimiter[rec
 // authentication and authorization, HTTP/2), pprof, the webhook server's HTTP/2 and the controllers'
 // cache sync timeout.
 func (k *kubeflowControllerOptions) apply(o *ctrl.Options, metricsAddr string) {
-	o.Metrics = metricsOptions(metricsAddr, k.metricsEndpoint, k.secureMetrics, k.enableHTTP2)
+	o.Metrics = MetricsServerOptions(metricsAddr, k.metricsEndpoint, k.secureMetrics, k.enableHTTP2)
 	o.PprofBindAddress = k.pprofAddr
 	o.Controller.CacheSyncTimeout = k.cacheSyncTimeout
 }
 
-// metricsOptions are the metrics server's options for --metrics-bind-address, --metrics-endpoint,
-// --secure-metrics and --enable-http2 (shared by `controller start` and `webhook start`).
-func metricsOptions(addr, endpoint string, secure, http2 bool) metricsserver.Options {
+// MetricsServerOptions are the metrics server's options for --metrics-bind-address, --metrics-endpoint,
+// --secure-metrics and --enable-http2 (shared by `controller start` and `webhook start`). With secure
+// serving the server uses a self-signed certificate and lets through only requests whose bearer token
+// the API server authenticates (TokenReview) and whose user may GET the path (SubjectAccessReview,
+// nonResourceURLs), by controller-runtime's filters.WithAuthenticationAndAuthorization.
+func MetricsServerOptions(addr, endpoint string, secure, http2 bool) metricsserver.Options {
 	m := metricsserver.Options{BindAddress: addr, SecureServing: secure, TLSOpts: tlsOptions(http2)}
 	if secure {
 		// Needs RBAC: create tokenreviews (authentication.k8s.io) and subjectaccessreviews
@@ -156,4 +159,13 @@ func (k *kubeflowControllerOptions) applyGates(opts *sparkapplication.Options, l
 		log.Info("The RestSubmitter feature gate changes nothing here: submission is native, without spark-submit")
 	}
 	return nil
+}
+
+// allNamespaces turns Kubeflow's "all namespaces" forms of --namespaces (empty, or containing ""
+// as its chart passes with --namespaces="") into nil.
+func allNamespaces(list []string) []string {
+	if slices.Contains(list, "") {
+		return nil
+	}
+	return list
 }

@@ -6,14 +6,18 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 )
 
 // kubeflowVersion is the Kubeflow Spark operator whose flags ours must accept.
@@ -200,5 +204,48 @@ func TestFeatureGatesDefaults(t *testing.T) {
 	}
 	if err := k.validate(3600); err != nil {
 		t.Errorf("all gates on: %v", err)
+	}
+}
+
+// TestApplyGates: LoadSparkDefaults reads the operator's $SPARK_CONF_DIR/spark-defaults.conf into the
+// submission options (an unreadable one fails the start, naming the gate); PartialRestart reaches the
+// controller's options; without the gate nothing is read.
+func TestApplyGates(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("SPARK_CONF_DIR", dir)
+	if err := os.WriteFile(filepath.Join(dir, "spark-defaults.conf"), []byte("spark.eventLog.enabled true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	parse := func(args ...string) *kubeflowControllerOptions {
+		k := &kubeflowControllerOptions{}
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		k.addFlags(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	var opts sparkapplication.Options
+	if err := parse().applyGates(&opts, logr.Discard()); err != nil || opts.Submission.SparkDefaults != nil || opts.PartialRestart {
+		t.Errorf("no gates: %v %v %v", err, opts.Submission.SparkDefaults, opts.PartialRestart)
+	}
+	on := parse("--feature-gates=LoadSparkDefaults=true,PartialRestart=true")
+	if err := on.applyGates(&opts, logr.Discard()); err != nil || opts.Submission.SparkDefaults["spark.eventLog.enabled"] != "true" || !opts.PartialRestart {
+		t.Errorf("gates on: %v %v %v", err, opts.Submission.SparkDefaults, opts.PartialRestart)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "spark-defaults.conf"), []byte("spark.x \\u12"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := on.applyGates(&opts, logr.Discard()); err == nil || !strings.Contains(err.Error(), "LoadSparkDefaults") {
+		t.Errorf("an unreadable spark-defaults.conf: %v", err)
+	}
+}
+
+func TestAllNamespaces(t *testing.T) {
+	if got := allNamespaces([]string{""}); got != nil {
+		t.Errorf(`--namespaces="": %q`, got)
+	}
+	if got := allNamespaces([]string{"a", "b"}); len(got) != 2 {
+		t.Errorf("--namespaces=a,b: %q", got)
 	}
 }

@@ -159,7 +159,7 @@ func (o *webhookOptions) validate() error {
 func (o *webhookOptions) managerOptions() ctrl.Options {
 	opts := ctrl.Options{
 		Scheme:                        newScheme(),
-		Metrics:                       metricsOptions(o.metricsAddr, o.metricsEndpoint, o.secureMetrics, o.enableHTTP2),
+		Metrics:                       MetricsServerOptions(o.metricsAddr, o.metricsEndpoint, o.secureMetrics, o.enableHTTP2),
 		HealthProbeBindAddress:        o.healthAddr,
 		LeaderElection:                o.leaderElection,
 		LeaderElectionID:              o.lockName,
