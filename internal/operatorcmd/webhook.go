@@ -102,7 +102,7 @@ func newWebhookCommand() *cobra.Command {
 	f.StringVar(&o.serviceName, "webhook-svc-name", "spark-webhook", "Service in front of the webhook; the certificate is for <name>.<namespace>.svc")
 	f.StringVar(&o.serviceNamespace, "webhook-svc-namespace", "spark-webhook", "namespace of --webhook-svc-name")
 	f.BoolVar(&o.enableCertManager, "enable-cert-manager", false, "take the certificate from the Secret cert-manager writes (and let cert-manager inject the CA) instead of generating it")
-	f.BoolVar(&o.leaderElection, "leader-election", false, "elect a leader among the replicas for the certificate work (every replica serves admission requests)")
+	f.BoolVar(&o.leaderElection, "leader-election", false, "only the elected replica generates, rotates and injects the certificate (every replica serves admission requests)")
 	f.StringVar(&o.lockName, "leader-election-lock-name", "spark-operator-lock", "name of the leader election Lease")
 	f.StringVar(&o.lockNS, "leader-election-lock-namespace", "spark-operator", "namespace of the leader election Lease")
 	f.DurationVar(&o.lease, "leader-election-lease-duration", 15*time.Second, "leader election lease duration")
@@ -199,7 +199,7 @@ func (o *webhookOptions) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	ready, err := o.setupCertificates(mgr)
+	ready, err := o.setupCertificates(ctx, mgr)
 	if err != nil {
 		return err
 	}
@@ -266,26 +266,27 @@ func allowUnchanged(context.Context, admission.Request) admission.Response {
 // setupCertificates keeps the serving certificate in --webhook-secret-name and copies it into
 // --webhook-cert-dir; it returns a channel closed once the files exist. Without cert-manager the
 // certificate is generated and rotated here, and its CA injected into the webhook configurations.
-func (o *webhookOptions) setupCertificates(mgr manager.Manager) (<-chan struct{}, error) {
+func (o *webhookOptions) setupCertificates(ctx context.Context, mgr manager.Manager) (<-chan struct{}, error) {
 	secret := types.NamespacedName{Namespace: o.secretNamespace, Name: o.secretName}
 	files := webhook.CertFiles{Secret: secret, SecretCertKey: "tls.crt", SecretKeyKey: "tls.key", Dir: o.certDir, CertName: o.certName, KeyName: o.keyName}
-	ready := make(chan struct{})
 	if !o.enableCertManager {
 		files.SecretCertKey, files.SecretKeyKey = o.certName, o.keyName
 		err := webhook.AddCertRotator(mgr, webhook.CertOptions{
 			CertDir: o.certDir, CertName: o.certName, KeyName: o.keyName, Secret: secret,
 			ServiceName: o.serviceName, ServiceNamespace: o.serviceNamespace,
 			ConfigurationName: o.validatingName, MutatingConfigurationName: o.mutatingName,
-		}, ready)
+			LeaderOnly: o.leaderElection,
+		}, make(chan struct{}))
 		if err != nil {
 			return nil, fmt.Errorf("setting up the webhook certificate: %w", err)
 		}
-	} else {
-		go func() {
-			if err := webhook.WaitForFiles(context.Background(), o.certDir, o.certName, o.keyName); err == nil {
-				close(ready)
-			}
-		}()
 	}
+	// Every replica, leader or not, serves once the files (copied from the Secret, or mounted) exist.
+	ready := make(chan struct{})
+	go func() {
+		if err := webhook.WaitForFiles(ctx, o.certDir, o.certName, o.keyName); err == nil {
+			close(ready)
+		}
+	}()
 	return ready, files.Add(mgr)
 }

@@ -178,6 +178,10 @@ type CertOptions struct {
 	MutatingConfigurationName string
 	// CertName and KeyName are the file names in CertDir; empty means tls.crt and tls.key.
 	CertName, KeyName string
+	// LeaderOnly makes only the elected leader generate, rotate and inject the certificate (`webhook
+	// start --leader-election`); then ready closes on the leader only, and the other replicas wait for
+	// the files themselves (CertFiles, WaitForFiles).
+	LeaderOnly bool
 }
 
 // AddCertRotator makes the operator generate its serving certificate (a CA valid 10 years, a server
@@ -211,7 +215,7 @@ func AddCertRotator(mgr manager.Manager, o CertOptions, ready chan struct{}) err
 		ExtraDNSNames:          []string{o.ServiceName + "." + o.ServiceNamespace + ".svc.cluster.local"},
 		IsReady:                ready,
 		Webhooks:               webhooks,
-		RequireLeaderElection:  false,
+		RequireLeaderElection:  o.LeaderOnly,
 		CaCertDuration:         10 * 365 * 24 * time.Hour,
 		ServerCertDuration:     365 * 24 * time.Hour,
 		LookaheadInterval:      90 * 24 * time.Hour,

@@ -5,13 +5,17 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,7 +30,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
-	"github.com/sparkop/spark-operator/internal/operatorcmd"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
@@ -59,21 +62,78 @@ func mutatingConfig(name string) *admissionregistrationv1.MutatingWebhookConfigu
 	}
 }
 
-// runWebhookStart runs `spark-operator webhook start args...` in the test process until the test
-// ends; the command's error, if any, fails the test.
+// operatorBinary builds cmd/spark-operator once per test run.
+var operatorBinary = sync.OnceValues(func() (string, error) {
+	root, err := framework.FindRepoRoot()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "spark-operator-bin")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "spark-operator")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/spark-operator")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// runWebhookStart runs `spark-operator webhook start args...` as its own process until the test
+// ends (SIGTERM, then waits); an exit before that fails the test with the process's output.
 func runWebhookStart(t *testing.T, kubeconfig string, args ...string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	root := operatorcmd.NewRootCommand()
-	root.SetArgs(append([]string{"webhook", "start", "--kubeconfig=" + kubeconfig, "--zap-log-level=error"}, args...))
-	go func() {
-		defer close(done)
-		if err := root.ExecuteContext(ctx); err != nil {
-			t.Errorf("webhook start: %v", err)
+	bin, err := operatorBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(bin, append([]string{"webhook", "start", "--kubeconfig=" + kubeconfig, "--zap-log-level=info"}, args...)...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil && !t.Failed() {
+				t.Errorf("webhook start exited with %v after SIGTERM:\n%s", err, out.String())
+			}
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("webhook start did not stop within 30 s of SIGTERM")
 		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+		if t.Failed() {
+			t.Logf("webhook start output:\n%s", out.String())
+		}
+	})
+}
+
+// TestBadFlagExitsNonZero: the binary exits non-zero, naming the flag, on an unknown feature gate,
+// a bad duration or a bad enum value.
+func TestBadFlagExitsNonZero(t *testing.T) {
+	bin, err := operatorBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"controller", "start", "--feature-gates=PartialRestart=true,Warp=true"},
+		{"controller", "start", "--cache-sync-timeout=soon"},
+		{"controller", "start", "--scheduled-spark-application-timestamp-precision=hours"},
+		{"webhook", "start", "--leader-election-renew-deadline=14"},
+	} {
+		flagName, _, _ := strings.Cut(args[2], "=")
+		out, err := exec.Command(bin, append(args, "--kubeconfig=/nonexistent")...).CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() == 0 || !strings.Contains(string(out), flagName) {
+			t.Errorf("%v: %v, output %q; want a non-zero exit naming %s", args, err, out, flagName)
+		}
+	}
 }
 
 // freePort returns a loopback TCP port nobody listens on.
@@ -185,9 +245,9 @@ func TestWebhookStartCertManager(t *testing.T) {
 	}
 }
 
-// TestWebhookStartSelfSigned: without cert-manager, `webhook start` generates the certificate into
-// its Secret, injects the CA into both webhook configurations, writes the files into
-// --webhook-cert-dir itself (no volume), serves with it, and only then reports ready.
+// TestWebhookStartSelfSigned: without cert-manager, `webhook start` (as the elected leader) generates
+// the certificate into its Secret, injects the CA into both webhook configurations, writes the files
+// into --webhook-cert-dir itself (no volume), serves with it, and only then reports ready.
 func TestWebhookStartSelfSigned(t *testing.T) {
 	env := framework.Start(t, framework.WithScheme(v1beta2.AddToScheme))
 	ctx := context.Background()
@@ -205,7 +265,8 @@ func TestWebhookStartSelfSigned(t *testing.T) {
 	runWebhookStart(t, env.Kubeconfig, "--webhook-secret-namespace=spark-operator",
 		"--webhook-svc-name=spark-operator-webhook", "--webhook-svc-namespace=spark-operator",
 		"--webhook-port="+strconv.Itoa(port), "--webhook-cert-dir="+certDir,
-		"--health-probe-bind-address=127.0.0.1:"+strconv.Itoa(health), "--metrics-bind-address=0")
+		"--health-probe-bind-address=127.0.0.1:"+strconv.Itoa(health), "--metrics-bind-address=0",
+		"--leader-election=true", "--leader-election-lock-namespace=spark-operator", "--leader-election-lock-name=spark-operator-webhook-lock")
 
 	framework.WaitFor(t, 60*time.Second, "the webhook reports ready", func() (bool, string) {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", health))
