@@ -22,7 +22,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	webhookserver "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -82,6 +81,8 @@ type controllerOptions struct {
 	metricsAddr             string
 	healthAddr              string
 	zap                     zap.Options
+	// kf are the flags of Kubeflow's `controller start` kept in controllerflags.go.
+	kf kubeflowControllerOptions
 }
 
 func newControllerCommand() *cobra.Command {
@@ -134,6 +135,7 @@ func newControllerCommand() *cobra.Command {
 	f.StringVar(&o.webhookServiceName, "webhook-service-name", "spark-operator-webhook", "Service in front of the webhook server")
 	f.StringVar(&o.webhookConfigName, "webhook-configuration-name", "spark-operator-webhook", "ValidatingWebhookConfiguration whose caBundle the operator keeps current")
 	f.StringVar(&o.healthAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz probes")
+	o.kf.addFlags(f)
 	goflags := flag.NewFlagSet("controller", flag.ContinueOnError)
 	o.zap.BindFlags(goflags)
 	if kubeconfig := flag.CommandLine.Lookup("kubeconfig"); kubeconfig != nil {
@@ -176,6 +178,7 @@ func (o *controllerOptions) reconcilerOptions() (sparkapplication.Options, error
 		IngressURLFormat:             o.ingressURLFormat,
 		IngressClassName:             o.ingressClassName,
 		MaxConcurrentReconciles:      o.workers,
+		RateLimiter:                  o.kf.rateLimiter(),
 	}
 	if o.ingressTLS != "" {
 		var tls []networkingv1.IngressTLS
@@ -196,8 +199,15 @@ func (o *controllerOptions) run() error {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
 	log := ctrl.Log.WithName("setup")
 	setMemoryLimit(log)
+	if err := o.kf.validate(o.defaultTTLSeconds); err != nil {
+		return err
+	}
+	o.namespaces = allNamespaces(o.namespaces)
 	recOpts, err := o.reconcilerOptions()
 	if err != nil {
+		return err
+	}
+	if err := o.kf.applyGates(&recOpts, log); err != nil {
 		return err
 	}
 	cfg, err := ctrl.GetConfig()
@@ -211,12 +221,11 @@ func (o *controllerOptions) run() error {
 		// Namespaces matching the selector can appear at any time: watch all, filter in the controllers.
 		cacheNamespaces = nil
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgrOpts := ctrl.Options{
 		Scheme:                        newScheme(),
 		Cache:                         CacheOptions(cacheNamespaces, o.resync),
-		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:        o.healthAddr,
-		WebhookServer:                 webhookserver.NewServer(webhookserver.Options{Port: o.webhookPort, CertDir: o.webhookCertDir}),
+		WebhookServer:                 webhookserver.NewServer(webhookserver.Options{Port: o.webhookPort, CertDir: o.webhookCertDir, TLSOpts: tlsOptions(o.kf.enableHTTP2)}),
 		LeaderElection:                o.leaderElection,
 		LeaderElectionID:              o.leaderElectionID,
 		LeaderElectionNamespace:       o.leaderElectionNamespace,
@@ -224,7 +233,9 @@ func (o *controllerOptions) run() error {
 		LeaseDuration:                 &o.leaseDuration,
 		RenewDeadline:                 &o.renewDeadline,
 		RetryPeriod:                   &o.retryPeriod,
-	})
+	}
+	o.kf.apply(&mgrOpts, o.metricsAddr)
+	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
@@ -233,9 +244,11 @@ func (o *controllerOptions) run() error {
 		return fmt.Errorf("--namespace-selector: %w", err)
 	}
 	recOpts.Namespaces = nsFilter
-	recOpts.Metrics = metrics.New(o.metricsPrefix, o.metricsLabels, o.submitLatencyBuckets, o.startLatencyBuckets, mgr.GetClient())
-	if err := recOpts.Metrics.Register(ctrlmetrics.Registry); err != nil {
-		return fmt.Errorf("registering metrics: %w", err)
+	if o.kf.enableMetrics {
+		recOpts.Metrics = metrics.New(o.metricsPrefix, o.metricsLabels, o.submitLatencyBuckets, o.startLatencyBuckets, mgr.GetClient())
+		if err := recOpts.Metrics.Register(ctrlmetrics.Registry); err != nil {
+			return fmt.Errorf("registering metrics: %w", err)
+		}
 	}
 	// Not mgr.GetEventRecorder: see package eventrecorder for why (memory at scale).
 	recorder, err := eventrecorder.ForManager(mgr, "spark-operator")
@@ -247,7 +260,8 @@ func (o *controllerOptions) run() error {
 		return fmt.Errorf("setting up the SparkApplication controller: %w", err)
 	}
 	sr := scheduledsparkapplication.NewReconciler(mgr.GetClient(), recorder, clock.RealClock{},
-		scheduledsparkapplication.Options{MaxConcurrentReconciles: o.workers, Namespaces: nsFilter})
+		scheduledsparkapplication.Options{MaxConcurrentReconciles: o.workers, Namespaces: nsFilter,
+			RateLimiter: o.kf.rateLimiter(), TimestampPrecision: o.kf.timestampPrecision})
 	if err := sr.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the ScheduledSparkApplication controller: %w", err)
 	}

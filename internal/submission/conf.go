@@ -146,6 +146,7 @@ const (
 func buildConf(app *v1beta2.SparkApplication, sub Submission, opts Options) (Conf, error) {
 	spec := &app.Spec
 	conf := Conf{}
+	applySparkDefaults(conf, opts.SparkDefaults)
 	// User sparkConf first: every explicit operator setting below overrides it, as later --conf
 	// arguments do in spark-submit. spark.kubernetes.driver.pod.name is taken separately.
 	for k, v := range spec.SparkConf {

@@ -43,6 +43,9 @@ type Options struct {
 	// UIProxyBase is the path under which an Ingress serves the Spark UI (e.g. "/ns/app"); when set,
 	// spark.ui.proxyBase is set to it and spark.ui.proxyRedirectUri to "/" unless sparkConf sets them.
 	UIProxyBase string
+	// SparkDefaults are the properties of the operator's spark-defaults.conf (LoadSparkDefaults
+	// feature gate; see LoadSparkDefaults), applied with the lowest precedence; nil applies none.
+	SparkDefaults map[string]string
 }
 
 func (o Options) masterURL() string {

@@ -20,6 +20,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -90,6 +91,11 @@ type Options struct {
 	// EnableDriverPDB (--enable-driver-pdb) creates a PodDisruptionBudget for the driver of each
 	// application that sets spec.driverPodDisruptionBudget (see pdb.go).
 	EnableDriverPDB bool
+	// RateLimiter limits the workqueue (--workqueue-ratelimiter-*); nil is controller-runtime's.
+	RateLimiter workqueue.TypedRateLimiter[reconcile.Request]
+	// PartialRestart (feature gate) keeps a running application running when only the executor
+	// fields listed in partialrestart.go changed.
+	PartialRestart bool
 }
 
 func (o *Options) defaults() {
@@ -163,7 +169,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// A driver budget deleted by someone else is created again.
 		b = b.Watches(&policyv1.PodDisruptionBudget{}, byApp, builder.WithPredicates(deletedPredicate()))
 	}
-	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles}).
+	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter}).
 		Complete(r)
 }
 

@@ -138,10 +138,19 @@ func (r *Reconciler) checkSuspend(s *scope) {
 // SpecHash identifies what an attempt was submitted from, for invalidation: a hash of the spec's JSON
 // without suspend, timeToLiveSeconds and driverPodDisruptionBudget (whose changes alone never restart
 // an application: the budget follows the spec while the driver runs), and of the rerun annotation
-// (v1beta2.AnnotationRerun), whose change reruns it.
+// (v1beta2.AnnotationRerun), whose change reruns it; then "/" and the same hash without the executor
+// fields PartialRestart ignores (partialrestart.go).
 func SpecHash(app *v1beta2.SparkApplication) string {
+	return specHash(app, nil) + "/" + specHash(app, clearPartialRestartFields)
+}
+
+// specHash hashes the spec as SpecHash says, after clear (if any) has changed a copy of it.
+func specHash(app *v1beta2.SparkApplication, clear func(*v1beta2.SparkApplicationSpec)) string {
 	c := app.Spec.DeepCopy()
 	c.Suspend, c.TimeToLiveSeconds, c.DriverPodDisruptionBudget = nil, nil, nil
+	if clear != nil {
+		clear(c)
+	}
 	data, _ := json.Marshal(c)
 	data = append(data, app.Annotations[v1beta2.AnnotationRerun]...)
 	sum := sha256.Sum256(data)
@@ -171,7 +180,7 @@ func (r *Reconciler) checkSpecChange(s *scope) {
 		v1beta2.ApplicationStateSuspending, v1beta2.ApplicationStateSuspended, v1beta2.ApplicationStateResuming:
 		return
 	}
-	if SpecHash(s.app) == st.SubmittedSpecHash {
+	if sameSpec(SpecHash(s.app), st.SubmittedSpecHash) || r.partialRestart(s) {
 		return
 	}
 	s.setState(v1beta2.ApplicationStateInvalidating, "")

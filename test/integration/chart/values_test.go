@@ -853,28 +853,16 @@ func TestValues(t *testing.T) {
 // have yet because another branch adds them; the value is that branch. checkOperatorFlags does not
 // parse their arguments. At the merge of that branch, remove the entry (the test then fails until
 // it is removed).
-var pendingCommands = map[string]string{
-	"webhook start": "h/flags",
-}
+var pendingCommands = map[string]string{}
 
 // pendingFlags are the flags the chart renders with Kubeflow's names that our commands do not have
 // yet because another branch adds them: "<command> --<flag>" -> that branch. checkOperatorFlags
 // leaves them out when it parses the chart's arguments. At the merge of that branch, remove its
 // entries (the test then fails until they are removed, so the list empties).
 var pendingFlags = map[string]string{
-	"controller start --enable-metrics":                                  "h/flags",
-	"controller start --metrics-endpoint":                                "h/flags",
-	"controller start --feature-gates":                                   "h/flags",
-	"controller start --workqueue-ratelimiter-bucket-qps":                "h/flags",
-	"controller start --workqueue-ratelimiter-bucket-size":               "h/flags",
-	"controller start --workqueue-ratelimiter-max-delay":                 "h/flags",
-	"controller start --pprof-bind-address":                              "h/flags",
-	"controller start --scheduled-spark-application-timestamp-precision": "h/flags",
-	"controller start --enable-batch-scheduler":                          "h/batchsched",
-	"controller start --kube-scheduler-names":                            "h/batchsched",
-	"controller start --default-batch-scheduler":                         "h/batchsched",
-	"controller start --enable-driver-pdb":                               "h/pdbquota",
-	"webhook start --enable-resource-quota-enforcement":                  "h/pdbquota",
+	"controller start --enable-batch-scheduler":  "h/batchsched",
+	"controller start --kube-scheduler-names":    "h/batchsched",
+	"controller start --default-batch-scheduler": "h/batchsched",
 }
 
 // checkOperatorFlags parses args ("controller start ..." or "webhook start ...") with the
