@@ -41,6 +41,12 @@ func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 		r.recordSubmissionFailure(s, sub, attempt, err.Error())
 		return nil
 	}
+	if msg, err := r.prepareBatchScheduling(ctx, s, res); err != nil {
+		return err
+	} else if msg != "" {
+		r.recordSubmissionFailure(s, sub, attempt, msg)
+		return nil
+	}
 	pod, err := r.createDriver(ctx, s, res)
 	switch {
 	case errors.Is(err, errWaiting):
