@@ -48,7 +48,12 @@ func (r *Reconciler) prepareBatchScheduling(ctx context.Context, s *scope, res *
 	}
 	for _, obj := range objs {
 		if err := r.ensureObject(ctx, obj); err != nil {
-			if isPermanent(err) || meta.IsNoMatchError(err) {
+			if meta.IsNoMatchError(err) || runtime.IsNotRegisteredError(err) {
+				gvk := obj.GetObjectKind().GroupVersionKind()
+				return fmt.Sprintf("batch scheduler %s: the API server does not serve %s %s: install the scheduler (its CRDs) or choose another spec.batchScheduler",
+					sched.Name(), gvk.Kind, gvk.GroupVersion()), nil
+			}
+			if isPermanent(err) {
 				return fmt.Sprintf("batch scheduler %s: %v", sched.Name(), err), nil
 			}
 			return "", err

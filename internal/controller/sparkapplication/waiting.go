@@ -42,9 +42,9 @@ func (r *Reconciler) startTimeout(app *v1beta2.SparkApplication) (time.Duration,
 func setDriverScheduled(s *scope, pod *corev1.Pod) string {
 	cond := metav1.Condition{Type: v1beta2.ConditionDriverScheduled, ObservedGeneration: s.app.Generation, LastTransitionTime: metav1.NewTime(s.now)}
 	msg := ""
-	if pod.Spec.NodeName != "" {
+	if pod.Spec.NodeName != "" || (pod.Status.Phase != corev1.PodPending && pod.Status.Phase != "") {
 		cond.Status, cond.Reason = metav1.ConditionTrue, "Scheduled"
-		cond.Message = fmt.Sprintf("driver pod %s is on node %s", pod.Name, pod.Spec.NodeName)
+		cond.Message = fmt.Sprintf("driver pod %s is on node %s", pod.Name, firstNonEmpty(pod.Spec.NodeName, "(unknown)"))
 	} else {
 		reason, why := "Pending", "no scheduler has reported on it yet"
 		for _, c := range pod.Status.Conditions {

@@ -21,6 +21,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	volcanov1beta1 "volcano.sh/apis/pkg/apis/scheduling/v1beta1"
 
 	"go.uber.org/zap/zapcore"
 
@@ -36,7 +37,7 @@ var env *framework.Env
 
 func TestMain(m *testing.M) {
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithControllerManager()))
+	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme, volcanov1beta1.AddToScheme), framework.WithControllerManager()))
 }
 
 func zapLevel() zapcore.Level {
