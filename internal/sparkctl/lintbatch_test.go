@@ -30,10 +30,10 @@ func TestLintBatchScheduler(t *testing.T) {
 		return func(w *wrappers.SparkApplicationWrapper) { w.BatchScheduler(name) }
 	}
 	for name, tc := range map[string]struct {
-		mod      func(*wrappers.SparkApplicationWrapper)
-		kube     []string
-		want     *expect
-		clean    bool
+		mod   func(*wrappers.SparkApplicationWrapper)
+		kube  []string
+		want  *expect
+		clean bool
 	}{
 		"volcano with queue":          {mod: both(scheduler("volcano"), opts(wrappers.Ptr("q"), wrappers.Ptr("high"))), clean: true},
 		"yunikorn with queue":         {mod: both(scheduler("yunikorn"), opts(wrappers.Ptr("root.a"), nil)), clean: true},
@@ -42,7 +42,9 @@ func TestLintBatchScheduler(t *testing.T) {
 		"options without a scheduler": {mod: opts(wrappers.Ptr("q"), nil), want: &expect{severityWarning, "spec.batchSchedulerOptions", "set without spec.batchScheduler"}},
 		"coscheduling with a queue":   {mod: both(scheduler("sp"), opts(wrappers.Ptr("q"), nil)), kube: []string{"sp"}, want: &expect{severityError, "spec.batchSchedulerOptions", "no meaning for the coscheduling scheduler"}},
 		"yunikorn priority class":     {mod: both(scheduler("yunikorn"), opts(nil, wrappers.Ptr("high"))), want: &expect{severityWarning, "priorityClassName", "not read by YuniKorn"}},
-		"start timeout typo": {mod: func(w *wrappers.SparkApplicationWrapper) { w.Annotation(v1beta2.AnnotationDriverStartTimeout, "ten minutes") },
+		"start timeout typo": {mod: func(w *wrappers.SparkApplicationWrapper) {
+			w.Annotation(v1beta2.AnnotationDriverStartTimeout, "ten minutes")
+		},
 			want: &expect{severityError, v1beta2.AnnotationDriverStartTimeout, "is not a duration"}},
 		"start timeout": {mod: func(w *wrappers.SparkApplicationWrapper) { w.Annotation(v1beta2.AnnotationDriverStartTimeout, "2h") }, clean: true},
 	} {
