@@ -2,6 +2,7 @@ package sparkapplication
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
@@ -53,7 +55,7 @@ func (r *Reconciler) prepareBatchScheduling(ctx context.Context, s *scope, res *
 				return fmt.Sprintf("batch scheduler %s: the API server does not serve %s %s: install the scheduler (its CRDs) or choose another spec.batchScheduler",
 					sched.Name(), gvk.Kind, gvk.GroupVersion()), nil
 			}
-			if isPermanent(err) {
+			if isPermanent(err) || errors.Is(err, errNotOwned) {
 				return fmt.Sprintf("batch scheduler %s: %v", sched.Name(), err), nil
 			}
 			return "", err
@@ -61,6 +63,9 @@ func (r *Reconciler) prepareBatchScheduling(ctx context.Context, s *scope, res *
 	}
 	return "", nil
 }
+
+// errNotOwned says that an object the application needs exists but belongs to something else.
+var errNotOwned = errors.New("does not belong to this application")
 
 // ensureObject creates obj, or when it exists already (an earlier attempt of the application made
 // it), sets its spec to obj's with a merge patch, leaving the status (which a scheduler may keep in
@@ -84,7 +89,7 @@ func (r *Reconciler) ensureObject(ctx context.Context, obj client.Object) error 
 		return fmt.Errorf("reading %s %s: %w", kind, obj.GetName(), err)
 	}
 	if owner := metav1ControllerUID(obj); owner != "" && metav1ControllerUID(existing) != owner {
-		return fmt.Errorf("%s %s exists and does not belong to this application; delete or rename it", kind, obj.GetName())
+		return fmt.Errorf("%s %s exists and %w; delete or rename it", kind, obj.GetName(), errNotOwned)
 	}
 	want, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 	if err != nil {
@@ -120,10 +125,36 @@ func (r *Reconciler) cleanupBatchScheduling(ctx context.Context, s *scope) error
 		return nil
 	}
 	for _, obj := range sched.Cleanup(s.app) {
-		err := r.client.Delete(ctx, obj)
-		if err != nil && !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err) {
+		if err := r.deleteOwned(ctx, obj, s.app.UID); err != nil {
 			return fmt.Errorf("deleting %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
 		}
+	}
+	return nil
+}
+
+// deleteOwned deletes the object named like obj if the application whose UID is owner controls it
+// (a group of the same name that belongs to something else is left alone). An object or a kind
+// that is gone needs nothing more.
+func (r *Reconciler) deleteOwned(ctx context.Context, obj client.Object, owner types.UID) error {
+	gvk, err := apiutil.GVKForObject(obj, r.client.Scheme())
+	if err != nil {
+		return err
+	}
+	existing := &unstructured.Unstructured{}
+	existing.SetGroupVersionKind(gvk)
+	err = r.client.Get(ctx, client.ObjectKeyFromObject(obj), existing)
+	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if metav1ControllerUID(existing) != string(owner) {
+		return nil
+	}
+	uid := existing.GetUID()
+	if err := r.client.Delete(ctx, existing, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return err
 	}
 	return nil
 }

@@ -232,7 +232,9 @@ func New(opts ...Option) (*Env, error) {
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     crdPaths,
 		// config/crd/bases may be empty (or absent) while the API is being written.
-		ErrorIfCRDPathMissing:    false,
+		ErrorIfCRDPathMissing: false,
+		// envtest waits 10 s by default for the CRDs to be served, too short on a loaded machine.
+		CRDInstallOptions:        envtest.CRDInstallOptions{MaxTime: 60 * time.Second},
 		Scheme:                   scheme,
 		ControlPlaneStartTimeout: o.startTimeout,
 	}

@@ -350,3 +350,41 @@ func wantResources(t *testing.T, got corev1.ResourceList, cpu, memory string) {
 		t.Errorf("minResources = %v, want cpu %s, memory %s", got, cpu, memory)
 	}
 }
+
+// TestSuspendReleasesPodGroup: a suspended application's PodGroup is deleted (a pending group would
+// go on holding its queue's capacity) and made again when it resumes; a PodGroup of that name that
+// the application does not own is not taken over.
+func TestSuspendReleasesPodGroup(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, true)
+	create(t, example(t, "spark-pi-volcano", ns))
+	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	pg := &volcanov1beta1.PodGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "spark-spark-pi-volcano-pg"}}
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), pg); err != nil {
+		t.Fatal(err)
+	}
+	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
+	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSuspended)
+	waitForGone(t, pg)
+	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(false) })
+	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	framework.WaitFor(t, 30*time.Second, "the PodGroup again", func() (bool, string) {
+		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), &volcanov1beta1.PodGroup{})
+		return err == nil, fmt.Sprint(err)
+	})
+
+	// Somebody else's group of the same name.
+	other := example(t, "spark-pi-volcano", ns)
+	other.Name = "taken"
+	foreign := &volcanov1beta1.PodGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "spark-taken-pg"}, Spec: volcanov1beta1.PodGroupSpec{MinMember: 5}}
+	create(t, foreign)
+	create(t, other)
+	app := waitForState(t, ns, "taken", v1beta2.ApplicationStateFailed)
+	if msg := app.Status.AppState.ErrorMessage; !strings.Contains(msg, "PodGroup spark-taken-pg exists and does not belong to this application") {
+		t.Errorf("error message %q", msg)
+	}
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(foreign), foreign); err != nil || foreign.Spec.MinMember != 5 {
+		t.Errorf("the foreign PodGroup was changed: %v %+v", err, foreign.Spec)
+	}
+}
