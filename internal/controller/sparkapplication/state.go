@@ -306,6 +306,9 @@ func (r *Reconciler) handleSucceeding(ctx context.Context, s *scope) error {
 	if err := r.deleteUI(ctx, s.app); err != nil {
 		return err
 	}
+	if err := r.cleanupBatchScheduling(ctx, s); err != nil {
+		return err
+	}
 	s.setState(v1beta2.ApplicationStateCompleted, "")
 	s.event(corev1.EventTypeNormal, ReasonCompleted, "SparkApplication %s completed", s.app.Name)
 	return nil
@@ -323,6 +326,9 @@ func (r *Reconciler) handleFailing(ctx context.Context, s *scope) error {
 		(rp.Type == v1beta2.RestartPolicyOnFailure && st.ExecutionAttempts <= ptr.Deref(rp.OnFailureRetries, 0))
 	if !retry {
 		if err := r.deleteUI(ctx, s.app); err != nil {
+			return err
+		}
+		if err := r.cleanupBatchScheduling(ctx, s); err != nil {
 			return err
 		}
 		s.setState(v1beta2.ApplicationStateFailed, st.AppState.ErrorMessage)
@@ -349,6 +355,9 @@ func (r *Reconciler) handleSubmissionFailed(ctx context.Context, s *scope) error
 	retry := rp.Type == v1beta2.RestartPolicyAlways ||
 		(rp.Type == v1beta2.RestartPolicyOnFailure && st.SubmissionAttempts <= ptr.Deref(rp.OnSubmissionFailureRetries, 0))
 	if !retry {
+		if err := r.cleanupBatchScheduling(ctx, s); err != nil {
+			return err
+		}
 		st.TerminationTime = metav1.NewTime(s.now)
 		s.setState(v1beta2.ApplicationStateFailed, st.AppState.ErrorMessage)
 		s.event(corev1.EventTypeWarning, ReasonFailed, "SparkApplication %s failed: %s", s.app.Name, st.AppState.ErrorMessage)
@@ -442,12 +451,6 @@ func resetAttempt(st *v1beta2.SparkApplicationStatus) {
 func (r *Reconciler) handleTerminated(ctx context.Context, s *scope) error {
 	if err := r.deleteUI(ctx, s.app); err != nil {
 		return err
-	}
-	if s.orig.Status.AppState.State != s.app.Status.AppState.State {
-		// Terminated in this reconcile (a failed status write repeats it).
-		if err := r.cleanupBatchScheduling(ctx, s); err != nil {
-			return err
-		}
 	}
 	if pod, err := r.currentDriver(ctx, s.app); err != nil {
 		return err
