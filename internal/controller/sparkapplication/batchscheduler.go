@@ -34,10 +34,7 @@ const ReasonBatchSchedulerNotHandled = "SparkApplicationBatchSchedulerNotHandled
 // returns a non-empty message when the submission must fail (a scheduler the operator does not
 // handle, options it cannot honour, a scheduler CRD that is not installed, an object refused).
 func (r *Reconciler) prepareBatchScheduling(ctx context.Context, s *scope, res *submission.Resources) (string, error) {
-	sched, notice, err := r.opts.BatchSchedulers.Resolve(s.app)
-	if notice != "" {
-		s.event(corev1.EventTypeWarning, ReasonBatchSchedulerNotHandled, "%s", notice)
-	}
+	sched, _, err := r.opts.BatchSchedulers.Resolve(s.app)
 	if err != nil {
 		return err.Error(), nil
 	}
@@ -157,4 +154,12 @@ func (r *Reconciler) deleteOwned(ctx context.Context, obj client.Object, owner t
 		return err
 	}
 	return nil
+}
+
+// batchSchedulingNotice records, with a submission, the Warning event saying that the application's
+// spec.batchScheduler or spec.batchSchedulerOptions has no effect, if that is so.
+func (r *Reconciler) batchSchedulingNotice(s *scope) {
+	if _, notice, _ := r.opts.BatchSchedulers.Resolve(s.app); notice != "" {
+		s.event(corev1.EventTypeWarning, ReasonBatchSchedulerNotHandled, "%s", notice)
+	}
 }

@@ -68,6 +68,7 @@ func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 	st.ExecutorState, st.ExecutorCounts = nil, nil
 	st.SubmittedSpecHash = SpecHash(app)
 	s.setState(v1beta2.ApplicationStateSubmitted, "")
+	r.batchSchedulingNotice(s)
 	s.event(corev1.EventTypeNormal, ReasonSubmitted, "SparkApplication %s was submitted successfully (driver %s, attempt %d)", app.Name, pod.Name, attempt)
 	s.requeue(r.opts.DriverPodCreationGracePeriod)
 	return nil
