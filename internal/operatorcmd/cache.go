@@ -80,7 +80,8 @@ func internMeta(m *metav1.ObjectMeta) {
 }
 
 // TrimPod is the cache transform of Pods: it keeps what the controllers read (metadata without
-// managedFields, the node name, the container names, the status) and drops the rest of the spec
+// managedFields, the node name, the scheduler name (which says who a waiting driver waits for),
+// the container names, the status) and drops the rest of the spec
 // (arguments, environment, volumes, ...), most of a Spark pod's size. The strings every pod repeats
 // (label keys, container names, condition types) are shared between the cached pods (intern).
 func TrimPod(obj any) (any, error) {
@@ -94,7 +95,7 @@ func TrimPod(obj any) (any, error) {
 	for i, c := range pod.Spec.Containers {
 		containers[i] = corev1.Container{Name: intern(c.Name), Image: c.Image}
 	}
-	pod.Spec = corev1.PodSpec{NodeName: pod.Spec.NodeName, Containers: containers, TerminationGracePeriodSeconds: pod.Spec.TerminationGracePeriodSeconds}
+	pod.Spec = corev1.PodSpec{NodeName: pod.Spec.NodeName, SchedulerName: intern(pod.Spec.SchedulerName), Containers: containers, TerminationGracePeriodSeconds: pod.Spec.TerminationGracePeriodSeconds}
 	for i := range pod.Status.Conditions {
 		c := &pod.Status.Conditions[i]
 		c.Type = corev1.PodConditionType(intern(string(c.Type)))

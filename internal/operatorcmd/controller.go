@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	webhookserver "sigs.k8s.io/controller-runtime/pkg/webhook"
+	volcanoscheduling "volcano.sh/apis/pkg/apis/scheduling/v1beta1"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
@@ -80,6 +81,7 @@ type controllerOptions struct {
 	webhookConfigName       string
 	metricsAddr             string
 	healthAddr              string
+	batch                   *batchSchedulerFlags
 	zap                     zap.Options
 	// kf are the flags of Kubeflow's `controller start` kept in controllerflags.go.
 	kf kubeflowControllerOptions
@@ -106,7 +108,7 @@ func newControllerCommand() *cobra.Command {
 	f.Float32Var(&o.qps, "kube-api-qps", 50, "queries per second to the API server")
 	f.IntVar(&o.burst, "kube-api-burst", 100, "burst of queries to the API server")
 	f.DurationVar(&o.driverPodCreationGrace, "driver-pod-creation-grace-period", 10*time.Second, "how long a SUBMITTED application may miss its driver pod before the attempt fails")
-	f.DurationVar(&o.driverStartTimeout, "driver-start-timeout", 10*time.Minute, "how long a driver pod may stay Pending before the attempt fails with the reason (0 disables)")
+	f.DurationVar(&o.driverStartTimeout, "driver-start-timeout", 0, "how long a driver pod may stay Pending (unscheduled or not started) before the attempt fails with the reason; 0 waits without limit, as a queue may rightly hold a driver for hours (per application: annotation sparkoperator.k8s.io/driver-start-timeout)")
 	f.DurationVar(&o.imagePullTimeout, "image-pull-timeout", 2*time.Minute, "how long the driver image may fail to pull before the submission fails")
 	f.IntVar(&o.maxTrackedExecutors, "max-tracked-executor-per-app", 1000, "maximum executors listed in status.executorState (all are counted in status.executorCounts)")
 	f.Int64Var(&o.defaultTTLSeconds, "default-time-to-live-seconds", 0, "delete terminated applications without spec.timeToLiveSeconds after this many seconds (0 keeps them)")
@@ -136,6 +138,7 @@ func newControllerCommand() *cobra.Command {
 	f.StringVar(&o.webhookConfigName, "webhook-configuration-name", "spark-operator-webhook", "ValidatingWebhookConfiguration whose caBundle the operator keeps current")
 	f.StringVar(&o.healthAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz probes")
 	o.kf.addFlags(f)
+	o.batch = addBatchSchedulerFlags(f)
 	goflags := flag.NewFlagSet("controller", flag.ContinueOnError)
 	o.zap.BindFlags(goflags)
 	if kubeconfig := flag.CommandLine.Lookup("kubeconfig"); kubeconfig != nil {
@@ -151,6 +154,7 @@ func newScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(s)
 	_ = v1beta2.AddToScheme(s)
+	_ = volcanoscheduling.AddToScheme(s)
 	return s
 }
 
@@ -180,6 +184,11 @@ func (o *controllerOptions) reconcilerOptions() (sparkapplication.Options, error
 		MaxConcurrentReconciles:      o.workers,
 		RateLimiter:                  o.kf.rateLimiter(),
 	}
+	registry, err := o.batch.registry()
+	if err != nil {
+		return opts, err
+	}
+	opts.BatchSchedulers = registry
 	if o.ingressTLS != "" {
 		var tls []networkingv1.IngressTLS
 		if err := json.Unmarshal([]byte(o.ingressTLS), &tls); err != nil {

@@ -62,7 +62,7 @@ type webhookOptions struct {
 	enableHTTP2         bool
 	// quota is --enable-resource-quota-enforcement (quotaflags.go).
 	quota *quotaOptions
-	zap                 zap.Options
+	zap   zap.Options
 }
 
 // kubeflowMutatingPaths are the paths of Kubeflow's mutating webhooks. Nothing here needs them

@@ -26,7 +26,7 @@ func ApplicationUsage(app *v1beta2.SparkApplication, opts submission.Options) (c
 	if err != nil {
 		return nil, "", err
 	}
-	n := res.ExecutorInstances()
+	n := int64(res.InitialExecutors())
 	usage := Add(PodUsage(res.DriverPod), Times(PodUsage(exec), n))
 	desc := fmt.Sprintf("the driver and %d executors", n)
 	if n == 1 {

@@ -62,7 +62,9 @@ func (l *linter) has(field string) bool {
 }
 
 // lintApplication runs every check on a decoded application and returns the findings, errors first.
-func lintApplication(a *application, workDir string) []finding {
+// kubeSchedulerNames are the operator's --kube-scheduler-names (batch schedulers it handles besides
+// volcano and yunikorn).
+func lintApplication(a *application, workDir string, kubeSchedulerNames ...string) []finding {
 	l := &linter{a: a, spec: a.spec(), p: a.specPath(), workDir: workDir}
 	l.checkFields()
 	l.checkMetadata()
@@ -71,6 +73,7 @@ func lintApplication(a *application, workDir string) []finding {
 	l.checkPackages()
 	l.checkMemoryNotation()
 	l.checkSpec()
+	l.checkBatchScheduler(kubeSchedulerNames)
 	l.checkRender()
 	slices.SortStableFunc(l.findings, func(x, y finding) int { return severityRank(x.Severity) - severityRank(y.Severity) })
 	return l.findings

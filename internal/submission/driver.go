@@ -81,6 +81,7 @@ type driverBuilder struct {
 func (b *driverBuilder) build() (*Resources, error) {
 	b.names = newNames(b.app, b.sub)
 	b.res.Conf = b.conf
+	b.res.sparkVersion = b.app.Spec.SparkVersion
 	if err := b.initialPod(); err != nil {
 		return nil, err
 	}
@@ -524,10 +525,11 @@ func (b *driverBuilder) hadoopConfStep() error {
 // executorTemplateStep is PodTemplateConfigMapStep: the executor pod template in a ConfigMap mounted at
 // /opt/spark/pod-template, named by spark.kubernetes.executor.podTemplateFile.
 func (b *driverBuilder) executorTemplateStep() error {
-	text, err := executorTemplate(b.app, b.conf, b.opts, b.names)
+	pod, text, err := executorTemplate(b.app, b.conf, b.opts, b.names)
 	if err != nil {
 		return err
 	}
+	b.res.ExecutorTemplate = pod
 	b.res.ExecutorTemplateConfigMap = &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{

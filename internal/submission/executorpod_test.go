@@ -48,7 +48,7 @@ func TestExecutorPod(t *testing.T) {
 			t.Errorf("%s = %s, want %s", name, got.String(), want.String())
 		}
 	}
-	if n := res.ExecutorInstances(); n != 4 {
+	if n := res.InitialExecutors(); n != 4 {
 		t.Errorf("instances = %d, want 4", n)
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/batchscheduler"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/metrics"
 	"github.com/sparkop/spark-operator/internal/submission"
@@ -59,7 +60,9 @@ type Options struct {
 	// lag) before the attempt fails with "driver pod not found". Default 10s, as in Kubeflow.
 	DriverPodCreationGracePeriod time.Duration
 	// DriverStartTimeout is how long a driver pod may stay Pending (unscheduled, or its containers not
-	// started) before the attempt fails with the reason; 0 disables it. Default 10m.
+	// started) before the attempt fails with the reason; 0, the default, waits without limit (a
+	// scheduler or queue holding the driver is waiting, not failing). The annotation
+	// sparkoperator.k8s.io/driver-start-timeout overrides it per application.
 	DriverStartTimeout time.Duration
 	// ImagePullTimeout is how long the driver may fail to pull its image (ErrImagePull,
 	// ImagePullBackOff) before the submission fails. Default 2m.
@@ -96,6 +99,9 @@ type Options struct {
 	// PartialRestart (feature gate) keeps a running application running when only the executor
 	// fields listed in partialrestart.go changed.
 	PartialRestart bool
+	// BatchSchedulers are the batch schedulers applications are handed to (--enable-batch-scheduler);
+	// nil is batch scheduling off: spec.batchScheduler then only sets the pods' schedulerName.
+	BatchSchedulers *batchscheduler.Registry
 }
 
 func (o *Options) defaults() {

@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -37,6 +38,7 @@ const (
 	ReasonDriverFailed     = "SparkDriverFailed"
 	ReasonDriverUnknown    = "SparkDriverUnknown"
 	ReasonDriverTimeout    = "SparkDriverStartTimeout"
+	ReasonDriverWaiting    = "SparkDriverWaiting"
 	ReasonUIFailed         = "SparkUIServiceFailed"
 	// ReasonTemplateFieldsDropped (ours) names the fields of a pod template that a v1
 	// PodTemplateSpec does not have, which are dropped.
@@ -217,6 +219,7 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 	case v1beta2.DriverStatePending:
 		return r.driverPending(ctx, s, pod, obs)
 	case v1beta2.DriverStateRunning:
+		setDriverScheduled(s, pod)
 		if status.AppState.State != v1beta2.ApplicationStateRunning {
 			s.setState(v1beta2.ApplicationStateRunning, "")
 			s.event(corev1.EventTypeNormal, ReasonDriverRunning, "Driver %s is running", pod.Name)
@@ -258,7 +261,8 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 
 // driverPending handles a driver pod that has not started: a broken submission (invalid image,
 // missing secret, image that cannot be pulled) ends the attempt as SUBMISSION_FAILED; a pod that
-// stays pending past the driver start timeout fails the attempt; otherwise it waits.
+// stays pending past the driver start timeout, when one is configured, fails the attempt; otherwise
+// it waits, and the DriverScheduled condition says for what (waiting.go).
 func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Pod, obs driverObservation) error {
 	age := s.now.Sub(pod.CreationTimestamp.Time)
 	if hint, fatal := fatalWaitingReasons[obs.waitingReason]; fatal {
@@ -270,7 +274,12 @@ func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Po
 		}
 		s.requeue(r.opts.ImagePullTimeout - age)
 	}
-	if t := r.opts.DriverStartTimeout; t > 0 {
+	waiting := setDriverScheduled(s, pod)
+	t, err := r.startTimeout(s.app)
+	if err != nil {
+		return r.failSubmission(ctx, s, pod, err.Error())
+	}
+	if t > 0 {
 		if age >= t {
 			msg := fmt.Sprintf("driver pod %s did not start within %s: %s", pod.Name, t, pendingReason(pod))
 			if err := r.deleteDriver(ctx, s, pod); err != nil {
@@ -289,6 +298,9 @@ func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Po
 	if s.app.Status.AppState.State != v1beta2.ApplicationStateSubmitted {
 		s.setState(v1beta2.ApplicationStateSubmitted, "")
 		s.event(corev1.EventTypeNormal, ReasonDriverPending, "Driver %s is pending", pod.Name)
+	}
+	if prev := meta.FindStatusCondition(s.orig.Status.Conditions, v1beta2.ConditionDriverScheduled); waiting != "" && (prev == nil || prev.Message != waiting) {
+		s.event(corev1.EventTypeNormal, ReasonDriverWaiting, "%s", waiting)
 	}
 	r.ensureUIBestEffort(ctx, s, pod)
 	return r.ensureDriverPDB(ctx, s)
@@ -326,6 +338,9 @@ func (r *Reconciler) handleSucceeding(ctx context.Context, s *scope) error {
 	if err := r.deleteUI(ctx, s.app); err != nil {
 		return err
 	}
+	if err := r.cleanupBatchScheduling(ctx, s); err != nil {
+		return err
+	}
 	s.setState(v1beta2.ApplicationStateCompleted, "")
 	s.event(corev1.EventTypeNormal, ReasonCompleted, "SparkApplication %s completed", s.app.Name)
 	return nil
@@ -343,6 +358,9 @@ func (r *Reconciler) handleFailing(ctx context.Context, s *scope) error {
 		(rp.Type == v1beta2.RestartPolicyOnFailure && st.ExecutionAttempts <= ptr.Deref(rp.OnFailureRetries, 0))
 	if !retry {
 		if err := r.deleteUI(ctx, s.app); err != nil {
+			return err
+		}
+		if err := r.cleanupBatchScheduling(ctx, s); err != nil {
 			return err
 		}
 		s.setState(v1beta2.ApplicationStateFailed, st.AppState.ErrorMessage)
@@ -369,6 +387,9 @@ func (r *Reconciler) handleSubmissionFailed(ctx context.Context, s *scope) error
 	retry := rp.Type == v1beta2.RestartPolicyAlways ||
 		(rp.Type == v1beta2.RestartPolicyOnFailure && st.SubmissionAttempts <= ptr.Deref(rp.OnSubmissionFailureRetries, 0))
 	if !retry {
+		if err := r.cleanupBatchScheduling(ctx, s); err != nil {
+			return err
+		}
 		st.TerminationTime = metav1.NewTime(s.now)
 		s.setState(v1beta2.ApplicationStateFailed, st.AppState.ErrorMessage)
 		s.event(corev1.EventTypeWarning, ReasonFailed, "SparkApplication %s failed: %s", s.app.Name, st.AppState.ErrorMessage)
@@ -427,6 +448,9 @@ func (r *Reconciler) handleInvalidating(ctx context.Context, s *scope) error {
 func (r *Reconciler) handleSuspending(ctx context.Context, s *scope) error {
 	gone, err := r.stopAttempt(ctx, s)
 	if err != nil || !gone {
+		return err
+	}
+	if err := r.cleanupBatchScheduling(ctx, s); err != nil {
 		return err
 	}
 	resetAttempt(&s.app.Status)

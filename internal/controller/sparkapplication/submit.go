@@ -44,6 +44,12 @@ func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 		r.recordSubmissionFailure(s, sub, attempt, err.Error())
 		return nil
 	}
+	if msg, err := r.prepareBatchScheduling(ctx, s, res); err != nil {
+		return err
+	} else if msg != "" {
+		r.recordSubmissionFailure(s, sub, attempt, msg)
+		return nil
+	}
 	pod, err := r.createDriver(ctx, s, res)
 	switch {
 	case errors.Is(err, errWaiting):
@@ -72,6 +78,7 @@ func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 	st.ExecutorState, st.ExecutorCounts = nil, nil
 	st.SubmittedSpecHash = SpecHash(app)
 	s.setState(v1beta2.ApplicationStateSubmitted, "")
+	r.batchSchedulingNotice(s)
 	s.event(corev1.EventTypeNormal, ReasonSubmitted, "SparkApplication %s was submitted successfully (driver %s, attempt %d)", app.Name, pod.Name, attempt)
 	s.requeue(r.opts.DriverPodCreationGracePeriod)
 	return nil

@@ -133,7 +133,7 @@ var valuesCases = []valuesCase{
 			deployment.equal(podSpec+".automountServiceAccountToken", true),
 			deployment.notExists(podSpec + ".hostUsers"),
 			deployment.contains(args, "--enable-ui-service=true"),
-			deployment.contains(args, "--driver-start-timeout=10m"),
+			deployment.contains(args, "--driver-start-timeout=0s"),
 			deployment.contains(args, "--max-tracked-executor-per-app=1000"),
 			deployment.noPrefix(args, "--ingress-"),
 			deployment.noPrefix(args, "--namespace-selector"),

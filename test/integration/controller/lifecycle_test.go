@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -421,21 +422,80 @@ func TestShortJobDeletedBeforeSeen(t *testing.T) {
 	util.WaitForPodGone(t, env.Client, ns, "quick-driver")
 }
 
-// TestDriverStartTimeout: a driver pod that stays Pending past the timeout fails the attempt with the
-// reason instead of leaving the application SUBMITTED forever.
+// TestDriverStartTimeout: a driver pod that stays Pending past a configured timeout (the operator's
+// --driver-start-timeout, or the application's sparkoperator.k8s.io/driver-start-timeout annotation)
+// fails the attempt with the reason; without one, a driver its scheduler holds waits, saying why.
 func TestDriverStartTimeout(t *testing.T) {
 	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	opts.DriverStartTimeout = 2 * time.Second
-	startOperator(t, ns, opts)
-	util.Create(t, env.Client, wrappers.MakeSparkApplication("stuck", ns).Obj())
-	app := util.WaitForState(t, env.Client, ns, "stuck", v1beta2.ApplicationStateFailed)
-	if !strings.Contains(app.Status.AppState.ErrorMessage, "did not start within 2s") || !strings.Contains(app.Status.AppState.ErrorMessage, "not scheduled") {
-		t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
-	}
-	util.WaitForEvents(t, env.Client, ns, "stuck", sparkapplication.ReasonDriverTimeout)
-	util.WaitForPodGone(t, env.Client, ns, "stuck-driver")
+	t.Run("operator-wide", func(t *testing.T) {
+		t.Parallel()
+		ns := env.NewNamespace(t)
+		opts := defaultOptions()
+		opts.DriverStartTimeout = 2 * time.Second
+		startOperator(t, ns, opts)
+		util.Create(t, env.Client, wrappers.MakeSparkApplication("stuck", ns).Obj())
+		app := util.WaitForState(t, env.Client, ns, "stuck", v1beta2.ApplicationStateFailed)
+		if !strings.Contains(app.Status.AppState.ErrorMessage, "did not start within 2s") || !strings.Contains(app.Status.AppState.ErrorMessage, "not scheduled") {
+			t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
+		}
+		util.WaitForEvents(t, env.Client, ns, "stuck", sparkapplication.ReasonDriverTimeout)
+		util.WaitForPodGone(t, env.Client, ns, "stuck-driver")
+	})
+	t.Run("per application", func(t *testing.T) {
+		t.Parallel()
+		ns := env.NewNamespace(t)
+		startOperator(t, ns, defaultOptions()) // no operator-wide timeout
+		util.Create(t, env.Client, wrappers.MakeSparkApplication("stuck", ns).Annotation(v1beta2.AnnotationDriverStartTimeout, "2s").Obj())
+		app := util.WaitForState(t, env.Client, ns, "stuck", v1beta2.ApplicationStateFailed)
+		if !strings.Contains(app.Status.AppState.ErrorMessage, "did not start within 2s") {
+			t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
+		}
+		util.WaitForPodGone(t, env.Client, ns, "stuck-driver")
+	})
+	t.Run("annotation not a duration", func(t *testing.T) {
+		t.Parallel()
+		ns := env.NewNamespace(t)
+		startOperator(t, ns, defaultOptions())
+		util.Create(t, env.Client, wrappers.MakeSparkApplication("typo", ns).Annotation(v1beta2.AnnotationDriverStartTimeout, "soon").Obj())
+		app := util.WaitForState(t, env.Client, ns, "typo", v1beta2.ApplicationStateFailed)
+		if !strings.Contains(app.Status.AppState.ErrorMessage, v1beta2.AnnotationDriverStartTimeout) {
+			t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
+		}
+	})
+	// Waiting is not failing: without a configured timeout, a driver that a scheduler holds stays
+	// SUBMITTED past the figure the other cases time out at, with the scheduler's message in the
+	// DriverScheduled condition, and completes once it is scheduled.
+	t.Run("waits by default", func(t *testing.T) {
+		t.Parallel()
+		ns := env.NewNamespace(t)
+		startOperator(t, ns, defaultOptions())
+		util.Create(t, env.Client, wrappers.MakeSparkApplication("queued", ns).Obj())
+		util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateSubmitted)
+		const held = "0/3 nodes are available: 3 Insufficient cpu."
+		pod := util.GetPod(t, env.Client, ns, "queued-driver")
+		pod.Status.Phase = corev1.PodPending
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: held, LastTransitionTime: metav1.Now()}}
+		if err := env.Client.Status().Update(context.Background(), pod); err != nil {
+			t.Fatal(err)
+		}
+		framework.WaitFor(t, 20*time.Second, "the scheduler's message in the status", func() (bool, string) {
+			c := meta.FindStatusCondition(util.GetApp(t, env.Client, ns, "queued").Status.Conditions, v1beta2.ConditionDriverScheduled)
+			return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "Unschedulable" && strings.Contains(c.Message, held), fmt.Sprint(c)
+		})
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+			if st := util.GetApp(t, env.Client, ns, "queued").Status.AppState.State; st != v1beta2.ApplicationStateSubmitted {
+				t.Fatalf("a driver held by its scheduler became %s", st)
+			}
+		}
+		util.WaitForEvents(t, env.Client, ns, "queued", sparkapplication.ReasonDriverWaiting)
+		util.RunDriver(t, env.Client, ns, "queued-driver")
+		app := util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateRunning)
+		if c := meta.FindStatusCondition(app.Status.Conditions, v1beta2.ConditionDriverScheduled); c == nil || c.Status != metav1.ConditionTrue {
+			t.Errorf("DriverScheduled = %+v, want True", c)
+		}
+		util.FinishDriver(t, env.Client, ns, "queued-driver", 0)
+		util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateCompleted)
+	})
 }
 
 // TestRestartMidSubmission: a controller that created the driver pod and died before recording the
