@@ -24,11 +24,7 @@ import (
 const kubeflowVersion = "v2.5.0"
 
 // notYetAccepted are Kubeflow flags that other work adds (removed from this list when it lands).
-var notYetAccepted = map[string]string{
-	"enable-batch-scheduler":  "added by the batch-scheduler work",
-	"default-batch-scheduler": "added by the batch-scheduler work",
-	"kube-scheduler-names":    "added by the batch-scheduler work",
-}
+var notYetAccepted = map[string]string{}
 
 // subcommand returns `spark-operator <group> start`.
 func subcommand(t *testing.T, group string) *cobra.Command {

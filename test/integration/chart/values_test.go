@@ -859,11 +859,7 @@ var pendingCommands = map[string]string{}
 // yet because another branch adds them: "<command> --<flag>" -> that branch. checkOperatorFlags
 // leaves them out when it parses the chart's arguments. At the merge of that branch, remove its
 // entries (the test then fails until they are removed, so the list empties).
-var pendingFlags = map[string]string{
-	"controller start --enable-batch-scheduler":  "h/batchsched",
-	"controller start --kube-scheduler-names":    "h/batchsched",
-	"controller start --default-batch-scheduler": "h/batchsched",
-}
+var pendingFlags = map[string]string{}
 
 // checkOperatorFlags parses args ("controller start ..." or "webhook start ...") with the
 // operator's real command line. Commands and flags pending another branch's merge are left out;
