@@ -7,11 +7,13 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
@@ -175,4 +177,42 @@ func TestKueueEvictionLands(t *testing.T) {
 		t.Errorf("after re-admission with instances 0 written back, spark.properties lacks spark.executor.instances=1:\n%s", props)
 	}
 	checkKueuePodSetInfo(t, "re-admitted driver pod", &getPod(t, ns, "evicted-driver").Spec)
+}
+
+// TestKueueSubmissionRetryKeepsQuota: Kueue counts SUBMISSION_FAILED as finished and never admits the
+// application again, so a failed submission of an application in a Kueue queue that its restart
+// policy retries is recorded as PENDING_RERUN (Kueue keeps its quota reserved), with the failure as
+// the error message, and is retried after the interval; once no retry is left it fails as usual.
+func TestKueueSubmissionRetryKeepsQuota(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	exhaustedQuota(t, ns, "no-pods", corev1.ResourcePods)
+	startOperator(t, ns, defaultOptions())
+
+	create(t, wrappers.MakeSparkApplication("retried", ns).Label(kueueQueueLabel, "lq").
+		RestartPolicy(v1beta2.RestartPolicyOnFailure).OnSubmissionFailureRetries(3, 4).Obj())
+	app := waitForState(t, ns, "retried", v1beta2.ApplicationStatePendingRerun)
+	if !strings.Contains(app.Status.AppState.ErrorMessage, "no-pods") || app.Status.SubmissionAttempts != 1 {
+		t.Errorf("pending retry: attempts %d, message %q (want the quota named)", app.Status.SubmissionAttempts, app.Status.AppState.ErrorMessage)
+	}
+	waitForEvents(t, ns, "retried", sparkapplication.ReasonSubmissionFailed)
+	// The cause goes away before the retry: the application is not lost.
+	if err := env.Client.Delete(context.Background(), &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "no-pods"}}); err != nil {
+		t.Fatal(err)
+	}
+	states := waitForStates(t, ns, "retried", v1beta2.ApplicationStateSubmitted)
+	if slices.Contains(states, v1beta2.ApplicationStateFailedSubmission) {
+		t.Errorf("states %v: Kueue would have counted SUBMISSION_FAILED as finished", states)
+	}
+
+	// Without a retry left the failure is SUBMISSION_FAILED, then FAILED, as without Kueue.
+	ns2 := env.NewNamespace(t)
+	exhaustedQuota(t, ns2, "no-pods", corev1.ResourcePods)
+	startOperator(t, ns2, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("exhausted", ns2).Label(kueueQueueLabel, "lq").
+		RestartPolicy(v1beta2.RestartPolicyOnFailure).OnSubmissionFailureRetries(1, 1).Obj())
+	app = waitForState(t, ns2, "exhausted", v1beta2.ApplicationStateFailed)
+	if app.Status.SubmissionAttempts != 2 {
+		t.Errorf("failed after %d submission attempts, want 2", app.Status.SubmissionAttempts)
+	}
 }
