@@ -52,6 +52,7 @@ func TestKueue(t *testing.T) {
 	}
 	t.Run("AdmittedToCompletion", testAdmittedToCompletion)
 	t.Run("PreemptedAndReadmitted", testPreemptedAndReadmitted)
+	t.Run("TopologyUngates", testTopologyUngates)
 }
 
 // testAdmittedToCompletion: an application with the queue-name label is created suspended by Kueue's
@@ -173,6 +174,22 @@ func runToCompletion(t *testing.T, ns string, app *v1beta2.SparkApplication, exe
 	driver := runDriver(t, ns, app)
 	createExecutors(t, ns, app, driver, executors)
 	waitForState(t, ns, app.Name, v1beta2.ApplicationStateRunning)
+	finishDriver(t, ns, app, driver)
+}
+
+// runToCompletionFrom marks the driver running (its executors already exist), then succeeded.
+func runToCompletionFrom(t *testing.T, ns string, app *v1beta2.SparkApplication, driver *corev1.Pod) {
+	t.Helper()
+	setPodStatus(t, driver, corev1.PodRunning, func(s *corev1.ContainerState) {
+		s.Running = &corev1.ContainerStateRunning{StartedAt: metav1.Now()}
+	})
+	waitForState(t, ns, app.Name, v1beta2.ApplicationStateRunning)
+	finishDriver(t, ns, app, driver)
+}
+
+// finishDriver marks the driver succeeded and waits for COMPLETED.
+func finishDriver(t *testing.T, ns string, app *v1beta2.SparkApplication, driver *corev1.Pod) {
+	t.Helper()
 	setPodStatus(t, driver, corev1.PodSucceeded, func(s *corev1.ContainerState) {
 		s.Terminated = &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", FinishedAt: metav1.Now()}
 	})
@@ -411,4 +428,122 @@ func waitForUsage(t *testing.T, ns, memory string) {
 		}
 		return got.Cmp(want) == 0, "in use: " + got.String()
 	})
+}
+
+// Topology-aware scheduling: nodes labelled with a block and a hostname, a flavor on that topology.
+const (
+	topologyName   = "blocks"
+	tasFlavorName  = "tas"
+	tasPoolLabel   = "example.com/pool"
+	blockLabel     = "example.com/block"
+	hostnameLabel  = "kubernetes.io/hostname"
+	topologyGate   = "kueue.x-k8s.io/topology"
+	workloadAnnot  = "kueue.x-k8s.io/workload"
+	tasNodePrefix  = "tas-node-"
+	tasNodeMemory  = "4Gi"
+	tasNodeCPU     = "4"
+	tasNodeCount   = 2
+	tasQueueMemory = "2Gi"
+)
+
+// testTopologyUngates: with a flavor on a Topology, Kueue admits the application with the topology
+// scheduling gate in both roles; the driver pod and the executors (created from the executor pod
+// template, as Spark would) carry the gate, Kueue's pod set label and workload annotation, and Kueue's
+// topology ungater removes the gate from each and pins it to a node of the assigned domain.
+func testTopologyUngates(t *testing.T) {
+	ns := env.NewNamespace(t)
+	createIfAbsent(t, kueueObject("Topology", "", topologyName, map[string]any{
+		"levels": []any{map[string]any{"nodeLabel": blockLabel}, map[string]any{"nodeLabel": hostnameLabel}},
+	}))
+	createIfAbsent(t, kueueObject("ResourceFlavor", "", tasFlavorName, map[string]any{
+		"nodeLabels":   map[string]any{tasPoolLabel: "tas"},
+		"topologyName": topologyName,
+	}))
+	for i := 1; i <= tasNodeCount; i++ {
+		makeNode(t, fmt.Sprintf("%s%d", tasNodePrefix, i))
+	}
+	createObject(t, kueueObject("ClusterQueue", "", ns, map[string]any{
+		"namespaceSelector": map[string]any{},
+		"resourceGroups": []any{map[string]any{
+			"coveredResources": []any{"cpu", "memory"},
+			"flavors": []any{map[string]any{
+				"name": tasFlavorName,
+				"resources": []any{
+					map[string]any{"name": "cpu", "nominalQuota": "8"},
+					map[string]any{"name": "memory", "nominalQuota": tasQueueMemory},
+				},
+			}},
+		}},
+	}))
+	createObject(t, kueueObject("LocalQueue", ns, localQueueName, map[string]any{"clusterQueue": ns}))
+
+	createObject(t, queuedApp(ns, "tas", "").ExecutorInstances(2).Obj())
+	app := waitForState(t, ns, "tas", v1beta2.ApplicationStateSubmitted)
+	for _, role := range []*v1beta2.SparkPodSpec{&app.Spec.Driver.SparkPodSpec, &app.Spec.Executor.SparkPodSpec} {
+		if role.Template == nil || !hasGate(role.Template.Spec.SchedulingGates) {
+			t.Errorf("Kueue admitted without the topology gate in the spec: %+v", role.Template)
+		}
+	}
+	driver := waitForUngated(t, ns, app.Name+"-driver", "driver")
+	createExecutors(t, ns, app, driver, 2)
+	for i := 1; i <= 2; i++ {
+		waitForUngated(t, ns, fmt.Sprintf("%s-exec-%d", app.Name, i), "executor")
+	}
+	runToCompletionFrom(t, ns, app, driver)
+	waitForWorkload(t, ns, app, "Finished")
+}
+
+func hasGate(gates []corev1.PodSchedulingGate) bool {
+	for _, g := range gates {
+		if g.Name == topologyGate {
+			return true
+		}
+	}
+	return false
+}
+
+// waitForUngated waits until Kueue's topology ungater has removed the gate from the pod and pinned it
+// to a node of the topology; the pod must carry Kueue's pod set label for role and its workload
+// annotation, which is how the ungater finds it.
+func waitForUngated(t *testing.T, ns, name, role string) *corev1.Pod {
+	t.Helper()
+	pod := &corev1.Pod{}
+	framework.WaitFor(t, waitTimeout, "pod "+name+" to be ungated by Kueue", func() (bool, string) {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
+			return false, err.Error()
+		}
+		return !hasGate(pod.Spec.SchedulingGates), fmt.Sprintf("gates %v, node selector %v", pod.Spec.SchedulingGates, pod.Spec.NodeSelector)
+	})
+	if pod.Labels[podSetLabel] != role || pod.Annotations[workloadAnnot] == "" {
+		t.Errorf("pod %s: label %s=%q, annotation %s=%q", name, podSetLabel, pod.Labels[podSetLabel], workloadAnnot, pod.Annotations[workloadAnnot])
+	}
+	if !strings.HasPrefix(pod.Spec.NodeSelector[hostnameLabel], tasNodePrefix) && pod.Spec.NodeSelector[blockLabel] == "" {
+		t.Errorf("pod %s ungated without a topology domain in its node selector: %v", name, pod.Spec.NodeSelector)
+	}
+	return pod
+}
+
+// makeNode creates a Ready node of the topology (block b1) with some capacity; no kubelet runs it,
+// and no pod is ever bound to it here.
+func makeNode(t *testing.T, name string) {
+	t.Helper()
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
+		tasPoolLabel: "tas", blockLabel: "b1", hostnameLabel: name,
+	}}}
+	if err := env.Client.Create(context.Background(), node); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			return
+		}
+		t.Fatal(err)
+	}
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU: resource.MustParse(tasNodeCPU), corev1.ResourceMemory: resource.MustParse(tasNodeMemory),
+		corev1.ResourcePods: resource.MustParse("110"),
+	}
+	node.Status = corev1.NodeStatus{Capacity: capacity, Allocatable: capacity, Conditions: []corev1.NodeCondition{{
+		Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady", LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now(),
+	}}}
+	if err := env.Client.Status().Update(context.Background(), node); err != nil {
+		t.Fatal(err)
+	}
 }
