@@ -32,10 +32,6 @@ const (
 	localQueueName     = "lq"
 )
 
-// Every pod of these tests requests 512Mi for Kueue (driver.memory and executor.memory of 512m), so
-// a ClusterQueue of 1536Mi holds one driver and two executors.
-const podMemory = "512Mi"
-
 // waitTimeout bounds every wait: Kueue, the operator and the control plane share two busy cores.
 const waitTimeout = 2 * time.Minute
 
@@ -129,7 +125,9 @@ func testPreemptedAndReadmitted(t *testing.T) {
 	waitForUsage(t, ns, "0")
 }
 
-// queuedApp is a small SparkPi in Kueue's local queue, at a priority class when given.
+// queuedApp is a small SparkPi in Kueue's local queue, at a priority class when given. Each of its
+// pods requests 512Mi for Kueue (driver.memory and executor.memory of 512m), so a ClusterQueue of
+// 1536Mi holds one driver and two executors.
 func queuedApp(ns, name, priority string) *wrappers.SparkApplicationWrapper {
 	w := wrappers.MakeSparkApplication(name, ns).Label(queueNameLabel, localQueueName).
 		DriverMemory("512m").ExecutorMemory("512m")
