@@ -13,9 +13,13 @@ package kueue_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +33,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	certutil "k8s.io/client-go/util/cert"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -127,6 +135,7 @@ func startKueue(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(certDir, "tls.key"), keyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	ensureMetricsCert(t)
 	webhookPort, probePort := freePort(t), freePort(t)
 	config := fmt.Sprintf(`apiVersion: config.kueue.x-k8s.io/v1beta2
 kind: Configuration
@@ -165,7 +174,7 @@ integrations:
 	}
 	cmd := exec.Command(filepath.Join(env.RepoRoot, "bin", "kueue"), "--config="+configFile,
 		"--feature-gates="+kueueFeatureGates, "--zap-log-level=2")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+env.Kubeconfig)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+versionProxy(t, work))
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting bin/kueue (build it with hack/build-kueue.sh): %v", err)
@@ -195,6 +204,80 @@ integrations:
 		err := env.Client.Create(ctx, rf, client.DryRunAll)
 		return err == nil, fmt.Sprint(err)
 	})
+}
+
+// serverVersion is the version the API server reports to Kueue: the control plane in bin/ is built
+// from the module proxy without version stamps ("v0.0.0-master+$Format:%H$"), which Kueue v0.17.0
+// refuses to parse; it is Kubernetes v1.36.3 (hack/tools/go.mod).
+const serverVersion = "v1.36.3"
+
+// versionProxy serves the API server to Kueue on a loopback port: every request is passed on with the
+// admin credentials of env, except /version, which reports serverVersion. It returns the path of a
+// kubeconfig for it.
+func versionProxy(t *testing.T, dir string) string {
+	t.Helper()
+	target, err := url.Parse(env.Config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport, err := rest.TransportFor(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.Transport = transport
+	proxy.FlushInterval = -1 // watches stream
+	mux := http.NewServeMux()
+	mux.Handle("/", proxy)
+	mux.HandleFunc("/version", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(version.Info{Major: "1", Minor: "36", GitVersion: serverVersion, Platform: "linux/amd64"})
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["proxy"] = &clientcmdapi.Cluster{Server: "http://" + l.Addr().String()}
+	cfg.AuthInfos["proxy"] = &clientcmdapi.AuthInfo{}
+	cfg.Contexts["proxy"] = &clientcmdapi.Context{Cluster: "proxy", AuthInfo: "proxy"}
+	cfg.CurrentContext = "proxy"
+	path := filepath.Join(dir, "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// kueueMetricsCertDir is where Kueue v0.17.0 reads its metrics serving certificate when its internal
+// certificate management is off: a fixed path (cmd/kueue/main.go), not a setting.
+const kueueMetricsCertDir = "/etc/kueue/metrics/certs"
+
+// ensureMetricsCert writes a self-signed certificate to kueueMetricsCertDir unless one is there; Kueue
+// exits without it. This is the one file the suite writes outside the repository and its temporary
+// directories (it runs as root, as make e2e does).
+func ensureMetricsCert(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(kueueMetricsCertDir, "tls.crt")); err == nil {
+		return
+	}
+	certPEM, keyPEM, err := certutil.GenerateSelfSignedCertKey("localhost", []net.IP{net.ParseIP("127.0.0.1")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(kueueMetricsCertDir, 0o755); err != nil {
+		t.Fatalf("Kueue needs a metrics certificate in %s (run as root): %v", kueueMetricsCertDir, err)
+	}
+	if err := os.WriteFile(filepath.Join(kueueMetricsCertDir, "tls.key"), keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(kueueMetricsCertDir, "tls.crt"), certPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // registerKueueWebhooks creates Kueue's mutating and validating webhook configurations from its
