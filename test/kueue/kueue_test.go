@@ -544,4 +544,10 @@ func makeNode(t *testing.T, name string) {
 	if err := env.Client.Status().Update(context.Background(), node); err != nil {
 		t.Fatal(err)
 	}
+	// The API server taints a new node not-ready (TaintNodesByCondition); with no node lifecycle
+	// controller running, nobody lifts it.
+	node.Spec.Taints = nil
+	if err := env.Client.Update(context.Background(), node); err != nil {
+		t.Fatal(err)
+	}
 }
