@@ -131,6 +131,14 @@ e2e: tools ## Real Spark end to end: a cluster whose node runs pods as processes
 e2e-schedulers: tools ## Batch schedulers with a real kube-scheduler and kwok nodes, gang-scheduling gates on (test/schedulers; 0.5-1 min, +10-60 s per Spark in .cache/spark).
 	SPARK_E2E_SCHEDULERS=1 KUBEBUILDER_ASSETS=$(BIN) go test -count=1 -timeout 15m -v $(GOTESTFLAGS) ./test/schedulers/
 
+.PHONY: kueue
+kueue: ## Build Kueue's controller manager (sigs.k8s.io/kueue/cmd/kueue, pinned by hack/kueue/go.mod) into bin/kueue (cold: ~10 min on 2 busy cores).
+	hack/build-kueue.sh
+
+.PHONY: e2e-kueue
+e2e-kueue: tools kueue ## The operator under the real Kueue v0.17.0: admission, preemption and re-admission, executor counts, quota (test/kueue, docs/kueue.md).
+	KUEUE_E2E=1 KUBEBUILDER_ASSETS=$(BIN) go test -count=1 -timeout 20m -v $(GOTESTFLAGS) ./test/kueue/
+
 .PHONY: conformance
 conformance: tools ## Compare our submitter with the real spark-submit 3.5/4.0 (Spark from PyPI into .cache/spark, once; JDK 17; ~3 min).
 	SPARK_CONFORMANCE=1 KUBEBUILDER_ASSETS=$(BIN) go test -count=1 -timeout 30m $(GOTESTFLAGS) ./test/conformance/

@@ -223,6 +223,13 @@ func (l *linter) confSpec() map[string]struct {
 		v := strconv.Itoa(int(*p))
 		return &v
 	}
+	// executor.instances of 1 or 0 is the stored default and yields to sparkConf (see the API field).
+	instances := func(p *int32) *string {
+		if p != nil && *p <= 1 {
+			return nil
+		}
+		return num(p)
+	}
 	type fv = struct {
 		field string
 		value *string
@@ -234,7 +241,7 @@ func (l *linter) confSpec() map[string]struct {
 		"spark.executor.memory":                       {"executor.memory", str(s.Executor.Memory)},
 		"spark.driver.memoryOverhead":                 {"driver.memoryOverhead", str(s.Driver.MemoryOverhead)},
 		"spark.executor.memoryOverhead":               {"executor.memoryOverhead", str(s.Executor.MemoryOverhead)},
-		"spark.executor.instances":                    {"executor.instances", num(s.Executor.Instances)},
+		"spark.executor.instances":                    {"executor.instances", instances(s.Executor.Instances)},
 		"spark.kubernetes.memoryOverheadFactor":       {"memoryOverheadFactor", str(s.MemoryOverheadFactor)},
 		"spark.kubernetes.pyspark.pythonVersion":      {"pythonVersion", str(s.PythonVersion)},
 		"spark.kubernetes.container.image.pullPolicy": {"imagePullPolicy", str(s.ImagePullPolicy)},

@@ -314,7 +314,7 @@ func (r *Reconciler) failSubmission(ctx context.Context, s *scope, pod *corev1.P
 	if err := r.deleteUI(ctx, s.app); err != nil {
 		return err
 	}
-	s.setState(v1beta2.ApplicationStateFailedSubmission, msg)
+	s.setSubmissionFailed(msg)
 	s.event(corev1.EventTypeWarning, ReasonSubmissionFailed, "%s", msg)
 	return nil
 }
@@ -461,6 +461,10 @@ func (r *Reconciler) handleSuspending(ctx context.Context, s *scope) error {
 
 // submitWhenGone submits a PENDING_RERUN or RESUMING application once the previous driver pod is gone.
 func (r *Reconciler) submitWhenGone(ctx context.Context, s *scope) error {
+	if wait := submissionRetryDue(s.app, s.now); wait > 0 {
+		s.requeue(wait)
+		return nil
+	}
 	gone, err := r.stopAttempt(ctx, s)
 	if err != nil || !gone {
 		return err

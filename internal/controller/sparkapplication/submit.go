@@ -95,7 +95,7 @@ func (r *Reconciler) recordSubmissionFailure(s *scope, sub submission.Submission
 		// A retry that failed again: a transition of its own, for the failed-submission count.
 		s.transitions = append(s.transitions, v1beta2.ApplicationStateFailedSubmission)
 	}
-	s.setState(v1beta2.ApplicationStateFailedSubmission, msg)
+	s.setSubmissionFailed(msg)
 	s.event(corev1.EventTypeWarning, ReasonSubmissionFailed, "SparkApplication %s failed submission: %s", s.app.Name, msg)
 	// A retry that fails again stays SUBMISSION_FAILED; the next look schedules the next retry.
 	s.requeue(time.Second)

@@ -70,9 +70,9 @@ func TestRejectedAtAdmission(t *testing.T) {
 
 		// Numbers.
 		{name: "negative executor instances", app: func(w *wrappers.SparkApplicationWrapper) { w.ExecutorInstances(-1) },
-			want: []string{"spec.executor.instances", "greater than or equal to 1"}},
-		{name: "zero executor instances", app: func(w *wrappers.SparkApplicationWrapper) { w.ExecutorInstances(0) },
-			want: []string{"spec.executor.instances"}},
+			want: []string{"spec.executor.instances", "greater than or equal to 0"}},
+		{name: "zero executor instances without suspend", app: func(w *wrappers.SparkApplicationWrapper) { w.ExecutorInstances(0) },
+			want: []string{"spec.executor.instances", "only together with suspend: true"}},
 		{name: "driver cores 0", app: func(w *wrappers.SparkApplicationWrapper) { w.DriverCores(0) },
 			want: []string{"spec.driver.cores", "greater than or equal to 1"}},
 		{name: "executor cores 0", app: func(w *wrappers.SparkApplicationWrapper) { w.ExecutorCores(0) },
