@@ -166,7 +166,8 @@ func TestObjects(t *testing.T) {
 }
 
 func TestObjectsWithoutExecutors(t *testing.T) {
-	app := wrappers.MakeSparkApplication("pi", "ns").BatchScheduler(Name).ExecutorInstances(0).Obj()
+	// instances 0 stands for the default (Kueue writes it back on eviction): zero executors are asked for in sparkConf.
+	app := wrappers.MakeSparkApplication("pi", "ns").BatchScheduler(Name).ExecutorInstances(0).SparkConf("spark.executor.instances", "0").Obj()
 	res := render(t, app)
 	objs, err := Objects(app, res)
 	if err != nil || objs != nil {

@@ -25,9 +25,9 @@ const ReasonBatchSchedulerNotHandled = "SparkApplicationBatchSchedulerNotHandled
 
 // The objects of the batch schedulers (internal/batchscheduler): Volcano's and scheduler-plugins'
 // PodGroups, created before the driver, brought up to date on resubmission and deleted when the
-// application ends. The operator neither lists nor watches them.
-// +kubebuilder:rbac:groups=scheduling.volcano.sh,resources=podgroups,verbs=get;create;update;patch;delete
-// +kubebuilder:rbac:groups=scheduling.x-k8s.io,resources=podgroups,verbs=get;create;update;patch;delete
+// application ends. The operator neither lists nor watches them. Its permission for them is not in
+// the generated role (config/rbac/role.yaml): the operator gets it only with batch scheduling on
+// (the chart's controller.batchScheduler.enable adds it; docs/batch-scheduling.md lists the rules).
 
 // prepareBatchScheduling hands the rendered submission to the application's batch scheduler, if any:
 // the scheduler adapts the pods, and its objects are created (or updated) before the driver. It

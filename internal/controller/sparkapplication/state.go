@@ -299,7 +299,7 @@ func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Po
 		s.setState(v1beta2.ApplicationStateSubmitted, "")
 		s.event(corev1.EventTypeNormal, ReasonDriverPending, "Driver %s is pending", pod.Name)
 	}
-	if prev := meta.FindStatusCondition(s.orig.Status.Conditions, v1beta2.ConditionDriverScheduled); waiting != "" && (prev == nil || prev.Message != waiting) {
+	if prev := meta.FindStatusCondition(s.orig.Status.Conditions, v1beta2.ConditionDriverScheduled); waiting != "" && schedulerReported(pod) && (prev == nil || prev.Message != waiting) {
 		s.event(corev1.EventTypeNormal, ReasonDriverWaiting, "%s", waiting)
 	}
 	r.ensureUIBestEffort(ctx, s, pod)

@@ -65,6 +65,18 @@ func setDriverScheduled(s *scope, pod *corev1.Pod) string {
 	return msg
 }
 
+// schedulerReported says whether a scheduler has said why pod is not bound (its PodScheduled
+// condition is False). Only then is waiting worth an Event: every new driver pod is unbound for a
+// moment before any scheduler has looked at it.
+func schedulerReported(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+			return true
+		}
+	}
+	return false
+}
+
 // camelToSnake turns a CamelCase reason into SNAKE_CASE pieces for toConditionReason, which keeps
 // it CamelCase and drops anything a condition reason may not contain.
 func camelToSnake(s string) string {
