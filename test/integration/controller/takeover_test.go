@@ -449,7 +449,19 @@ func TestTakeoverBetweenAttempts(t *testing.T) {
 		// want is the final state; wantAttempts the submission and execution attempts then.
 		want                         v1beta2.ApplicationStateType
 		wantSubmissions, wantExecute int32
+		// onKubeflowDriver says the final state is reached on Kubeflow's driver, with no new one.
+		onKubeflowDriver bool
 	}{{
+		name: "unknown", app: wrappers.MakeSparkApplication("kf-unknown", ""),
+		attempt: kubeflowAttempt{state: v1beta2.ApplicationStateUnknown, submissionAttempts: 1, executionAttempts: 1, driver: true,
+			driverPhase: corev1.PodRunning, appIDKnown: true, submittedAgo: time.Minute},
+		want: v1beta2.ApplicationStateRunning, wantSubmissions: 1, wantExecute: 1, onKubeflowDriver: true,
+	}, {
+		name: "succeeding", app: wrappers.MakeSparkApplication("kf-succeeding", ""),
+		attempt: kubeflowAttempt{state: v1beta2.ApplicationStateSucceeding, submissionAttempts: 1, executionAttempts: 1, driver: true,
+			driverPhase: corev1.PodSucceeded, exitCode: ptr.To[int32](0), appIDKnown: true, submittedAgo: time.Minute},
+		want: v1beta2.ApplicationStateCompleted, wantSubmissions: 1, wantExecute: 1, onKubeflowDriver: true,
+	}, {
 		name: "failing", app: wrappers.MakeSparkApplication("kf-failing", "").RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(2, 1),
 		attempt: kubeflowAttempt{state: v1beta2.ApplicationStateFailing, submissionAttempts: 1, executionAttempts: 1, driver: true,
 			driverPhase: corev1.PodFailed, exitCode: exit1, appIDKnown: true, submittedAgo: time.Minute,
@@ -490,11 +502,16 @@ func TestTakeoverBetweenAttempts(t *testing.T) {
 			if c.attempt.driver {
 				wantDrivers++
 			}
-			if c.want == v1beta2.ApplicationStateFailed {
+			switch {
+			case c.onKubeflowDriver:
+				if got.Status.SubmissionID != ks.submissionID {
+					t.Errorf("submission id %s, want Kubeflow's %s", got.Status.SubmissionID, ks.submissionID)
+				}
+			case c.want == v1beta2.ApplicationStateFailed:
 				if got.Status.AppState.ErrorMessage != c.attempt.errorMessage {
 					t.Errorf("error message %q, want Kubeflow's %q", got.Status.AppState.ErrorMessage, c.attempt.errorMessage)
 				}
-			} else {
+			default:
 				wantDrivers++
 				pod := waitForPod(t, ns, app.Name+"-driver")
 				if pod.Labels[v1beta2.LabelSubmissionID] != got.Status.SubmissionID || got.Status.SubmissionID == ks.submissionID ||
@@ -534,4 +551,26 @@ func TestTakeoverTerminated(t *testing.T) {
 	if n := drivers.count(); n != 2 {
 		t.Errorf("%d driver pods existed, want Kubeflow's two", n)
 	}
+}
+
+// TestTakeoverDelete: deleting (in the foreground) an application running on Kubeflow's driver
+// deletes the driver and the application, as for one of ours.
+func TestTakeoverDelete(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	app := createKubeflowApp(t, wrappers.MakeSparkApplication("kf-del", ns))
+	leaveKubeflowAttempt(t, app, kubeflowAttempt{
+		state: v1beta2.ApplicationStateRunning, submissionAttempts: 1, executionAttempts: 1,
+		driver: true, driverPhase: corev1.PodRunning, appIDKnown: true, submittedAgo: time.Minute, executors: 1,
+	})
+	startOperator(t, ns, defaultOptions())
+	stays(t, ns, "kf-del", v1beta2.ApplicationStateRunning, time.Second)
+	if err := env.Client.Delete(context.Background(), getApp(t, ns, "kf-del"), client.PropagationPolicy(metav1.DeletePropagationForeground)); err != nil {
+		t.Fatal(err)
+	}
+	framework.WaitFor(t, 30*time.Second, "the application and its driver to be gone", func() (bool, string) {
+		errApp := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "kf-del"}, &v1beta2.SparkApplication{})
+		errPod := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "kf-del-driver"}, &corev1.Pod{})
+		return apierrors.IsNotFound(errApp) && apierrors.IsNotFound(errPod), fmt_(errApp, errPod)
+	})
 }
