@@ -492,9 +492,9 @@ func TestTakeoverBetweenAttempts(t *testing.T) {
 			ks := leaveKubeflowAttempt(t, app, c.attempt)
 			drivers := watchDriverPods(t, ns)
 			startOperator(t, ns, defaultOptions())
-			got := waitForState(t, ns, app.Name, c.want)
+			waitForState(t, ns, app.Name, c.want)
 			stays(t, ns, app.Name, c.want, 2*time.Second)
-			got = getApp(t, ns, app.Name)
+			got := getApp(t, ns, app.Name)
 			if got.Status.SubmissionAttempts != c.wantSubmissions || got.Status.ExecutionAttempts != c.wantExecute {
 				t.Errorf("attempts %d/%d, want %d/%d", got.Status.SubmissionAttempts, got.Status.ExecutionAttempts, c.wantSubmissions, c.wantExecute)
 			}
