@@ -16,18 +16,18 @@ import (
 
 // adoptAttempt fills in status.submittedSpecHash for an attempt submitted by another controller
 // (Kubeflow's writes none): the spec as found is taken as the one submitted, so a later change of the
-// spec or of the rerun annotation invalidates the attempt, as Kubeflow's controller would. Attempts
-// that ended (COMPLETED, FAILED) or have not started (PENDING_RERUN, SUBMISSION_FAILED, ...) need no
-// hash: the next submission records one.
+// spec or of the rerun annotation invalidates the attempt (as Kubeflow's controller does for one in
+// progress) or, for a COMPLETED, FAILED or SUBMISSION_FAILED application, submits it again (as for
+// ours). States that submit anyway or take the spec when resuming (PENDING_RERUN, INVALIDATING,
+// SUSPENDING, SUSPENDED, RESUMING) need no hash: the next submission records one.
 func adoptAttempt(s *scope) {
 	st := &s.app.Status
 	if st.SubmittedSpecHash != "" || st.SubmissionID == "" {
 		return
 	}
 	switch st.AppState.State {
-	case v1beta2.ApplicationStateSubmitted, v1beta2.ApplicationStateRunning, v1beta2.ApplicationStateUnknown,
-		v1beta2.ApplicationStateSucceeding, v1beta2.ApplicationStateFailing:
-	default:
+	case v1beta2.ApplicationStateNew, v1beta2.ApplicationStatePendingRerun, v1beta2.ApplicationStateInvalidating,
+		v1beta2.ApplicationStateSuspending, v1beta2.ApplicationStateSuspended, v1beta2.ApplicationStateResuming:
 		return
 	}
 	s.log.Info("Following an attempt submitted by another controller", "submissionID", st.SubmissionID, "state", st.AppState.State, "driver", st.DriverInfo.PodName)

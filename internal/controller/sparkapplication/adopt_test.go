@@ -23,7 +23,9 @@ func TestAdoptAttempt(t *testing.T) {
 		{"ours, hash kept", v1beta2.ApplicationStateRunning, "ours", "abc", false},
 		{"new application", v1beta2.ApplicationStateNew, "", "", false},
 		{"pending rerun: the next submission records it", v1beta2.ApplicationStatePendingRerun, "0b7e5c4e-uuid", "", false},
-		{"completed", v1beta2.ApplicationStateCompleted, "0b7e5c4e-uuid", "", false},
+		{"completed: a spec change submits it again", v1beta2.ApplicationStateCompleted, "0b7e5c4e-uuid", "", true},
+		{"submission failed", v1beta2.ApplicationStateFailedSubmission, "0b7e5c4e-uuid", "", true},
+		{"suspended: resuming records it", v1beta2.ApplicationStateSuspended, "0b7e5c4e-uuid", "", false},
 	} {
 		app := &v1beta2.SparkApplication{ObjectMeta: metav1.ObjectMeta{Name: "pi", Generation: 3}}
 		app.Status.AppState.State, app.Status.SubmissionID, app.Status.SubmittedSpecHash = tc.state, tc.submissionID, tc.hash

@@ -527,13 +527,13 @@ func TestTakeoverBetweenAttempts(t *testing.T) {
 }
 
 // TestTakeoverTerminated: an application Kubeflow completed is left as it is (its driver pod kept,
-// nothing submitted) until its time to live passes, then deleted.
+// nothing submitted) until its time to live passes, then deleted; a spec change submits it again.
 func TestTakeoverTerminated(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	zero := ptr.To[int32](0)
 	keep := createKubeflowApp(t, wrappers.MakeSparkApplication("kf-done", ns))
-	leaveKubeflowAttempt(t, keep, kubeflowAttempt{state: v1beta2.ApplicationStateCompleted, submissionAttempts: 1, executionAttempts: 1,
+	done := leaveKubeflowAttempt(t, keep, kubeflowAttempt{state: v1beta2.ApplicationStateCompleted, submissionAttempts: 1, executionAttempts: 1,
 		driver: true, driverPhase: corev1.PodSucceeded, exitCode: zero, appIDKnown: true, submittedAgo: time.Minute})
 	ttl := createKubeflowApp(t, wrappers.MakeSparkApplication("kf-ttl", ns).TimeToLive(4))
 	leaveKubeflowAttempt(t, ttl, kubeflowAttempt{state: v1beta2.ApplicationStateCompleted, submissionAttempts: 1, executionAttempts: 1,
@@ -547,10 +547,19 @@ func TestTakeoverTerminated(t *testing.T) {
 		return apierrors.IsNotFound(err), fmt_(err)
 	})
 	stays(t, ns, "kf-done", v1beta2.ApplicationStateCompleted, time.Second)
-	getPod(t, ns, "kf-done-driver")
+	if pod := getPod(t, ns, "kf-done-driver"); pod.UID != done.driver.UID {
+		t.Errorf("Kubeflow's driver pod of a completed application was replaced")
+	}
 	if n := drivers.count(); n != 2 {
 		t.Errorf("%d driver pods existed, want Kubeflow's two", n)
 	}
+
+	// A spec change submits the completed application again, as for one of ours.
+	update(t, ns, "kf-done", func(a *v1beta2.SparkApplication) { a.Spec.Arguments = []string{"10"} })
+	framework.WaitFor(t, 30*time.Second, "kf-done submitted again with its new spec", func() (bool, string) {
+		st := getApp(t, ns, "kf-done").Status
+		return st.SubmissionID != done.submissionID && st.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(st.AppState, st.SubmissionID)
+	})
 }
 
 // TestTakeoverDelete: deleting (in the foreground) an application running on Kubeflow's driver
