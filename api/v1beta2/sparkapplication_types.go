@@ -94,7 +94,7 @@ type SparkApplicationList struct {
 // as the Kubeflow operator maps it (see docs/api.md for the table).
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.nodeSelector) || size(self.nodeSelector) == 0 || ((!has(self.driver.nodeSelector) || size(self.driver.nodeSelector) == 0) && (!has(self.executor.nodeSelector) || size(self.executor.nodeSelector) == 0))",message="spec.nodeSelector cannot be used together with spec.driver.nodeSelector or spec.executor.nodeSelector",fieldPath=".nodeSelector"
-// +kubebuilder:validation:XValidation:rule="!has(self.sparkConf) || !['spark.master','spark.kubernetes.driver.master','spark.kubernetes.container.image','spark.kubernetes.driver.container.image','spark.kubernetes.executor.container.image','spark.kubernetes.authenticate.driver.serviceAccountName','spark.kubernetes.authenticate.executor.serviceAccountName','spark.kubernetes.authenticate.oauthToken','spark.kubernetes.authenticate.oauthTokenFile','spark.kubernetes.authenticate.driver.oauthToken','spark.kubernetes.authenticate.driver.oauthTokenFile','spark.kubernetes.authenticate.executor.oauthToken','spark.kubernetes.authenticate.executor.oauthTokenFile'].exists(k, k in self.sparkConf)",message="spec.sparkConf must not set spark.master, spark.kubernetes.*.container.image, spark.kubernetes.driver.master, service account names or OAuth tokens: use spec.image, spec.driver/executor.image and spec.driver/executor.serviceAccount instead",fieldPath=".sparkConf"
+// +kubebuilder:validation:XValidation:rule="!has(self.sparkConf) || !['spark.master','spark.kubernetes.driver.master','spark.kubernetes.container.image','spark.kubernetes.driver.container.image','spark.kubernetes.executor.container.image','spark.kubernetes.authenticate.driver.serviceAccountName','spark.kubernetes.authenticate.executor.serviceAccountName','spark.kubernetes.authenticate.oauthToken','spark.kubernetes.authenticate.oauthTokenFile','spark.kubernetes.authenticate.driver.oauthToken','spark.kubernetes.authenticate.driver.oauthTokenFile','spark.kubernetes.authenticate.executor.oauthToken','spark.kubernetes.authenticate.executor.oauthTokenFile'].exists(k, k in self.sparkConf)",message="sparkConf keys spark.master, spark.kubernetes.*.container.image, spark.kubernetes.driver.master, service account names and OAuth tokens are not allowed: use spec.image, spec.driver/executor.image and spec.driver/executor.serviceAccount instead",messageExpression="'sparkConf key ' + ['spark.master','spark.kubernetes.driver.master','spark.kubernetes.container.image','spark.kubernetes.driver.container.image','spark.kubernetes.executor.container.image','spark.kubernetes.authenticate.driver.serviceAccountName','spark.kubernetes.authenticate.executor.serviceAccountName','spark.kubernetes.authenticate.oauthToken','spark.kubernetes.authenticate.oauthTokenFile','spark.kubernetes.authenticate.driver.oauthToken','spark.kubernetes.authenticate.driver.oauthTokenFile','spark.kubernetes.authenticate.executor.oauthToken','spark.kubernetes.authenticate.executor.oauthTokenFile'].filter(k, k in self.sparkConf)[0] + ' is not allowed: use spec.image, spec.driver/executor.image and spec.driver/executor.serviceAccount instead; the operator sets spark.master and the credentials'",fieldPath=".sparkConf"
 // +kubebuilder:validation:XValidation:rule="self.mode != 'client'",message="client mode is not supported by the operator; use cluster",fieldPath=".mode"
 type SparkApplicationSpec struct {
 	// type is the application language: Java, Scala, Python or R.
@@ -213,7 +213,10 @@ type SparkApplicationSpec struct {
 	// dynamicAllocation configures Spark dynamic executor allocation.
 	// +optional
 	DynamicAllocation *DynamicAllocation `json:"dynamicAllocation,omitempty"`
-	// driverPodDisruptionBudget creates a PodDisruptionBudget for the driver pod while it runs.
+	// driverPodDisruptionBudget asks for a PodDisruptionBudget (minAvailable 1) that keeps the driver
+	// pod from voluntary eviction (a node drain) while it is pending or running. The operator creates
+	// it only when started with --enable-driver-pdb; otherwise the DriverPodDisruptionBudget condition
+	// is False and says so.
 	// +optional
 	DriverPodDisruptionBudget *bool `json:"driverPodDisruptionBudget,omitempty"`
 	// suspend stops a running application (its pods are deleted, state SUSPENDED) and keeps it from
@@ -284,7 +287,7 @@ type DriverIngressConfiguration struct {
 	// serviceLabels are added to the Service.
 	// +optional
 	ServiceLabels map[string]string `json:"serviceLabels,omitempty"`
-	// ingressURLFormat is the Ingress URL; {{$appName}} and {{$appNamespace}} are replaced.
+	// ingressURLFormat is the Ingress URL; {{$appName}}, {{$appNamespace}} and {{$appId}} are replaced (spaces inside the braces allowed).
 	// +kubebuilder:validation:MinLength=1
 	// +required
 	IngressURLFormat string `json:"ingressURLFormat"`

@@ -62,7 +62,9 @@ func (l *linter) has(field string) bool {
 }
 
 // lintApplication runs every check on a decoded application and returns the findings, errors first.
-func lintApplication(a *application, workDir string) []finding {
+// kubeSchedulerNames are the operator's --kube-scheduler-names (batch schedulers it handles besides
+// volcano and yunikorn).
+func lintApplication(a *application, workDir string, kubeSchedulerNames ...string) []finding {
 	l := &linter{a: a, spec: a.spec(), p: a.specPath(), workDir: workDir}
 	l.checkFields()
 	l.checkMetadata()
@@ -71,6 +73,7 @@ func lintApplication(a *application, workDir string) []finding {
 	l.checkPackages()
 	l.checkMemoryNotation()
 	l.checkSpec()
+	l.checkBatchScheduler(kubeSchedulerNames)
 	l.checkRender()
 	slices.SortStableFunc(l.findings, func(x, y finding) int { return severityRank(x.Severity) - severityRank(y.Severity) })
 	return l.findings
@@ -91,6 +94,11 @@ func (l *linter) checkFields() {
 	for _, p := range l.a.problems {
 		if p.duplicate {
 			l.add(severityWarning, p.path, p.message(), "YAML keeps the last value of a key given twice; remove the other one so the manifest says what runs.")
+			continue
+		}
+		if p.inTemplate {
+			l.add(severityWarning, p.path, p.message(),
+				"A pod template is read as a Kubernetes v1 PodTemplateSpec, as Spark reads it; a field it does not have (misspelt, or in the wrong place: capabilities and allowPrivilegeEscalation belong to a container's securityContext, not the pod's) has no effect. The operator reports it in a SparkTemplateFieldsDropped Event.")
 			continue
 		}
 		l.add(severityError, p.path, p.message(),

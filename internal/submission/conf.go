@@ -146,6 +146,7 @@ const (
 func buildConf(app *v1beta2.SparkApplication, sub Submission, opts Options) (Conf, error) {
 	spec := &app.Spec
 	conf := Conf{}
+	applySparkDefaults(conf, opts.SparkDefaults)
 	// User sparkConf first: every explicit operator setting below overrides it, as later --conf
 	// arguments do in spark-submit. spark.kubernetes.driver.pod.name is taken separately.
 	for k, v := range spec.SparkConf {
@@ -155,7 +156,7 @@ func buildConf(app *v1beta2.SparkApplication, sub Submission, opts Options) (Con
 		conf[k] = v
 	}
 	if ns, ok := spec.SparkConf[keyNamespace]; ok && ns != app.Namespace {
-		return nil, fieldError("spec.sparkConf", "%s is %q but the application is in namespace %q; remove it, the driver always runs in the application's namespace", keyNamespace, ns, app.Namespace)
+		return nil, fieldError("spec.sparkConf", "sparkConf key %q is not allowed: it is %q but the application is in namespace %q; remove it, the driver always runs in the application's namespace", keyNamespace, ns, app.Namespace)
 	}
 	for k, v := range spec.HadoopConf {
 		conf[prefixHadoop+k] = v

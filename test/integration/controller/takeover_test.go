@@ -31,6 +31,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -81,7 +82,7 @@ func leaveKubeflowAttempt(t *testing.T, app *v1beta2.SparkApplication, a kubeflo
 	if a.driver {
 		ks.driver = createKubeflowDriver(t, app, ks, driverName, prefix)
 		if a.driverPhase != "" {
-			setPodStatus(t, ns, driverName, a.driverPhase, containerState{running: a.driverPhase == corev1.PodRunning, exitCode: a.exitCode})
+			util.SetPodStatus(t, env.Client, ns, driverName, a.driverPhase, util.ContainerState{Running: a.driverPhase == corev1.PodRunning, ExitCode: a.exitCode})
 		}
 		for i := 1; i <= a.executors; i++ {
 			createKubeflowExecutor(t, app, ks, i)
@@ -99,9 +100,9 @@ func leaveKubeflowAttempt(t *testing.T, app *v1beta2.SparkApplication, a kubeflo
 			Ports:    []corev1.ServicePort{{Name: "spark-driver-ui-port", Port: 4040, TargetPort: intstr.FromInt32(4040), Protocol: corev1.ProtocolTCP}},
 		},
 	}
-	create(t, ui)
+	util.Create(t, env.Client, ui)
 
-	cur := getApp(t, ns, app.Name)
+	cur := util.GetApp(t, env.Client, ns, app.Name)
 	st := &cur.Status
 	st.SubmissionID = ks.submissionID
 	st.LastSubmissionAttemptTime = metav1.NewTime(time.Now().Add(-a.submittedAgo))
@@ -179,9 +180,9 @@ func createKubeflowDriver(t *testing.T, app *v1beta2.SparkApplication, ks kubefl
 			}}}},
 		},
 	}
-	create(t, pod)
+	util.Create(t, env.Client, pod)
 	byDriver := []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: pod.Name, UID: pod.UID, Controller: ptr.To(true)}}
-	create(t, &corev1.Service{
+	util.Create(t, env.Client, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: prefix + "-driver-svc", Namespace: ns, Labels: map[string]string{v1beta2.LabelSparkAppSelector: ks.sparkAppID}, OwnerReferences: byDriver},
 		Spec: corev1.ServiceSpec{ClusterIP: corev1.ClusterIPNone, Selector: selector, Ports: []corev1.ServicePort{
 			{Name: "driver-rpc-port", Port: 7078, TargetPort: intstr.FromInt32(7078)},
@@ -189,7 +190,7 @@ func createKubeflowDriver(t *testing.T, app *v1beta2.SparkApplication, ks kubefl
 			{Name: "spark-ui", Port: 4040, TargetPort: intstr.FromInt32(4040)},
 		}},
 	})
-	create(t, &corev1.ConfigMap{
+	util.Create(t, env.Client, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: cmName, Namespace: ns, OwnerReferences: byDriver},
 		Immutable:  ptr.To(true),
 		Data:       map[string]string{"spark.properties": "spark.app.id=" + ks.sparkAppID + "\n", "spark.kubernetes.namespace": ns},
@@ -217,8 +218,8 @@ func createKubeflowExecutor(t *testing.T, app *v1beta2.SparkApplication, ks kube
 		},
 		Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "spark-kubernetes-executor", Image: wrappers.DefaultImage}}},
 	}
-	create(t, pod)
-	setPodStatus(t, app.Namespace, pod.Name, corev1.PodRunning, containerState{running: true})
+	util.Create(t, env.Client, pod)
+	util.SetPodStatus(t, env.Client, app.Namespace, pod.Name, corev1.PodRunning, util.Running)
 }
 
 // driverPods watches the driver pods of a namespace from before the operator starts, and records
@@ -271,15 +272,15 @@ func (d *driverPods) count() int {
 func createKubeflowApp(t *testing.T, w *wrappers.SparkApplicationWrapper) *v1beta2.SparkApplication {
 	t.Helper()
 	app := w.Obj()
-	create(t, app)
-	return getApp(t, app.Namespace, app.Name)
+	util.Create(t, env.Client, app)
+	return util.GetApp(t, env.Client, app.Namespace, app.Name)
 }
 
 // stays checks for d that the application keeps state (no false failure, no resubmission).
 func stays(t *testing.T, ns, name string, state v1beta2.ApplicationStateType, d time.Duration) {
 	t.Helper()
 	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
-		if app := getApp(t, ns, name); app.Status.AppState.State != state {
+		if app := util.GetApp(t, env.Client, ns, name); app.Status.AppState.State != state {
 			t.Fatalf("state went from %s to %s (%s)", state, app.Status.AppState.State, app.Status.AppState.ErrorMessage)
 		}
 	}
@@ -301,11 +302,11 @@ func TestTakeoverRunning(t *testing.T) {
 	// Past the driver pod creation grace period, the application is still RUNNING on Kubeflow's driver.
 	stays(t, ns, "kf-run", v1beta2.ApplicationStateRunning, 3*time.Second)
 	framework.WaitFor(t, 10*time.Second, "the executors tracked", func() (bool, string) {
-		st := getApp(t, ns, "kf-run").Status
-		return st.ExecutorCounts[v1beta2.ExecutorStateRunning] == 2, fmt_(st.ExecutorState, st.ExecutorCounts)
+		st := util.GetApp(t, env.Client, ns, "kf-run").Status
+		return st.ExecutorCounts[v1beta2.ExecutorStateRunning] == 2, fmt.Sprint(st.ExecutorState, st.ExecutorCounts)
 	})
-	finishDriver(t, ns, "kf-run-driver", 0)
-	got := waitForState(t, ns, "kf-run", v1beta2.ApplicationStateCompleted)
+	util.FinishDriver(t, env.Client, ns, "kf-run-driver", 0)
+	got := util.WaitForState(t, env.Client, ns, "kf-run", v1beta2.ApplicationStateCompleted)
 	if st := got.Status; st.SubmissionID != ks.submissionID || st.SparkApplicationID != ks.sparkAppID ||
 		st.SubmissionAttempts != 1 || st.ExecutionAttempts != 1 || st.TerminationTime.IsZero() {
 		t.Errorf("completed status: %+v", st)
@@ -313,7 +314,7 @@ func TestTakeoverRunning(t *testing.T) {
 	if n := drivers.count(); n != 1 {
 		t.Errorf("%d driver pods existed, want Kubeflow's only", n)
 	}
-	if pod := getPod(t, ns, "kf-run-driver"); pod.UID != ks.driver.UID || len(pod.Finalizers) != 0 {
+	if pod := util.GetPod(t, env.Client, ns, "kf-run-driver"); pod.UID != ks.driver.UID || len(pod.Finalizers) != 0 {
 		t.Errorf("driver pod replaced or given finalizers %v", pod.Finalizers)
 	}
 }
@@ -333,14 +334,14 @@ func TestTakeoverSubmitted(t *testing.T) {
 	startOperator(t, ns, defaultOptions())
 	stays(t, ns, "kf-sub", v1beta2.ApplicationStateSubmitted, 3*time.Second)
 
-	runDriver(t, ns, "kf-sub-driver")
-	got := waitForState(t, ns, "kf-sub", v1beta2.ApplicationStateRunning)
+	util.RunDriver(t, env.Client, ns, "kf-sub-driver")
+	got := util.WaitForState(t, env.Client, ns, "kf-sub", v1beta2.ApplicationStateRunning)
 	framework.WaitFor(t, 10*time.Second, "the application id read from the driver", func() (bool, string) {
-		got = getApp(t, ns, "kf-sub")
+		got = util.GetApp(t, env.Client, ns, "kf-sub")
 		return got.Status.SparkApplicationID == ks.sparkAppID, got.Status.SparkApplicationID
 	})
-	finishDriver(t, ns, "kf-sub-driver", 0)
-	got = waitForState(t, ns, "kf-sub", v1beta2.ApplicationStateCompleted)
+	util.FinishDriver(t, env.Client, ns, "kf-sub-driver", 0)
+	got = util.WaitForState(t, env.Client, ns, "kf-sub", v1beta2.ApplicationStateCompleted)
 	if got.Status.SubmissionID != ks.submissionID || got.Status.ExecutionAttempts != 1 {
 		t.Errorf("completed status: %+v", got.Status)
 	}
@@ -361,12 +362,12 @@ func TestTakeoverSpecChange(t *testing.T) {
 	})
 	startOperator(t, ns, defaultOptions())
 	stays(t, ns, "kf-spec", v1beta2.ApplicationStateRunning, 2*time.Second)
-	update(t, ns, "kf-spec", func(a *v1beta2.SparkApplication) { a.Spec.Arguments = []string{"10"} })
+	util.UpdateApp(t, env.Client, ns, "kf-spec", func(a *v1beta2.SparkApplication) { a.Spec.Arguments = []string{"10"} })
 	framework.WaitFor(t, 30*time.Second, "a new submission with the new spec", func() (bool, string) {
-		st := getApp(t, ns, "kf-spec").Status
-		return st.SubmissionID != ks.submissionID && st.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(st.AppState, st.SubmissionID)
+		st := util.GetApp(t, env.Client, ns, "kf-spec").Status
+		return st.SubmissionID != ks.submissionID && st.AppState.State == v1beta2.ApplicationStateSubmitted, fmt.Sprint(st.AppState, st.SubmissionID)
 	})
-	if pod := waitForPod(t, ns, "kf-spec-driver"); pod.UID == ks.driver.UID || !slices.Contains(pod.Spec.Containers[0].Args, "10") {
+	if pod := util.WaitForPod(t, env.Client, ns, "kf-spec-driver"); pod.UID == ks.driver.UID || !slices.Contains(pod.Spec.Containers[0].Args, "10") {
 		t.Errorf("driver pod not replaced by one with the new spec: %v", pod.Spec.Containers[0].Args)
 	}
 }
@@ -387,24 +388,24 @@ func TestTakeoverRetries(t *testing.T) {
 		drivers := watchDriverPods(t, ns)
 		startOperator(t, ns, defaultOptions())
 		stays(t, ns, "kf-retry", v1beta2.ApplicationStateRunning, 2*time.Second)
-		finishDriver(t, ns, "kf-retry-driver", 1)
+		util.FinishDriver(t, env.Client, ns, "kf-retry-driver", 1)
 
 		var third *v1beta2.SparkApplication
 		framework.WaitFor(t, 30*time.Second, "the third execution", func() (bool, string) {
-			third = getApp(t, ns, "kf-retry")
-			return third.Status.ExecutionAttempts == 3 && third.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(third.Status.AppState, third.Status.ExecutionAttempts)
+			third = util.GetApp(t, env.Client, ns, "kf-retry")
+			return third.Status.ExecutionAttempts == 3 && third.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt.Sprint(third.Status.AppState, third.Status.ExecutionAttempts)
 		})
 		if third.Status.SubmissionAttempts != 3 || third.Status.SubmissionID == ks.submissionID {
 			t.Errorf("third attempt: %+v", third.Status)
 		}
-		pod := waitForPod(t, ns, "kf-retry-driver")
+		pod := util.WaitForPod(t, env.Client, ns, "kf-retry-driver")
 		if pod.UID == ks.driver.UID || pod.Labels[v1beta2.LabelSubmissionID] != third.Status.SubmissionID ||
 			!slices.Contains(pod.Finalizers, sparkapplication.DriverFinalizer) {
 			t.Errorf("driver of the third attempt: uid %s labels %v finalizers %v", pod.UID, pod.Labels, pod.Finalizers)
 		}
-		runDriver(t, ns, "kf-retry-driver")
-		finishDriver(t, ns, "kf-retry-driver", 1)
-		final := waitForState(t, ns, "kf-retry", v1beta2.ApplicationStateFailed)
+		util.RunDriver(t, env.Client, ns, "kf-retry-driver")
+		util.FinishDriver(t, env.Client, ns, "kf-retry-driver", 1)
+		final := util.WaitForState(t, env.Client, ns, "kf-retry", v1beta2.ApplicationStateFailed)
 		if final.Status.ExecutionAttempts != 3 {
 			t.Errorf("final status: %+v", final.Status)
 		}
@@ -424,9 +425,9 @@ func TestTakeoverRetries(t *testing.T) {
 		drivers := watchDriverPods(t, ns)
 		startOperator(t, ns, defaultOptions())
 		stays(t, ns, "kf-spent", v1beta2.ApplicationStateRunning, 2*time.Second)
-		finishDriver(t, ns, "kf-spent-driver", 1)
-		final := waitForState(t, ns, "kf-spent", v1beta2.ApplicationStateFailed)
-		if final.Status.ExecutionAttempts != 2 || !strings.Contains(final.Status.AppState.ErrorMessage, "code 1") {
+		util.FinishDriver(t, env.Client, ns, "kf-spent-driver", 1)
+		final := util.WaitForState(t, env.Client, ns, "kf-spent", v1beta2.ApplicationStateFailed)
+		if final.Status.ExecutionAttempts != 2 || !strings.Contains(final.Status.AppState.ErrorMessage, "ExitCode: 1") {
 			t.Errorf("final status: %+v", final.Status)
 		}
 		stays(t, ns, "kf-spent", v1beta2.ApplicationStateFailed, 2*time.Second)
@@ -492,9 +493,9 @@ func TestTakeoverBetweenAttempts(t *testing.T) {
 			ks := leaveKubeflowAttempt(t, app, c.attempt)
 			drivers := watchDriverPods(t, ns)
 			startOperator(t, ns, defaultOptions())
-			waitForState(t, ns, app.Name, c.want)
+			util.WaitForState(t, env.Client, ns, app.Name, c.want)
 			stays(t, ns, app.Name, c.want, 2*time.Second)
-			got := getApp(t, ns, app.Name)
+			got := util.GetApp(t, env.Client, ns, app.Name)
 			if got.Status.SubmissionAttempts != c.wantSubmissions || got.Status.ExecutionAttempts != c.wantExecute {
 				t.Errorf("attempts %d/%d, want %d/%d", got.Status.SubmissionAttempts, got.Status.ExecutionAttempts, c.wantSubmissions, c.wantExecute)
 			}
@@ -513,7 +514,7 @@ func TestTakeoverBetweenAttempts(t *testing.T) {
 				}
 			default:
 				wantDrivers++
-				pod := waitForPod(t, ns, app.Name+"-driver")
+				pod := util.WaitForPod(t, env.Client, ns, app.Name+"-driver")
 				if pod.Labels[v1beta2.LabelSubmissionID] != got.Status.SubmissionID || got.Status.SubmissionID == ks.submissionID ||
 					(ks.driver != nil && pod.UID == ks.driver.UID) {
 					t.Errorf("driver %s of submission %s, status %s", pod.UID, pod.Labels[v1beta2.LabelSubmissionID], got.Status.SubmissionID)
@@ -544,10 +545,10 @@ func TestTakeoverTerminated(t *testing.T) {
 	stays(t, ns, "kf-done", v1beta2.ApplicationStateCompleted, 2*time.Second)
 	framework.WaitFor(t, 20*time.Second, "kf-ttl deleted after its time to live", func() (bool, string) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "kf-ttl"}, &v1beta2.SparkApplication{})
-		return apierrors.IsNotFound(err), fmt_(err)
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
 	})
 	stays(t, ns, "kf-done", v1beta2.ApplicationStateCompleted, time.Second)
-	if pod := getPod(t, ns, "kf-done-driver"); pod.UID != done.driver.UID {
+	if pod := util.GetPod(t, env.Client, ns, "kf-done-driver"); pod.UID != done.driver.UID {
 		t.Errorf("Kubeflow's driver pod of a completed application was replaced")
 	}
 	if n := drivers.count(); n != 2 {
@@ -555,10 +556,10 @@ func TestTakeoverTerminated(t *testing.T) {
 	}
 
 	// A spec change submits the completed application again, as for one of ours.
-	update(t, ns, "kf-done", func(a *v1beta2.SparkApplication) { a.Spec.Arguments = []string{"10"} })
+	util.UpdateApp(t, env.Client, ns, "kf-done", func(a *v1beta2.SparkApplication) { a.Spec.Arguments = []string{"10"} })
 	framework.WaitFor(t, 30*time.Second, "kf-done submitted again with its new spec", func() (bool, string) {
-		st := getApp(t, ns, "kf-done").Status
-		return st.SubmissionID != done.submissionID && st.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(st.AppState, st.SubmissionID)
+		st := util.GetApp(t, env.Client, ns, "kf-done").Status
+		return st.SubmissionID != done.submissionID && st.AppState.State == v1beta2.ApplicationStateSubmitted, fmt.Sprint(st.AppState, st.SubmissionID)
 	})
 }
 
@@ -574,12 +575,12 @@ func TestTakeoverDelete(t *testing.T) {
 	})
 	startOperator(t, ns, defaultOptions())
 	stays(t, ns, "kf-del", v1beta2.ApplicationStateRunning, time.Second)
-	if err := env.Client.Delete(context.Background(), getApp(t, ns, "kf-del"), client.PropagationPolicy(metav1.DeletePropagationForeground)); err != nil {
+	if err := env.Client.Delete(context.Background(), util.GetApp(t, env.Client, ns, "kf-del"), client.PropagationPolicy(metav1.DeletePropagationForeground)); err != nil {
 		t.Fatal(err)
 	}
 	framework.WaitFor(t, 30*time.Second, "the application and its driver to be gone", func() (bool, string) {
 		errApp := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "kf-del"}, &v1beta2.SparkApplication{})
 		errPod := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "kf-del-driver"}, &corev1.Pod{})
-		return apierrors.IsNotFound(errApp) && apierrors.IsNotFound(errPod), fmt_(errApp, errPod)
+		return apierrors.IsNotFound(errApp) && apierrors.IsNotFound(errPod), fmt.Sprint(errApp, errPod)
 	})
 }

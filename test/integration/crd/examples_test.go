@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -29,7 +30,7 @@ func TestManifestsAccepted(t *testing.T) {
 		t.Run(strings.TrimSuffix(m.file, ".yaml"), func(t *testing.T) {
 			ctx := context.Background()
 			if ns := m.obj.GetNamespace(); ns != "" {
-				ensureNamespace(t, ns)
+				util.EnsureNamespace(t, env.Client, ns)
 			}
 			obj := m.obj.DeepCopy()
 			err := createStrict(ctx, obj)
