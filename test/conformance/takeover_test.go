@@ -13,12 +13,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // TestTakeoverFromSparkSubmit runs the real spark-submit with the arguments and pod templates
@@ -68,6 +70,7 @@ func TestTakeoverFromSparkSubmit(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	ctrl.SetLogger(util.Logger())
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
 	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{},
 		sparkapplication.Options{DriverPodCreationGracePeriod: 2 * time.Second, EnableUIService: true})
