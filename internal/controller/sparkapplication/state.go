@@ -64,6 +64,7 @@ func (r *Reconciler) reconcileState(ctx context.Context, s *scope) error {
 		}
 		return r.cleanupDeleted(ctx, client.ObjectKeyFromObject(s.app))
 	}
+	adoptAttempt(s)
 	r.checkSpecChange(s)
 	for range maxTransitionsPerReconcile {
 		before := s.app.Status.AppState.State
@@ -211,6 +212,7 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 		s.event(corev1.EventTypeWarning, ReasonDriverNotFound, "%s", msg)
 		return nil
 	}
+	adoptAppID(status, pod)
 	if err := r.updateExecutors(ctx, s, false); err != nil {
 		return err
 	}
