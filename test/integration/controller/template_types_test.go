@@ -1,0 +1,88 @@
+package controller_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
+	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/wrappers"
+)
+
+// createWithTemplate creates application name with the given role's pod template set to template,
+// as unstructured JSON (a wrong-typed value cannot be written through the Go type).
+func createWithTemplate(t *testing.T, ns, name, role string, template map[string]any) {
+	t.Helper()
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(wrappers.MakeSparkApplication(name, ns).Obj())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: obj}
+	u.SetGroupVersionKind(v1beta2.GroupVersion.WithKind("SparkApplication"))
+	if err := unstructured.SetNestedField(u.Object, template, "spec", role, "template"); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Create(context.Background(), u); err != nil {
+		t.Fatalf("creating %s: %v", name, err)
+	}
+}
+
+// waitForStateUnstructured is waitForState for an application whose spec the test's typed client may
+// not decode.
+func waitForStateUnstructured(t *testing.T, ns, name string, state v1beta2.ApplicationStateType) (message string) {
+	t.Helper()
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(v1beta2.GroupVersion.WithKind("SparkApplication"))
+	framework.WaitFor(t, 30*time.Second, name+" to be "+string(state), func() (bool, string) {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, u); err != nil {
+			return false, err.Error()
+		}
+		got, _, _ := unstructured.NestedString(u.Object, "status", "applicationState", "state")
+		message, _, _ = unstructured.NestedString(u.Object, "status", "applicationState", "errorMessage")
+		return got == string(state), fmt_("state ", got, " (", message, ")")
+	})
+	return message
+}
+
+// TestWrongTypedTemplateFailsOnlyItsApplication: pod templates are loosely typed in the CRD, so the API
+// server stores a template value of the wrong type (a container's ports as a string, a quantity that
+// does not parse). Such an application, stored before the operator starts (its cache's first list) or
+// created while it runs (a watch event), fails alone: SUBMISSION_FAILED with the field path and the
+// value's type, and a Warning Event; a good application next to it runs to COMPLETED.
+func TestWrongTypedTemplateFailsOnlyItsApplication(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	createWithTemplate(t, ns, "bad-listed", "driver", map[string]any{"spec": map[string]any{
+		"containers": []any{map[string]any{"name": "spark-kubernetes-driver", "ports": "4040"}},
+	}})
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("good", ns).Obj())
+	createWithTemplate(t, ns, "bad-watched", "executor", map[string]any{"spec": map[string]any{
+		"containers": []any{map[string]any{"name": "executor", "resources": map[string]any{"limits": map[string]any{"cpu": "lots"}}}},
+	}})
+
+	waitForState(t, ns, "good", v1beta2.ApplicationStateSubmitted)
+	runDriver(t, ns, "good-driver")
+	finishDriver(t, ns, "good-driver", 0)
+	waitForState(t, ns, "good", v1beta2.ApplicationStateCompleted)
+
+	for name, want := range map[string][]string{
+		"bad-listed":  {"spec.driver.template.spec.containers[0].ports", "string"},
+		"bad-watched": {"spec.executor.template.spec.containers[0].resources.limits[cpu]", "lots"},
+	} {
+		msg := waitForStateUnstructured(t, ns, name, v1beta2.ApplicationStateFailedSubmission)
+		for _, w := range want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: errorMessage %q does not name %q", name, msg, w)
+			}
+		}
+		waitForEvents(t, ns, name, sparkapplication.ReasonSubmissionFailed)
+	}
+}
