@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,8 +55,8 @@ func waitForStateUnstructured(t *testing.T, ns, name string, state v1beta2.Appli
 // TestWrongTypedTemplateFailsOnlyItsApplication: pod templates are loosely typed in the CRD, so the API
 // server stores a template value of the wrong type (a container's ports as a string, a quantity that
 // does not parse). Such an application, stored before the operator starts (its cache's first list) or
-// created while it runs (a watch event), fails alone: SUBMISSION_FAILED with the field path and the
-// value's type, and a Warning Event; a good application next to it runs to COMPLETED.
+// created while it runs (a watch event), fails alone: SUBMISSION_FAILED (then FAILED, as its restart policy
+// is Never) with the field path and the value's type in errorMessage and a Warning Event; a good application next to it runs to COMPLETED.
 func TestWrongTypedTemplateFailsOnlyItsApplication(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
@@ -74,15 +75,38 @@ func TestWrongTypedTemplateFailsOnlyItsApplication(t *testing.T) {
 	waitForState(t, ns, "good", v1beta2.ApplicationStateCompleted)
 
 	for name, want := range map[string][]string{
-		"bad-listed":  {"spec.driver.template.spec.containers[0].ports", "string"},
-		"bad-watched": {"spec.executor.template.spec.containers[0].resources.limits[cpu]", "lots"},
+		"bad-listed":  {"spec.driver.template.spec.containers[0].ports", `string "4040"`, "array"},
+		"bad-watched": {"spec.executor.template.spec.containers[0].resources.limits[cpu]", `string "lots"`, "Quantity"},
 	} {
-		msg := waitForStateUnstructured(t, ns, name, v1beta2.ApplicationStateFailedSubmission)
+		// SUBMISSION_FAILED, then FAILED: the restart policy (Never) allows no retry.
+		msg := waitForStateUnstructured(t, ns, name, v1beta2.ApplicationStateFailed)
 		for _, w := range want {
 			if !strings.Contains(msg, w) {
 				t.Errorf("%s: errorMessage %q does not name %q", name, msg, w)
 			}
 		}
-		waitForEvents(t, ns, name, sparkapplication.ReasonSubmissionFailed)
+		waitForWarning(t, ns, name, sparkapplication.ReasonSubmissionFailed, want[0])
 	}
+}
+
+// waitForWarning waits for a Warning Event of the application with the given reason whose note
+// contains text.
+func waitForWarning(t *testing.T, ns, name, reason, text string) {
+	t.Helper()
+	framework.WaitFor(t, 10*time.Second, "a "+reason+" event naming "+text, func() (bool, string) {
+		list := &eventsv1.EventList{}
+		if err := env.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+			return false, err.Error()
+		}
+		var seen []string
+		for _, e := range list.Items {
+			if e.Regarding.Name == name && e.Reason == reason && e.Type == "Warning" {
+				if strings.Contains(e.Note, text) {
+					return true, ""
+				}
+				seen = append(seen, e.Note)
+			}
+		}
+		return false, fmt_(seen)
+	})
 }
