@@ -52,11 +52,14 @@ func waitForStateUnstructured(t *testing.T, ns, name string, state v1beta2.Appli
 	return message
 }
 
-// TestWrongTypedTemplateFailsOnlyItsApplication: pod templates are loosely typed in the CRD, so the API
-// server stores a template value of the wrong type (a container's ports as a string, a quantity that
-// does not parse). Such an application, stored before the operator starts (its cache's first list) or
-// created while it runs (a watch event), fails alone: SUBMISSION_FAILED (then FAILED, as its restart policy
-// is Never) with the field path and the value's type in errorMessage and a Warning Event; a good application next to it runs to COMPLETED.
+// TestWrongTypedTemplateFailsOnlyItsApplication: pod templates are loosely typed in the CRD below their
+// top-level fields, so the API server stores a template value of the wrong type (a container's ports
+// as a string, a quantity that does not parse). Such an application, stored before the operator
+// starts (its cache's first list) or created while it runs (a watch event), fails alone:
+// SUBMISSION_FAILED (then FAILED, as its restart policy is Never) with the field path and the value's
+// type in errorMessage and a Warning Event; a good application next to it runs to COMPLETED. Before
+// v1beta2.PodTemplate decoded leniently, the cache's list failed and the good application was never
+// processed.
 func TestWrongTypedTemplateFailsOnlyItsApplication(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
