@@ -433,12 +433,12 @@ type DriverInfo struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.coreLimit) || isQuantity(self.coreLimit)",message="coreLimit must be a Kubernetes CPU quantity such as 1, 1.5 or 1500m",fieldPath=".coreLimit"
 type SparkPodSpec struct {
 	// template is a pod template (Spark 3.0+) that the operator's settings are merged into; fields the
-	// operator sets win.
+	// operator sets win. A value of the wrong type inside it fails the submission, naming the field.
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=object
 	// +optional
-	Template *corev1.PodTemplateSpec `json:"template,omitempty"`
+	Template *PodTemplate `json:"template,omitempty"`
 	// cores is the number of CPU cores (spark.driver.cores / spark.executor.cores); the default is 1.
 	// +kubebuilder:validation:Minimum=1
 	// +optional

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -137,54 +138,24 @@ func (o *renderOptions) run(in io.Reader, out io.Writer) error {
 
 // decodeForRender decodes a SparkApplication document strictly, except inside the driver and executor
 // pod templates: there, as in the API server and the operator, fields a v1 PodTemplateSpec does not
-// have are dropped, with a warning on stderr naming them.
+// have are dropped, with a warning on stderr naming them, and a value of the wrong type is recorded by
+// v1beta2.PodTemplate (which decodes its own JSON, leniently) for Render to refuse, naming the field.
 func decodeForRender(data []byte) (*v1beta2.SparkApplication, error) {
 	app := &v1beta2.SparkApplication{}
-	err := yaml.UnmarshalStrict(data, app)
-	if err == nil {
-		return app, nil
+	if err := yaml.UnmarshalStrict(data, app); err != nil {
+		return nil, err
 	}
 	obj := map[string]any{}
-	if yerr := yaml.Unmarshal(data, &obj); yerr != nil {
+	if err := yaml.Unmarshal(data, &obj); err != nil {
 		return nil, err
 	}
-	dropped := submission.TemplateUnknownFields(obj)
-	if len(dropped) == 0 {
-		return nil, err
-	}
-	for _, role := range []string{"driver", "executor"} {
-		if r, ok := nested(obj, "spec", role); ok {
-			delete(r, "template")
+	for _, f := range submission.TemplateUnknownFields(obj) {
+		if strings.Contains(f, " ") {
+			continue // "path (decoding error)": a wrong-typed value, refused by Render
 		}
-	}
-	stripped, merr := yaml.Marshal(obj)
-	if merr != nil {
-		return nil, merr
-	}
-	if err := yaml.UnmarshalStrict(stripped, &v1beta2.SparkApplication{}); err != nil {
-		return nil, err
-	}
-	app = &v1beta2.SparkApplication{}
-	if err := yaml.Unmarshal(data, app); err != nil {
-		return nil, err
-	}
-	for _, f := range dropped {
 		fmt.Fprintf(os.Stderr, "render: warning: %s/%s: %s: unknown field of a pod template, dropped\n", app.Namespace, app.Name, f)
 	}
 	return app, nil
-}
-
-// nested returns the map at the path of keys in obj.
-func nested(obj map[string]any, keys ...string) (map[string]any, bool) {
-	cur := obj
-	for _, k := range keys {
-		next, ok := cur[k].(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		cur = next
-	}
-	return cur, true
 }
 
 // renderBatchScheduling hands the rendered application to its batch scheduler, as the controller

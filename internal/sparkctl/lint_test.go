@@ -541,3 +541,54 @@ spec:
 		})
 	}
 }
+
+// TestLintTemplateWrongType: a value of the wrong type inside a pod template (which the CRD does not
+// check below the template's top-level fields) is an error naming its path, its JSON type and what is
+// expected, for an application and a scheduled application's template; decoding never fails for it.
+func TestLintTemplateWrongType(t *testing.T) {
+	for name, prefix := range map[string]string{"SparkApplication": "spec.", "ScheduledSparkApplication": "spec.template."} {
+		t.Run(name, func(t *testing.T) {
+			spec := `sparkVersion: 3.5.3
+image: spark:3.5.3
+mainClass: org.apache.spark.examples.SparkPi
+mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
+driver:
+  memory: 512m
+  template:
+    spec:
+      containers: [{name: spark-kubernetes-driver, ports: "4040"}]
+executor:
+  memory: 512m
+  template:
+    spec:
+      containers: [{name: c, resources: {limits: {cpu: lots}}}]
+`
+			text := "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata: {name: tmpl, namespace: team}\nspec:\n" + indent(spec, "  ")
+			if name == "ScheduledSparkApplication" {
+				text = "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: ScheduledSparkApplication\nmetadata: {name: tmpl, namespace: team}\nspec:\n  schedule: \"@daily\"\n  template:\n" + indent(spec, "    ")
+			}
+			findings := lintYAML(t, t.TempDir(), text)
+			for _, want := range []string{
+				prefix + "driver.template.spec.containers[0].ports",
+				`string "4040" where an array is expected`,
+				"executor.template.spec.containers[0].resources.limits[cpu]",
+				`string "lots" where a resource.Quantity is expected`,
+			} {
+				found := false
+				for _, f := range findings {
+					if f.Severity == severityError && strings.Contains(f.Field+": "+f.Message, want) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no error finding with %q:\n%s", want, dumpFindings(findings))
+				}
+			}
+		})
+	}
+}
+
+func indent(text, by string) string {
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	return by + strings.Join(lines, "\n"+by) + "\n"
+}

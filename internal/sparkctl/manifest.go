@@ -3,6 +3,7 @@ package sparkctl
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/submission"
 )
 
 // Kinds sparkctl reads from manifests.
@@ -193,12 +195,32 @@ func decodeStrict(data []byte, obj any) (problems []fieldProblem, err error) {
 		}
 		problems = append(problems, p)
 	}
+	problems = append(problems, templateFieldProblems(js, t)...)
 	if yerr != nil && !slices.ContainsFunc(problems, func(p fieldProblem) bool { return p.duplicate }) {
 		for _, m := range duplicateKey.FindAllStringSubmatch(yerr.Error(), -1) {
 			problems = append(problems, fieldProblem{path: fmt.Sprintf("%s (line %s)", m[2], m[1]), duplicate: true})
 		}
 	}
 	return problems, nil
+}
+
+// templateFieldProblems returns the unknown fields inside the driver and executor pod templates of
+// the JSON document (submission.TemplateUnknownFields). The strict decoder does not see them:
+// v1beta2.PodTemplate decodes its own JSON, leniently. A value of the wrong type inside a template is
+// not one of them: the decoded template records it, and Render refuses it, naming the field.
+func templateFieldProblems(js []byte, t reflect.Type) []fieldProblem {
+	var obj map[string]any
+	if json.Unmarshal(js, &obj) != nil {
+		return nil
+	}
+	var out []fieldProblem
+	for _, path := range submission.TemplateUnknownFields(obj) {
+		if strings.Contains(path, " ") {
+			continue // "path (decoding error)": a wrong-typed value, see above
+		}
+		out = append(out, fieldProblem{path: path, inTemplate: true, suggestion: suggestField(t, path)})
+	}
+	return out
 }
 
 // podTemplateField matches the paths inside a driver or executor pod template, of a SparkApplication

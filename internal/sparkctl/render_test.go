@@ -66,6 +66,10 @@ func TestRenderCommand(t *testing.T) {
 	if _, _, err := runOffline(t, unknown, "render", "-f", "-"); err == nil || !strings.Contains(err.Error(), `spec.sparkversion: unknown field; did you mean "sparkVersion"?`) {
 		t.Errorf("render of an unknown field: %v", err)
 	}
+	wrongType := strings.Replace(manifest(t, nil), "  driver:\n", "  driver:\n    template: {spec: {containers: [{name: c, ports: \"4040\"}]}}\n", 1)
+	if _, _, err := runOffline(t, wrongType, "render", "-f", "-"); err == nil || !strings.Contains(err.Error(), `spec.driver.template.spec.containers[0].ports: string "4040" where an array is expected`) {
+		t.Errorf("render of a wrong-typed pod template value: %v", err)
+	}
 	if _, _, err := runOffline(t, "", "render", "-f", "../../examples/spark-pi.yaml", "--attempt", "0"); err == nil || !strings.Contains(err.Error(), "--attempt must be 1 or more") {
 		t.Errorf("render --attempt 0: %v", err)
 	}

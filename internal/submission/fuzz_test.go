@@ -23,6 +23,7 @@ func FuzzRender(f *testing.F) {
 	}
 	f.Add([]byte(`{"metadata":{"name":"x"},"spec":{"sparkVersion":"4.1.0","image":"i","mainApplicationFile":"local:///a.py","type":"Python","driver":{"memoryLimit":"1Gi"},"executor":{}}}`))
 	f.Add([]byte(`{"metadata":{"name":"x"},"spec":{"sparkConf":{"spark.kubernetes.driver.volumes.emptyDir.a.mount.path":"/a","spark.driver.resource.gpu.amount":"1","spark.driver.resource.gpu.vendor":"nvidia.com"},"image":"i","mainClass":"C","mainApplicationFile":"s3a://b/a.jar","driver":{},"executor":{}}}`))
+	f.Add([]byte(`{"metadata":{"name":"x"},"spec":{"image":"i","mainClass":"C","mainApplicationFile":"local:///a.jar","driver":{"template":{"spec":{"nodeSelector":"linux","containers":[{"ports":"1"}]}}},"executor":{"template":{"spec":{"containers":{}}}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		app := &v1beta2.SparkApplication{}
 		if err := yaml.Unmarshal(data, app); err != nil {

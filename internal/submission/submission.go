@@ -132,6 +132,9 @@ func Render(app *v1beta2.SparkApplication, sub Submission, opts Options) (*Resou
 	if mode := app.Spec.Mode; mode != "" && mode != v1beta2.DeployModeCluster {
 		return nil, fieldError("spec.mode", "%q is not supported: the operator runs applications in cluster mode", mode)
 	}
+	if err := templateError(app); err != nil {
+		return nil, err
+	}
 	conf, err := buildConf(app, sub, opts)
 	if err != nil {
 		return nil, err

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	sigsjson "sigs.k8s.io/json"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
 )
 
 // TemplateUnknownFields returns the fields of the driver and executor pod templates of a
@@ -53,4 +56,41 @@ func TemplateUnknownFields(obj map[string]any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// templateError returns a *FieldError for the values of the driver and executor pod templates that
+// did not decode as a PodTemplateSpec (v1beta2.PodTemplate.Invalid: the CRD leaves the inside of a
+// template loosely typed, so the API server stores them). The field is the first such value, e.g.
+// "spec.driver.template.spec.containers[0].ports"; the detail says what was given and what is
+// expected, and names the other values. nil when both templates decoded completely.
+func templateError(app *v1beta2.SparkApplication) error {
+	var first *FieldError
+	var more []string
+	for _, t := range []struct {
+		path     string
+		template *v1beta2.PodTemplate
+	}{{"spec.driver.template", app.Spec.Driver.Template}, {"spec.executor.template", app.Spec.Executor.Template}} {
+		if t.template == nil {
+			continue
+		}
+		for _, e := range t.template.Invalid {
+			path := t.path
+			if e.Path != "" {
+				path += "." + e.Path
+			}
+			if first == nil {
+				first = &FieldError{Field: path, Detail: e.Problem()}
+			} else {
+				more = append(more, path+": "+e.Problem())
+			}
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	first.Detail += " (a pod template must be a Kubernetes v1 PodTemplateSpec; the application is not submitted)"
+	if len(more) > 0 {
+		first.Detail += "; also " + strings.Join(more, "; ")
+	}
+	return first
 }

@@ -275,8 +275,8 @@ func buildKubeflowArgs(app *v1beta2.SparkApplication, master, submissionID, temp
 		owner := func(controller bool) []metav1.OwnerReference {
 			return []metav1.OwnerReference{{APIVersion: v1beta2.GroupVersion.String(), Kind: "SparkApplication", Name: app.Name, UID: app.UID, Controller: &controller, BlockOwnerDeletion: &controller}}
 		}
-		out.driverTemplate = templatePod(d.Template, owner(true))
-		out.executorTemplate = templatePod(e.Template, owner(false))
+		out.driverTemplate = templatePod(d.Template.Template(), owner(true))
+		out.executorTemplate = templatePod(e.Template.Template(), owner(false))
 		conf("spark.kubernetes.driver.podTemplateFile", templateDir+"/driver-pod-template.yaml")
 		conf("spark.kubernetes.driver.podTemplateContainerName", "spark-kubernetes-driver")
 		conf("spark.kubernetes.executor.podTemplateFile", templateDir+"/executor-pod-template.yaml")

@@ -409,7 +409,10 @@ func (w *SparkApplicationWrapper) DriverSecret(name, path string, t v1beta2.Secr
 
 // DriverTemplate sets spec.driver.template.
 func (w *SparkApplicationWrapper) DriverTemplate(t *corev1.PodTemplateSpec) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Driver.Template = t
+	w.SparkApplication.Spec.Driver.Template = nil
+	if t != nil {
+		w.SparkApplication.Spec.Driver.Template = &v1beta2.PodTemplate{PodTemplateSpec: *t}
+	}
 	return w
 }
 

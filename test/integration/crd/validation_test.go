@@ -239,6 +239,26 @@ func TestRejectedAtAdmission(t *testing.T) {
 		{name: "scheduled: template with executor instances 0", scheduled: true, sched: func(w *wrappers.ScheduledSparkApplicationWrapper) {
 			w.TemplateSpec(func(s *v1beta2.SparkApplicationSpec) { s.Executor.Instances = wrappers.Ptr(int32(0)) })
 		}, want: []string{"spec.template.executor.instances"}},
+		// Pod templates: the types of their top-level fields (hack/crdtrim/template.go); deeper
+		// values are decoded leniently by the operator (test/integration/controller).
+		{name: "driver template nodeSelector a string", raw: func(o map[string]any) {
+			at(o, "spec.driver")["template"] = map[string]any{"spec": map[string]any{"nodeSelector": "linux"}}
+		}, want: []string{"spec.driver.template.spec.nodeSelector", "must be of type object"}},
+		{name: "executor template containers an object", raw: func(o map[string]any) {
+			at(o, "spec.executor")["template"] = map[string]any{"spec": map[string]any{"containers": map[string]any{}}}
+		}, want: []string{"spec.executor.template.spec.containers", "must be of type array"}},
+		{name: "executor template priority a string", raw: func(o map[string]any) {
+			at(o, "spec.executor")["template"] = map[string]any{"spec": map[string]any{"priority": "high"}}
+		}, want: []string{"spec.executor.template.spec.priority", "must be of type integer"}},
+		{name: "driver template label not a string", raw: func(o map[string]any) {
+			at(o, "spec.driver")["template"] = map[string]any{"metadata": map[string]any{"labels": map[string]any{"team": int64(7)}}}
+		}, want: []string{"spec.driver.template.metadata.labels.team", "must be of type string"}},
+		{name: "driver template imagePullSecrets an object", raw: func(o map[string]any) {
+			at(o, "spec.driver")["template"] = map[string]any{"spec": map[string]any{"imagePullSecrets": map[string]any{"name": "s"}}}
+		}, badRequest: true, want: []string{"spec.driver.template.spec.imagePullSecrets"}}, // strict validation: an object's member where an array is declared is an unknown field
+		{name: "scheduled: template's driver template tolerations a string", scheduled: true, raw: func(o map[string]any) {
+			at(o, "spec.template.driver")["template"] = map[string]any{"spec": map[string]any{"tolerations": "all"}}
+		}, want: []string{"spec.template.driver.template.spec.tolerations", "must be of type array"}},
 		{name: "scheduled: name starting with a digit", scheduled: true, sched: func(w *wrappers.ScheduledSparkApplicationWrapper) {
 			w.Name = "0cron"
 		}, want: []string{"metadata.name must be a DNS-1035 label"}},

@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -149,6 +150,9 @@ func TestAdmission(t *testing.T) {
 		"bad template": {wrappers.MakeScheduledSparkApplication("tmpl", "default").TemplateSpec(func(s *v1beta2.SparkApplicationSpec) {
 			s.MainApplicationFile = ptr.To("file:///tmp/x.jar")
 		}).Obj(), "spec.template.mainApplicationFile"},
+		"wrong-typed pod template value": {withDriverTemplate(t, wrappers.MakeSparkApplication("ports", "default").Obj(),
+			map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "c", "ports": "4040"}}}}),
+			"spec.driver.template.spec.containers[0].ports"},
 	}
 	for name, tc := range bad {
 		t.Run(name, func(t *testing.T) {
@@ -264,4 +268,20 @@ func TestCertRotator(t *testing.T) {
 	if _, err := cert.Verify(x509.VerifyOptions{Roots: pool, DNSName: "spark-operator-webhook.spark-operator.svc"}); err != nil {
 		t.Errorf("the serving certificate does not verify against the injected CA: %v", err)
 	}
+}
+
+// withDriverTemplate returns app as unstructured with spec.driver.template set to template (which the
+// Go type may not be able to hold: a value of the wrong type).
+func withDriverTemplate(t *testing.T, app *v1beta2.SparkApplication, template map[string]any) client.Object {
+	t.Helper()
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: obj}
+	u.SetGroupVersionKind(v1beta2.GroupVersion.WithKind("SparkApplication"))
+	if err := unstructured.SetNestedField(u.Object, template, "spec", "driver", "template"); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
