@@ -30,8 +30,11 @@ func addBatchSchedulerFlags(fs *pflag.FlagSet) *batchSchedulerFlags {
 
 // registry builds the batch scheduler registry the flags ask for: nil when batch scheduling is off.
 // The default and the kube-scheduler names need --enable-batch-scheduler (Kubeflow's chart passes
-// them only then), and the default must be a handled scheduler.
+// them only then), and the default must be a handled scheduler. nil flags are batch scheduling off.
 func (b *batchSchedulerFlags) registry() (*batchscheduler.Registry, error) {
+	if b == nil {
+		return nil, nil
+	}
 	if !b.enable {
 		if b.defaultName != "" || len(b.kubeSchedulerNames) > 0 {
 			return nil, errors.New("--default-batch-scheduler and --kube-scheduler-names need --enable-batch-scheduler")

@@ -83,7 +83,7 @@ func TestValidateRefuses(t *testing.T) {
 			s.BatchSchedulerOptions = &v1beta2.BatchSchedulerConfiguration{Resources: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4")}}
 		}).Obj()},
 		{"spec.driver.template.spec.schedulingGroup", base.Clone().DriverTemplate(withTemplateGroup).Obj()},
-		{"spec.executor.template.spec.schedulingGroup", base.Clone().Executor(func(e *v1beta2.ExecutorSpec) { e.Template = withTemplateGroup }).Obj()},
+		{"spec.executor.template.spec.schedulingGroup", base.Clone().Executor(func(e *v1beta2.ExecutorSpec) { e.Template = &v1beta2.PodTemplate{PodTemplateSpec: *withTemplateGroup} }).Obj()},
 		{"spec.dynamicAllocation.minExecutors", base.Clone().Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = nil }).DynamicAllocation(-1, 2, 10).Obj()},
 	}
 	for _, tc := range cases {

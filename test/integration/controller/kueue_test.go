@@ -50,7 +50,7 @@ func admitLikeKueue(a *v1beta2.SparkApplication) {
 		ps.NodeSelector[kueueFlavorLabel] = "on-demand"
 		ps.Tolerations = append(ps.Tolerations, toleration)
 		if ps.Template == nil {
-			ps.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "spark-kubernetes-" + role}}}}
+			ps.Template = &v1beta2.PodTemplate{PodTemplateSpec: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "spark-kubernetes-" + role}}}}}
 		}
 		ps.Template.Spec.SchedulingGates = append(ps.Template.Spec.SchedulingGates, corev1.PodSchedulingGate{Name: kueueTopologyGate})
 	}

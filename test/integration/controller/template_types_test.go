@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -47,7 +49,7 @@ func waitForStateUnstructured(t *testing.T, ns, name string, state v1beta2.Appli
 		}
 		got, _, _ := unstructured.NestedString(u.Object, "status", "applicationState", "state")
 		message, _, _ = unstructured.NestedString(u.Object, "status", "applicationState", "errorMessage")
-		return got == string(state), fmt_("state ", got, " (", message, ")")
+		return got == string(state), fmt.Sprint("state ", got, " (", message, ")")
 	})
 	return message
 }
@@ -67,15 +69,15 @@ func TestWrongTypedTemplateFailsOnlyItsApplication(t *testing.T) {
 		"containers": []any{map[string]any{"name": "spark-kubernetes-driver", "ports": "4040"}},
 	}})
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("good", ns).Obj())
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("good", ns).Obj())
 	createWithTemplate(t, ns, "bad-watched", "executor", map[string]any{"spec": map[string]any{
 		"containers": []any{map[string]any{"name": "executor", "resources": map[string]any{"limits": map[string]any{"cpu": "lots"}}}},
 	}})
 
-	waitForState(t, ns, "good", v1beta2.ApplicationStateSubmitted)
-	runDriver(t, ns, "good-driver")
-	finishDriver(t, ns, "good-driver", 0)
-	waitForState(t, ns, "good", v1beta2.ApplicationStateCompleted)
+	util.WaitForState(t, env.Client, ns, "good", v1beta2.ApplicationStateSubmitted)
+	util.RunDriver(t, env.Client, ns, "good-driver")
+	util.FinishDriver(t, env.Client, ns, "good-driver", 0)
+	util.WaitForState(t, env.Client, ns, "good", v1beta2.ApplicationStateCompleted)
 
 	for name, want := range map[string][]string{
 		"bad-listed":  {"spec.driver.template.spec.containers[0].ports", `string "4040"`, "array"},
@@ -110,6 +112,6 @@ func waitForWarning(t *testing.T, ns, name, reason, text string) {
 				seen = append(seen, e.Note)
 			}
 		}
-		return false, fmt_(seen)
+		return false, fmt.Sprint(seen)
 	})
 }

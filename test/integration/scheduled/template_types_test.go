@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -30,9 +31,9 @@ func TestWrongTypedTemplateValue(t *testing.T) {
 	if err := unstructured.SetNestedField(u.Object, map[string]any{"spec": map[string]any{"containers": ports}}, "spec", "template", "driver", "template"); err != nil {
 		t.Fatal(err)
 	}
-	create(t, u)
+	util.Create(t, env.Client, u)
 	startOperator(t, ns)
-	create(t, wrappers.MakeScheduledSparkApplication("good", ns).Schedule("@every 2s").Obj())
+	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("good", ns).Schedule("@every 2s").Obj())
 	waitForRuns(t, ns, "good", 1)
 	run := waitForRuns(t, ns, "bad", 1)[0]
 	if tmpl := run.Spec.Driver.Template; tmpl == nil || len(tmpl.Invalid) != 1 || tmpl.Invalid[0].Path != "spec.containers[0].ports" {
