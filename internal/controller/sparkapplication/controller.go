@@ -243,7 +243,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	setConditions(s.app, s.now)
 	s.app.Status.ObservedGeneration = s.app.Generation
-	if !equality.Semantic.DeepEqual(s.orig.Status, s.app.Status) {
+	if !equality.Semantic.DeepEqual(s.orig.Status, s.app.Status) && !notYetSubmitted(s) {
 		if err := r.client.Status().Update(ctx, s.app); err != nil {
 			if apierrors.IsConflict(err) {
 				// Another writer got there first; the watch brings the new version.
@@ -270,4 +270,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 	}
 	return ctrl.Result{RequeueAfter: s.requeueAfter}, nil
+}
+
+// notYetSubmitted reports an application that is new and stays new in this reconcile (its driver pod's
+// name is still held by an earlier pod going away). Its status is not written then: a status would
+// carry applicationState.state "", which Airflow's SparkKubernetesOperator reads as "started" (only a
+// missing state counts as SUBMITTED), so it would follow the earlier driver pod of the same name.
+func notYetSubmitted(s *scope) bool {
+	return s.orig.Status.AppState.State == v1beta2.ApplicationStateNew && s.app.Status.AppState.State == v1beta2.ApplicationStateNew
 }

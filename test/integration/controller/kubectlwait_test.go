@@ -2,13 +2,21 @@ package controller_test
 
 import (
 	"bytes"
+	"context"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
@@ -104,4 +112,39 @@ func TestKubectlWait(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNoEmptyStateWhileEarlierDriverGoes: a new application whose driver pod name is still held by an
+// earlier pod going away (a rerun under a fixed name right after the previous one was deleted) gets
+// no status until it is submitted: Airflow's SparkKubernetesOperator reads a missing state as
+// SUBMITTED and keeps waiting, but reads "" as started and would follow the earlier pod.
+func TestNoEmptyStateWhileEarlierDriverGoes(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	ctx := context.Background()
+	const hold = "example.com/hold"
+	earlier := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "rerun-driver", Namespace: ns, Finalizers: []string{hold}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "spark-kubernetes-driver", Image: "spark:3.5.3"}}},
+	}
+	create(t, earlier)
+	if err := env.Client.Delete(ctx, earlier); err != nil {
+		t.Fatal(err)
+	}
+	startOperator(t, ns, defaultOptions())
+	create(t, wrappers.MakeSparkApplication("rerun", ns).Obj())
+	waitForEvents(t, ns, "rerun", sparkapplication.ReasonAdded)
+	time.Sleep(2 * time.Second) // a few more reconciles (the operator retries every second)
+	raw := &unstructured.Unstructured{}
+	raw.SetGroupVersionKind(v1beta2.GroupVersion.WithKind("SparkApplication"))
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "rerun"}, raw); err != nil {
+		t.Fatal(err)
+	}
+	if state, found, _ := unstructured.NestedString(raw.Object, "status", "applicationState", "state"); found {
+		t.Errorf("status.applicationState.state = %q while the earlier driver pod goes away, want none", state)
+	}
+	if err := env.Client.Patch(ctx, earlier, client.RawPatch(types.MergePatchType, []byte(`{"metadata":{"finalizers":null}}`))); err != nil {
+		t.Fatal(err)
+	}
+	waitForState(t, ns, "rerun", v1beta2.ApplicationStateSubmitted)
 }
