@@ -6,7 +6,7 @@
 //
 // It runs with SPARK_E2E=1 (`make e2e`) and is skipped otherwise; it needs root (mount namespaces),
 // a JDK 17 and PyPI (pyspark, installed once into .cache/spark). SPARK_E2E_KEEP=1 leaves the
-// cluster running afterwards. Logs of the operator and the process node are copied to .cache/e2e/.
+// cluster running afterwards; SPARK_E2E_REUSE=1 then runs tests against it again. Logs of the operator and the process node are copied to .cache/e2e/.
 package e2e_test
 
 import (
@@ -110,10 +110,12 @@ func run(name string, args []string, env ...string) error {
 }
 
 func setUp() error {
-	step("starting cluster %s with a process node (hack/kwok-cluster.sh)", clusterName)
-	_ = run("hack/kwok-cluster.sh", []string{"down", clusterName})
-	if err := run("hack/kwok-cluster.sh", []string{"up", clusterName}, "PROCESS_NODE=1"); err != nil {
-		return err
+	if !reuse() {
+		step("starting cluster %s with a process node (hack/kwok-cluster.sh)", clusterName)
+		_ = run("hack/kwok-cluster.sh", []string{"down", clusterName})
+		if err := run("hack/kwok-cluster.sh", []string{"up", clusterName}, "PROCESS_NODE=1"); err != nil {
+			return err
+		}
 	}
 	out, err := exec.Command(filepath.Join(root, "hack", "kwok-cluster.sh"), "kubeconfig", clusterName).Output()
 	if err != nil {
@@ -132,6 +134,10 @@ func setUp() error {
 	}
 	if clientset, err = kubernetes.NewForConfig(cfg); err != nil {
 		return err
+	}
+	if reuse() {
+		step("SPARK_E2E_REUSE=1: using the running cluster %s as it is", clusterName)
+		return nil
 	}
 	step("installing the Helm chart (operator image = bin/spark-operator on the process node)")
 	if err := installChart(); err != nil {
@@ -208,12 +214,16 @@ func tearDown(failed bool) {
 	if failed {
 		step("FAILED: logs of the operator and the process node are in %s", workDir)
 	}
-	if os.Getenv("SPARK_E2E_KEEP") == "1" {
+	if os.Getenv("SPARK_E2E_KEEP") == "1" || reuse() {
 		step("SPARK_E2E_KEEP=1: the cluster keeps running; KUBECONFIG=%s; stop it with hack/kwok-cluster.sh down %s", kubeconfig, clusterName)
 		return
 	}
 	_ = run("hack/kwok-cluster.sh", []string{"down", clusterName})
 }
+
+// reuse reports SPARK_E2E_REUSE=1: run the tests against the cluster a SPARK_E2E_KEEP=1 run left
+// running (no start-up, no chart install), and leave it running.
+func reuse() bool { return os.Getenv("SPARK_E2E_REUSE") == "1" }
 
 // requireCluster skips the test when TestMain did not set the cluster up.
 func requireCluster(t *testing.T) {
