@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -189,7 +190,9 @@ func (o *controllerOptions) reconcilerOptions() (sparkapplication.Options, error
 
 func (o *controllerOptions) run() error {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
+	klog.SetLogger(ctrl.Log) // client-go's and leader election's log lines in the same JSON log
 	log := ctrl.Log.WithName("setup")
+	ctx := ctrl.SetupSignalHandler()
 	setMemoryLimit(log)
 	recOpts, err := o.reconcilerOptions()
 	if err != nil {
@@ -206,7 +209,7 @@ func (o *controllerOptions) run() error {
 		// Namespaces matching the selector can appear at any time: watch all, filter in the controllers.
 		cacheNamespaces = nil
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgr, err := NewManagerWhenReachable(ctx, log, cfg, o.healthAddr, ctrl.Options{
 		Scheme:                        newScheme(),
 		Cache:                         CacheOptions(cacheNamespaces, o.resync),
 		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
@@ -256,7 +259,10 @@ func (o *controllerOptions) run() error {
 		return err
 	}
 	log.Info("Starting the Spark operator", "version", version(), "namespaces", o.namespaces, "workers", o.workers)
-	return mgr.Start(ctrl.SetupSignalHandler())
+	if _, err := AddAPIServerProbe(mgr); err != nil {
+		return fmt.Errorf("adding the API server probe: %w", err)
+	}
+	return mgr.Start(ctx)
 }
 
 // setupWebhook serves the validating webhook when enabled. With self-provided certificates the

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -147,7 +148,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&v1beta2.SparkApplication{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletedPredicate(), r.writes.caughtUpPredicate()))).
 		Watches(&corev1.Pod{}, byApp, builder.WithPredicates(podChangedPredicate())).
 		Watches(&corev1.Service{}, byApp, builder.WithPredicates(deletedPredicate())).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RecoverPanic: ptr.To(true)}).
 		Complete(r)
 }
 
@@ -234,6 +235,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		log.V(2).Info("The cache has not seen the last status write yet; waiting for it")
 		return ctrl.Result{RequeueAfter: staleRetry}, nil
 	}
+	defer r.reportPanic(app)
 	s := &scope{orig: app, app: app.DeepCopy(), now: r.clock.Now(), log: log}
 	if err := r.reconcileState(ctx, s); err != nil {
 		return ctrl.Result{}, err
@@ -246,7 +248,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !equality.Semantic.DeepEqual(s.orig.Status, s.app.Status) {
 		if err := r.client.Status().Update(ctx, s.app); err != nil {
 			if apierrors.IsConflict(err) {
-				// Another writer got there first; the watch brings the new version.
+				// The API server holds a newer version than the cached copy: another writer got
+				// there first, or a write of ours went through but its reply was lost (an API
+				// server outage). Hold back reconciles of this copy until the cache has the newer
+				// one (its watch event runs the application again), instead of running the state
+				// machine on the stale copy once a second.
+				r.writes.wrote(req.NamespacedName, s.orig.ResourceVersion)
 				return ctrl.Result{RequeueAfter: conflictRetry}, nil
 			}
 			return ctrl.Result{}, fmt.Errorf("writing status: %w", err)

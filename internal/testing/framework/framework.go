@@ -236,6 +236,9 @@ func New(opts ...Option) (*Env, error) {
 		Scheme:                   scheme,
 		ControlPlaneStartTimeout: o.startTimeout,
 	}
+	if err := fixControlPlaneDirs(te, workDir); err != nil {
+		return nil, err
+	}
 	env := &Env{
 		Scheme:      scheme,
 		RepoRoot:    root,
