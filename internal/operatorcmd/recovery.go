@@ -123,11 +123,19 @@ func Unreachable(err error) bool {
 	return false
 }
 
+// notServedYet reports whether err says that the API server does not serve all API groups yet, as
+// for a few seconds after it starts (the CRDs' group is missing from discovery). A CRD that is not
+// installed at all gives the same error: NewManagerWhenReachable then logs it every second.
+func notServedYet(err error) bool {
+	return strings.Contains(err.Error(), "unable to retrieve the complete list of server APIs")
+}
+
 // StartupRetryInterval is how long NewManagerWhenReachable waits between attempts.
 const StartupRetryInterval = time.Second
 
 // NewManagerWhenReachable creates the manager like ctrl.NewManager, but while the API server is
-// Unreachable (creating the manager reads the API's discovery) it logs that and tries again every
+// Unreachable or does not serve the operator's API groups yet (creating the manager reads the API's
+// discovery) it logs that and tries again every
 // StartupRetryInterval, until ctx ends, instead of failing: a Deployment restarted during an outage
 // then starts as soon as the API server is back rather than exiting into CrashLoopBackOff. While it
 // waits it answers the liveness probe (/healthz on healthAddr, when set) so that the kubelet does not
@@ -142,7 +150,7 @@ func NewManagerWhenReachable(ctx context.Context, log logr.Logger, cfg *rest.Con
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		mgr, err := ctrl.NewManager(cfg, opts)
-		if err == nil || !Unreachable(err) {
+		if err == nil || !(Unreachable(err) || notServedYet(err)) {
 			if err == nil && attempt > 1 {
 				apiServerReachable.Set(1)
 				log.Info("The API server is reachable; starting", "waited", time.Since(start).Round(time.Millisecond).String())
@@ -150,7 +158,7 @@ func NewManagerWhenReachable(ctx context.Context, log logr.Logger, cfg *rest.Con
 			return mgr, err
 		}
 		apiServerReachable.Set(0)
-		log.Error(err, "Cannot reach the API server to start; trying again", "attempt", attempt, "in", StartupRetryInterval.String())
+		log.Error(err, "The API server cannot serve the operator yet; trying again", "attempt", attempt, "in", StartupRetryInterval.String())
 		if interim == nil && healthAddr != "" && healthAddr != "0" {
 			interim = serveStartupProbes(log, healthAddr)
 		}

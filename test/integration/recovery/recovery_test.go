@@ -19,10 +19,11 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
@@ -370,7 +371,7 @@ func TestReconcilePanic(t *testing.T) {
 	var panicked atomic.Bool
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
 	setup(t, mgr, func(c client.Client) client.Client {
-		return interceptor.NewClient(c.(client.WithWatch), interceptor.Funcs{
+		return interceptor.NewClient(noWatch{c}, interceptor.Funcs{
 			SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
 				if _, ok := obj.(*v1beta2.SparkApplication); ok && panicked.CompareAndSwap(false, true) {
 					panic("injected by TestReconcilePanic")
@@ -399,6 +400,14 @@ func TestReconcilePanic(t *testing.T) {
 		}
 		return false, fmt.Sprint(reasons)
 	})
+}
+
+// noWatch makes the manager's client a client.WithWatch for interceptor.NewClient; the reconciler
+// never watches through its client.
+type noWatch struct{ client.Client }
+
+func (noWatch) Watch(context.Context, client.ObjectList, ...client.ListOption) (watch.Interface, error) {
+	return nil, fmt.Errorf("not supported")
 }
 
 // panics reads controller_runtime_reconcile_panics_total{controller="sparkapplication"}.
