@@ -135,7 +135,7 @@ const StartupRetryInterval = time.Second
 
 // NewManagerWhenReachable creates the manager like ctrl.NewManager, but while the API server is
 // Unreachable or does not serve the operator's API groups yet (creating the manager reads the API's
-// discovery) it logs that and tries again every
+// discovery) it logs that (at the first attempt and every tenth) and tries again every
 // StartupRetryInterval, until ctx ends, instead of failing: a Deployment restarted during an outage
 // then starts as soon as the API server is back rather than exiting into CrashLoopBackOff. While it
 // waits it answers the liveness probe (/healthz on healthAddr, when set) so that the kubelet does not
@@ -158,7 +158,10 @@ func NewManagerWhenReachable(ctx context.Context, log logr.Logger, cfg *rest.Con
 			return mgr, err
 		}
 		apiServerReachable.Set(0)
-		log.Error(err, "The API server cannot serve the operator yet; trying again", "attempt", attempt, "in", StartupRetryInterval.String())
+		if attempt == 1 || attempt%10 == 0 {
+			log.Error(err, "The API server cannot serve the operator yet; trying again every second", "attempt", attempt,
+				"waited", time.Since(start).Round(time.Second).String())
+		}
 		if interim == nil && healthAddr != "" && healthAddr != "0" {
 			interim = serveStartupProbes(log, healthAddr)
 		}
