@@ -78,8 +78,22 @@ verify: ## Fail if generated code or CRDs are stale (regenerating them changes t
 		git --no-pager diff --stat -- $(GENERATED); exit 1; \
 	fi; echo "verify: generated files are up to date"
 
+# The tiers of `make test`. Integration packages start a control plane from bin/ (envtest through
+# internal/testing/framework); unit packages are the rest, run with -short so that the few tests in
+# them that need a control plane (internal/eventrecorder) skip. The union is ./..., what `make test` runs.
+INTEGRATION_PKGS := ./test/... ./internal/testing/framework/... ./internal/testing/processnode/... ./internal/eventrecorder/...
+UNIT_PKGS         = $(shell go list ./... | grep -v -e '/test/' -e '/internal/testing/framework$$' -e '/internal/testing/processnode$$')
+
+.PHONY: unit
+unit: ## Unit, golden and fuzz-seed tests: no control plane, nothing from bin/ (seconds once built).
+	go test -short $(GOTESTFLAGS) $(UNIT_PKGS)
+
+.PHONY: integration
+integration: tools ## The envtest suites (test/integration, the framework, the event recorder, the process node as root; conformance and e2e skip unless enabled) against bin/.
+	KUBEBUILDER_ASSETS=$(BIN) go test $(GOTESTFLAGS) $(INTEGRATION_PKGS)
+
 .PHONY: test
-test: tools verify ## Run all tests against a real kube-apiserver/etcd (envtest) from bin/.
+test: tools verify ## Run all tests (unit and integration) against a real kube-apiserver/etcd (envtest) from bin/.
 	KUBEBUILDER_ASSETS=$(BIN) go test $(GOTESTFLAGS) ./...
 
 .PHONY: bench
@@ -112,6 +126,18 @@ kwok-test: tools ## Check kwok-cluster.sh and the Spark pod stages end to end (o
 .PHONY: e2e
 e2e: tools ## Real Spark end to end: a cluster whose node runs pods as processes (root), the chart-installed operator, Spark 3.5/4.0 Pi jobs (~5 min).
 	SPARK_E2E=1 go test -count=1 -timeout 30m -v $(GOTESTFLAGS) ./test/e2e/
+
+.PHONY: e2e-schedulers
+e2e-schedulers: tools ## Batch schedulers with a real kube-scheduler and kwok nodes, gang-scheduling gates on (test/schedulers; 0.5-1 min, +10-60 s per Spark in .cache/spark).
+	SPARK_E2E_SCHEDULERS=1 KUBEBUILDER_ASSETS=$(BIN) go test -count=1 -timeout 15m -v $(GOTESTFLAGS) ./test/schedulers/
+
+.PHONY: kueue
+kueue: ## Build Kueue's controller manager (sigs.k8s.io/kueue/cmd/kueue, pinned by hack/kueue/go.mod) into bin/kueue (cold: ~10 min on 2 busy cores).
+	hack/build-kueue.sh
+
+.PHONY: e2e-kueue
+e2e-kueue: tools kueue ## The operator under the real Kueue v0.17.0: admission, preemption and re-admission, executor counts, quota (test/kueue, docs/kueue.md).
+	KUEUE_E2E=1 KUBEBUILDER_ASSETS=$(BIN) go test -count=1 -timeout 20m -v $(GOTESTFLAGS) ./test/kueue/
 
 .PHONY: conformance
 conformance: tools ## Compare our submitter with the real spark-submit 3.5/4.0 (Spark from PyPI into .cache/spark, once; JDK 17; ~3 min).

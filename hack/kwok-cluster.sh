@@ -13,7 +13,7 @@
 # effect at once): kwok's defaults, plus Spark driver pods that succeed or fail after a while (see
 # spark-pod-complete.yaml and spark-pod-fail.yaml).
 #
-# PROCESS_NODE=1 replaces the simulated nodes with a process node (test/processnode, run as root):
+# PROCESS_NODE=1 replaces the simulated nodes with a process node (internal/testing/processnode, run as root):
 # a Node whose pods run as real local processes, so that real Spark runs. It installs pyspark for
 # each version in SPARK_VERSIONS (default "3.5.3 4.0.1"; hack/spark-install.sh), compiles the
 # stand-in examples jar for each (hack/spark-examples-jar.sh), and runs spark:<version> images from
@@ -89,7 +89,8 @@ up() {
   fi
 
   local have
-  have=$(kubectl get nodes --no-headers 2>/dev/null | wc -l)
+  # A cluster not answering yet has no nodes; under pipefail a failing kubectl would end the script.
+  have=$({ kubectl get nodes --no-headers 2>/dev/null || true; } | wc -l)
   if (( have < nodes )); then
     log "creating $nodes simulated nodes"
     "$bin/kwokctl" scale node --name "$name" --replicas "$nodes" >&2

@@ -13,6 +13,21 @@ const (
 	ConditionFailed = "Failed"
 	// ConditionSuspended is True while the application is SUSPENDED.
 	ConditionSuspended = "Suspended"
+	// ConditionDriverPodDisruptionBudget is present when spec.driverPodDisruptionBudget is true: True
+	// while a PodDisruptionBudget keeps the driver from voluntary eviction, False (reason
+	// DisabledInOperator or CreateFailed) when none does, with why in its message.
+	ConditionDriverPodDisruptionBudget = "DriverPodDisruptionBudget"
+	// ConditionQuotaExceeded is True while a running application has fewer executors than it asked
+	// for and a ResourceQuota of its namespace has no room for one more; its message names the
+	// quota, the resource and the shortfall.
+	ConditionQuotaExceeded = "QuotaExceeded"
+	// ConditionDriverScheduled is True once the driver pod of the current attempt is bound to a
+	// node, and False while it waits for a scheduler or a queue (a batch scheduler holding an
+	// incomplete gang, a queue over capacity, no node with room): its reason and message are the
+	// scheduler's (the pod's PodScheduled condition), and its lastTransitionTime says since when.
+	// Waiting is not failing: no timeout ends the wait unless one is configured
+	// (--driver-start-timeout, AnnotationDriverStartTimeout).
+	ConditionDriverScheduled = "DriverScheduled"
 )
 
 // Condition types of ScheduledSparkApplicationStatus.Conditions.
@@ -64,4 +79,9 @@ const (
 	AnnotationTriggerRun = "sparkoperator.k8s.io/trigger-run"
 	// AnnotationScheduledTime is the scheduled time (RFC 3339) of a run of a ScheduledSparkApplication.
 	AnnotationScheduledTime = "sparkoperator.k8s.io/scheduled-time"
+	// AnnotationDriverStartTimeout, set on a SparkApplication to a Go duration ("30m", "2h"), fails
+	// an attempt whose driver pod stays Pending (unscheduled, or its containers not started) that
+	// long, overriding the operator's --driver-start-timeout; "0" waits without limit. A value that
+	// is not a duration fails the submission with a message naming the annotation.
+	AnnotationDriverStartTimeout = "sparkoperator.k8s.io/driver-start-timeout"
 )

@@ -94,8 +94,9 @@ type SparkApplicationList struct {
 // as the Kubeflow operator maps it (see docs/api.md for the table).
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.nodeSelector) || size(self.nodeSelector) == 0 || ((!has(self.driver.nodeSelector) || size(self.driver.nodeSelector) == 0) && (!has(self.executor.nodeSelector) || size(self.executor.nodeSelector) == 0))",message="spec.nodeSelector cannot be used together with spec.driver.nodeSelector or spec.executor.nodeSelector",fieldPath=".nodeSelector"
-// +kubebuilder:validation:XValidation:rule="!has(self.sparkConf) || !['spark.master','spark.kubernetes.driver.master','spark.kubernetes.container.image','spark.kubernetes.driver.container.image','spark.kubernetes.executor.container.image','spark.kubernetes.authenticate.driver.serviceAccountName','spark.kubernetes.authenticate.executor.serviceAccountName','spark.kubernetes.authenticate.oauthToken','spark.kubernetes.authenticate.oauthTokenFile','spark.kubernetes.authenticate.driver.oauthToken','spark.kubernetes.authenticate.driver.oauthTokenFile','spark.kubernetes.authenticate.executor.oauthToken','spark.kubernetes.authenticate.executor.oauthTokenFile'].exists(k, k in self.sparkConf)",message="spec.sparkConf must not set spark.master, spark.kubernetes.*.container.image, spark.kubernetes.driver.master, service account names or OAuth tokens: use spec.image, spec.driver/executor.image and spec.driver/executor.serviceAccount instead",fieldPath=".sparkConf"
+// +kubebuilder:validation:XValidation:rule="!has(self.sparkConf) || !['spark.master','spark.kubernetes.driver.master','spark.kubernetes.container.image','spark.kubernetes.driver.container.image','spark.kubernetes.executor.container.image','spark.kubernetes.authenticate.driver.serviceAccountName','spark.kubernetes.authenticate.executor.serviceAccountName','spark.kubernetes.authenticate.oauthToken','spark.kubernetes.authenticate.oauthTokenFile','spark.kubernetes.authenticate.driver.oauthToken','spark.kubernetes.authenticate.driver.oauthTokenFile','spark.kubernetes.authenticate.executor.oauthToken','spark.kubernetes.authenticate.executor.oauthTokenFile'].exists(k, k in self.sparkConf)",message="sparkConf keys spark.master, spark.kubernetes.*.container.image, spark.kubernetes.driver.master, service account names and OAuth tokens are not allowed: use spec.image, spec.driver/executor.image and spec.driver/executor.serviceAccount instead",messageExpression="'sparkConf key ' + ['spark.master','spark.kubernetes.driver.master','spark.kubernetes.container.image','spark.kubernetes.driver.container.image','spark.kubernetes.executor.container.image','spark.kubernetes.authenticate.driver.serviceAccountName','spark.kubernetes.authenticate.executor.serviceAccountName','spark.kubernetes.authenticate.oauthToken','spark.kubernetes.authenticate.oauthTokenFile','spark.kubernetes.authenticate.driver.oauthToken','spark.kubernetes.authenticate.driver.oauthTokenFile','spark.kubernetes.authenticate.executor.oauthToken','spark.kubernetes.authenticate.executor.oauthTokenFile'].filter(k, k in self.sparkConf)[0] + ' is not allowed: use spec.image, spec.driver/executor.image and spec.driver/executor.serviceAccount instead; the operator sets spark.master and the credentials'",fieldPath=".sparkConf"
 // +kubebuilder:validation:XValidation:rule="self.mode != 'client'",message="client mode is not supported by the operator; use cluster",fieldPath=".mode"
+// +kubebuilder:validation:XValidation:rule="!has(self.executor.instances) || self.executor.instances != 0 || (has(self.suspend) && self.suspend) || (oldSelf.hasValue() && has(oldSelf.value().executor.instances) && oldSelf.value().executor.instances == 0)",message="executor.instances must be at least 1; 0 is accepted only together with suspend: true, as Kueue writes it when it evicts an application",fieldPath=".executor.instances",optionalOldSelf=true
 type SparkApplicationSpec struct {
 	// type is the application language: Java, Scala, Python or R.
 	// +kubebuilder:default=Scala
@@ -213,7 +214,10 @@ type SparkApplicationSpec struct {
 	// dynamicAllocation configures Spark dynamic executor allocation.
 	// +optional
 	DynamicAllocation *DynamicAllocation `json:"dynamicAllocation,omitempty"`
-	// driverPodDisruptionBudget creates a PodDisruptionBudget for the driver pod while it runs.
+	// driverPodDisruptionBudget asks for a PodDisruptionBudget (minAvailable 1) that keeps the driver
+	// pod from voluntary eviction (a node drain) while it is pending or running. The operator creates
+	// it only when started with --enable-driver-pdb; otherwise the DriverPodDisruptionBudget condition
+	// is False and says so.
 	// +optional
 	DriverPodDisruptionBudget *bool `json:"driverPodDisruptionBudget,omitempty"`
 	// suspend stops a running application (its pods are deleted, state SUSPENDED) and keeps it from
@@ -284,7 +288,7 @@ type DriverIngressConfiguration struct {
 	// serviceLabels are added to the Service.
 	// +optional
 	ServiceLabels map[string]string `json:"serviceLabels,omitempty"`
-	// ingressURLFormat is the Ingress URL; {{$appName}} and {{$appNamespace}} are replaced.
+	// ingressURLFormat is the Ingress URL; {{$appName}}, {{$appNamespace}} and {{$appId}} are replaced (spaces inside the braces allowed).
 	// +kubebuilder:validation:MinLength=1
 	// +required
 	IngressURLFormat string `json:"ingressURLFormat"`
@@ -582,9 +586,14 @@ type DriverSpec struct {
 // +kubebuilder:validation:XValidation:rule="!has(self.coreRequest) || isQuantity(self.coreRequest)",message="executor.coreRequest must be a Kubernetes CPU quantity such as 500m",fieldPath=".coreRequest"
 type ExecutorSpec struct {
 	SparkPodSpec `json:",inline"`
-	// instances is the number of executors (spark.executor.instances); the default is 1 unless
-	// dynamic allocation is enabled.
-	// +kubebuilder:validation:Minimum=1
+	// instances is the number of executors (spark.executor.instances). The API server stores 1 when
+	// it is omitted, as Kubeflow's defaulting webhook does, so that Kueue counts the executors of
+	// every application it admits. A value of 1 (or 0) is "the default": it yields to
+	// spark.executor.instances in sparkConf and to dynamic allocation (nothing is passed then). 0 is
+	// accepted only together with suspend: true (and kept afterwards), because Kueue writes back the
+	// executor count it admitted when it evicts an application (docs/kueue.md).
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
 	// +optional
 	Instances *int32 `json:"instances,omitempty"`
 	// coreRequest is the CPU request, e.g. "500m" (spark.kubernetes.executor.request.cores).

@@ -13,7 +13,8 @@ name=${1:-stages-test}
 cluster="$root/hack/kwok-cluster.sh"
 
 trap '"$cluster" down "$name" >/dev/null 2>&1 || true' EXIT
-"$cluster" up "$name" 2>&1 | grep -v '^{' || true
+# Only grep's "no line left" is forgiven; a failing "up" still fails the script (pipefail).
+"$cluster" up "$name" 2>&1 | { grep -v '^{' || true; }
 export KUBECONFIG
 KUBECONFIG=$("$cluster" kubeconfig "$name")
 export KUBECACHEDIR="$root/.cache/kwok/kubectl-cache"

@@ -1,4 +1,4 @@
-// Command processnode runs process nodes (test/processnode) against a cluster: Nodes whose pods
+// Command processnode runs process nodes (internal/testing/processnode) against a cluster: Nodes whose pods
 // run as local processes, so that real Spark drivers and executors run on a test cluster.
 //
 //	processnode --kubeconfig KUBECONFIG --state-dir DIR \
@@ -24,7 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/sparkop/spark-operator/test/processnode"
+	"github.com/sparkop/spark-operator/internal/testing/processnode"
 )
 
 // keyValues is a repeatable KEY=VALUE flag.

@@ -34,6 +34,9 @@ var (
 
 func sharedEnv(t *testing.T) *framework.Env {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a control plane from bin/; skipped with -short (make unit)")
+	}
 	envOnce.Do(func() { env, envErr = framework.New() })
 	if envErr != nil {
 		t.Fatalf("starting the API server: %v", envErr)

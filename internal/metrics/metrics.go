@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -41,6 +42,7 @@ type Metrics struct {
 	submitLatencyHist, startLatencyHist                                  *prometheus.HistogramVec
 	executorSuccess, executorFailure                                     *prometheus.CounterVec
 	runningDesc, executorRunningDesc                                     *prometheus.Desc
+	waitingDesc, waitingLongestDesc                                      *prometheus.Desc
 	reader                                                               client.Reader
 }
 
@@ -86,6 +88,10 @@ func New(prefix string, labelKeys []string, submitBuckets, startBuckets []float6
 	m.executorFailure = counter("spark_executor_failure_count", "Executors (among the tracked ones) that failed.")
 	m.runningDesc = prometheus.NewDesc(name("spark_application_running_count"), "SparkApplications RUNNING now.", m.labelNames, nil)
 	m.executorRunningDesc = prometheus.NewDesc(name("spark_executor_running_count"), "Executors running now, over all SparkApplications.", m.labelNames, nil)
+	m.waitingDesc = prometheus.NewDesc(name("spark_application_driver_waiting_count"),
+		"SparkApplications whose driver pod waits now for a scheduler or queue to bind it to a node (condition DriverScheduled False).", m.labelNames, nil)
+	m.waitingLongestDesc = prometheus.NewDesc(name("spark_application_driver_waiting_longest_seconds"),
+		"How long the longest-waiting of those drivers has waited so far, in seconds (0 when none waits).", m.labelNames, nil)
 	return m
 }
 
@@ -177,6 +183,8 @@ func (m *Metrics) Observe(app *v1beta2.SparkApplication, previous *v1beta2.Spark
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.runningDesc
 	ch <- m.executorRunningDesc
+	ch <- m.waitingDesc
+	ch <- m.waitingLongestDesc
 }
 
 // Collect implements prometheus.Collector: it counts RUNNING applications and running executors
@@ -195,7 +203,8 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(m.runningDesc, err)
 		return
 	}
-	running, executors := map[string]float64{}, map[string]float64{}
+	running, executors, waiting, longest := map[string]float64{}, map[string]float64{}, map[string]float64{}, map[string]float64{}
+	now := time.Now()
 	keys := map[string][]string{}
 	for i := range apps.Items {
 		app := &apps.Items[i]
@@ -206,11 +215,31 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			running[key]++
 		}
 		executors[key] += float64(app.Status.ExecutorCounts[v1beta2.ExecutorStateRunning])
+		if since, ok := driverWaitingSince(app); ok {
+			waiting[key]++
+			longest[key] = max(longest[key], now.Sub(since).Seconds())
+		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(keys)) {
 		ch <- prometheus.MustNewConstMetric(m.runningDesc, prometheus.GaugeValue, running[key], keys[key]...)
 		ch <- prometheus.MustNewConstMetric(m.executorRunningDesc, prometheus.GaugeValue, executors[key], keys[key]...)
+		ch <- prometheus.MustNewConstMetric(m.waitingDesc, prometheus.GaugeValue, waiting[key], keys[key]...)
+		ch <- prometheus.MustNewConstMetric(m.waitingLongestDesc, prometheus.GaugeValue, longest[key], keys[key]...)
 	}
+}
+
+// driverWaitingSince reports whether the application's driver waits for a scheduler (SUBMITTED with
+// condition DriverScheduled False) and since when.
+func driverWaitingSince(app *v1beta2.SparkApplication) (time.Time, bool) {
+	if app.Status.AppState.State != v1beta2.ApplicationStateSubmitted {
+		return time.Time{}, false
+	}
+	for _, c := range app.Status.Conditions {
+		if c.Type == v1beta2.ConditionDriverScheduled && c.Status == metav1.ConditionFalse {
+			return c.LastTransitionTime.Time, true
+		}
+	}
+	return time.Time{}, false
 }
 
 func joinKey(values []string) string {

@@ -121,7 +121,17 @@ func TestRunningGauges(t *testing.T) {
 	running.Status.ExecutorCounts = map[v1beta2.ExecutorState]int32{v1beta2.ExecutorStateRunning: 3, v1beta2.ExecutorStatePending: 2}
 	done := app("ns1", "b", "", v1beta2.ApplicationStateCompleted)
 	other := app("ns2", "c", "", v1beta2.ApplicationStateRunning)
-	reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(running, done, other).Build()
+	// Two drivers wait in ns2 for a scheduler, the longer one for at least an hour; a third one is
+	// bound to a node.
+	waitingSince := func(name string, since time.Time, status metav1.ConditionStatus) *v1beta2.SparkApplication {
+		a := app("ns2", name, "", v1beta2.ApplicationStateSubmitted)
+		a.Status.Conditions = []metav1.Condition{{Type: v1beta2.ConditionDriverScheduled, Status: status, Reason: "Unschedulable", LastTransitionTime: metav1.NewTime(since)}}
+		return a
+	}
+	hourAgo := time.Now().Add(-time.Hour)
+	reader := fake.NewClientBuilder().WithScheme(scheme).WithObjects(running, done, other,
+		waitingSince("w1", hourAgo, metav1.ConditionFalse), waitingSince("w2", time.Now(), metav1.ConditionFalse),
+		waitingSince("bound", hourAgo, metav1.ConditionTrue)).Build()
 	m := New("", nil, nil, nil, reader)
 	want := `
 # HELP spark_application_running_count SparkApplications RUNNING now.
@@ -132,9 +142,35 @@ spark_application_running_count{namespace="ns2"} 1
 # TYPE spark_executor_running_count gauge
 spark_executor_running_count{namespace="ns1"} 3
 spark_executor_running_count{namespace="ns2"} 0
+# HELP spark_application_driver_waiting_count SparkApplications whose driver pod waits now for a scheduler or queue to bind it to a node (condition DriverScheduled False).
+# TYPE spark_application_driver_waiting_count gauge
+spark_application_driver_waiting_count{namespace="ns1"} 0
+spark_application_driver_waiting_count{namespace="ns2"} 2
 `
-	if err := testutil.CollectAndCompare(m, strings.NewReader(want)); err != nil {
+	if err := testutil.CollectAndCompare(m, strings.NewReader(want), "spark_application_running_count",
+		"spark_executor_running_count", "spark_application_driver_waiting_count"); err != nil {
 		t.Error(err)
+	}
+	// The longest wait is the hour (and the little the scrape takes).
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(m); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "spark_application_driver_waiting_longest_seconds" {
+			continue
+		}
+		for _, metric := range f.GetMetric() {
+			v := metric.GetGauge().GetValue()
+			ns := metric.GetLabel()[0].GetValue()
+			if (ns == "ns2" && (v < 3600 || v > 7200)) || (ns == "ns1" && v != 0) {
+				t.Errorf("longest wait in %s = %v s", ns, v)
+			}
+		}
 	}
 }
 

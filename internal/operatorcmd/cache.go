@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -79,7 +80,8 @@ func internMeta(m *metav1.ObjectMeta) {
 }
 
 // TrimPod is the cache transform of Pods: it keeps what the controllers read (metadata without
-// managedFields, the node name, the container names, the status) and drops the rest of the spec
+// managedFields, the node name, the scheduler name (which says who a waiting driver waits for),
+// the container names, the status) and drops the rest of the spec
 // (arguments, environment, volumes, ...), most of a Spark pod's size. The strings every pod repeats
 // (label keys, container names, condition types) are shared between the cached pods (intern).
 func TrimPod(obj any) (any, error) {
@@ -93,7 +95,7 @@ func TrimPod(obj any) (any, error) {
 	for i, c := range pod.Spec.Containers {
 		containers[i] = corev1.Container{Name: intern(c.Name), Image: c.Image}
 	}
-	pod.Spec = corev1.PodSpec{NodeName: pod.Spec.NodeName, Containers: containers, TerminationGracePeriodSeconds: pod.Spec.TerminationGracePeriodSeconds}
+	pod.Spec = corev1.PodSpec{NodeName: pod.Spec.NodeName, SchedulerName: intern(pod.Spec.SchedulerName), Containers: containers, TerminationGracePeriodSeconds: pod.Spec.TerminationGracePeriodSeconds}
 	for i := range pod.Status.Conditions {
 		c := &pod.Status.Conditions[i]
 		c.Type = corev1.PodConditionType(intern(string(c.Type)))
@@ -173,7 +175,8 @@ func TrimApplication(obj any) (any, error) {
 
 // CacheOptions restrict the operator's informers to what its controllers read, in the watched
 // namespaces, without managedFields: pods launched by it (trimmed by TrimPod), the UI Services and
-// Ingresses it created (sparkapplication.UIObjectLabels, trimmed to their metadata), and
+// Ingresses it created (sparkapplication.UIObjectLabels, trimmed to their metadata), the driver
+// PodDisruptionBudgets it created (labelled launched-by-spark-operator), and
 // SparkApplications and ScheduledSparkApplications without kubectl's last-applied configuration.
 // ConfigMaps are never read back; their entry only keeps the cache to the operator's own should that
 // change. Caching every pod of a large cluster is what made Kubeflow's operator run out of memory
@@ -191,6 +194,7 @@ func CacheOptions(namespaces []string, resync time.Duration) cache.Options {
 			&corev1.Service{}:                    {Label: ui, Transform: TrimService},
 			&corev1.ConfigMap{}:                  {Label: created},
 			&networkingv1.Ingress{}:              {Label: ui, Transform: TrimIngress},
+			&policyv1.PodDisruptionBudget{}:      {Label: launched},
 			&v1beta2.SparkApplication{}:          {Transform: TrimApplication},
 			&v1beta2.ScheduledSparkApplication{}: {Transform: TrimApplication},
 		},

@@ -51,6 +51,7 @@ func TestTrimPod(t *testing.T) {
 		ObjectMeta: cachedMeta("pi-driver"),
 		Spec: corev1.PodSpec{
 			NodeName:                      "node-1",
+			SchedulerName:                 "volcano",
 			TerminationGracePeriodSeconds: ptr.To[int64](30),
 			ServiceAccountName:            "spark",
 			Volumes:                       []corev1.Volume{{Name: "conf"}},
@@ -71,6 +72,7 @@ func TestTrimPod(t *testing.T) {
 		ObjectMeta: meta,
 		Spec: corev1.PodSpec{
 			NodeName:                      "node-1",
+			SchedulerName:                 "volcano",
 			TerminationGracePeriodSeconds: ptr.To[int64](30),
 			Containers:                    []corev1.Container{{Name: "spark-kubernetes-driver", Image: "spark:3.5.3"}, {Name: "sidecar", Image: "proxy:1"}},
 		},

@@ -23,8 +23,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	webhookserver "sigs.k8s.io/controller-runtime/pkg/webhook"
+	volcanoscheduling "volcano.sh/apis/pkg/apis/scheduling/v1beta1"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
@@ -58,6 +58,8 @@ type controllerOptions struct {
 	maxTrackedExecutors     int
 	defaultTTLSeconds       int64
 	enableUIService         bool
+	enableDriverPDB         bool
+	quota                   *quotaOptions
 	ingressURLFormat        string
 	ingressClassName        string
 	ingressTLS              string
@@ -80,7 +82,10 @@ type controllerOptions struct {
 	webhookConfigName       string
 	metricsAddr             string
 	healthAddr              string
+	batch                   *batchSchedulerFlags
 	zap                     zap.Options
+	// kf are the flags of Kubeflow's `controller start` kept in controllerflags.go.
+	kf kubeflowControllerOptions
 }
 
 func newControllerCommand() *cobra.Command {
@@ -104,11 +109,13 @@ func newControllerCommand() *cobra.Command {
 	f.Float32Var(&o.qps, "kube-api-qps", 50, "queries per second to the API server")
 	f.IntVar(&o.burst, "kube-api-burst", 100, "burst of queries to the API server")
 	f.DurationVar(&o.driverPodCreationGrace, "driver-pod-creation-grace-period", 10*time.Second, "how long a SUBMITTED application may miss its driver pod before the attempt fails")
-	f.DurationVar(&o.driverStartTimeout, "driver-start-timeout", 10*time.Minute, "how long a driver pod may stay Pending before the attempt fails with the reason (0 disables)")
+	f.DurationVar(&o.driverStartTimeout, "driver-start-timeout", 0, "how long a driver pod may stay Pending (unscheduled or not started) before the attempt fails with the reason; 0 waits without limit, as a queue may rightly hold a driver for hours (per application: annotation sparkoperator.k8s.io/driver-start-timeout)")
 	f.DurationVar(&o.imagePullTimeout, "image-pull-timeout", 2*time.Minute, "how long the driver image may fail to pull before the submission fails")
 	f.IntVar(&o.maxTrackedExecutors, "max-tracked-executor-per-app", 1000, "maximum executors listed in status.executorState (all are counted in status.executorCounts)")
 	f.Int64Var(&o.defaultTTLSeconds, "default-time-to-live-seconds", 0, "delete terminated applications without spec.timeToLiveSeconds after this many seconds (0 keeps them)")
 	f.BoolVar(&o.enableUIService, "enable-ui-service", true, "create a Service for each running driver's Spark UI")
+	o.quota = addQuotaFlags(f)
+	f.BoolVar(&o.enableDriverPDB, "enable-driver-pdb", false, "create a PodDisruptionBudget (minAvailable 1) for the driver of each application that sets spec.driverPodDisruptionBudget")
 	f.StringVar(&o.ingressURLFormat, "ingress-url-format", "", "create a UI Ingress at this URL ({{$appName}} and {{$appNamespace}} are replaced)")
 	f.StringVar(&o.ingressClassName, "ingress-class-name", "", "ingressClassName of UI Ingresses")
 	f.StringVar(&o.ingressTLS, "ingress-tls", "", "default TLS of UI Ingresses, as JSON ([]IngressTLS)")
@@ -131,6 +138,8 @@ func newControllerCommand() *cobra.Command {
 	f.StringVar(&o.webhookServiceName, "webhook-service-name", "spark-operator-webhook", "Service in front of the webhook server")
 	f.StringVar(&o.webhookConfigName, "webhook-configuration-name", "spark-operator-webhook", "ValidatingWebhookConfiguration whose caBundle the operator keeps current")
 	f.StringVar(&o.healthAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz probes")
+	o.kf.addFlags(f)
+	o.batch = addBatchSchedulerFlags(f)
 	goflags := flag.NewFlagSet("controller", flag.ContinueOnError)
 	o.zap.BindFlags(goflags)
 	if kubeconfig := flag.CommandLine.Lookup("kubeconfig"); kubeconfig != nil {
@@ -146,6 +155,7 @@ func newScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(s)
 	_ = v1beta2.AddToScheme(s)
+	_ = volcanoscheduling.AddToScheme(s)
 	return s
 }
 
@@ -169,10 +179,17 @@ func (o *controllerOptions) reconcilerOptions() (sparkapplication.Options, error
 		MaxTrackedExecutors:          o.maxTrackedExecutors,
 		DefaultTimeToLive:            time.Duration(o.defaultTTLSeconds) * time.Second,
 		EnableUIService:              o.enableUIService,
+		EnableDriverPDB:              o.enableDriverPDB,
 		IngressURLFormat:             o.ingressURLFormat,
 		IngressClassName:             o.ingressClassName,
 		MaxConcurrentReconciles:      o.workers,
+		RateLimiter:                  o.kf.rateLimiter(),
 	}
+	registry, err := o.batch.registry()
+	if err != nil {
+		return opts, err
+	}
+	opts.BatchSchedulers = registry
 	if o.ingressTLS != "" {
 		var tls []networkingv1.IngressTLS
 		if err := json.Unmarshal([]byte(o.ingressTLS), &tls); err != nil {
@@ -194,8 +211,15 @@ func (o *controllerOptions) run() error {
 	log := ctrl.Log.WithName("setup")
 	ctx := ctrl.SetupSignalHandler()
 	setMemoryLimit(log)
+	if err := o.kf.validate(o.defaultTTLSeconds); err != nil {
+		return err
+	}
+	o.namespaces = allNamespaces(o.namespaces)
 	recOpts, err := o.reconcilerOptions()
 	if err != nil {
+		return err
+	}
+	if err := o.kf.applyGates(&recOpts, log); err != nil {
 		return err
 	}
 	cfg, err := ctrl.GetConfig()
@@ -209,12 +233,11 @@ func (o *controllerOptions) run() error {
 		// Namespaces matching the selector can appear at any time: watch all, filter in the controllers.
 		cacheNamespaces = nil
 	}
-	mgr, err := NewManagerWhenReachable(ctx, log, cfg, o.healthAddr, ctrl.Options{
+	mgrOpts := ctrl.Options{
 		Scheme:                        newScheme(),
 		Cache:                         CacheOptions(cacheNamespaces, o.resync),
-		Metrics:                       metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:        o.healthAddr,
-		WebhookServer:                 webhookserver.NewServer(webhookserver.Options{Port: o.webhookPort, CertDir: o.webhookCertDir}),
+		WebhookServer:                 webhookserver.NewServer(webhookserver.Options{Port: o.webhookPort, CertDir: o.webhookCertDir, TLSOpts: tlsOptions(o.kf.enableHTTP2)}),
 		LeaderElection:                o.leaderElection,
 		LeaderElectionID:              o.leaderElectionID,
 		LeaderElectionNamespace:       o.leaderElectionNamespace,
@@ -222,7 +245,9 @@ func (o *controllerOptions) run() error {
 		LeaseDuration:                 &o.leaseDuration,
 		RenewDeadline:                 &o.renewDeadline,
 		RetryPeriod:                   &o.retryPeriod,
-	})
+	}
+	o.kf.apply(&mgrOpts, o.metricsAddr)
+	mgr, err := NewManagerWhenReachable(ctx, log, cfg, o.healthAddr, mgrOpts)
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
@@ -231,9 +256,11 @@ func (o *controllerOptions) run() error {
 		return fmt.Errorf("--namespace-selector: %w", err)
 	}
 	recOpts.Namespaces = nsFilter
-	recOpts.Metrics = metrics.New(o.metricsPrefix, o.metricsLabels, o.submitLatencyBuckets, o.startLatencyBuckets, mgr.GetClient())
-	if err := recOpts.Metrics.Register(ctrlmetrics.Registry); err != nil {
-		return fmt.Errorf("registering metrics: %w", err)
+	if o.kf.enableMetrics {
+		recOpts.Metrics = metrics.New(o.metricsPrefix, o.metricsLabels, o.submitLatencyBuckets, o.startLatencyBuckets, mgr.GetClient())
+		if err := recOpts.Metrics.Register(ctrlmetrics.Registry); err != nil {
+			return fmt.Errorf("registering metrics: %w", err)
+		}
 	}
 	// Not mgr.GetEventRecorder: see package eventrecorder for why (memory at scale).
 	recorder, err := eventrecorder.ForManager(mgr, "spark-operator")
@@ -245,7 +272,8 @@ func (o *controllerOptions) run() error {
 		return fmt.Errorf("setting up the SparkApplication controller: %w", err)
 	}
 	sr := scheduledsparkapplication.NewReconciler(mgr.GetClient(), recorder, clock.RealClock{},
-		scheduledsparkapplication.Options{MaxConcurrentReconciles: o.workers, Namespaces: nsFilter})
+		scheduledsparkapplication.Options{MaxConcurrentReconciles: o.workers, Namespaces: nsFilter,
+			RateLimiter: o.kf.rateLimiter(), TimestampPrecision: o.kf.timestampPrecision})
 	if err := sr.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the ScheduledSparkApplication controller: %w", err)
 	}
@@ -269,11 +297,11 @@ func (o *controllerOptions) run() error {
 // webhooks are registered once the certificate rotator has written the certificate.
 func (o *controllerOptions) setupWebhook(mgr ctrl.Manager, opts submission.Options) error {
 	if !o.enableWebhook {
-		return nil
+		return o.quota.withoutWebhook()
 	}
 	switch o.webhookCertProvider {
 	case "cert-manager":
-		return webhook.Register(mgr, opts)
+		return webhook.Register(mgr, opts, o.quota.webhookOptions()...)
 	case "self":
 		if o.webhookNamespace == "" {
 			return fmt.Errorf("--webhook-namespace (or $POD_NAMESPACE) is required with --enable-webhook")
@@ -290,7 +318,7 @@ func (o *controllerOptions) setupWebhook(mgr ctrl.Manager, opts submission.Optio
 		}
 		go func() {
 			<-ready
-			if err := webhook.Register(mgr, opts); err != nil {
+			if err := webhook.Register(mgr, opts, o.quota.webhookOptions()...); err != nil {
 				ctrl.Log.Error(err, "Registering the webhooks")
 				os.Exit(1)
 			}

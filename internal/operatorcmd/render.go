@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/batchscheduler"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -24,6 +25,7 @@ type renderOptions struct {
 	attempt   int32
 	masterURL string
 	sparkUser string
+	batch     *batchSchedulerFlags
 }
 
 func newRenderCommand() *cobra.Command {
@@ -34,7 +36,9 @@ func newRenderCommand() *cobra.Command {
 		Long: `Render reads SparkApplication manifests and prints, as a YAML stream, the objects the
 operator would create to submit each one: the driver Pod, the spark.properties ConfigMap, the
 executor pod template ConfigMap and the driver's headless Service (plus the metrics ConfigMap when
-spec.monitoring asks for it). It is the same code the operator runs, and needs no cluster.
+spec.monitoring asks for it). With --enable-batch-scheduler it hands the application to its batch
+scheduler as the operator would, and prints first the objects the scheduler needs (a PodGroup). It is
+the same code the operator runs, and needs no cluster.
 
 Unknown fields and applications that cannot be submitted are reported with the field to fix, and
 the command exits non-zero.`,
@@ -54,6 +58,7 @@ the command exits non-zero.`,
 	cmd.Flags().Int32Var(&o.attempt, "attempt", 1, "submission attempt number (names and ids derive from it)")
 	cmd.Flags().StringVar(&o.masterURL, "master-url", submission.DefaultMasterURL, "spark.master written into spark.properties")
 	cmd.Flags().StringVar(&o.sparkUser, "spark-user", submission.DefaultSparkUser, "SPARK_USER of the driver when spec.proxyUser is unset")
+	o.batch = addBatchSchedulerFlags(cmd.Flags())
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
@@ -68,6 +73,10 @@ func openInput(file string, stdin io.Reader) (io.ReadCloser, error) {
 // run renders every SparkApplication document of in to out. Other kinds are skipped with a note on
 // standard error; the first error stops it.
 func (o *renderOptions) run(in io.Reader, out io.Writer) error {
+	schedulers, err := o.batch.registry()
+	if err != nil {
+		return err
+	}
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(in))
 	rendered := 0
 	for doc := 1; ; doc++ {
@@ -92,8 +101,8 @@ func (o *renderOptions) run(in io.Reader, out io.Writer) error {
 			fmt.Fprintf(os.Stderr, "render: skipping document %d (%s %s): only %s SparkApplication is rendered\n", doc, meta.APIVersion, meta.Kind, v1beta2.GroupVersion)
 			continue
 		}
-		app := &v1beta2.SparkApplication{}
-		if err := yaml.UnmarshalStrict(data, app); err != nil {
+		app, err := decodeForRender(data)
+		if err != nil {
 			return fmt.Errorf("document %d: %w", doc, err)
 		}
 		if app.Namespace == "" {
@@ -107,11 +116,15 @@ func (o *renderOptions) run(in io.Reader, out io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", app.Namespace, app.Name, err)
 		}
-		text, err := res.YAML()
+		text, err := renderBatchScheduling(schedulers, app, res)
+		if err != nil {
+			return fmt.Errorf("%s/%s: %w", app.Namespace, app.Name, err)
+		}
+		objects, err := res.YAML()
 		if err != nil {
 			return err
 		}
-		if _, err := out.Write(text); err != nil {
+		if _, err := out.Write(append(text, objects...)); err != nil {
 			return err
 		}
 		rendered++
@@ -120,4 +133,84 @@ func (o *renderOptions) run(in io.Reader, out io.Writer) error {
 		return errors.New("no sparkoperator.k8s.io/v1beta2 SparkApplication found in the input")
 	}
 	return nil
+}
+
+// decodeForRender decodes a SparkApplication document strictly, except inside the driver and executor
+// pod templates: there, as in the API server and the operator, fields a v1 PodTemplateSpec does not
+// have are dropped, with a warning on stderr naming them.
+func decodeForRender(data []byte) (*v1beta2.SparkApplication, error) {
+	app := &v1beta2.SparkApplication{}
+	err := yaml.UnmarshalStrict(data, app)
+	if err == nil {
+		return app, nil
+	}
+	obj := map[string]any{}
+	if yerr := yaml.Unmarshal(data, &obj); yerr != nil {
+		return nil, err
+	}
+	dropped := submission.TemplateUnknownFields(obj)
+	if len(dropped) == 0 {
+		return nil, err
+	}
+	for _, role := range []string{"driver", "executor"} {
+		if r, ok := nested(obj, "spec", role); ok {
+			delete(r, "template")
+		}
+	}
+	stripped, merr := yaml.Marshal(obj)
+	if merr != nil {
+		return nil, merr
+	}
+	if err := yaml.UnmarshalStrict(stripped, &v1beta2.SparkApplication{}); err != nil {
+		return nil, err
+	}
+	app = &v1beta2.SparkApplication{}
+	if err := yaml.Unmarshal(data, app); err != nil {
+		return nil, err
+	}
+	for _, f := range dropped {
+		fmt.Fprintf(os.Stderr, "render: warning: %s/%s: %s: unknown field of a pod template, dropped\n", app.Namespace, app.Name, f)
+	}
+	return app, nil
+}
+
+// nested returns the map at the path of keys in obj.
+func nested(obj map[string]any, keys ...string) (map[string]any, bool) {
+	cur := obj
+	for _, k := range keys {
+		next, ok := cur[k].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur = next
+	}
+	return cur, true
+}
+
+// renderBatchScheduling hands the rendered application to its batch scheduler, as the controller
+// does before creating the driver, and returns the YAML of the scheduler's objects (created before
+// the driver). A notice (a batchScheduler field without effect) goes to standard error, as the
+// operator's Warning event would.
+func renderBatchScheduling(schedulers *batchscheduler.Registry, app *v1beta2.SparkApplication, res *submission.Resources) ([]byte, error) {
+	sched, notice, err := schedulers.Resolve(app)
+	if notice != "" {
+		fmt.Fprintf(os.Stderr, "render: %s/%s: %s\n", app.Namespace, app.Name, notice)
+	}
+	if err != nil || sched == nil {
+		return nil, err
+	}
+	objs, err := batchscheduler.Prepare(sched, app, res)
+	if err != nil {
+		return nil, fmt.Errorf("batch scheduler %s: %w", sched.Name(), err)
+	}
+	var buf bytes.Buffer
+	for _, obj := range objs {
+		text, err := submission.CleanYAML(obj)
+		if err != nil {
+			return nil, err
+		}
+		buf.WriteString("---\n")
+		buf.Write(text)
+	}
+	return buf.Bytes(), nil
 }

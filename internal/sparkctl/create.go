@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,7 +143,7 @@ func (o *CreateOptions) Validate() error {
 	if err := o.output.validate(); err != nil {
 		return err
 	}
-	if len(o.app.problems) > 0 {
+	if slices.ContainsFunc(o.app.problems, fieldProblem.refused) {
 		var lines []string
 		for _, p := range o.app.problems {
 			lines = append(lines, fmt.Sprintf("  %s: %s", p.path, p.message()))

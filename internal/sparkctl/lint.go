@@ -23,6 +23,8 @@ type LintOptions struct {
 	Quiet bool
 	// Output is "" (text) or json.
 	Output string
+	// KubeSchedulerNames are the operator's --kube-scheduler-names.
+	KubeSchedulerNames []string
 
 	streams genericiooptions.IOStreams
 	workDir string
@@ -72,6 +74,7 @@ warnings, with --strict).`,
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "exit non-zero on warnings too")
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "hide the notes (info findings)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: text (default) or json")
+	cmd.Flags().StringSliceVar(&o.KubeSchedulerNames, "kube-scheduler-names", nil, "the operator's --kube-scheduler-names: coscheduling kube-schedulers accepted as spec.batchScheduler besides volcano and yunikorn")
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -192,7 +195,7 @@ func (o *LintOptions) lint() []lintReport {
 		}
 		obj := a.object()
 		r.Namespace, r.Name = obj.GetNamespace(), obj.GetName()
-		for _, f := range lintApplication(a, o.workDir) {
+		for _, f := range lintApplication(a, o.workDir, o.KubeSchedulerNames...) {
 			if o.Quiet && f.Severity == severityInfo {
 				continue
 			}

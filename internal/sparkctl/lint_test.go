@@ -461,3 +461,83 @@ func TestLintCommand(t *testing.T) {
 		t.Errorf("no file: %v", err)
 	}
 }
+
+// TestLintTemplateUnknownFields: a field a v1 PodTemplateSpec does not have, inside a driver or
+// executor pod template, is a warning naming it (the API server keeps it, the operator drops it, as
+// Spark would), not an error; create and render do not refuse the manifest for it.
+func TestLintTemplateUnknownFields(t *testing.T) {
+	for name, text := range map[string]string{
+		"SparkApplication": `apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: tmpl, namespace: team}
+spec:
+  sparkVersion: 3.5.3
+  image: spark:3.5.3
+  mainClass: org.apache.spark.examples.SparkPi
+  mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
+  driver:
+    memory: 512m
+    template:
+      spec:
+        securityContext: {runAsUser: 185, capabilities: {drop: [ALL]}}
+  executor:
+    memory: 512m
+    template:
+      spec:
+        containers: [{name: spark-kubernetes-executor, imagePullPolicyy: Always}]
+`,
+		"ScheduledSparkApplication": `apiVersion: sparkoperator.k8s.io/v1beta2
+kind: ScheduledSparkApplication
+metadata: {name: tmpl, namespace: team}
+spec:
+  schedule: "@daily"
+  template:
+    sparkVersion: 3.5.3
+    image: spark:3.5.3
+    mainClass: org.apache.spark.examples.SparkPi
+    mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
+    driver:
+      memory: 512m
+      template:
+        spec:
+          securityContext: {runAsUser: 185, capabilities: {drop: [ALL]}}
+    executor:
+      memory: 512m
+      template:
+        spec:
+          containers: [{name: spark-kubernetes-executor, imagePullPolicyy: Always}]
+`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			prefix := "spec."
+			if name == "ScheduledSparkApplication" {
+				prefix = "spec.template."
+			}
+			findings := lintYAML(t, t.TempDir(), text)
+			for _, e := range []expect{
+				{severityWarning, prefix + "driver.template.spec.securityContext.capabilities", "unknown field of a pod template"},
+				{severityWarning, prefix + "executor.template.spec.containers[0].imagePullPolicyy", `did you mean "imagePullPolicy"`},
+			} {
+				if !hasFinding(findings, e) {
+					t.Errorf("missing %+v:\n%s", e, dumpFindings(findings))
+				}
+			}
+			for _, f := range findings {
+				if f.Severity == severityError {
+					t.Errorf("error finding: %s: %s", f.Field, f.Message)
+				}
+			}
+			docs, err := splitDocuments("test.yaml", strings.NewReader(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := decodeApplication(docs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.ContainsFunc(a.problems, fieldProblem.refused) {
+				t.Errorf("problems refused by create and render: %+v", a.problems)
+			}
+		})
+	}
+}

@@ -62,7 +62,9 @@ func (l *linter) has(field string) bool {
 }
 
 // lintApplication runs every check on a decoded application and returns the findings, errors first.
-func lintApplication(a *application, workDir string) []finding {
+// kubeSchedulerNames are the operator's --kube-scheduler-names (batch schedulers it handles besides
+// volcano and yunikorn).
+func lintApplication(a *application, workDir string, kubeSchedulerNames ...string) []finding {
 	l := &linter{a: a, spec: a.spec(), p: a.specPath(), workDir: workDir}
 	l.checkFields()
 	l.checkMetadata()
@@ -71,6 +73,7 @@ func lintApplication(a *application, workDir string) []finding {
 	l.checkPackages()
 	l.checkMemoryNotation()
 	l.checkSpec()
+	l.checkBatchScheduler(kubeSchedulerNames)
 	l.checkRender()
 	slices.SortStableFunc(l.findings, func(x, y finding) int { return severityRank(x.Severity) - severityRank(y.Severity) })
 	return l.findings
@@ -91,6 +94,11 @@ func (l *linter) checkFields() {
 	for _, p := range l.a.problems {
 		if p.duplicate {
 			l.add(severityWarning, p.path, p.message(), "YAML keeps the last value of a key given twice; remove the other one so the manifest says what runs.")
+			continue
+		}
+		if p.inTemplate {
+			l.add(severityWarning, p.path, p.message(),
+				"A pod template is read as a Kubernetes v1 PodTemplateSpec, as Spark reads it; a field it does not have (misspelt, or in the wrong place: capabilities and allowPrivilegeEscalation belong to a container's securityContext, not the pod's) has no effect. The operator reports it in a SparkTemplateFieldsDropped Event.")
 			continue
 		}
 		l.add(severityError, p.path, p.message(),
@@ -215,6 +223,13 @@ func (l *linter) confSpec() map[string]struct {
 		v := strconv.Itoa(int(*p))
 		return &v
 	}
+	// executor.instances of 1 or 0 is the stored default and yields to sparkConf (see the API field).
+	instances := func(p *int32) *string {
+		if p != nil && *p <= 1 {
+			return nil
+		}
+		return num(p)
+	}
 	type fv = struct {
 		field string
 		value *string
@@ -226,7 +241,7 @@ func (l *linter) confSpec() map[string]struct {
 		"spark.executor.memory":                       {"executor.memory", str(s.Executor.Memory)},
 		"spark.driver.memoryOverhead":                 {"driver.memoryOverhead", str(s.Driver.MemoryOverhead)},
 		"spark.executor.memoryOverhead":               {"executor.memoryOverhead", str(s.Executor.MemoryOverhead)},
-		"spark.executor.instances":                    {"executor.instances", num(s.Executor.Instances)},
+		"spark.executor.instances":                    {"executor.instances", instances(s.Executor.Instances)},
 		"spark.kubernetes.memoryOverheadFactor":       {"memoryOverheadFactor", str(s.MemoryOverheadFactor)},
 		"spark.kubernetes.pyspark.pythonVersion":      {"pythonVersion", str(s.PythonVersion)},
 		"spark.kubernetes.container.image.pullPolicy": {"imagePullPolicy", str(s.ImagePullPolicy)},

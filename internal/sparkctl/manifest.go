@@ -132,12 +132,27 @@ type fieldProblem struct {
 	duplicate bool
 	// suggestion is the known field the path most likely meant, or "".
 	suggestion string
+	// inTemplate is true for an unknown field inside a driver or executor pod template: the API server
+	// stores it (the template keeps unknown fields, even under strict field validation), and the
+	// operator, Kubernetes and Spark drop it. It is a warning, never a reason to refuse the manifest.
+	inTemplate bool
 }
+
+// refused reports whether sparkctl create and render refuse the manifest for the problem: every one
+// but an unknown field inside a pod template.
+func (p fieldProblem) refused() bool { return !p.inTemplate }
 
 // message describes the problem in one line.
 func (p fieldProblem) message() string {
 	if p.duplicate {
 		return "given more than once; only the last value is kept"
+	}
+	if p.inTemplate {
+		msg := "unknown field of a pod template: dropped (the API server stores it, but the operator, Kubernetes and Spark ignore it)"
+		if p.suggestion != "" {
+			msg = fmt.Sprintf("unknown field of a pod template; did you mean %q? As written, it is dropped", p.suggestion)
+		}
+		return msg
 	}
 	msg := "unknown field: the operator ignores it (the API server drops it or, with strict field validation, refuses the object)"
 	if p.suggestion != "" {
@@ -174,6 +189,7 @@ func decodeStrict(data []byte, obj any) (problems []fieldProblem, err error) {
 		p := fieldProblem{path: fe.FieldPath(), duplicate: strings.HasPrefix(e.Error(), "duplicate")}
 		if !p.duplicate {
 			p.suggestion = suggestField(t, p.path)
+			p.inTemplate = podTemplateField.MatchString(p.path)
 		}
 		problems = append(problems, p)
 	}
@@ -184,6 +200,10 @@ func decodeStrict(data []byte, obj any) (problems []fieldProblem, err error) {
 	}
 	return problems, nil
 }
+
+// podTemplateField matches the paths inside a driver or executor pod template, of a SparkApplication
+// or of a ScheduledSparkApplication's template.
+var podTemplateField = regexp.MustCompile(`^spec\.(template\.)?(driver|executor)\.template\.`)
 
 // duplicateKey matches what the YAML parser says about a key given twice in a map.
 var duplicateKey = regexp.MustCompile(`line (\d+): key "([^"]*)" already set in map`)

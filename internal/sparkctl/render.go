@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -101,8 +102,8 @@ func (o *RenderOptions) Run(context.Context) error {
 		if err != nil {
 			return err
 		}
-		if len(a.problems) > 0 {
-			p := a.problems[0]
+		if i := slices.IndexFunc(a.problems, fieldProblem.refused); i >= 0 {
+			p := a.problems[i]
 			return fmt.Errorf("%s: %s: %s (sparkctl lint -f %s lists every problem)", d.where(), p.path, p.message(), o.Filename)
 		}
 		app := &v1beta2.SparkApplication{}

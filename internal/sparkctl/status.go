@@ -37,8 +37,9 @@ func NewStatusCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Com
 		Use:   "status NAME",
 		Short: "Show an application's state, driver, UI, executors, last error and timeline",
 		Long: `Show the state of a SparkApplication: its attempts, the driver pod, the Spark UI address, the
-executors of the current attempt by state, the last error, and the timeline of its state changes
-(from the events the operator recorded). -o yaml or -o json prints the object instead.`,
+executors of the current attempt by state, what holds it (Kueue's queue and admission state, a
+ResourceQuota without room, the driver PodDisruptionBudget), the last error, and the timeline of its
+state changes (from the events the operator recorded). -o yaml or -o json prints the object instead.`,
 		Example:           `  sparkctl status spark-pi`,
 		Args:              exactlyOneName("SparkApplication"),
 		ValidArgsFunction: completeAppNames(f),
@@ -97,9 +98,15 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 	if st.SparkApplicationID != "" {
 		row("Spark app ID", st.SparkApplicationID)
 	}
+	if since, why, ok := driverWaiting(app); ok {
+		row("Waiting", fmt.Sprintf("for %s: %s", age(since, now), why))
+	}
 	row("Driver", o.describeDriver(ctx, c, app))
 	row("Spark UI", o.describeUI(ctx, c, app))
 	row("Executors", describeExecutors(executorCounts(app)))
+	for _, h := range o.holds(ctx, c, app) {
+		row(h.key, h.value)
+	}
 	lastError := st.AppState.ErrorMessage
 	if lastError == "" {
 		lastError = "-"
@@ -116,6 +123,9 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 func stateSince(app *v1beta2.SparkApplication) metav1.Time {
 	var latest metav1.Time
 	for _, c := range app.Status.Conditions {
+		if c.Type == v1beta2.ConditionQuotaExceeded || c.Type == v1beta2.ConditionDriverPodDisruptionBudget || c.Type == v1beta2.ConditionDriverScheduled {
+			continue // not the state's
+		}
 		if c.LastTransitionTime.After(latest.Time) {
 			latest = c.LastTransitionTime
 		}
@@ -228,4 +238,18 @@ func printTimelineRow(w io.Writer, e *eventsv1.Event, first, now time.Time) {
 		msg += fmt.Sprintf(" (x%d, last %s ago)", n, age(metav1.NewTime(eventLastSeen(e)), now))
 	}
 	fmt.Fprintf(w, "  +%s\t%s ago\t%s\t%s\t%s\n", t.Sub(first).Round(time.Second), age(metav1.NewTime(t), now), e.Type, e.Reason, msg)
+}
+
+// driverWaiting reports whether the driver of a SUBMITTED application waits for its scheduler or
+// queue (condition DriverScheduled False), since when, and the scheduler's last word.
+func driverWaiting(app *v1beta2.SparkApplication) (metav1.Time, string, bool) {
+	if app.Status.AppState.State != v1beta2.ApplicationStateSubmitted {
+		return metav1.Time{}, "", false
+	}
+	for _, c := range app.Status.Conditions {
+		if c.Type == v1beta2.ConditionDriverScheduled && c.Status == metav1.ConditionFalse {
+			return c.LastTransitionTime, c.Message, true
+		}
+	}
+	return metav1.Time{}, "", false
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/sparkop/spark-operator/api/v1beta2"
 )
 
@@ -146,6 +148,7 @@ const (
 func buildConf(app *v1beta2.SparkApplication, sub Submission, opts Options) (Conf, error) {
 	spec := &app.Spec
 	conf := Conf{}
+	applySparkDefaults(conf, opts.SparkDefaults)
 	// User sparkConf first: every explicit operator setting below overrides it, as later --conf
 	// arguments do in spark-submit. spark.kubernetes.driver.pod.name is taken separately.
 	for k, v := range spec.SparkConf {
@@ -155,7 +158,7 @@ func buildConf(app *v1beta2.SparkApplication, sub Submission, opts Options) (Con
 		conf[k] = v
 	}
 	if ns, ok := spec.SparkConf[keyNamespace]; ok && ns != app.Namespace {
-		return nil, fieldError("spec.sparkConf", "%s is %q but the application is in namespace %q; remove it, the driver always runs in the application's namespace", keyNamespace, ns, app.Namespace)
+		return nil, fieldError("spec.sparkConf", "sparkConf key %q is not allowed: it is %q but the application is in namespace %q; remove it, the driver always runs in the application's namespace", keyNamespace, ns, app.Namespace)
 	}
 	for k, v := range spec.HadoopConf {
 		conf[prefixHadoop+k] = v
@@ -307,8 +310,11 @@ func executorConf(conf Conf, app *v1beta2.SparkApplication, sub Submission) erro
 	for k, v := range operatorLabels(app, sub) {
 		conf[prefixExecutorLabel+k] = v
 	}
-	if e.Instances != nil {
-		conf[keyExecutorInstances] = strconv.Itoa(int(*e.Instances))
+	// The schema stores instances: 1 when it is omitted (Kubeflow's webhook default, which Kueue
+	// counts), so 1 and 0 (Kueue's write-back of an uncounted application) mean "not set": they
+	// yield to sparkConf and to dynamic allocation, as an omitted field did for Kubeflow.
+	if n := ptr.Deref(e.Instances, 0); n > 1 {
+		conf[keyExecutorInstances] = strconv.Itoa(int(n))
 	} else if !dynamicAllocationEnabled(&app.Spec) {
 		conf.setDefault(keyExecutorInstances, defaultInstances)
 	}
@@ -373,12 +379,15 @@ var reservedLabels = []string{
 	v1beta2.LabelSparkVersion, v1beta2.LabelSparkExecID, "spark-exec-resourceprofile-id",
 }
 
-// podLabelsConf passes the application's metadata labels (except Kueue's, which must not reach the
-// pods) and the role's labels as Spark label properties.
+// podLabelsConf passes the application's metadata labels and the role's labels as Spark label
+// properties. The application's own kueue.x-k8s.io/* labels (queue-name, priority-class) stay off the
+// pods: on a pod they would make Kueue's pod integration queue it as a workload of its own. The
+// role's kueue.x-k8s.io/* labels are Kueue's admission writing per-pod-set labels into the spec
+// (kueue.x-k8s.io/podset, which its topology ungater selects pods by), so they reach the pods.
 func podLabelsConf(conf Conf, prefix, field string, appLabels, roleLabels map[string]string) error {
-	for _, labels := range []map[string]string{appLabels, roleLabels} {
+	for i, labels := range []map[string]string{appLabels, roleLabels} {
 		for k, v := range labels {
-			if strings.HasPrefix(k, kueueLabelPrefix) {
+			if i == 0 && strings.HasPrefix(k, kueueLabelPrefix) {
 				continue
 			}
 			if slices.Contains(reservedLabels, k) {

@@ -81,6 +81,7 @@ type driverBuilder struct {
 func (b *driverBuilder) build() (*Resources, error) {
 	b.names = newNames(b.app, b.sub)
 	b.res.Conf = b.conf
+	b.res.sparkVersion = b.app.Spec.SparkVersion
 	if err := b.initialPod(); err != nil {
 		return nil, err
 	}
@@ -364,10 +365,10 @@ func (b *driverBuilder) credentialsStep() error {
 // through, and spark.driver.host/port.
 func (b *driverBuilder) serviceStep() error {
 	if _, ok := b.conf[keyDriverBindAddress]; ok {
-		return fieldError("spec.sparkConf", "%s must not be set: the driver binds to its pod IP", keyDriverBindAddress)
+		return fieldError("spec.sparkConf", "sparkConf key %q is not allowed: the driver binds to its pod IP", keyDriverBindAddress)
 	}
 	if _, ok := b.app.Spec.SparkConf[keyDriverHost]; ok {
-		return fieldError("spec.sparkConf", "%s must not be set: the operator points it at the driver's Service", keyDriverHost)
+		return fieldError("spec.sparkConf", "sparkConf key %q is not allowed: the operator points it at the driver's Service", keyDriverHost)
 	}
 	driverPort, _ := intConf(b.conf, keyDriverPort, defaultDriverPort)
 	bmPort, err := intConf(b.conf, keyDriverBlockManagerPort, defaultBlockManagerPort)
@@ -524,10 +525,11 @@ func (b *driverBuilder) hadoopConfStep() error {
 // executorTemplateStep is PodTemplateConfigMapStep: the executor pod template in a ConfigMap mounted at
 // /opt/spark/pod-template, named by spark.kubernetes.executor.podTemplateFile.
 func (b *driverBuilder) executorTemplateStep() error {
-	text, err := executorTemplate(b.app, b.conf, b.opts, b.names)
+	pod, text, err := executorTemplate(b.app, b.conf, b.opts, b.names)
 	if err != nil {
 		return err
 	}
+	b.res.ExecutorTemplate = pod
 	b.res.ExecutorTemplateConfigMap = &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
 		ObjectMeta: metav1.ObjectMeta{

@@ -13,7 +13,7 @@ import (
 // spark.kubernetes.executor.label.*, image, resources, env, owner reference to the driver) when it
 // creates each executor. The Spark container (spark-kubernetes-executor, else "executor", else the
 // first container) is put first and its name recorded in conf, so Spark picks it.
-func executorTemplate(app *v1beta2.SparkApplication, conf Conf, opts Options, n names) (string, error) {
+func executorTemplate(app *v1beta2.SparkApplication, conf Conf, opts Options, n names) (*corev1.Pod, string, error) {
 	pod := &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}}
 	if t := app.Spec.Executor.Template; t != nil {
 		pod.ObjectMeta = *t.ObjectMeta.DeepCopy()
@@ -43,12 +43,12 @@ func executorTemplate(app *v1beta2.SparkApplication, conf Conf, opts Options, n 
 		pod.Spec.Containers[0].Name = executorContainerName
 	}
 	if err := customizePod(pod, 0, app, roleExecutor, opts, n); err != nil {
-		return "", err
+		return nil, "", err
 	}
 	conf[keyExecutorTemplateName] = pod.Spec.Containers[0].Name
 	out, err := cleanYAML(pod)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	return string(out), nil
+	return pod, string(out), nil
 }

@@ -1,6 +1,7 @@
 package submission
 
 import (
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"regexp"
@@ -71,7 +72,27 @@ func hashOf(s string) string {
 	return hex.EncodeToString(sum[:])[:8]
 }
 
-// ShortenName returns base+suffix, or when that is longer than limit, base cut and followed by an 8-hex
-// hash of base before suffix: a valid, stable and distinct name of at most limit characters (Kubeflow
-// shortens its <app>-ui-svc names the same way).
+// ShortenName returns base+suffix, or when that is longer than limit, base cut and followed by "-" and
+// an 8-hex hash of base before suffix: a valid, stable and distinct name of at most limit characters,
+// for the objects of ours that no tool computes the name of (e.g. the gang scheduler's Workload). Names
+// users and tools compute follow Kubeflow's rule instead: see DerivedName.
 func ShortenName(base, suffix string, limit int) string { return shortenName(base, suffix, limit) }
+
+// DerivedName is the name of an object derived from an application (or ScheduledSparkApplication)
+// called name: "<name>-<suffix>" when that is at most 63 characters, otherwise the first
+// 63-len(suffix)-10 characters of name, "-", the first 8 hex characters of md5("<name>-<suffix>"), "-"
+// and suffix, exactly 63 characters. This is how Kubeflow's operator shortens the UI Service and UI
+// Ingress names (pkg/util generateName in v2.5), so the names users and tools compute match; the
+// other names it derives (driver ingress Services and Ingresses, scheduled runs) it never shortens,
+// and they are identical here whenever Kubeflow's are valid. suffix has no leading '-'. For a
+// DNS-1035 label name and a suffix of lower-case letters, digits and '-', ending in a letter or
+// digit and at most 52 characters long, the result is a DNS-1035 label.
+func DerivedName(name, suffix string) string {
+	preferred := name + "-" + suffix
+	if len(preferred) <= maxDNSLabelLength {
+		return preferred
+	}
+	keep := min(max(maxDNSLabelLength-len(suffix)-10, 0), len(name))
+	sum := md5.Sum([]byte(preferred))
+	return name[:keep] + "-" + hex.EncodeToString(sum[:])[:8] + "-" + suffix
+}

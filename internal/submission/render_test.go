@@ -454,17 +454,67 @@ func TestIvyDefault(t *testing.T) {
 	}
 }
 
-// TestKueueLabelsNotPropagated: Kueue's labels on the application stay off the pods (Kueue manages
-// the application, not its pods), as in Kubeflow.
+// TestKueueLabelsNotPropagated: the application's own Kueue labels (queue-name) stay off the pods, so
+// that Kueue's pod integration never queues them as workloads of their own; the per-role labels Kueue
+// writes into spec.driver/spec.executor at admission (kueue.x-k8s.io/podset, which its topology
+// ungater selects pods by) reach them.
 func TestKueueLabelsNotPropagated(t *testing.T) {
 	res := render(t, app(func(a *v1beta2.SparkApplication) {
 		a.Labels = map[string]string{"kueue.x-k8s.io/queue-name": "q", "team": "data"}
+		a.Spec.Driver.Labels = map[string]string{"kueue.x-k8s.io/podset": "driver"}
+		a.Spec.Executor.Labels = map[string]string{"kueue.x-k8s.io/podset": "executor"}
 	}))
 	if _, ok := res.DriverPod.Labels["kueue.x-k8s.io/queue-name"]; ok {
-		t.Error("kueue label reached the driver pod")
+		t.Error("the application's queue-name label reached the driver pod")
+	}
+	if _, ok := res.Conf[prefixExecutorLabel+"kueue.x-k8s.io/queue-name"]; ok {
+		t.Error("the application's queue-name label reached the executors")
 	}
 	if res.DriverPod.Labels["team"] != "data" || res.Conf[prefixExecutorLabel+"team"] != "data" {
 		t.Error("application label did not reach driver and executors")
+	}
+	if got := res.DriverPod.Labels["kueue.x-k8s.io/podset"]; got != "driver" {
+		t.Errorf("driver pod kueue.x-k8s.io/podset = %q, want driver", got)
+	}
+	if got := res.Conf[prefixExecutorLabel+"kueue.x-k8s.io/podset"]; got != "executor" {
+		t.Errorf("executor label kueue.x-k8s.io/podset = %q, want executor", got)
+	}
+}
+
+// TestExecutorInstancesDefault: the schema stores instances: 1 when it is omitted, so 1, 0 and nil all
+// mean "the default": they yield to spark.executor.instances in sparkConf and to dynamic allocation,
+// as an omitted field did for Kubeflow; a larger count is passed as given.
+func TestExecutorInstancesDefault(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		instances *int32
+		sparkConf string
+		da        bool
+		want      string // "" for not set
+	}{
+		{name: "omitted", want: "1"},
+		{name: "schema default", instances: ptr.To[int32](1), want: "1"},
+		{name: "Kueue write-back 0", instances: ptr.To[int32](0), want: "1"},
+		{name: "explicit 3", instances: ptr.To[int32](3), want: "3"},
+		{name: "default yields to sparkConf", instances: ptr.To[int32](1), sparkConf: "5", want: "5"},
+		{name: "explicit 3 overrides sparkConf", instances: ptr.To[int32](3), sparkConf: "5", want: "3"},
+		{name: "default yields to dynamic allocation", instances: ptr.To[int32](1), da: true, want: ""},
+		{name: "explicit 3 with dynamic allocation", instances: ptr.To[int32](3), da: true, want: "3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := render(t, app(func(a *v1beta2.SparkApplication) {
+				a.Spec.Executor.Instances = tc.instances
+				if tc.sparkConf != "" {
+					a.Spec.SparkConf = map[string]string{keyExecutorInstances: tc.sparkConf}
+				}
+				if tc.da {
+					a.Spec.DynamicAllocation = &v1beta2.DynamicAllocation{Enabled: true}
+				}
+			}))
+			if got := res.Conf[keyExecutorInstances]; got != tc.want {
+				t.Errorf("spark.executor.instances = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -43,6 +43,9 @@ type Options struct {
 	// UIProxyBase is the path under which an Ingress serves the Spark UI (e.g. "/ns/app"); when set,
 	// spark.ui.proxyBase is set to it and spark.ui.proxyRedirectUri to "/" unless sparkConf sets them.
 	UIProxyBase string
+	// SparkDefaults are the properties of the operator's spark-defaults.conf (LoadSparkDefaults
+	// feature gate; see LoadSparkDefaults), applied with the lowest precedence; nil applies none.
+	SparkDefaults map[string]string
 }
 
 func (o Options) masterURL() string {
@@ -103,9 +106,15 @@ type Resources struct {
 	ConfConfigMap *corev1.ConfigMap
 	// ExecutorTemplateConfigMap holds the executor pod template (spark.kubernetes.executor.podTemplateFile).
 	ExecutorTemplateConfigMap *corev1.ConfigMap
+	// ExecutorTemplate is the executor pod template that ExecutorTemplateConfigMap holds, decoded;
+	// change it only through EditExecutorTemplate, which keeps the two in step.
+	ExecutorTemplate *corev1.Pod
 	// MetricsConfigMap holds metrics.properties and the JMX exporter configuration when
 	// spec.monitoring asks for them; nil otherwise.
 	MetricsConfigMap *corev1.ConfigMap
+
+	// sparkVersion is spec.sparkVersion, which decides some executor rules (ExecutorPod).
+	sparkVersion string
 }
 
 // DriverOwned returns the objects to create after the driver pod, owned by it.

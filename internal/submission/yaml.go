@@ -28,6 +28,10 @@ func (r *Resources) YAML() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// CleanYAML marshals an object to YAML as render prints it: without its status and a null
+// creationTimestamp.
+func CleanYAML(obj any) ([]byte, error) { return cleanYAML(obj) }
+
 // cleanYAML marshals obj to YAML without its status and a null creationTimestamp.
 func cleanYAML(obj any) ([]byte, error) {
 	data, err := json.Marshal(obj)

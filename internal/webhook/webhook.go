@@ -42,15 +42,38 @@ const validationUID = types.UID("00000000-0000-0000-0000-000000000000")
 type SparkApplicationValidator struct {
 	// Submission are the operator's submission options (the same as the controller's).
 	Submission submission.Options
+	// ResourceQuota, when set, also rejects applications that do not fit in their namespace's
+	// ResourceQuotas (--enable-resource-quota-enforcement, resourcequota.go).
+	ResourceQuota *ResourceQuotaEnforcer
+	// Serves, when set, says which objects this webhook validates (`webhook start --namespaces`,
+	// --label-selector-filter); the others are allowed unchecked.
+	Serves func(metav1.Object) bool
+}
+
+// serves says whether obj is validated.
+func (v *SparkApplicationValidator) serves(obj metav1.Object) bool {
+	return v.Serves == nil || v.Serves(obj)
 }
 
 var _ admission.Validator[*v1beta2.SparkApplication] = &SparkApplicationValidator{}
 
 // ValidateCreate renders the application as the controller would and turns a refusal into an
 // Invalid error naming the field.
-func (v *SparkApplicationValidator) ValidateCreate(_ context.Context, app *v1beta2.SparkApplication) (admission.Warnings, error) {
+func (v *SparkApplicationValidator) ValidateCreate(ctx context.Context, app *v1beta2.SparkApplication) (admission.Warnings, error) {
+	if !v.serves(app) {
+		return nil, nil
+	}
+	return v.validate(ctx, app, nil)
+}
+
+// validate checks app (and, with ResourceQuota, whether it fits; old is the application before an
+// update, nil on create).
+func (v *SparkApplicationValidator) validate(ctx context.Context, app, old *v1beta2.SparkApplication) (admission.Warnings, error) {
 	if errs := v.render(app, field.NewPath("spec")); len(errs) > 0 {
 		return nil, apierrors.NewInvalid(schema.GroupKind{Group: v1beta2.GroupVersion.Group, Kind: "SparkApplication"}, app.Name, errs)
+	}
+	if v.ResourceQuota != nil {
+		return nil, v.ResourceQuota.Check(ctx, app, old)
 	}
 	return nil, nil
 }
@@ -58,10 +81,10 @@ func (v *SparkApplicationValidator) ValidateCreate(_ context.Context, app *v1bet
 // ValidateUpdate validates the new object only when its spec changed, so that metadata updates of
 // existing applications (finalizers, labels) are never blocked.
 func (v *SparkApplicationValidator) ValidateUpdate(ctx context.Context, oldApp, newApp *v1beta2.SparkApplication) (admission.Warnings, error) {
-	if equality.Semantic.DeepEqual(oldApp.Spec, newApp.Spec) {
+	if equality.Semantic.DeepEqual(oldApp.Spec, newApp.Spec) || !v.serves(newApp) {
 		return nil, nil
 	}
-	return v.ValidateCreate(ctx, newApp)
+	return v.validate(ctx, newApp, oldApp)
 }
 
 // ValidateDelete allows every deletion.
@@ -107,6 +130,9 @@ var _ admission.Validator[*v1beta2.ScheduledSparkApplication] = &ScheduledSparkA
 
 // ValidateCreate checks the schedule, the time zone and the template.
 func (v *ScheduledSparkApplicationValidator) ValidateCreate(_ context.Context, ssa *v1beta2.ScheduledSparkApplication) (admission.Warnings, error) {
+	if !v.Applications.serves(ssa) {
+		return nil, nil
+	}
 	var errs field.ErrorList
 	if _, err := scheduledsparkapplication.ParseSchedule(ssa.Spec.Schedule, ssa.Spec.TimeZone); err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("spec", "schedule"), ssa.Spec.Schedule, err.Error()))
@@ -133,15 +159,36 @@ func (v *ScheduledSparkApplicationValidator) ValidateDelete(context.Context, *v1
 	return nil, nil
 }
 
+// Option changes what the registered validators check.
+type Option func(mgr manager.Manager, v *SparkApplicationValidator)
+
+// WithResourceQuotaEnforcement makes the SparkApplication validator reject applications that do not
+// fit in their namespace's ResourceQuotas (--enable-resource-quota-enforcement; ResourceQuotaEnforcer).
+func WithResourceQuotaEnforcement() Option {
+	return func(mgr manager.Manager, v *SparkApplicationValidator) {
+		v.ResourceQuota = &ResourceQuotaEnforcer{Reader: mgr.GetAPIReader(), Submission: v.Submission}
+	}
+}
+
 // Register adds both validators to the manager's webhook server, at Kubeflow's paths
 // (/validate-sparkoperator-k8s-io-v1beta2-sparkapplication and ...-scheduledsparkapplication).
-func Register(mgr manager.Manager, opts submission.Options) error {
+func Register(mgr manager.Manager, opts submission.Options, options ...Option) error {
 	apps := &SparkApplicationValidator{Submission: opts}
+	for _, o := range options {
+		o(mgr, apps)
+	}
+	return RegisterValidator(mgr, apps)
+}
+
+// RegisterValidator is Register with a validator of the caller's (a Serves filter, a ResourceQuota
+// enforcer).
+func RegisterValidator(mgr manager.Manager, apps *SparkApplicationValidator) error {
 	if err := ctrl.NewWebhookManagedBy(mgr, &v1beta2.SparkApplication{}).WithValidator(apps).Complete(); err != nil {
 		return err
 	}
+	// A schedule's template is not checked against quotas: its runs are, when they are created.
 	return ctrl.NewWebhookManagedBy(mgr, &v1beta2.ScheduledSparkApplication{}).
-		WithValidator(&ScheduledSparkApplicationValidator{Applications: *apps}).Complete()
+		WithValidator(&ScheduledSparkApplicationValidator{Applications: SparkApplicationValidator{Submission: apps.Submission, Serves: apps.Serves}}).Complete()
 }
 
 // CertOptions say where the serving certificate lives and which webhook configuration trusts it.
@@ -155,6 +202,15 @@ type CertOptions struct {
 	ServiceName, ServiceNamespace string
 	// ConfigurationName is the ValidatingWebhookConfiguration whose caBundle is kept current.
 	ConfigurationName string
+	// MutatingConfigurationName, when set, is a MutatingWebhookConfiguration whose caBundle is kept
+	// current too (`webhook start`; a missing one is logged and skipped).
+	MutatingConfigurationName string
+	// CertName and KeyName are the file names in CertDir; empty means tls.crt and tls.key.
+	CertName, KeyName string
+	// LeaderOnly makes only the elected leader generate, rotate and inject the certificate (`webhook
+	// start --leader-election`); then ready closes on the leader only, and the other replicas wait for
+	// the files themselves (CertFiles, WaitForFiles).
+	LeaderOnly bool
 }
 
 // AddCertRotator makes the operator generate its serving certificate (a CA valid 10 years, a server
@@ -173,7 +229,13 @@ func AddCertRotator(mgr manager.Manager, o CertOptions, ready chan struct{}) err
 	if err := mgr.GetClient().Create(ctx, secret); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating Secret %s: %w", o.Secret, err)
 	}
+	webhooks := []rotator.WebhookInfo{{Name: o.ConfigurationName, Type: rotator.Validating}}
+	if o.MutatingConfigurationName != "" {
+		webhooks = append(webhooks, rotator.WebhookInfo{Name: o.MutatingConfigurationName, Type: rotator.Mutating})
+	}
 	return rotator.AddRotator(mgr, &rotator.CertRotator{
+		CertName:               o.CertName,
+		KeyName:                o.KeyName,
 		SecretKey:              o.Secret,
 		CertDir:                o.CertDir,
 		CAName:                 "spark-operator-ca",
@@ -181,8 +243,8 @@ func AddCertRotator(mgr manager.Manager, o CertOptions, ready chan struct{}) err
 		DNSName:                o.ServiceName + "." + o.ServiceNamespace + ".svc",
 		ExtraDNSNames:          []string{o.ServiceName + "." + o.ServiceNamespace + ".svc.cluster.local"},
 		IsReady:                ready,
-		Webhooks:               []rotator.WebhookInfo{{Name: o.ConfigurationName, Type: rotator.Validating}},
-		RequireLeaderElection:  false,
+		Webhooks:               webhooks,
+		RequireLeaderElection:  o.LeaderOnly,
 		CaCertDuration:         10 * 365 * 24 * time.Hour,
 		ServerCertDuration:     365 * 24 * time.Hour,
 		LookaheadInterval:      90 * 24 * time.Hour,

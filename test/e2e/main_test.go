@@ -1,6 +1,6 @@
 // Package e2e_test runs real Spark applications end to end: a local cluster (etcd, kube-apiserver,
 // kube-controller-manager and kube-scheduler from bin/, started by hack/kwok-cluster.sh) whose only
-// node is a process node (test/processnode), the operator installed with its Helm chart and running
+// node is a process node (internal/testing/processnode), the operator installed with its Helm chart and running
 // as a pod of that node under its own service account, and Spark 3.5/4.0 drivers and executors
 // running as real JVM and Python processes.
 //

@@ -109,7 +109,7 @@ func TestFailingApplication(t *testing.T) {
 	if got.Status.ExecutionAttempts != 2 {
 		t.Errorf("executionAttempts = %d, want 2 (the first run and one retry)", got.Status.ExecutionAttempts)
 	}
-	if msg := got.Status.AppState.ErrorMessage; !strings.Contains(msg, "exited with code 3") {
+	if msg := got.Status.AppState.ErrorMessage; !strings.Contains(msg, "driver container failed with ExitCode: 3") {
 		t.Errorf("errorMessage = %q, want the exit code 3", msg)
 	}
 	log := driverLog(t, ctx, got)

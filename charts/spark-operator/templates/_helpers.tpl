@@ -171,8 +171,25 @@ Checks of values that would otherwise install something that does not work.
 {{- if and .Values.controller.podDisruptionBudget.enable (le (int .Values.controller.replicas) 1) }}
 {{- fail "controller.podDisruptionBudget.enable needs controller.replicas > 1: with one replica it would block node drains" }}
 {{- end }}
-{{- if and .Values.prometheus.metrics.enable (ne .Values.prometheus.metrics.endpoint "/metrics") }}
-{{- fail "prometheus.metrics.endpoint must be /metrics: the operator serves its metrics there" }}
+{{- if and .Values.controller.topologySpreadConstraints (le (int .Values.controller.replicas) 1) }}
+{{- fail "controller.topologySpreadConstraints needs controller.replicas > 1, as in Kubeflow's chart" }}
+{{- end }}
+{{- $bs := .Values.controller.batchScheduler }}
+{{- if and (not $bs.enable) (or $bs.kubeSchedulerNames $bs.default) }}
+{{- fail "controller.batchScheduler.kubeSchedulerNames and controller.batchScheduler.default need controller.batchScheduler.enable=true" }}
+{{- end }}
+{{- if and .Values.certManager.enable (not .Values.webhook.enable) }}
+{{- fail "certManager.enable needs webhook.enable=true: cert-manager issues the webhook's certificate" }}
+{{- end }}
+{{- if .Values.webhook.enable }}
+{{- if and .Values.webhook.podDisruptionBudget.enable (le (int .Values.webhook.replicas) 1) }}
+{{- fail "webhook.podDisruptionBudget.enable needs webhook.replicas > 1: with one replica it would block node drains" }}
+{{- end }}
+{{- if and .Values.webhook.topologySpreadConstraints (le (int .Values.webhook.replicas) 1) }}
+{{- fail "webhook.topologySpreadConstraints needs webhook.replicas > 1, as in Kubeflow's chart" }}
+{{- end }}
+{{- else if .Values.webhook.resourceQuotaEnforcement.enable }}
+{{- fail "webhook.resourceQuotaEnforcement.enable needs webhook.enable=true: the webhook enforces the quotas" }}
 {{- end }}
 {{- if and .Values.prometheus.podMonitor.create (not .Values.prometheus.metrics.enable) }}
 {{- fail "prometheus.podMonitor.create needs prometheus.metrics.enable=true" }}
@@ -182,16 +199,87 @@ Checks of values that would otherwise install something that does not work.
 {{- end }}
 {{- end }}
 
-{{/* Name of the webhook's Service, configuration and certificate Secret. */}}
+{{/*
+Name of the webhook's Deployment, configuration, ClusterRole and Role: <fullname>-webhook, as in
+Kubeflow's chart.
+*/}}
 {{- define "spark-operator.webhook.name" -}}
-{{- printf "%s-webhook" (include "spark-operator.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- include "spark-operator.fullname" . }}-webhook
 {{- end -}}
 
+{{/* Name of the webhook's Service: <fullname>-webhook-svc, as in Kubeflow's chart. */}}
+{{- define "spark-operator.webhook.serviceName" -}}
+{{- include "spark-operator.webhook.name" . }}-svc
+{{- end -}}
+
+{{/* Name of the Secret of the webhook's serving certificate. */}}
 {{- define "spark-operator.webhook.secretName" -}}
-{{- printf "%s-webhook-certs" (include "spark-operator.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- include "spark-operator.webhook.name" . }}-certs
 {{- end -}}
 
-{{/* Directory of the webhook's serving certificate in the operator's container. */}}
-{{- define "spark-operator.webhook.certDir" -}}
-/etc/k8s-webhook-server/serving-certs
+{{/* Name of the webhook's leader election Lease. */}}
+{{- define "spark-operator.webhook.leaderElectionName" -}}
+{{- include "spark-operator.webhook.name" . }}-lock
+{{- end -}}
+
+{{/* Labels of the webhook's resources. */}}
+{{- define "spark-operator.webhook.labels" -}}
+{{ include "spark-operator.labels" . }}
+app.kubernetes.io/component: webhook
+{{- end -}}
+
+{{/* Selector labels of the webhook pods. */}}
+{{- define "spark-operator.webhook.selectorLabels" -}}
+{{ include "spark-operator.selectorLabels" . }}
+app.kubernetes.io/component: webhook
+{{- end -}}
+
+{{/* Name of the webhook's service account. */}}
+{{- define "spark-operator.webhook.serviceAccountName" -}}
+{{- if .Values.webhook.serviceAccount.create }}
+{{- .Values.webhook.serviceAccount.name | default (include "spark-operator.webhook.name" .) }}
+{{- else }}
+{{- .Values.webhook.serviceAccount.name | default "default" }}
+{{- end }}
+{{- end -}}
+
+{{/* Names of cert-manager's Issuer and Certificate for the webhook, as in Kubeflow's chart. */}}
+{{- define "spark-operator.certManager.issuerName" -}}
+{{- include "spark-operator.name" . }}-self-signed-issuer
+{{- end -}}
+
+{{- define "spark-operator.certManager.certificateName" -}}
+{{- include "spark-operator.name" . }}-certificate
+{{- end -}}
+
+{{/* Name of the hook that applies the CRDs before an install or upgrade. */}}
+{{- define "spark-operator.hook.name" -}}
+{{- include "spark-operator.fullname" . }}-hook
+{{- end -}}
+
+{{- define "spark-operator.hook.labels" -}}
+{{ include "spark-operator.labels" . }}
+app.kubernetes.io/component: hook
+{{- end -}}
+
+{{/*
+"--metrics-labels" value: a comma-separated string or a list; empty means app_type, as in Kubeflow's
+chart.
+*/}}
+{{- define "spark-operator.metricsLabels" -}}
+{{- $labels := .Values.prometheus.metrics.labels }}
+{{- if kindIs "slice" $labels }}{{ $labels = join "," $labels }}{{ end }}
+{{- $labels | toString | default "app_type" }}
+{{- end -}}
+
+{{/*
+"hostUsers: <bool>" for a pod spec when v is a boolean and the cluster is Kubernetes 1.30 or later
+(as in Kubeflow's chart); nothing otherwise. Called with (list $ v).
+*/}}
+{{- define "spark-operator.hostUsers" -}}
+{{- $root := index . 0 }}
+{{- $v := index . 1 }}
+{{- if and (kindIs "bool" $v) (semverCompare ">=1.30-0" $root.Capabilities.KubeVersion.Version) -}}
+hostUsers: {{ $v }}
+{{- end }}
 {{- end -}}

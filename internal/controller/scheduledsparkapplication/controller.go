@@ -14,7 +14,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -23,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
@@ -60,6 +61,10 @@ type Options struct {
 	MaxConcurrentReconciles int
 	// Namespaces filters the namespaces served (--namespace-selector); nil serves all the cache sees.
 	Namespaces *namespaces.Filter
+	// RateLimiter limits the workqueue (--workqueue-ratelimiter-*); nil is controller-runtime's.
+	RateLimiter workqueue.TypedRateLimiter[reconcile.Request]
+	// TimestampPrecision is the precision of the scheduled time in run names (RunSuffix); "" is seconds.
+	TimestampPrecision string
 }
 
 // Reconciler reconciles ScheduledSparkApplications.
@@ -90,7 +95,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&v1beta2.ScheduledSparkApplication{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Owns(&v1beta2.SparkApplication{}).
 		// RecoverPanic: a panicking reconcile is logged, counted in controller_runtime_reconcile_panics_total and retried with back-off.
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RecoverPanic: ptr.To(true)}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter, RecoverPanic: ptr.To(true)}).
 		Complete(r)
 }
 
@@ -218,7 +223,7 @@ func (r *Reconciler) manualTrigger(ctx context.Context, s *scope, runs []v1beta2
 		return nil
 	}
 	sum := sha256.Sum256([]byte(token))
-	name := submission.ShortenName(s.ssa.Name, "-manual-"+hex.EncodeToString(sum[:4]), 63)
+	name := submission.DerivedName(s.ssa.Name, "manual-"+hex.EncodeToString(sum[:4]))
 	if err := r.createRun(ctx, s, name, s.now); err != nil {
 		return err
 	}
@@ -274,7 +279,7 @@ func (r *Reconciler) scheduledRun(ctx context.Context, s *scope, sched *Schedule
 			s.event(corev1.EventTypeNormal, ReasonRunReplaced, "Deleted unfinished run %s to start the run due at %s (concurrencyPolicy Replace)", a.Name, latest.UTC().Format(time.RFC3339))
 		}
 	}
-	name := submission.ShortenName(s.ssa.Name, "-"+strconv.FormatInt(latest.Unix(), 10), 63)
+	name := submission.DerivedName(s.ssa.Name, RunSuffix(latest, r.opts.TimestampPrecision))
 	if err := r.createRun(ctx, s, name, latest); err != nil {
 		return err
 	}

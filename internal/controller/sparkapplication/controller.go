@@ -15,10 +15,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
@@ -32,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/batchscheduler"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/metrics"
 	"github.com/sparkop/spark-operator/internal/submission"
@@ -58,7 +61,9 @@ type Options struct {
 	// lag) before the attempt fails with "driver pod not found". Default 10s, as in Kubeflow.
 	DriverPodCreationGracePeriod time.Duration
 	// DriverStartTimeout is how long a driver pod may stay Pending (unscheduled, or its containers not
-	// started) before the attempt fails with the reason; 0 disables it. Default 10m.
+	// started) before the attempt fails with the reason; 0, the default, waits without limit (a
+	// scheduler or queue holding the driver is waiting, not failing). The annotation
+	// sparkoperator.k8s.io/driver-start-timeout overrides it per application.
 	DriverStartTimeout time.Duration
 	// ImagePullTimeout is how long the driver may fail to pull its image (ErrImagePull,
 	// ImagePullBackOff) before the submission fails. Default 2m.
@@ -71,8 +76,10 @@ type Options struct {
 	DefaultTimeToLive time.Duration
 	// EnableUIService creates the <app>-ui-svc Service in front of the Spark UI.
 	EnableUIService bool
-	// IngressURLFormat, when set, creates an Ingress for the Spark UI at this URL, with {{$appName}} and
-	// {{$appNamespace}} replaced, e.g. "{{$appName}}.spark.example.com" or "example.com/{{$appNamespace}}/{{$appName}}".
+	// IngressURLFormat, when set, creates an Ingress for the Spark UI at this URL, with {{$appName}},
+	// {{$appNamespace}} and {{$appId}} (status.sparkApplicationID) replaced, spaces inside the braces
+	// allowed as in Kubeflow ({{ $appName }}), e.g. "{{$appName}}.spark.example.com" or
+	// "example.com/{{$appNamespace}}/{{$appName}}".
 	IngressURLFormat string
 	// IngressClassName is the ingressClassName of the UI Ingresses.
 	IngressClassName string
@@ -85,6 +92,17 @@ type Options struct {
 	Metrics *metrics.Metrics
 	// Namespaces filters the namespaces served (--namespace-selector); nil serves all the cache sees.
 	Namespaces *namespaces.Filter
+	// EnableDriverPDB (--enable-driver-pdb) creates a PodDisruptionBudget for the driver of each
+	// application that sets spec.driverPodDisruptionBudget (see pdb.go).
+	EnableDriverPDB bool
+	// RateLimiter limits the workqueue (--workqueue-ratelimiter-*); nil is controller-runtime's.
+	RateLimiter workqueue.TypedRateLimiter[reconcile.Request]
+	// PartialRestart (feature gate) keeps a running application running when only the executor
+	// fields listed in partialrestart.go changed.
+	PartialRestart bool
+	// BatchSchedulers are the batch schedulers applications are handed to (--enable-batch-scheduler);
+	// nil is batch scheduling off: spec.batchScheduler then only sets the pods' schedulerName.
+	BatchSchedulers *batchscheduler.Registry
 }
 
 func (o *Options) defaults() {
@@ -110,6 +128,9 @@ type Reconciler struct {
 	opts     Options
 	// writes holds back reconciles that would read a status this controller already replaced.
 	writes statusWrites
+	// apiReader reads from the API server without the cache (the raw templates, templates.go); set
+	// by SetupWithManager, nil without a manager.
+	apiReader client.Reader
 }
 
 // NewReconciler returns a Reconciler. c is the (cached) client of the manager; recorder records the
@@ -127,15 +148,17 @@ func NewReconciler(c client.Client, recorder events.EventRecorder, clk clock.Clo
 // +kubebuilder:rbac:groups="",resources=services;configmaps,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="";events.k8s.io,resources=events,verbs=create;patch;update
+// +kubebuilder:rbac:groups="",resources=resourcequotas,verbs=list;watch
 
 // SetupWithManager registers the controller: it watches SparkApplications, their pods, and the
-// deletion of their UI Services (mapped back by the sparkoperator.k8s.io/app-name label). The
+// deletion of their UI Services and (with EnableDriverPDB) driver PodDisruptionBudgets (mapped back by the sparkoperator.k8s.io/app-name label). The
 // manager's cache decides which of these objects are seen at all (operatorcmd.CacheOptions: pods
 // launched by the operator, Services selected by UIObjectLabels).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := setupIndexes(context.Background(), mgr); err != nil {
 		return err
 	}
+	r.apiReader = mgr.GetAPIReader()
 	byApp := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		name := o.GetLabels()[v1beta2.LabelAppName]
 		if name == "" {
@@ -143,12 +166,16 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
 	})
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("sparkapplication").
 		For(&v1beta2.SparkApplication{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, deletedPredicate(), r.writes.caughtUpPredicate()))).
 		Watches(&corev1.Pod{}, byApp, builder.WithPredicates(podChangedPredicate())).
-		Watches(&corev1.Service{}, byApp, builder.WithPredicates(deletedPredicate())).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RecoverPanic: ptr.To(true)}).
+		Watches(&corev1.Service{}, byApp, builder.WithPredicates(deletedPredicate()))
+	if r.opts.EnableDriverPDB {
+		// A driver budget deleted by someone else is created again.
+		b = b.Watches(&policyv1.PodDisruptionBudget{}, byApp, builder.WithPredicates(deletedPredicate()))
+	}
+	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter, RecoverPanic: ptr.To(true)}).
 		Complete(r)
 }
 
@@ -242,6 +269,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	if s.deleted {
 		return ctrl.Result{}, nil
+	}
+	if s.app.Status.AppState.State == v1beta2.ApplicationStateNew {
+		// Not submitted yet (an earlier driver pod of the same name is still going away): the status
+		// is left as it is. It is never written with state "", which clients read as "started"
+		// (Airflow's SparkKubernetesOperator waits only while the state is missing or SUBMITTED).
+		return ctrl.Result{RequeueAfter: s.requeueAfter}, nil
 	}
 	setConditions(s.app, s.now)
 	s.app.Status.ObservedGeneration = s.app.Generation

@@ -77,12 +77,11 @@ func podFailureMessage(pod *corev1.Pod) string {
 	return strings.Join(parts, ": ")
 }
 
-// terminationMessage describes a terminated Spark container, with hints for Spark's exit codes.
+// terminationMessage describes a terminated Spark container, with hints for Spark's exit codes. It
+// starts as Kubeflow's message does ("driver container failed with ExitCode: 1, Reason: Error"), which
+// Kubeflow's e2e tests and users' alerts match on.
 func terminationMessage(t *corev1.ContainerStateTerminated) string {
-	msg := fmt.Sprintf("driver container exited with code %d", t.ExitCode)
-	if t.Reason != "" {
-		msg += " (" + t.Reason + ")"
-	}
+	msg := fmt.Sprintf("driver container failed with ExitCode: %d, Reason: %s", t.ExitCode, t.Reason)
 	if hint := exitCodeHint(t.ExitCode, t.Reason); hint != "" {
 		msg += ": " + hint
 	}

@@ -33,7 +33,7 @@ func TestObserveDriver(t *testing.T) {
 		"failed with exit 0":      {podWith(corev1.PodFailed, terminated(driverContainerName, 0, "Completed")), v1beta2.DriverStateCompleted, ""},
 		"oom":                     {podWith(corev1.PodFailed, terminated(driverContainerName, 137, "OOMKilled")), v1beta2.DriverStateFailed, "memory"},
 		"class not found":         {podWith(corev1.PodFailed, terminated(driverContainerName, 101, "Error")), v1beta2.DriverStateFailed, "spec.mainClass"},
-		"sidecar first, driver 2": {podWith(corev1.PodFailed, terminated("istio-proxy", 0, "Completed"), terminated(driverContainerName, 2, "Error")), v1beta2.DriverStateFailed, "code 2"},
+		"sidecar first, driver 2": {podWith(corev1.PodFailed, terminated("istio-proxy", 0, "Completed"), terminated(driverContainerName, 2, "Error")), v1beta2.DriverStateFailed, "driver container failed with ExitCode: 2, Reason: Error"},
 		"evicted": {&corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodFailed, Reason: "Evicted", Message: "low on memory",
 			Conditions: []corev1.PodCondition{{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "TerminationByKubelet"}}}},
 			v1beta2.DriverStateFailed, "Evicted low on memory: disrupted (TerminationByKubelet)"},

@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -37,7 +38,11 @@ const (
 	ReasonDriverFailed     = "SparkDriverFailed"
 	ReasonDriverUnknown    = "SparkDriverUnknown"
 	ReasonDriverTimeout    = "SparkDriverStartTimeout"
+	ReasonDriverWaiting    = "SparkDriverWaiting"
 	ReasonUIFailed         = "SparkUIServiceFailed"
+	// ReasonTemplateFieldsDropped (ours) names the fields of a pod template that a v1
+	// PodTemplateSpec does not have, which are dropped.
+	ReasonTemplateFieldsDropped = "SparkTemplateFieldsDropped"
 )
 
 // maxTransitionsPerReconcile bounds how many states one reconcile may pass through (for example
@@ -59,6 +64,7 @@ func (r *Reconciler) reconcileState(ctx context.Context, s *scope) error {
 		}
 		return r.cleanupDeleted(ctx, client.ObjectKeyFromObject(s.app))
 	}
+	adoptAttempt(s)
 	r.checkSpecChange(s)
 	for range maxTransitionsPerReconcile {
 		before := s.app.Status.AppState.State
@@ -133,11 +139,21 @@ func (r *Reconciler) checkSuspend(s *scope) {
 }
 
 // SpecHash identifies what an attempt was submitted from, for invalidation: a hash of the spec's JSON
-// without suspend and timeToLiveSeconds (whose changes alone never restart an application), and of the
-// rerun annotation (v1beta2.AnnotationRerun), whose change reruns it.
+// without suspend, timeToLiveSeconds and driverPodDisruptionBudget (whose changes alone never restart
+// an application: the budget follows the spec while the driver runs), and of the rerun annotation
+// (v1beta2.AnnotationRerun), whose change reruns it; then "/" and the same hash without the executor
+// fields PartialRestart ignores (partialrestart.go).
 func SpecHash(app *v1beta2.SparkApplication) string {
+	return specHash(app, nil) + "/" + specHash(app, clearPartialRestartFields)
+}
+
+// specHash hashes the spec as SpecHash says, after clear (if any) has changed a copy of it.
+func specHash(app *v1beta2.SparkApplication, clear func(*v1beta2.SparkApplicationSpec)) string {
 	c := app.Spec.DeepCopy()
-	c.Suspend, c.TimeToLiveSeconds = nil, nil
+	c.Suspend, c.TimeToLiveSeconds, c.DriverPodDisruptionBudget = nil, nil, nil
+	if clear != nil {
+		clear(c)
+	}
 	data, _ := json.Marshal(c)
 	data = append(data, app.Annotations[v1beta2.AnnotationRerun]...)
 	sum := sha256.Sum256(data)
@@ -167,7 +183,7 @@ func (r *Reconciler) checkSpecChange(s *scope) {
 		v1beta2.ApplicationStateSuspending, v1beta2.ApplicationStateSuspended, v1beta2.ApplicationStateResuming:
 		return
 	}
-	if SpecHash(s.app) == st.SubmittedSpecHash {
+	if sameSpec(SpecHash(s.app), st.SubmittedSpecHash) || r.partialRestart(s) {
 		return
 	}
 	s.setState(v1beta2.ApplicationStateInvalidating, "")
@@ -188,11 +204,15 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 			return nil
 		}
 		msg := fmt.Sprintf("driver pod %s not found", status.DriverInfo.PodName)
+		if err := r.deleteUI(ctx, s.app); err != nil {
+			return err
+		}
 		s.setState(v1beta2.ApplicationStateFailing, msg)
 		status.TerminationTime = metav1.NewTime(s.now)
 		s.event(corev1.EventTypeWarning, ReasonDriverNotFound, "%s", msg)
 		return nil
 	}
+	adoptAppID(status, pod)
 	if err := r.updateExecutors(ctx, s, false); err != nil {
 		return err
 	}
@@ -201,13 +221,21 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 	case v1beta2.DriverStatePending:
 		return r.driverPending(ctx, s, pod, obs)
 	case v1beta2.DriverStateRunning:
+		setDriverScheduled(s, pod)
 		if status.AppState.State != v1beta2.ApplicationStateRunning {
 			s.setState(v1beta2.ApplicationStateRunning, "")
 			s.event(corev1.EventTypeNormal, ReasonDriverRunning, "Driver %s is running", pod.Name)
 		}
 		r.ensureUIBestEffort(ctx, s, pod)
-		return nil
+		if err := r.checkExecutorQuota(ctx, s); err != nil {
+			return err
+		}
+		return r.ensureDriverPDB(ctx, s)
 	case v1beta2.DriverStateCompleted:
+		// The attempt is over: its UI objects go now, not with the next attempt (docs/state-machine.md).
+		if err := r.deleteUI(ctx, s.app); err != nil {
+			return err
+		}
 		s.setState(v1beta2.ApplicationStateSucceeding, "")
 		status.TerminationTime = metav1.NewTime(finishTime(pod, s.now))
 		s.event(corev1.EventTypeNormal, ReasonDriverCompleted, "Driver %s completed", pod.Name)
@@ -216,6 +244,9 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 		msg := obs.message
 		if obs.deleted {
 			msg += " (the driver pod was deleted)"
+		}
+		if err := r.deleteUI(ctx, s.app); err != nil {
+			return err
 		}
 		s.setState(v1beta2.ApplicationStateFailing, msg)
 		status.TerminationTime = metav1.NewTime(finishTime(pod, s.now))
@@ -232,7 +263,8 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 
 // driverPending handles a driver pod that has not started: a broken submission (invalid image,
 // missing secret, image that cannot be pulled) ends the attempt as SUBMISSION_FAILED; a pod that
-// stays pending past the driver start timeout fails the attempt; otherwise it waits.
+// stays pending past the driver start timeout, when one is configured, fails the attempt; otherwise
+// it waits, and the DriverScheduled condition says for what (waiting.go).
 func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Pod, obs driverObservation) error {
 	age := s.now.Sub(pod.CreationTimestamp.Time)
 	if hint, fatal := fatalWaitingReasons[obs.waitingReason]; fatal {
@@ -244,10 +276,18 @@ func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Po
 		}
 		s.requeue(r.opts.ImagePullTimeout - age)
 	}
-	if t := r.opts.DriverStartTimeout; t > 0 {
+	waiting := setDriverScheduled(s, pod)
+	t, err := r.startTimeout(s.app)
+	if err != nil {
+		return r.failSubmission(ctx, s, pod, err.Error())
+	}
+	if t > 0 {
 		if age >= t {
 			msg := fmt.Sprintf("driver pod %s did not start within %s: %s", pod.Name, t, pendingReason(pod))
 			if err := r.deleteDriver(ctx, s, pod); err != nil {
+				return err
+			}
+			if err := r.deleteUI(ctx, s.app); err != nil {
 				return err
 			}
 			s.setState(v1beta2.ApplicationStateFailing, msg)
@@ -261,8 +301,11 @@ func (r *Reconciler) driverPending(ctx context.Context, s *scope, pod *corev1.Po
 		s.setState(v1beta2.ApplicationStateSubmitted, "")
 		s.event(corev1.EventTypeNormal, ReasonDriverPending, "Driver %s is pending", pod.Name)
 	}
+	if prev := meta.FindStatusCondition(s.orig.Status.Conditions, v1beta2.ConditionDriverScheduled); waiting != "" && schedulerReported(pod) && (prev == nil || prev.Message != waiting) {
+		s.event(corev1.EventTypeNormal, ReasonDriverWaiting, "%s", waiting)
+	}
 	r.ensureUIBestEffort(ctx, s, pod)
-	return nil
+	return r.ensureDriverPDB(ctx, s)
 }
 
 // failSubmission stops an attempt whose driver cannot start because of the submission itself.
@@ -270,7 +313,10 @@ func (r *Reconciler) failSubmission(ctx context.Context, s *scope, pod *corev1.P
 	if err := r.deleteDriver(ctx, s, pod); err != nil {
 		return err
 	}
-	s.setState(v1beta2.ApplicationStateFailedSubmission, msg)
+	if err := r.deleteUI(ctx, s.app); err != nil {
+		return err
+	}
+	s.setSubmissionFailed(msg)
 	s.event(corev1.EventTypeWarning, ReasonSubmissionFailed, "%s", msg)
 	return nil
 }
@@ -294,6 +340,9 @@ func (r *Reconciler) handleSucceeding(ctx context.Context, s *scope) error {
 	if err := r.deleteUI(ctx, s.app); err != nil {
 		return err
 	}
+	if err := r.cleanupBatchScheduling(ctx, s); err != nil {
+		return err
+	}
 	s.setState(v1beta2.ApplicationStateCompleted, "")
 	s.event(corev1.EventTypeNormal, ReasonCompleted, "SparkApplication %s completed", s.app.Name)
 	return nil
@@ -311,6 +360,9 @@ func (r *Reconciler) handleFailing(ctx context.Context, s *scope) error {
 		(rp.Type == v1beta2.RestartPolicyOnFailure && st.ExecutionAttempts <= ptr.Deref(rp.OnFailureRetries, 0))
 	if !retry {
 		if err := r.deleteUI(ctx, s.app); err != nil {
+			return err
+		}
+		if err := r.cleanupBatchScheduling(ctx, s); err != nil {
 			return err
 		}
 		s.setState(v1beta2.ApplicationStateFailed, st.AppState.ErrorMessage)
@@ -337,6 +389,9 @@ func (r *Reconciler) handleSubmissionFailed(ctx context.Context, s *scope) error
 	retry := rp.Type == v1beta2.RestartPolicyAlways ||
 		(rp.Type == v1beta2.RestartPolicyOnFailure && st.SubmissionAttempts <= ptr.Deref(rp.OnSubmissionFailureRetries, 0))
 	if !retry {
+		if err := r.cleanupBatchScheduling(ctx, s); err != nil {
+			return err
+		}
 		st.TerminationTime = metav1.NewTime(s.now)
 		s.setState(v1beta2.ApplicationStateFailed, st.AppState.ErrorMessage)
 		s.event(corev1.EventTypeWarning, ReasonFailed, "SparkApplication %s failed: %s", s.app.Name, st.AppState.ErrorMessage)
@@ -397,6 +452,9 @@ func (r *Reconciler) handleSuspending(ctx context.Context, s *scope) error {
 	if err != nil || !gone {
 		return err
 	}
+	if err := r.cleanupBatchScheduling(ctx, s); err != nil {
+		return err
+	}
 	resetAttempt(&s.app.Status)
 	s.setState(v1beta2.ApplicationStateSuspended, "")
 	s.event(corev1.EventTypeNormal, ReasonSuspended, "SparkApplication %s is suspended", s.app.Name)
@@ -405,6 +463,10 @@ func (r *Reconciler) handleSuspending(ctx context.Context, s *scope) error {
 
 // submitWhenGone submits a PENDING_RERUN or RESUMING application once the previous driver pod is gone.
 func (r *Reconciler) submitWhenGone(ctx context.Context, s *scope) error {
+	if wait := submissionRetryDue(s.app, s.now); wait > 0 {
+		s.requeue(wait)
+		return nil
+	}
 	gone, err := r.stopAttempt(ctx, s)
 	if err != nil || !gone {
 		return err
@@ -428,6 +490,10 @@ func (r *Reconciler) handleTerminated(ctx context.Context, s *scope) error {
 	if err := r.deleteUI(ctx, s.app); err != nil {
 		return err
 	}
+	if err := r.deleteDriverPDB(ctx, s); err != nil {
+		return err
+	}
+	clearExecutorQuota(s)
 	if pod, err := r.currentDriver(ctx, s.app); err != nil {
 		return err
 	} else if pod != nil {

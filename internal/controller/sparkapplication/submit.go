@@ -25,32 +25,48 @@ var errWaiting = errors.New("waiting for the previous driver pod to be deleted")
 // to SUBMITTED, or SUBMISSION_FAILED with what to fix.
 func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 	app, st := s.app, &s.app.Status
-	if st.AppState.State == v1beta2.ApplicationStateNew && st.SubmissionAttempts == 0 {
-		s.event(corev1.EventTypeNormal, ReasonAdded, "SparkApplication %s was added, enqueuing it for submission", app.Name)
+	added := func() {
+		if st.AppState.State == v1beta2.ApplicationStateNew && st.SubmissionAttempts == 0 {
+			s.event(corev1.EventTypeNormal, ReasonAdded, "SparkApplication %s was added, enqueuing it for submission", app.Name)
+		}
 	}
 	sub := r.nextSubmission(s)
 	attempt := st.SubmissionAttempts + 1
 	opts := r.opts.Submission
-	opts.UIProxyBase = r.uiProxyBase(app)
+	opts.UIProxyBase = r.uiProxyBase(app, sub.AppID)
 	res, err := submission.Render(app, sub, opts)
 	if err != nil {
 		var fe *submission.FieldError
 		if !errors.As(err, &fe) {
 			return err
 		}
+		added()
 		r.recordSubmissionFailure(s, sub, attempt, err.Error())
+		return nil
+	}
+	if msg, err := r.prepareBatchScheduling(ctx, s, res); err != nil {
+		return err
+	} else if msg != "" {
+		r.recordSubmissionFailure(s, sub, attempt, msg)
 		return nil
 	}
 	pod, err := r.createDriver(ctx, s, res)
 	switch {
 	case errors.Is(err, errWaiting):
+		// Nothing happened yet: no event, and a new application keeps its empty status (Reconcile
+		// never writes state "").
 		s.requeue(time.Second)
 		return nil
-	case isPermanent(err):
+	case err != nil && !isPermanent(err):
+		return err
+	}
+	added()
+	if err != nil {
 		r.recordSubmissionFailure(s, sub, attempt, fmt.Sprintf("creating the driver: %v", apiMessage(err)))
 		return nil
-	case err != nil:
-		return err
+	}
+	if st.SubmittedSpecHash != SpecHash(app) {
+		r.reportDroppedTemplateFields(ctx, s)
 	}
 	st.SubmissionID = sub.ID
 	st.SparkApplicationID = sub.AppID
@@ -62,6 +78,7 @@ func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 	st.ExecutorState, st.ExecutorCounts = nil, nil
 	st.SubmittedSpecHash = SpecHash(app)
 	s.setState(v1beta2.ApplicationStateSubmitted, "")
+	r.batchSchedulingNotice(s)
 	s.event(corev1.EventTypeNormal, ReasonSubmitted, "SparkApplication %s was submitted successfully (driver %s, attempt %d)", app.Name, pod.Name, attempt)
 	s.requeue(r.opts.DriverPodCreationGracePeriod)
 	return nil
@@ -78,7 +95,7 @@ func (r *Reconciler) recordSubmissionFailure(s *scope, sub submission.Submission
 		// A retry that failed again: a transition of its own, for the failed-submission count.
 		s.transitions = append(s.transitions, v1beta2.ApplicationStateFailedSubmission)
 	}
-	s.setState(v1beta2.ApplicationStateFailedSubmission, msg)
+	s.setSubmissionFailed(msg)
 	s.event(corev1.EventTypeWarning, ReasonSubmissionFailed, "SparkApplication %s failed submission: %s", s.app.Name, msg)
 	// A retry that fails again stays SUBMISSION_FAILED; the next look schedules the next retry.
 	s.requeue(time.Second)
@@ -158,12 +175,16 @@ func (r *Reconciler) currentDriver(ctx context.Context, app *v1beta2.SparkApplic
 }
 
 // stopAttempt deletes the driver pod (with its own grace period, so Spark's shutdown hooks and a
-// streaming job's checkpoint commit can finish) and the UI objects. It reports whether the driver pod
+// streaming job's checkpoint commit can finish), the UI objects and the driver PodDisruptionBudget. It reports whether the driver pod
 // is gone; if not, the pod's deletion event brings the application back.
 func (r *Reconciler) stopAttempt(ctx context.Context, s *scope) (bool, error) {
 	if err := r.deleteUI(ctx, s.app); err != nil {
 		return false, err
 	}
+	if err := r.deleteDriverPDB(ctx, s); err != nil {
+		return false, err
+	}
+	clearExecutorQuota(s)
 	pod := &corev1.Pod{}
 	key := types.NamespacedName{Namespace: s.app.Namespace, Name: submission.DriverPodName(s.app)}
 	if err := r.client.Get(ctx, key, pod); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,11 +26,10 @@ import (
 const LabelComponent = "sparkoperator.k8s.io/component"
 
 const (
-	componentUI          = "ui"
-	defaultUIPortName    = "spark-driver-ui-port"
-	defaultSparkUIPort   = 4040
-	nginxRewriteTarget   = "nginx.ingress.kubernetes.io/rewrite-target"
-	maxKubernetesNameLen = 63
+	componentUI        = "ui"
+	defaultUIPortName  = "spark-driver-ui-port"
+	defaultSparkUIPort = 4040
+	nginxRewriteTarget = "nginx.ingress.kubernetes.io/rewrite-target"
 )
 
 // exposedPort is one driver port exposed through a Service and maybe an Ingress.
@@ -46,10 +46,29 @@ type exposedPort struct {
 	ui                       bool
 }
 
-// UIServiceName is the Spark UI Service of an application, "<app>-ui-svc", shortened with a hash when
-// longer than 63 characters.
+// UIServiceName is the Spark UI Service of an application, "<app>-ui-svc", shortened as Kubeflow
+// shortens it when longer than 63 characters (submission.DerivedName).
 func UIServiceName(app *v1beta2.SparkApplication) string {
-	return submission.ShortenName(app.Name, "-ui-svc", maxKubernetesNameLen)
+	return submission.DerivedName(app.Name, "ui-svc")
+}
+
+// UIIngressName is the Spark UI Ingress of an application, "<app>-ui-ingress", shortened as Kubeflow
+// shortens it when longer than 63 characters (submission.DerivedName).
+func UIIngressName(app *v1beta2.SparkApplication) string {
+	return submission.DerivedName(app.Name, "ui-ingress")
+}
+
+// DriverIngressServiceName and DriverIngressName are the Service and Ingress of one of
+// spec.driverIngressOptions, "<app>-driver-<port>" and "<app>-ing-<port>" as in Kubeflow, shortened
+// the same way as the UI Service when longer than 63 characters (Kubeflow does not shorten them, and
+// its API requests fail then).
+func DriverIngressServiceName(app *v1beta2.SparkApplication, port int32) string {
+	return submission.DerivedName(app.Name, fmt.Sprintf("driver-%d", port))
+}
+
+// DriverIngressName: see DriverIngressServiceName.
+func DriverIngressName(app *v1beta2.SparkApplication, port int32) string {
+	return submission.DerivedName(app.Name, fmt.Sprintf("ing-%d", port))
 }
 
 // sparkUIPort is spark.ui.port from sparkConf, else 4040.
@@ -66,7 +85,7 @@ func (r *Reconciler) exposedPorts(app *v1beta2.SparkApplication) []exposedPort {
 	var out []exposedPort
 	if r.opts.EnableUIService {
 		ui := exposedPort{
-			serviceName: UIServiceName(app), ingressName: submission.ShortenName(app.Name, "-ui-ingress", maxKubernetesNameLen),
+			serviceName: UIServiceName(app), ingressName: UIIngressName(app),
 			port: sparkUIPort(app), targetPort: sparkUIPort(app), portName: defaultUIPortName,
 			serviceType: corev1.ServiceTypeClusterIP, urlFormat: r.opts.IngressURLFormat,
 			ingressAnnotations: r.opts.IngressAnnotations, ingressTLS: r.opts.IngressTLS, ui: true,
@@ -94,8 +113,8 @@ func (r *Reconciler) exposedPorts(app *v1beta2.SparkApplication) []exposedPort {
 	for _, o := range app.Spec.DriverIngressOptions {
 		port := ptr.Deref(o.ServicePort, 0)
 		p := exposedPort{
-			serviceName: submission.ShortenName(app.Name, fmt.Sprintf("-driver-%d", port), maxKubernetesNameLen),
-			ingressName: submission.ShortenName(app.Name, fmt.Sprintf("-ing-%d", port), maxKubernetesNameLen),
+			serviceName: DriverIngressServiceName(app, port),
+			ingressName: DriverIngressName(app, port),
 			port:        port, targetPort: port, portName: ptr.Deref(o.ServicePortName, fmt.Sprintf("driver-ing-%d", port)),
 			serviceType: ptr.Deref(o.ServiceType, corev1.ServiceTypeClusterIP), serviceLabels: o.ServiceLabels,
 			serviceAnnotations: o.ServiceAnnotations, urlFormat: o.IngressURLFormat,
@@ -106,10 +125,25 @@ func (r *Reconciler) exposedPorts(app *v1beta2.SparkApplication) []exposedPort {
 	return out
 }
 
-// ingressURL fills the application into a URL format ({{$appName}}, {{$appNamespace}}) and parses it;
-// a format without scheme is read as http.
-func ingressURL(format string, app *v1beta2.SparkApplication) (*url.URL, error) {
-	s := strings.NewReplacer("{{$appName}}", app.Name, "{{$appNamespace}}", app.Namespace).Replace(format)
+// ingressURLVar matches a variable of an ingress URL format: {{$appName}}, {{$appNamespace}} or
+// {{$appId}}, with optional spaces inside the braces ({{ $appName }}), as Kubeflow's operator reads them.
+var ingressURLVar = regexp.MustCompile(`{{\s*\$(appName|appNamespace|appId)\s*}}`)
+
+// ingressURL fills the application into a URL format ({{$appName}}, {{$appNamespace}}, {{$appId}}:
+// the name, the namespace and status.sparkApplicationID; spaces inside the braces allowed) and
+// parses it; a format without scheme is read as http. appID is the attempt's
+// status.sparkApplicationID.
+func ingressURL(format string, app *v1beta2.SparkApplication, appID string) (*url.URL, error) {
+	s := ingressURLVar.ReplaceAllStringFunc(format, func(v string) string {
+		switch ingressURLVar.FindStringSubmatch(v)[1] {
+		case "appName":
+			return app.Name
+		case "appNamespace":
+			return app.Namespace
+		default:
+			return appID
+		}
+	})
 	if !strings.Contains(s, "://") {
 		s = "http://" + s
 	}
@@ -120,12 +154,13 @@ func ingressURL(format string, app *v1beta2.SparkApplication) (*url.URL, error) 
 	return u, nil
 }
 
-// uiProxyBase is the path the UI Ingress serves the Spark UI under, for spark.ui.proxyBase.
-func (r *Reconciler) uiProxyBase(app *v1beta2.SparkApplication) string {
+// uiProxyBase is the path the UI Ingress of the attempt with Spark application id appID serves the
+// Spark UI under, for spark.ui.proxyBase.
+func (r *Reconciler) uiProxyBase(app *v1beta2.SparkApplication, appID string) string {
 	if !r.opts.EnableUIService || r.opts.IngressURLFormat == "" {
 		return ""
 	}
-	u, err := ingressURL(r.opts.IngressURLFormat, app)
+	u, err := ingressURL(r.opts.IngressURLFormat, app, appID)
 	if err != nil {
 		return ""
 	}
@@ -161,7 +196,7 @@ func (r *Reconciler) ensureUI(ctx context.Context, s *scope, pod *corev1.Pod) er
 		}
 		var u *url.URL
 		if p.urlFormat != "" {
-			if u, err = ingressURL(p.urlFormat, app); err != nil {
+			if u, err = ingressURL(p.urlFormat, app, app.Status.SparkApplicationID); err != nil {
 				s.log.Error(err, "Skipping the Ingress")
 			} else if err := r.ensureIngress(ctx, app, pod, p, u); err != nil {
 				return err
@@ -287,7 +322,9 @@ func (r *Reconciler) ensureIngress(ctx context.Context, app *v1beta2.SparkApplic
 
 // deleteUI deletes the UI Services and Ingresses of the application: they belong to one attempt and
 // are not left behind once it ends (a namespace full of leftover Services overflows the environment
-// of every new container, Kubeflow #2984).
+// of every new container, Kubeflow #2984). It clears the status.driverInfo fields that name them, so
+// the status never names an object that no longer exists; app is the copy whose status the
+// reconcile writes.
 func (r *Reconciler) deleteUI(ctx context.Context, app *v1beta2.SparkApplication) error {
 	sel := client.MatchingLabels{v1beta2.LabelAppName: app.Name, LabelComponent: componentUI}
 	svcs := &corev1.ServiceList{}
@@ -299,19 +336,26 @@ func (r *Reconciler) deleteUI(ctx context.Context, app *v1beta2.SparkApplication
 			return err
 		}
 	}
-	if !r.usesIngress(app) {
-		return nil
-	}
-	ings := &networkingv1.IngressList{}
-	if err := r.client.List(ctx, ings, client.InNamespace(app.Namespace), sel); err != nil {
-		return err
-	}
-	for i := range ings.Items {
-		if err := r.client.Delete(ctx, &ings.Items[i]); err != nil && !apierrors.IsNotFound(err) {
+	if r.usesIngress(app) {
+		ings := &networkingv1.IngressList{}
+		if err := r.client.List(ctx, ings, client.InNamespace(app.Namespace), sel); err != nil {
 			return err
 		}
+		for i := range ings.Items {
+			if err := r.client.Delete(ctx, &ings.Items[i]); err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
 	}
+	clearUIInfo(&app.Status.DriverInfo)
 	return nil
+}
+
+// clearUIInfo empties the driverInfo fields about the UI objects of an attempt (webUIServiceName,
+// webUIAddress, webUIPort, webUIIngressName, webUIIngressAddress), keeping podName.
+func clearUIInfo(info *v1beta2.DriverInfo) {
+	info.WebUIServiceName, info.WebUIAddress, info.WebUIPort = "", "", 0
+	info.WebUIIngressName, info.WebUIIngressAddress = "", ""
 }
 
 func (r *Reconciler) usesIngress(app *v1beta2.SparkApplication) bool {

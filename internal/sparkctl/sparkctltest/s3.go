@@ -6,8 +6,8 @@
 //     with the test.
 //   - CuttingProxy: a TCP proxy in front of it that cuts connections after a number of bytes, to
 //     interrupt uploads in the middle of a request body.
-//   - Kubelet: a fake kubelet (an HTTPS server registered as a Node) that serves container logs and
-//     port forwarding, so that `sparkctl log` and `sparkctl forward` go through the real API server.
+//
+// The fake kubelet the sparkctl integration tests use is internal/testing/fakekubelet.
 package sparkctltest
 
 import (

@@ -83,6 +83,7 @@ type options struct {
 	controllerMgr  bool
 	controllers    []string
 	kcmArgs        []string
+	apiServerArgs  []string
 	logger         *logr.Logger
 	kcmOutput      io.Writer
 	startTimeout   time.Duration
@@ -126,6 +127,13 @@ func WithControllerManagerOutput(w io.Writer) Option {
 	return func(o *options) { o.kcmOutput = w }
 }
 
+// WithAPIServerArgs sets kube-apiserver flags, each "name=value" without the leading dashes (e.g.
+// "feature-gates=GenericWorkload=true", "runtime-config=scheduling.k8s.io/v1alpha2=true"); a flag given
+// twice takes the last value. They replace envtest's value of the same flag.
+func WithAPIServerArgs(args ...string) Option {
+	return func(o *options) { o.apiServerArgs = append(o.apiServerArgs, args...) }
+}
+
 // WithLogger sets controller-runtime's global logger (log.SetLogger) before starting, so that
 // envtest's and the tested controllers' logs go somewhere. Without it the global logger is left
 // alone.
@@ -134,7 +142,8 @@ func WithLogger(l logr.Logger) Option {
 }
 
 // WithStartTimeout bounds how long each of etcd and kube-apiserver may take to start (envtest's
-// default is 20s, or $KUBEBUILDER_CONTROLPLANE_START_TIMEOUT).
+// default is 20s, or $KUBEBUILDER_CONTROLPLANE_START_TIMEOUT), and how long the CRDs may take to be
+// served once installed (envtest's default is 10s).
 func WithStartTimeout(d time.Duration) Option {
 	return func(o *options) { o.startTimeout = d }
 }
@@ -235,6 +244,19 @@ func New(opts ...Option) (*Env, error) {
 		ErrorIfCRDPathMissing:    false,
 		Scheme:                   scheme,
 		ControlPlaneStartTimeout: o.startTimeout,
+		// envtest waits 10 s by default for the CRDs to be served, too short on a loaded machine.
+		CRDInstallOptions: envtest.CRDInstallOptions{MaxTime: max(o.startTimeout, 2*time.Minute)},
+	}
+	if len(o.apiServerArgs) > 0 {
+		flags := te.ControlPlane.GetAPIServer().Configure()
+		for _, a := range o.apiServerArgs {
+			name, value, ok := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			if !ok {
+				_ = os.RemoveAll(workDir)
+				return nil, fmt.Errorf("kube-apiserver flag %q: want name=value", a)
+			}
+			flags.Set(name, value)
+		}
 	}
 	if err := fixControlPlaneDirs(te, workDir); err != nil {
 		return nil, err

@@ -4,9 +4,9 @@
 // listeners, and name validation off so that every test can start its own controllers.
 //
 //	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-//	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, opts)
-//	if err := r.SetupWithManager(mgr); err != nil { t.Fatal(err) }
-//	stop := operatortest.Start(t, mgr) // also stopped when the test ends
+//	stop := operatortest.Run(t, mgr, operatortest.Controllers{SparkApplication: &opts}) // also stopped when the test ends
+//
+// or, to wire something else first, Recorder, SetupWithManager on the reconcilers, then Start.
 package operatortest
 
 import (
@@ -16,11 +16,14 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/sparkop/spark-operator/internal/controller/scheduledsparkapplication"
+	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/eventrecorder"
 	"github.com/sparkop/spark-operator/internal/operatorcmd"
 )
@@ -80,4 +83,39 @@ func Start(t testing.TB, mgr ctrl.Manager) (stop func()) {
 	stop = func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
 	return stop
+}
+
+// Controllers says which of the operator's controllers Run starts, and with what.
+type Controllers struct {
+	// SparkApplication, when set, are the options of the SparkApplication controller.
+	SparkApplication *sparkapplication.Options
+	// ScheduledSparkApplication, when set, are the options of the ScheduledSparkApplication
+	// controller.
+	ScheduledSparkApplication *scheduledsparkapplication.Options
+	// Clock is the controllers' time source; nil is the real clock.
+	Clock clock.Clock
+}
+
+// Run sets up the controllers c asks for on mgr, with the operator's event recorder, as
+// `controller start` does, and starts mgr (Start); it fails the test on error.
+func Run(t testing.TB, mgr ctrl.Manager, c Controllers) (stop func()) {
+	t.Helper()
+	clk := c.Clock
+	if clk == nil {
+		clk = clock.RealClock{}
+	}
+	recorder := Recorder(t, mgr)
+	if c.SparkApplication != nil {
+		r := sparkapplication.NewReconciler(mgr.GetClient(), recorder, clk, *c.SparkApplication)
+		if err := r.SetupWithManager(mgr); err != nil {
+			t.Fatalf("setting up the SparkApplication controller: %v", err)
+		}
+	}
+	if c.ScheduledSparkApplication != nil {
+		r := scheduledsparkapplication.NewReconciler(mgr.GetClient(), recorder, clk, *c.ScheduledSparkApplication)
+		if err := r.SetupWithManager(mgr); err != nil {
+			t.Fatalf("setting up the ScheduledSparkApplication controller: %v", err)
+		}
+	}
+	return Start(t, mgr)
 }

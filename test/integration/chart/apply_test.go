@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -20,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // fieldOwner is the field manager of the tests' writes, as Helm's would be.
@@ -38,6 +38,8 @@ var applyVariants = []struct{ name, values string }{
 	{"custom image and resources", `
 image: {registry: registry.example.com, repository: platform/spark-operator, tag: v9.9.9, pullPolicy: Always, pullSecrets: [{name: regcred}]}
 controller:
+  replicas: 2
+  hostUsers: false
   resources: {requests: {cpu: 250m, memory: 300Mi}, limits: {memory: 1Gi}}
   tolerations: [{key: dedicated, operator: Equal, value: platform, effect: NoSchedule}]
   topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: ScheduleAnyway}]
@@ -54,12 +56,29 @@ controller:
   logEncoder: json
   uiIngress: {enable: true, urlFormat: "{{$appName}}.spark.example.com", ingressClassName: nginx, tls: [{hosts: ["*.spark.example.com"], secretName: ui-tls}]}
   featureGates: [{name: PartialRestart, enabled: true}]
+  batchScheduler: {enable: true, kubeSchedulerNames: [default-scheduler], default: volcano}
+  driverPodDisruptionBudget: {enable: true}
+  pprof: {enable: true}
+  workqueueRateLimiter: {bucketQPS: 20, maxDelay: {enable: false}}
 spark:
   serviceAccount: {name: "", annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::1:role/x"}}
 webhook: {enable: true}
 `},
 	{"validating webhook", "webhook: {enable: true}"},
-	{"validating webhook with cert-manager", "webhook: {enable: true, certManager: {enable: true}}"},
+	{"webhook with Kubeflow's webhook keys", `
+spark: {jobNamespaces: [chart-team-a, chart-team-b]}
+webhook:
+  enable: true
+  replicas: 2
+  resourceQuotaEnforcement: {enable: true}
+  podDisruptionBudget: {enable: true}
+  hostUsers: false
+  topologySpreadConstraints: [{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway}]
+  resources: {requests: {cpu: 50m, memory: 64Mi}}
+  tolerations: [{key: dedicated, operator: Exists}]
+`},
+	{"validating webhook with cert-manager", "webhook: {enable: true}\ncertManager: {enable: true, duration: 2160h}"},
+	{"CRD upgrade hook", "hook: {upgradeCrd: true}"},
 }
 
 // TestDryRunApply renders each variant and sends every object to the API server as a server-side
@@ -68,7 +87,7 @@ webhook: {enable: true}
 func TestDryRunApply(t *testing.T) {
 	ctx := context.Background()
 	for _, ns := range []string{defaultNamespace, "chart-team-a", "chart-team-b"} {
-		ensureNamespace(t, ns)
+		util.EnsureNamespace(t, env.Client, ns)
 	}
 	installPodMonitorCRD(t)
 	installStandInCRD(t, "cert-manager.io", "Issuer", "issuers")
@@ -98,7 +117,7 @@ func TestDryRunApplyConfig(t *testing.T) {
 		kinds[o.obj.GetKind()]++
 		if o.obj.GetKind() == "Namespace" {
 			// Applied for real: the namespaced objects after it need it, even in a dry run.
-			ensureNamespace(t, o.obj.GetName())
+			util.EnsureNamespace(t, env.Client, o.obj.GetName())
 		}
 	}
 	for _, want := range []string{"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount", "Deployment", "Namespace"} {
@@ -138,15 +157,6 @@ func dryRunApply(ctx context.Context, obj *unstructured.Unstructured) error {
 		errs = append(errs, fmt.Errorf("create (dry run, strict): %w", err))
 	}
 	return errors.Join(errs...)
-}
-
-// ensureNamespace creates namespace ns unless it exists.
-func ensureNamespace(t *testing.T, ns string) {
-	t.Helper()
-	err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("creating namespace %s: %v", ns, err)
-	}
 }
 
 // installPodMonitorCRD installs a stand-in for the Prometheus Operator's PodMonitor CRD (any

@@ -31,5 +31,7 @@ func TestMain(m *testing.M) {
 	}
 	logger := funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) }, funcr.Options{Verbosity: verbosity})
 	ctrl.SetLogger(logger)
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme, apiextensionsv1.AddToScheme), framework.WithLogger(logger)))
+	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme, apiextensionsv1.AddToScheme),
+		// The batch schedulers' PodGroups, which the operator's ClusterRole names.
+		framework.WithCRDPaths("test/integration/batchscheduler/testdata/crds"), framework.WithLogger(logger)))
 }

@@ -23,7 +23,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -34,6 +33,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/metrics"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -75,6 +75,9 @@ func install(t *testing.T, release, ns string, jobs []string, extraValues string
 	for _, o := range r.objects {
 		switch o.obj.GetKind() {
 		case "Deployment":
+			if o.template != deployTmpl {
+				continue // the webhook's
+			}
 			c, _ := lookup(o.obj.Object, container)
 			cm := c.(map[string]any)
 			inst.operatorSA = fmt.Sprint(o.obj.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["serviceAccountName"])
@@ -218,13 +221,13 @@ func testOperatorRBAC(t *testing.T, selector bool) {
 	if err := env.Client.Create(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	app = waitForState(t, appNs, "pi", v1beta2.ApplicationStateSubmitted)
-	driver := getPod(t, appNs, "pi-driver")
+	app = util.WaitForState(t, env.Client, appNs, "pi", v1beta2.ApplicationStateSubmitted)
+	driver := util.GetPod(t, env.Client, appNs, "pi-driver")
 	if driver.Spec.ServiceAccountName != sparkSA {
 		t.Errorf("driver runs as %q, want the chart's spark service account %q", driver.Spec.ServiceAccountName, sparkSA)
 	}
-	setPodStatus(t, appNs, "pi-driver", corev1.PodRunning, nil)
-	waitForState(t, appNs, "pi", v1beta2.ApplicationStateRunning)
+	util.RunDriver(t, env.Client, appNs, "pi-driver")
+	util.WaitForState(t, env.Client, appNs, "pi", v1beta2.ApplicationStateRunning)
 	framework.WaitFor(t, 10*time.Second, "the UI Service", func() (bool, string) {
 		err := env.Client.Get(ctx, client.ObjectKey{Namespace: appNs, Name: "pi-ui-svc"}, &corev1.Service{})
 		return err == nil, fmt.Sprint(err)
@@ -240,12 +243,12 @@ func testOperatorRBAC(t *testing.T, selector bool) {
 		}
 		driverClient = newClient(t, driverCfg)
 	}
-	exec := executorPod(appNs, app, driver, 1)
+	exec := util.ExecutorPod(app, driver, 1)
 	framework.WaitFor(t, 10*time.Second, "the driver to create its executor", func() (bool, string) {
 		err := driverClient.Create(ctx, exec.DeepCopy())
 		return err == nil || apierrors.IsAlreadyExists(err), fmt.Sprint(err)
 	})
-	setPodStatus(t, appNs, exec.Name, corev1.PodRunning, nil)
+	util.SetPodStatus(t, env.Client, appNs, exec.Name, corev1.PodRunning, util.Running)
 	framework.WaitFor(t, 10*time.Second, "the executor in status.executorState", func() (bool, string) {
 		got := &v1beta2.SparkApplication{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: appNs, Name: "pi"}, got); err != nil {
@@ -258,11 +261,10 @@ func testOperatorRBAC(t *testing.T, selector bool) {
 		t.Errorf("metrics while running:\n%s", text)
 	}
 
-	exitCode := int32(0)
-	setPodStatus(t, appNs, "pi-driver", corev1.PodSucceeded, &exitCode)
-	waitForState(t, appNs, "pi", v1beta2.ApplicationStateCompleted)
+	util.FinishDriver(t, env.Client, appNs, "pi-driver", 0)
+	util.WaitForState(t, env.Client, appNs, "pi", v1beta2.ApplicationStateCompleted)
 	framework.WaitFor(t, 10*time.Second, "the driver finalizer to be released and the UI Service deleted", func() (bool, string) {
-		pod := getPod(t, appNs, "pi-driver")
+		pod := util.GetPod(t, env.Client, appNs, "pi-driver")
 		err := env.Client.Get(ctx, client.ObjectKey{Namespace: appNs, Name: "pi-ui-svc"}, &corev1.Service{})
 		return len(pod.Finalizers) == 0 && apierrors.IsNotFound(err), fmt.Sprint(pod.Finalizers, err)
 	})
@@ -493,7 +495,7 @@ func TestClusterWideOperatorRBAC(t *testing.T) {
 // ClusterRole cluster-wide, leader election in spark-operator, the driver's Role in default only.
 func TestConfigRBAC(t *testing.T) {
 	ctx := context.Background()
-	ensureNamespace(t, "spark-operator")
+	util.EnsureNamespace(t, env.Client, "spark-operator")
 	objs := append(readKustomization(t, "config/rbac"), readManifestFile(t, "config/manager/service_account.yaml")...)
 	for _, o := range objs {
 		if err := env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.obj.DeepCopy()), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
@@ -613,11 +615,7 @@ func startOperator(t *testing.T, cfg *rest.Config, flags map[string]string) *run
 	if err := opts.Metrics.Register(registry); err != nil {
 		t.Fatal(err)
 	}
-	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, opts)
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	return &runningOperator{stop: operatortest.Start(t, mgr), registry: registry}
+	return &runningOperator{stop: operatortest.Run(t, mgr, operatortest.Controllers{SparkApplication: &opts}), registry: registry}
 }
 
 func newClient(t *testing.T, cfg *rest.Config) client.Client {
@@ -627,66 +625,6 @@ func newClient(t *testing.T, cfg *rest.Config) client.Client {
 		t.Fatal(err)
 	}
 	return c
-}
-
-func getPod(t *testing.T, ns, name string) *corev1.Pod {
-	t.Helper()
-	pod := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
-		t.Fatalf("getting pod %s: %v", name, err)
-	}
-	return pod
-}
-
-// waitForState waits until the application is in state and returns it.
-func waitForState(t *testing.T, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
-	t.Helper()
-	app := &v1beta2.SparkApplication{}
-	framework.WaitFor(t, 30*time.Second, fmt.Sprintf("%s to be %q", name, state), func() (bool, string) {
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-			return false, err.Error()
-		}
-		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s)", app.Status.AppState.State, app.Status.AppState.ErrorMessage)
-	})
-	return app
-}
-
-// setPodStatus plays the kubelet: it sets the pod's phase and its Spark container's state (running,
-// or terminated with exitCode).
-func setPodStatus(t *testing.T, ns, name string, phase corev1.PodPhase, exitCode *int32) {
-	t.Helper()
-	pod := getPod(t, ns, name)
-	c := pod.Spec.Containers[0]
-	status := corev1.ContainerStatus{Name: c.Name, Image: c.Image}
-	if exitCode != nil {
-		status.State.Terminated = &corev1.ContainerStateTerminated{ExitCode: *exitCode, Reason: "Completed", FinishedAt: metav1.Now()}
-	} else {
-		status.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.Now()}
-		status.Ready = true
-	}
-	pod.Status.Phase = phase
-	pod.Status.PodIP = "10.0.0.1"
-	pod.Status.ContainerStatuses = []corev1.ContainerStatus{status}
-	if err := env.Client.Status().Update(context.Background(), pod); err != nil {
-		t.Fatalf("setting the status of pod %s: %v", name, err)
-	}
-}
-
-// executorPod is executor id of app as the Spark driver creates it: owned by the driver pod, with
-// the labels Spark sets and those it copies from the operator's spark.kubernetes.executor.label.*.
-func executorPod(ns string, app *v1beta2.SparkApplication, driver *corev1.Pod, id int) *corev1.Pod {
-	pod := simplePod(fmt.Sprintf("%s-exec-%d", app.Name, id), ns)
-	pod.Labels = map[string]string{
-		v1beta2.LabelAppName:                 app.Name,
-		v1beta2.LabelLaunchedBySparkOperator: "true",
-		v1beta2.LabelSubmissionID:            app.Status.SubmissionID,
-		v1beta2.LabelSparkRole:               v1beta2.SparkRoleExecutor,
-		v1beta2.LabelSparkExecID:             fmt.Sprint(id),
-		v1beta2.LabelSparkAppSelector:        app.Status.SparkApplicationID,
-	}
-	pod.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: driver.Name, UID: driver.UID, Controller: ptrTo(true)}}
-	pod.Spec.Containers[0].Name = "spark-kubernetes-executor"
-	return pod
 }
 
 func simplePod(name, ns string) *corev1.Pod {

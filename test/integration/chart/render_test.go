@@ -48,6 +48,14 @@ type rendering struct {
 	notes   string
 }
 
+// capabilities are those of the API server the tests run against (bin/kube-apiserver, Kubernetes
+// v1.36), as `helm install` would read them; Helm's defaults name Kubernetes 1.20.
+func capabilities() *chartutil.Capabilities {
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = chartutil.KubeVersion{Version: "v1.36.3", Major: "1", Minor: "36"}
+	return caps
+}
+
 // loadChart loads the chart from the working tree.
 func loadChart(t testing.TB) *chart.Chart {
 	t.Helper()
@@ -73,7 +81,7 @@ func renderChart(t testing.TB, release, namespace, values string) (*rendering, e
 		t.Fatalf("values: %v", err)
 	}
 	opts := chartutil.ReleaseOptions{Name: release, Namespace: namespace, Revision: 1, IsInstall: true}
-	renderVals, err := chartutil.ToRenderValues(c, vals, opts, chartutil.DefaultCapabilities.Copy())
+	renderVals, err := chartutil.ToRenderValues(c, vals, opts, capabilities())
 	if err != nil {
 		return nil, fmt.Errorf("values: %w", err)
 	}

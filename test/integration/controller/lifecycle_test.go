@@ -2,6 +2,7 @@ package controller_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -18,6 +20,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -27,14 +30,14 @@ func TestHappyPath(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("pi", ns).Obj())
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("pi", ns).Obj())
 
-	app := waitForState(t, ns, "pi", v1beta2.ApplicationStateSubmitted)
+	app := util.WaitForState(t, env.Client, ns, "pi", v1beta2.ApplicationStateSubmitted)
 	if app.Status.SubmissionAttempts != 1 || app.Status.ExecutionAttempts != 1 || app.Status.SubmissionID == "" ||
 		!strings.HasPrefix(app.Status.SparkApplicationID, "spark-") || app.Status.DriverInfo.PodName != "pi-driver" {
 		t.Errorf("status after submission: %+v", app.Status)
 	}
-	driver := getPod(t, ns, "pi-driver")
+	driver := util.GetPod(t, env.Client, ns, "pi-driver")
 	if !slices.Contains(driver.Finalizers, sparkapplication.DriverFinalizer) {
 		t.Errorf("driver pod has no %s finalizer", sparkapplication.DriverFinalizer)
 	}
@@ -57,25 +60,25 @@ func TestHappyPath(t *testing.T) {
 		}
 	}
 
-	runDriver(t, ns, "pi-driver")
-	app = waitForState(t, ns, "pi", v1beta2.ApplicationStateRunning)
+	util.RunDriver(t, env.Client, ns, "pi-driver")
+	app = util.WaitForState(t, env.Client, ns, "pi", v1beta2.ApplicationStateRunning)
 	framework.WaitFor(t, 10*time.Second, "the UI service in driverInfo", func() (bool, string) {
-		app = getApp(t, ns, "pi")
+		app = util.GetApp(t, env.Client, ns, "pi")
 		return app.Status.DriverInfo.WebUIServiceName == "pi-ui-svc" && app.Status.DriverInfo.WebUIAddress != "", app.Status.DriverInfo.WebUIServiceName
 	})
-	if app.Status.DriverInfo.WebUIPort != 4040 || condition(app, v1beta2.ConditionRunning) != metav1.ConditionTrue {
+	if app.Status.DriverInfo.WebUIPort != 4040 || util.Condition(app, v1beta2.ConditionRunning) != metav1.ConditionTrue {
 		t.Errorf("running status: %+v", app.Status)
 	}
 
 	// The driver creates two executors; one runs, one is pending.
-	app = getApp(t, ns, "pi")
-	createExecutor(t, ns, app, driver, 1)
-	createExecutor(t, ns, app, driver, 2)
-	setPodStatus(t, ns, "pi-exec-1", corev1.PodRunning, containerState{running: true})
+	app = util.GetApp(t, env.Client, ns, "pi")
+	util.CreateExecutor(t, env.Client, app, driver, 1)
+	util.CreateExecutor(t, env.Client, app, driver, 2)
+	util.SetPodStatus(t, env.Client, ns, "pi-exec-1", corev1.PodRunning, util.Running)
 	framework.WaitFor(t, 10*time.Second, "executor states", func() (bool, string) {
-		app = getApp(t, ns, "pi")
+		app = util.GetApp(t, env.Client, ns, "pi")
 		st := app.Status.ExecutorState
-		return st["pi-exec-1"] == v1beta2.ExecutorStateRunning && st["pi-exec-2"] == v1beta2.ExecutorStatePending, fmt_(st)
+		return st["pi-exec-1"] == v1beta2.ExecutorStateRunning && st["pi-exec-2"] == v1beta2.ExecutorStatePending, fmt.Sprint(st)
 	})
 
 	// Another controller's finalizer, added after ours, must survive the release of ours.
@@ -90,16 +93,16 @@ func TestHappyPath(t *testing.T) {
 	patchFinalizers(`{"metadata":{"finalizers":["` + otherFinalizer + `"]}}`)
 	defer patchFinalizers(`{"metadata":{"$deleteFromPrimitiveList/finalizers":["` + otherFinalizer + `"]}}`)
 
-	finishDriver(t, ns, "pi-driver", 0)
-	app = waitForState(t, ns, "pi", v1beta2.ApplicationStateCompleted)
-	if app.Status.TerminationTime.IsZero() || condition(app, v1beta2.ConditionSucceeded) != metav1.ConditionTrue ||
-		condition(app, v1beta2.ConditionRunning) != metav1.ConditionFalse || app.Status.ObservedGeneration != app.Generation {
+	util.FinishDriver(t, env.Client, ns, "pi-driver", 0)
+	app = util.WaitForState(t, env.Client, ns, "pi", v1beta2.ApplicationStateCompleted)
+	if app.Status.TerminationTime.IsZero() || util.Condition(app, v1beta2.ConditionSucceeded) != metav1.ConditionTrue ||
+		util.Condition(app, v1beta2.ConditionRunning) != metav1.ConditionFalse || app.Status.ObservedGeneration != app.Generation {
 		t.Errorf("completed status: %+v", app.Status)
 	}
 	framework.WaitFor(t, 10*time.Second, "the driver finalizer to be released and the UI Service deleted", func() (bool, string) {
-		pod := getPod(t, ns, "pi-driver")
+		pod := util.GetPod(t, env.Client, ns, "pi-driver")
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "pi-ui-svc"}, &corev1.Service{})
-		return slices.Equal(pod.Finalizers, []string{otherFinalizer}) && apierrors.IsNotFound(err), fmt_(pod.Finalizers, err)
+		return slices.Equal(pod.Finalizers, []string{otherFinalizer}) && apierrors.IsNotFound(err), fmt.Sprint(pod.Finalizers, err)
 	})
 	// The release's UID precondition: a patch naming another UID is refused (422 on metadata.uid),
 	// which the operator reads as "the pod was replaced, nothing to release".
@@ -109,7 +112,7 @@ func TestHappyPath(t *testing.T) {
 	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "metadata.uid") {
 		t.Errorf("finalizer patch with another pod's UID: %v, want 422 on metadata.uid", err)
 	}
-	waitForEvents(t, ns, "pi", sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted, sparkapplication.ReasonDriverRunning,
+	util.WaitForEvents(t, env.Client, ns, "pi", sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted, sparkapplication.ReasonDriverRunning,
 		sparkapplication.ReasonDriverCompleted, sparkapplication.ReasonCompleted)
 }
 
@@ -119,14 +122,14 @@ func TestFailureWithoutRetries(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("fail", ns).Obj())
-	waitForState(t, ns, "fail", v1beta2.ApplicationStateSubmitted)
-	runDriver(t, ns, "fail-driver")
-	waitForState(t, ns, "fail", v1beta2.ApplicationStateRunning)
-	finishDriver(t, ns, "fail-driver", 1)
-	app := waitForState(t, ns, "fail", v1beta2.ApplicationStateFailed)
-	if !strings.Contains(app.Status.AppState.ErrorMessage, "exited with code 1") || app.Status.ExecutionAttempts != 1 ||
-		condition(app, v1beta2.ConditionFailed) != metav1.ConditionTrue {
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("fail", ns).Obj())
+	util.WaitForState(t, env.Client, ns, "fail", v1beta2.ApplicationStateSubmitted)
+	util.RunDriver(t, env.Client, ns, "fail-driver")
+	util.WaitForState(t, env.Client, ns, "fail", v1beta2.ApplicationStateRunning)
+	util.FinishDriver(t, env.Client, ns, "fail-driver", 1)
+	app := util.WaitForState(t, env.Client, ns, "fail", v1beta2.ApplicationStateFailed)
+	if !strings.Contains(app.Status.AppState.ErrorMessage, "driver container failed with ExitCode: 1, Reason: Error") || app.Status.ExecutionAttempts != 1 ||
+		util.Condition(app, v1beta2.ConditionFailed) != metav1.ConditionTrue {
 		t.Errorf("failed status: %+v", app.Status)
 	}
 }
@@ -137,27 +140,27 @@ func TestFailureWithRetries(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("retry", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 1).Obj())
-	first := waitForState(t, ns, "retry", v1beta2.ApplicationStateSubmitted)
-	runDriver(t, ns, "retry-driver")
-	finishDriver(t, ns, "retry-driver", 1)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("retry", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 1).Obj())
+	first := util.WaitForState(t, env.Client, ns, "retry", v1beta2.ApplicationStateSubmitted)
+	util.RunDriver(t, env.Client, ns, "retry-driver")
+	util.FinishDriver(t, env.Client, ns, "retry-driver", 1)
 
 	var second *v1beta2.SparkApplication
 	framework.WaitFor(t, 30*time.Second, "the second attempt", func() (bool, string) {
-		second = getApp(t, ns, "retry")
-		return second.Status.ExecutionAttempts == 2 && second.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(second.Status.AppState, second.Status.ExecutionAttempts)
+		second = util.GetApp(t, env.Client, ns, "retry")
+		return second.Status.ExecutionAttempts == 2 && second.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt.Sprint(second.Status.AppState, second.Status.ExecutionAttempts)
 	})
 	if second.Status.SubmissionID == first.Status.SubmissionID || second.Status.SubmissionAttempts != 2 {
 		t.Errorf("second attempt reuses the first's identity: %+v", second.Status)
 	}
-	pod := waitForPod(t, ns, "retry-driver")
+	pod := util.WaitForPod(t, env.Client, ns, "retry-driver")
 	if pod.Labels[v1beta2.LabelSubmissionID] != second.Status.SubmissionID {
 		t.Errorf("driver pod belongs to submission %s, want %s", pod.Labels[v1beta2.LabelSubmissionID], second.Status.SubmissionID)
 	}
-	runDriver(t, ns, "retry-driver")
-	finishDriver(t, ns, "retry-driver", 2)
-	app := waitForState(t, ns, "retry", v1beta2.ApplicationStateFailed)
-	if app.Status.ExecutionAttempts != 2 || !strings.Contains(app.Status.AppState.ErrorMessage, "code 2") {
+	util.RunDriver(t, env.Client, ns, "retry-driver")
+	util.FinishDriver(t, env.Client, ns, "retry-driver", 2)
+	app := util.WaitForState(t, env.Client, ns, "retry", v1beta2.ApplicationStateFailed)
+	if app.Status.ExecutionAttempts != 2 || !strings.Contains(app.Status.AppState.ErrorMessage, "driver container failed with ExitCode: 2") {
 		t.Errorf("final status: %+v", app.Status)
 	}
 }
@@ -168,9 +171,9 @@ func TestSubmissionFailureRetries(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("bad", ns).MainApplicationFile("/opt/app.jar").RestartPolicy(v1beta2.RestartPolicyOnFailure).OnSubmissionFailureRetries(2, 1).Obj())
-	states := waitForStates(t, ns, "bad", v1beta2.ApplicationStateFailed)
-	app := getApp(t, ns, "bad")
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("bad", ns).MainApplicationFile("/opt/app.jar").RestartPolicy(v1beta2.RestartPolicyOnFailure).OnSubmissionFailureRetries(2, 1).Obj())
+	states := util.WaitForStates(t, env.Client, ns, "bad", v1beta2.ApplicationStateFailed)
+	app := util.GetApp(t, env.Client, ns, "bad")
 	if app.Status.SubmissionAttempts != 3 || app.Status.ExecutionAttempts != 0 ||
 		!strings.Contains(app.Status.AppState.ErrorMessage, "spec.mainApplicationFile") {
 		t.Errorf("status after exhausted submission retries: %+v (states %v)", app.Status, states)
@@ -178,8 +181,8 @@ func TestSubmissionFailureRetries(t *testing.T) {
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "bad-driver"}, &corev1.Pod{}); !apierrors.IsNotFound(err) {
 		t.Errorf("a driver pod exists for a refused submission: %v", err)
 	}
-	update(t, ns, "bad", func(a *v1beta2.SparkApplication) { a.Spec.MainApplicationFile = ptr.To(wrappers.DefaultMainFile) })
-	app = waitForState(t, ns, "bad", v1beta2.ApplicationStateSubmitted)
+	util.UpdateApp(t, env.Client, ns, "bad", func(a *v1beta2.SparkApplication) { a.Spec.MainApplicationFile = ptr.To(wrappers.DefaultMainFile) })
+	app = util.WaitForState(t, env.Client, ns, "bad", v1beta2.ApplicationStateSubmitted)
 	if app.Status.SubmissionAttempts != 1 {
 		t.Errorf("after the fix: %+v", app.Status)
 	}
@@ -192,12 +195,12 @@ func TestQuotaRefusal(t *testing.T) {
 	ns := env.NewNamespace(t)
 	exhaustedQuota(t, ns, "no-pods", corev1.ResourcePods)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("quota", ns).Obj())
-	app := waitForState(t, ns, "quota", v1beta2.ApplicationStateFailed)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("quota", ns).Obj())
+	app := util.WaitForState(t, env.Client, ns, "quota", v1beta2.ApplicationStateFailed)
 	if !strings.Contains(app.Status.AppState.ErrorMessage, "no-pods") || !strings.Contains(app.Status.AppState.ErrorMessage, "exceeded quota") {
 		t.Errorf("error message does not name the quota: %q", app.Status.AppState.ErrorMessage)
 	}
-	waitForEvents(t, ns, "quota", sparkapplication.ReasonSubmissionFailed)
+	util.WaitForEvents(t, env.Client, ns, "quota", sparkapplication.ReasonSubmissionFailed)
 }
 
 // TestRuntimeBadInput: a driver whose image name is invalid, or whose secret is missing, ends the
@@ -212,16 +215,16 @@ func TestRuntimeBadInput(t *testing.T) {
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
 	for name, tc := range cases {
-		create(t, wrappers.MakeSparkApplication(name, ns).Obj())
-		waitForPod(t, ns, name+"-driver")
-		setPodStatus(t, ns, name+"-driver", corev1.PodPending, containerState{waiting: tc.reason, message: tc.message})
+		util.Create(t, env.Client, wrappers.MakeSparkApplication(name, ns).Obj())
+		util.WaitForPod(t, env.Client, ns, name+"-driver")
+		util.SetPodStatus(t, env.Client, ns, name+"-driver", corev1.PodPending, util.ContainerState{Waiting: tc.reason, Message: tc.message})
 	}
 	for name, tc := range cases {
-		app := waitForState(t, ns, name, v1beta2.ApplicationStateFailed)
+		app := util.WaitForState(t, env.Client, ns, name, v1beta2.ApplicationStateFailed)
 		if !strings.Contains(app.Status.AppState.ErrorMessage, tc.reason) || !strings.Contains(app.Status.AppState.ErrorMessage, tc.want) {
 			t.Errorf("%s: error message %q does not explain %s", name, app.Status.AppState.ErrorMessage, tc.want)
 		}
-		waitForPodGone(t, ns, name+"-driver")
+		util.WaitForPodGone(t, env.Client, ns, name+"-driver")
 	}
 }
 
@@ -230,13 +233,13 @@ func TestAlways(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("always", ns).RestartPolicy(v1beta2.RestartPolicyAlways).Obj())
-	waitForState(t, ns, "always", v1beta2.ApplicationStateSubmitted)
-	runDriver(t, ns, "always-driver")
-	finishDriver(t, ns, "always-driver", 0)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("always", ns).RestartPolicy(v1beta2.RestartPolicyAlways).Obj())
+	util.WaitForState(t, env.Client, ns, "always", v1beta2.ApplicationStateSubmitted)
+	util.RunDriver(t, env.Client, ns, "always-driver")
+	util.FinishDriver(t, env.Client, ns, "always-driver", 0)
 	framework.WaitFor(t, 30*time.Second, "a second run", func() (bool, string) {
-		app := getApp(t, ns, "always")
-		return app.Status.ExecutionAttempts == 2 && app.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(app.Status.AppState, app.Status.ExecutionAttempts)
+		app := util.GetApp(t, env.Client, ns, "always")
+		return app.Status.ExecutionAttempts == 2 && app.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt.Sprint(app.Status.AppState, app.Status.ExecutionAttempts)
 	})
 }
 
@@ -247,27 +250,27 @@ func TestSpecChange(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("edit", ns).Obj())
-	first := waitForState(t, ns, "edit", v1beta2.ApplicationStateSubmitted)
-	runDriver(t, ns, "edit-driver")
-	waitForState(t, ns, "edit", v1beta2.ApplicationStateRunning)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("edit", ns).Obj())
+	first := util.WaitForState(t, env.Client, ns, "edit", v1beta2.ApplicationStateSubmitted)
+	util.RunDriver(t, env.Client, ns, "edit-driver")
+	util.WaitForState(t, env.Client, ns, "edit", v1beta2.ApplicationStateRunning)
 
-	update(t, ns, "edit", func(a *v1beta2.SparkApplication) { a.Spec.TimeToLiveSeconds = ptr.To[int64](3600) })
+	util.UpdateApp(t, env.Client, ns, "edit", func(a *v1beta2.SparkApplication) { a.Spec.TimeToLiveSeconds = ptr.To[int64](3600) })
 	time.Sleep(2 * time.Second)
-	if app := getApp(t, ns, "edit"); app.Status.AppState.State != v1beta2.ApplicationStateRunning || app.Status.SubmissionID != first.Status.SubmissionID {
+	if app := util.GetApp(t, env.Client, ns, "edit"); app.Status.AppState.State != v1beta2.ApplicationStateRunning || app.Status.SubmissionID != first.Status.SubmissionID {
 		t.Fatalf("a timeToLiveSeconds change restarted the application: %+v", app.Status.AppState)
 	}
 
-	update(t, ns, "edit", func(a *v1beta2.SparkApplication) { a.Spec.Driver.Memory = ptr.To("2g") })
+	util.UpdateApp(t, env.Client, ns, "edit", func(a *v1beta2.SparkApplication) { a.Spec.Driver.Memory = ptr.To("2g") })
 	var app *v1beta2.SparkApplication
 	framework.WaitFor(t, 30*time.Second, "resubmission with the new spec", func() (bool, string) {
-		app = getApp(t, ns, "edit")
-		return app.Status.SubmissionID != first.Status.SubmissionID && app.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt_(app.Status.AppState)
+		app = util.GetApp(t, env.Client, ns, "edit")
+		return app.Status.SubmissionID != first.Status.SubmissionID && app.Status.AppState.State == v1beta2.ApplicationStateSubmitted, fmt.Sprint(app.Status.AppState)
 	})
 	if app.Status.SubmissionAttempts != 1 || app.Status.ExecutionAttempts != 1 {
 		t.Errorf("attempts not reset: %+v", app.Status)
 	}
-	pod := waitForPod(t, ns, "edit-driver")
+	pod := util.WaitForPod(t, env.Client, ns, "edit-driver")
 	if pod.Labels[v1beta2.LabelSubmissionID] != app.Status.SubmissionID {
 		t.Fatalf("driver pod is from submission %s", pod.Labels[v1beta2.LabelSubmissionID])
 	}
@@ -275,7 +278,7 @@ func TestSpecChange(t *testing.T) {
 	if mem.String() != "2432Mi" {
 		t.Errorf("new driver memory = %s, want 2432Mi (2g + 384Mi)", mem.String())
 	}
-	waitForEvents(t, ns, "edit", sparkapplication.ReasonInvalidated)
+	util.WaitForEvents(t, env.Client, ns, "edit", sparkapplication.ReasonInvalidated)
 }
 
 // TestSuspendResume: suspending a running application deletes its driver (with the pod's grace
@@ -284,27 +287,27 @@ func TestSuspendResume(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("nap", ns).DriverTerminationGracePeriod(45).Obj())
-	waitForState(t, ns, "nap", v1beta2.ApplicationStateSubmitted)
-	runDriver(t, ns, "nap-driver")
-	waitForState(t, ns, "nap", v1beta2.ApplicationStateRunning)
-	if got := getPod(t, ns, "nap-driver").Spec.TerminationGracePeriodSeconds; got == nil || *got != 45 {
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("nap", ns).DriverTerminationGracePeriod(45).Obj())
+	util.WaitForState(t, env.Client, ns, "nap", v1beta2.ApplicationStateSubmitted)
+	util.RunDriver(t, env.Client, ns, "nap-driver")
+	util.WaitForState(t, env.Client, ns, "nap", v1beta2.ApplicationStateRunning)
+	if got := util.GetPod(t, env.Client, ns, "nap-driver").Spec.TerminationGracePeriodSeconds; got == nil || *got != 45 {
 		t.Errorf("driver terminationGracePeriodSeconds = %v, want 45", got)
 	}
 
-	update(t, ns, "nap", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
-	app := waitForState(t, ns, "nap", v1beta2.ApplicationStateSuspended)
-	waitForPodGone(t, ns, "nap-driver")
-	if condition(app, v1beta2.ConditionSuspended) != metav1.ConditionTrue || app.Status.DriverInfo.PodName != "" {
+	util.UpdateApp(t, env.Client, ns, "nap", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
+	app := util.WaitForState(t, env.Client, ns, "nap", v1beta2.ApplicationStateSuspended)
+	util.WaitForPodGone(t, env.Client, ns, "nap-driver")
+	if util.Condition(app, v1beta2.ConditionSuspended) != metav1.ConditionTrue || app.Status.DriverInfo.PodName != "" {
 		t.Errorf("suspended status: %+v", app.Status)
 	}
 
-	update(t, ns, "nap", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(false) })
-	app = waitForState(t, ns, "nap", v1beta2.ApplicationStateSubmitted)
+	util.UpdateApp(t, env.Client, ns, "nap", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(false) })
+	app = util.WaitForState(t, env.Client, ns, "nap", v1beta2.ApplicationStateSubmitted)
 	if app.Status.ExecutionAttempts != 2 {
 		t.Errorf("resume: %+v", app.Status)
 	}
-	waitForEvents(t, ns, "nap", sparkapplication.ReasonSuspending, sparkapplication.ReasonSuspended, sparkapplication.ReasonResuming)
+	util.WaitForEvents(t, env.Client, ns, "nap", sparkapplication.ReasonSuspending, sparkapplication.ReasonSuspended, sparkapplication.ReasonResuming)
 }
 
 // TestCreatedSuspended: an application created suspended (as Kueue creates them) never gets a
@@ -313,18 +316,18 @@ func TestCreatedSuspended(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("queued", ns).Suspend(true).Obj())
-	waitForState(t, ns, "queued", v1beta2.ApplicationStateSuspended)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("queued", ns).Suspend(true).Obj())
+	util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateSuspended)
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "queued-driver"}, &corev1.Pod{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("a suspended application got a driver: %v", err)
 	}
 	// Kueue sets a node selector while admitting, then unsuspends.
-	update(t, ns, "queued", func(a *v1beta2.SparkApplication) {
+	util.UpdateApp(t, env.Client, ns, "queued", func(a *v1beta2.SparkApplication) {
 		a.Spec.Driver.NodeSelector = map[string]string{"pool": "spark"}
 		a.Spec.Suspend = ptr.To(false)
 	})
-	waitForState(t, ns, "queued", v1beta2.ApplicationStateSubmitted)
-	if got := getPod(t, ns, "queued-driver").Spec.NodeSelector["pool"]; got != "spark" {
+	util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateSubmitted)
+	if got := util.GetPod(t, env.Client, ns, "queued-driver").Spec.NodeSelector["pool"]; got != "spark" {
 		t.Errorf("driver node selector pool=%q, want spark", got)
 	}
 }
@@ -335,21 +338,21 @@ func TestTTL(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("short", ns).TimeToLive(2).Obj())
-	waitForState(t, ns, "short", v1beta2.ApplicationStateSubmitted)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("short", ns).TimeToLive(2).Obj())
+	util.WaitForState(t, env.Client, ns, "short", v1beta2.ApplicationStateSubmitted)
 	time.Sleep(3 * time.Second)
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "short"}, &v1beta2.SparkApplication{}); err != nil {
 		t.Fatalf("a running application was deleted by its TTL: %v", err)
 	}
-	finishDriver(t, ns, "short-driver", 0)
+	util.FinishDriver(t, env.Client, ns, "short-driver", 0)
 	framework.WaitFor(t, 20*time.Second, "the application to be deleted", func() (bool, string) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "short"}, &v1beta2.SparkApplication{})
-		return apierrors.IsNotFound(err), fmt_(err)
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
 	})
 	framework.WaitFor(t, 10*time.Second, "Completed, then TTLExpired", func() (bool, string) {
-		got := eventReasons(t, ns, "short")
+		got := util.EventReasons(t, env.Client, ns, "short")
 		c, e := slices.Index(got, sparkapplication.ReasonCompleted), slices.Index(got, sparkapplication.ReasonTTLExpired)
-		return c >= 0 && e > c, fmt_(got)
+		return c >= 0 && e > c, fmt.Sprint(got)
 	})
 }
 
@@ -359,22 +362,22 @@ func TestDeleteRunningApplication(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("gone", ns).Obj())
-	waitForState(t, ns, "gone", v1beta2.ApplicationStateSubmitted)
-	runDriver(t, ns, "gone-driver")
-	app := waitForState(t, ns, "gone", v1beta2.ApplicationStateRunning)
-	driver := getPod(t, ns, "gone-driver")
-	createExecutor(t, ns, app, driver, 1)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("gone", ns).Obj())
+	util.WaitForState(t, env.Client, ns, "gone", v1beta2.ApplicationStateSubmitted)
+	util.RunDriver(t, env.Client, ns, "gone-driver")
+	app := util.WaitForState(t, env.Client, ns, "gone", v1beta2.ApplicationStateRunning)
+	driver := util.GetPod(t, env.Client, ns, "gone-driver")
+	util.CreateExecutor(t, env.Client, app, driver, 1)
 	if err := env.Client.Delete(context.Background(), app); err != nil {
 		t.Fatal(err)
 	}
-	waitForPodGone(t, ns, "gone-driver")
-	waitForPodGone(t, ns, "gone-exec-1")
+	util.WaitForPodGone(t, env.Client, ns, "gone-driver")
+	util.WaitForPodGone(t, env.Client, ns, "gone-exec-1")
 	framework.WaitFor(t, 20*time.Second, "the driver's ConfigMaps and Services to be collected", func() (bool, string) {
 		cms, svcs := &corev1.ConfigMapList{}, &corev1.ServiceList{}
 		_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"})
 		_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"})
-		return len(cms.Items) == 0 && len(svcs.Items) == 0, fmt_(len(cms.Items), len(svcs.Items))
+		return len(cms.Items) == 0 && len(svcs.Items) == 0, fmt.Sprint(len(cms.Items), len(svcs.Items))
 	})
 }
 
@@ -384,21 +387,21 @@ func TestDriverDeletedWhileRunning(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("killed", ns).Obj())
-	waitForState(t, ns, "killed", v1beta2.ApplicationStateSubmitted)
-	runDriver(t, ns, "killed-driver")
-	waitForState(t, ns, "killed", v1beta2.ApplicationStateRunning)
-	if err := env.Client.Delete(context.Background(), getPod(t, ns, "killed-driver")); err != nil {
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("killed", ns).Obj())
+	util.WaitForState(t, env.Client, ns, "killed", v1beta2.ApplicationStateSubmitted)
+	util.RunDriver(t, env.Client, ns, "killed-driver")
+	util.WaitForState(t, env.Client, ns, "killed", v1beta2.ApplicationStateRunning)
+	if err := env.Client.Delete(context.Background(), util.GetPod(t, env.Client, ns, "killed-driver")); err != nil {
 		t.Fatal(err)
 	}
 	// The finalizer keeps the pod while the kubelet stops it.
 	time.Sleep(500 * time.Millisecond)
-	setPodStatus(t, ns, "killed-driver", corev1.PodFailed, containerState{exitCode: ptr.To[int32](143)})
-	app := waitForState(t, ns, "killed", v1beta2.ApplicationStateFailed)
+	util.SetPodStatus(t, env.Client, ns, "killed-driver", corev1.PodFailed, util.Exited(143))
+	app := util.WaitForState(t, env.Client, ns, "killed", v1beta2.ApplicationStateFailed)
 	if !strings.Contains(app.Status.AppState.ErrorMessage, "143") || !strings.Contains(app.Status.AppState.ErrorMessage, "deleted") {
 		t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
 	}
-	waitForPodGone(t, ns, "killed-driver")
+	util.WaitForPodGone(t, env.Client, ns, "killed-driver")
 }
 
 // TestShortJobDeletedBeforeSeen: a driver that succeeded and was deleted while the operator was down
@@ -407,33 +410,92 @@ func TestShortJobDeletedBeforeSeen(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	op := startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("quick", ns).Obj())
-	waitForState(t, ns, "quick", v1beta2.ApplicationStateSubmitted)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("quick", ns).Obj())
+	util.WaitForState(t, env.Client, ns, "quick", v1beta2.ApplicationStateSubmitted)
 	op.Stop()
-	finishDriver(t, ns, "quick-driver", 0)
-	if err := env.Client.Delete(context.Background(), getPod(t, ns, "quick-driver")); err != nil {
+	util.FinishDriver(t, env.Client, ns, "quick-driver", 0)
+	if err := env.Client.Delete(context.Background(), util.GetPod(t, env.Client, ns, "quick-driver")); err != nil {
 		t.Fatal(err)
 	}
 	startOperator(t, ns, defaultOptions())
-	waitForState(t, ns, "quick", v1beta2.ApplicationStateCompleted)
-	waitForPodGone(t, ns, "quick-driver")
+	util.WaitForState(t, env.Client, ns, "quick", v1beta2.ApplicationStateCompleted)
+	util.WaitForPodGone(t, env.Client, ns, "quick-driver")
 }
 
-// TestDriverStartTimeout: a driver pod that stays Pending past the timeout fails the attempt with the
-// reason instead of leaving the application SUBMITTED forever.
+// TestDriverStartTimeout: a driver pod that stays Pending past a configured timeout (the operator's
+// --driver-start-timeout, or the application's sparkoperator.k8s.io/driver-start-timeout annotation)
+// fails the attempt with the reason; without one, a driver its scheduler holds waits, saying why.
 func TestDriverStartTimeout(t *testing.T) {
 	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	opts.DriverStartTimeout = 2 * time.Second
-	startOperator(t, ns, opts)
-	create(t, wrappers.MakeSparkApplication("stuck", ns).Obj())
-	app := waitForState(t, ns, "stuck", v1beta2.ApplicationStateFailed)
-	if !strings.Contains(app.Status.AppState.ErrorMessage, "did not start within 2s") || !strings.Contains(app.Status.AppState.ErrorMessage, "not scheduled") {
-		t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
-	}
-	waitForEvents(t, ns, "stuck", sparkapplication.ReasonDriverTimeout)
-	waitForPodGone(t, ns, "stuck-driver")
+	t.Run("operator-wide", func(t *testing.T) {
+		t.Parallel()
+		ns := env.NewNamespace(t)
+		opts := defaultOptions()
+		opts.DriverStartTimeout = 2 * time.Second
+		startOperator(t, ns, opts)
+		util.Create(t, env.Client, wrappers.MakeSparkApplication("stuck", ns).Obj())
+		app := util.WaitForState(t, env.Client, ns, "stuck", v1beta2.ApplicationStateFailed)
+		if !strings.Contains(app.Status.AppState.ErrorMessage, "did not start within 2s") || !strings.Contains(app.Status.AppState.ErrorMessage, "not scheduled") {
+			t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
+		}
+		util.WaitForEvents(t, env.Client, ns, "stuck", sparkapplication.ReasonDriverTimeout)
+		util.WaitForPodGone(t, env.Client, ns, "stuck-driver")
+	})
+	t.Run("per application", func(t *testing.T) {
+		t.Parallel()
+		ns := env.NewNamespace(t)
+		startOperator(t, ns, defaultOptions()) // no operator-wide timeout
+		util.Create(t, env.Client, wrappers.MakeSparkApplication("stuck", ns).Annotation(v1beta2.AnnotationDriverStartTimeout, "2s").Obj())
+		app := util.WaitForState(t, env.Client, ns, "stuck", v1beta2.ApplicationStateFailed)
+		if !strings.Contains(app.Status.AppState.ErrorMessage, "did not start within 2s") {
+			t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
+		}
+		util.WaitForPodGone(t, env.Client, ns, "stuck-driver")
+	})
+	t.Run("annotation not a duration", func(t *testing.T) {
+		t.Parallel()
+		ns := env.NewNamespace(t)
+		startOperator(t, ns, defaultOptions())
+		util.Create(t, env.Client, wrappers.MakeSparkApplication("typo", ns).Annotation(v1beta2.AnnotationDriverStartTimeout, "soon").Obj())
+		app := util.WaitForState(t, env.Client, ns, "typo", v1beta2.ApplicationStateFailed)
+		if !strings.Contains(app.Status.AppState.ErrorMessage, v1beta2.AnnotationDriverStartTimeout) {
+			t.Errorf("error message = %q", app.Status.AppState.ErrorMessage)
+		}
+	})
+	// Waiting is not failing: without a configured timeout, a driver that a scheduler holds stays
+	// SUBMITTED past the figure the other cases time out at, with the scheduler's message in the
+	// DriverScheduled condition, and completes once it is scheduled.
+	t.Run("waits by default", func(t *testing.T) {
+		t.Parallel()
+		ns := env.NewNamespace(t)
+		startOperator(t, ns, defaultOptions())
+		util.Create(t, env.Client, wrappers.MakeSparkApplication("queued", ns).Obj())
+		util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateSubmitted)
+		const held = "0/3 nodes are available: 3 Insufficient cpu."
+		pod := util.GetPod(t, env.Client, ns, "queued-driver")
+		pod.Status.Phase = corev1.PodPending
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: held, LastTransitionTime: metav1.Now()}}
+		if err := env.Client.Status().Update(context.Background(), pod); err != nil {
+			t.Fatal(err)
+		}
+		framework.WaitFor(t, 20*time.Second, "the scheduler's message in the status", func() (bool, string) {
+			c := meta.FindStatusCondition(util.GetApp(t, env.Client, ns, "queued").Status.Conditions, v1beta2.ConditionDriverScheduled)
+			return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "Unschedulable" && strings.Contains(c.Message, held), fmt.Sprint(c)
+		})
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+			if st := util.GetApp(t, env.Client, ns, "queued").Status.AppState.State; st != v1beta2.ApplicationStateSubmitted {
+				t.Fatalf("a driver held by its scheduler became %s", st)
+			}
+		}
+		util.WaitForEvents(t, env.Client, ns, "queued", sparkapplication.ReasonDriverWaiting)
+		util.RunDriver(t, env.Client, ns, "queued-driver")
+		app := util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateRunning)
+		if c := meta.FindStatusCondition(app.Status.Conditions, v1beta2.ConditionDriverScheduled); c == nil || c.Status != metav1.ConditionTrue {
+			t.Errorf("DriverScheduled = %+v, want True", c)
+		}
+		util.FinishDriver(t, env.Client, ns, "queued-driver", 0)
+		util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateCompleted)
+	})
 }
 
 // TestRestartMidSubmission: a controller that created the driver pod and died before recording the
@@ -441,13 +503,13 @@ func TestDriverStartTimeout(t *testing.T) {
 func TestRestartMidSubmission(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
-	create(t, wrappers.MakeSparkApplication("crash", ns).Obj())
-	app := getApp(t, ns, "crash")
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("crash", ns).Obj())
+	app := util.GetApp(t, env.Client, ns, "crash")
 	// What the crashed controller got done: the driver pod of attempt 1, nothing else.
 	sub, driver := createOrphanDriver(t, app, 1)
 
 	startOperator(t, ns, defaultOptions())
-	app = waitForState(t, ns, "crash", v1beta2.ApplicationStateSubmitted)
+	app = util.WaitForState(t, env.Client, ns, "crash", v1beta2.ApplicationStateSubmitted)
 	if app.Status.SubmissionID != sub.ID || app.Status.SubmissionAttempts != 1 {
 		t.Errorf("status %+v: want the adopted submission %s", app.Status, sub.ID)
 	}
@@ -461,7 +523,7 @@ func TestRestartMidSubmission(t *testing.T) {
 	framework.WaitFor(t, 10*time.Second, "the owned objects of the adopted pod", func() (bool, string) {
 		cms := &corev1.ConfigMapList{}
 		_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelSubmissionID: sub.ID})
-		return len(cms.Items) == 2, fmt_(len(cms.Items))
+		return len(cms.Items) == 2, fmt.Sprint(len(cms.Items))
 	})
 }
 
@@ -473,19 +535,19 @@ func TestExecutorStateBounded(t *testing.T) {
 	opts := defaultOptions()
 	opts.MaxTrackedExecutors = 2
 	startOperator(t, ns, opts)
-	create(t, wrappers.MakeSparkApplication("wide", ns).ExecutorInstances(5).Obj())
-	app := waitForState(t, ns, "wide", v1beta2.ApplicationStateSubmitted)
-	runDriver(t, ns, "wide-driver")
-	driver := getPod(t, ns, "wide-driver")
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("wide", ns).ExecutorInstances(5).Obj())
+	app := util.WaitForState(t, env.Client, ns, "wide", v1beta2.ApplicationStateSubmitted)
+	util.RunDriver(t, env.Client, ns, "wide-driver")
+	driver := util.GetPod(t, env.Client, ns, "wide-driver")
 	for id := 1; id <= 5; id++ {
-		createExecutor(t, ns, app, driver, id)
+		util.CreateExecutor(t, env.Client, app, driver, id)
 	}
 	framework.WaitFor(t, 10*time.Second, "bounded executor state", func() (bool, string) {
-		app = getApp(t, ns, "wide")
+		app = util.GetApp(t, env.Client, ns, "wide")
 		_, has1 := app.Status.ExecutorState["wide-exec-1"]
 		_, has2 := app.Status.ExecutorState["wide-exec-2"]
 		return len(app.Status.ExecutorState) == 2 && has1 && has2 && app.Status.ExecutorCounts[v1beta2.ExecutorStatePending] == 5,
-			fmt_(app.Status.ExecutorState, app.Status.ExecutorCounts)
+			fmt.Sprint(app.Status.ExecutorState, app.Status.ExecutorCounts)
 	})
 }
 
@@ -494,8 +556,8 @@ func TestExecutorStateBounded(t *testing.T) {
 func TestRestartMidResubmission(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
-	create(t, wrappers.MakeSparkApplication("again", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(3, 1).Obj())
-	app := getApp(t, ns, "again")
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("again", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(3, 1).Obj())
+	app := util.GetApp(t, env.Client, ns, "again")
 	// The state a controller leaves after attempt 1 failed: PENDING_RERUN, one attempt recorded.
 	app.Status = v1beta2.SparkApplicationStatus{
 		AppState:           v1beta2.ApplicationState{State: v1beta2.ApplicationStatePendingRerun},
@@ -509,12 +571,12 @@ func TestRestartMidResubmission(t *testing.T) {
 	sub, driver := createOrphanDriver(t, app, 2)
 
 	startOperator(t, ns, defaultOptions())
-	app = waitForState(t, ns, "again", v1beta2.ApplicationStateSubmitted)
+	app = util.WaitForState(t, env.Client, ns, "again", v1beta2.ApplicationStateSubmitted)
 	if app.Status.SubmissionID != sub.ID || app.Status.SubmissionAttempts != 2 {
 		t.Errorf("status %+v: want attempt 2 adopted (%s)", app.Status, sub.ID)
 	}
 	time.Sleep(time.Second)
-	if pod := getPod(t, ns, "again-driver"); pod.UID != driver.UID || pod.DeletionTimestamp != nil {
+	if pod := util.GetPod(t, env.Client, ns, "again-driver"); pod.UID != driver.UID || pod.DeletionTimestamp != nil {
 		t.Errorf("the adopted driver pod was replaced or deleted (deleting: %v)", pod.DeletionTimestamp != nil)
 	}
 }
@@ -525,31 +587,31 @@ func TestRerun(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("again", ns).Obj())
-	first := waitForState(t, ns, "again", v1beta2.ApplicationStateSubmitted)
-	finishDriver(t, ns, "again-driver", 1)
-	waitForState(t, ns, "again", v1beta2.ApplicationStateFailed)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("again", ns).Obj())
+	first := util.WaitForState(t, env.Client, ns, "again", v1beta2.ApplicationStateSubmitted)
+	util.FinishDriver(t, env.Client, ns, "again-driver", 1)
+	util.WaitForState(t, env.Client, ns, "again", v1beta2.ApplicationStateFailed)
 
-	update(t, ns, "again", func(a *v1beta2.SparkApplication) {
+	util.UpdateApp(t, env.Client, ns, "again", func(a *v1beta2.SparkApplication) {
 		a.Annotations = map[string]string{v1beta2.AnnotationRerun: "2026-01-01T00:00:00Z"}
 	})
 	var app *v1beta2.SparkApplication
 	framework.WaitFor(t, 30*time.Second, "the rerun", func() (bool, string) {
-		app = getApp(t, ns, "again")
+		app = util.GetApp(t, env.Client, ns, "again")
 		return app.Status.AppState.State == v1beta2.ApplicationStateSubmitted && app.Status.SubmissionID != first.Status.SubmissionID,
-			fmt_(app.Status.AppState, app.Status.SubmissionID)
+			fmt.Sprint(app.Status.AppState, app.Status.SubmissionID)
 	})
 	if app.Status.SubmissionAttempts != 1 || app.Status.ExecutionAttempts != 1 {
 		t.Errorf("rerun counters: %+v", app.Status)
 	}
-	if pod := waitForPod(t, ns, "again-driver"); pod.Labels[v1beta2.LabelSubmissionID] != app.Status.SubmissionID {
+	if pod := util.WaitForPod(t, env.Client, ns, "again-driver"); pod.Labels[v1beta2.LabelSubmissionID] != app.Status.SubmissionID {
 		t.Errorf("driver pod is from submission %s, want %s", pod.Labels[v1beta2.LabelSubmissionID], app.Status.SubmissionID)
 	}
-	finishDriver(t, ns, "again-driver", 0)
-	done := waitForState(t, ns, "again", v1beta2.ApplicationStateCompleted)
-	update(t, ns, "again", func(a *v1beta2.SparkApplication) { a.Labels = map[string]string{"touched": "yes"} })
+	util.FinishDriver(t, env.Client, ns, "again-driver", 0)
+	done := util.WaitForState(t, env.Client, ns, "again", v1beta2.ApplicationStateCompleted)
+	util.UpdateApp(t, env.Client, ns, "again", func(a *v1beta2.SparkApplication) { a.Labels = map[string]string{"touched": "yes"} })
 	time.Sleep(2 * time.Second)
-	if app := getApp(t, ns, "again"); app.Status.AppState.State != v1beta2.ApplicationStateCompleted || app.Status.SubmissionID != done.Status.SubmissionID {
+	if app := util.GetApp(t, env.Client, ns, "again"); app.Status.AppState.State != v1beta2.ApplicationStateCompleted || app.Status.SubmissionID != done.Status.SubmissionID {
 		t.Errorf("an unrelated update with the same rerun token reran the application: %+v", app.Status.AppState)
 	}
 }
@@ -574,17 +636,17 @@ func TestNamespaceSelector(t *testing.T) {
 	opts := defaultOptions()
 	opts.NamespaceSelector = key + "=enabled"
 	startOperatorFor(t, nil, opts)
-	create(t, wrappers.MakeSparkApplication("in", served).Obj())
-	create(t, wrappers.MakeSparkApplication("out", ignored).Obj())
-	waitForState(t, served, "in", v1beta2.ApplicationStateSubmitted)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("in", served).Obj())
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("out", ignored).Obj())
+	util.WaitForState(t, env.Client, served, "in", v1beta2.ApplicationStateSubmitted)
 	time.Sleep(2 * time.Second)
-	if app := getApp(t, ignored, "out"); app.Status.AppState.State != v1beta2.ApplicationStateNew {
+	if app := util.GetApp(t, env.Client, ignored, "out"); app.Status.AppState.State != v1beta2.ApplicationStateNew {
 		t.Fatalf("an application in an unselected namespace was processed: %+v", app.Status.AppState)
 	}
 	// Labelling the namespace later, then touching the application, brings it in.
 	label(ignored)
-	update(t, ignored, "out", func(a *v1beta2.SparkApplication) { a.Annotations = map[string]string{"touch": "1"} })
-	waitForState(t, ignored, "out", v1beta2.ApplicationStateSubmitted)
+	util.UpdateApp(t, env.Client, ignored, "out", func(a *v1beta2.SparkApplication) { a.Annotations = map[string]string{"touch": "1"} })
+	util.WaitForState(t, env.Client, ignored, "out", v1beta2.ApplicationStateSubmitted)
 }
 
 // TestUIIngress: with an ingress URL format the UI gets an Ingress (host from the format, a sub-path
@@ -597,13 +659,13 @@ func TestUIIngress(t *testing.T) {
 	opts.IngressURLFormat = "spark.example.com/{{$appNamespace}}/{{$appName}}"
 	opts.IngressClassName = "nginx"
 	startOperator(t, ns, opts)
-	create(t, wrappers.MakeSparkApplication("web", ns).DriverIngress(8080, "metrics", "{{$appName}}-metrics.example.com").Obj())
-	waitForState(t, ns, "web", v1beta2.ApplicationStateSubmitted)
-	runDriver(t, ns, "web-driver")
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("web", ns).DriverIngress(8080, "metrics", "{{$appName}}-metrics.example.com").Obj())
+	util.WaitForState(t, env.Client, ns, "web", v1beta2.ApplicationStateSubmitted)
+	util.RunDriver(t, env.Client, ns, "web-driver")
 	var app *v1beta2.SparkApplication
 	framework.WaitFor(t, 15*time.Second, "the UI Ingress in driverInfo", func() (bool, string) {
-		app = getApp(t, ns, "web")
-		return app.Status.DriverInfo.WebUIIngressName != "", fmt_(app.Status.DriverInfo)
+		app = util.GetApp(t, env.Client, ns, "web")
+		return app.Status.DriverInfo.WebUIIngressName != "", fmt.Sprint(app.Status.DriverInfo)
 	})
 	if got, want := app.Status.DriverInfo.WebUIIngressAddress, "http://spark.example.com/"+ns+"/web"; got != want {
 		t.Errorf("webUIIngressAddress = %q, want %q", got, want)
@@ -621,7 +683,7 @@ func TestUIIngress(t *testing.T) {
 	driverIng := &networkingv1.Ingress{}
 	framework.WaitFor(t, 10*time.Second, "the driver ingress of port 8080", func() (bool, string) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web-ing-8080"}, driverIng)
-		return err == nil, fmt_(err)
+		return err == nil, fmt.Sprint(err)
 	})
 	if driverIng.Spec.Rules[0].Host != "web-metrics.example.com" || driverIng.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name != "web-driver-8080" {
 		t.Errorf("driver ingress: %+v", driverIng.Spec.Rules)
@@ -630,14 +692,14 @@ func TestUIIngress(t *testing.T) {
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web-driver-8080"}, svc); err != nil || svc.Spec.Ports[0].Port != 8080 {
 		t.Errorf("driver ingress Service: %v %+v", err, svc.Spec.Ports)
 	}
-	finishDriver(t, ns, "web-driver", 0)
-	waitForState(t, ns, "web", v1beta2.ApplicationStateCompleted)
+	util.FinishDriver(t, env.Client, ns, "web-driver", 0)
+	util.WaitForState(t, env.Client, ns, "web", v1beta2.ApplicationStateCompleted)
 	framework.WaitFor(t, 10*time.Second, "the UI objects to be deleted", func() (bool, string) {
 		ings := &networkingv1.IngressList{}
 		svcs := &corev1.ServiceList{}
 		_ = env.Client.List(context.Background(), ings, client.InNamespace(ns))
 		_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{sparkapplication.LabelComponent: "ui"})
-		return len(ings.Items) == 0 && len(svcs.Items) == 0, fmt_(len(ings.Items), len(svcs.Items))
+		return len(ings.Items) == 0 && len(svcs.Items) == 0, fmt.Sprint(len(ings.Items), len(svcs.Items))
 	})
 }
 
@@ -647,29 +709,29 @@ func TestStopHonoursGracePeriod(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	create(t, wrappers.MakeSparkApplication("stream", ns).DriverTerminationGracePeriod(90).Obj())
-	waitForState(t, ns, "stream", v1beta2.ApplicationStateSubmitted)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("stream", ns).DriverTerminationGracePeriod(90).Obj())
+	util.WaitForState(t, env.Client, ns, "stream", v1beta2.ApplicationStateSubmitted)
 	// Schedule the driver to a node, as the scheduler would: only then is deletion graceful.
-	pod := getPod(t, ns, "stream-driver")
+	pod := util.GetPod(t, env.Client, ns, "stream-driver")
 	binding := &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: ns}, Target: corev1.ObjectReference{Kind: "Node", Name: "node-1"}}
 	if err := env.Client.SubResource("binding").Create(context.Background(), pod, binding); err != nil {
 		t.Fatal(err)
 	}
-	runDriver(t, ns, "stream-driver")
-	waitForState(t, ns, "stream", v1beta2.ApplicationStateRunning)
-	update(t, ns, "stream", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
+	util.RunDriver(t, env.Client, ns, "stream-driver")
+	util.WaitForState(t, env.Client, ns, "stream", v1beta2.ApplicationStateRunning)
+	util.UpdateApp(t, env.Client, ns, "stream", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
 	framework.WaitFor(t, 15*time.Second, "a graceful deletion of the driver", func() (bool, string) {
-		p := getPod(t, ns, "stream-driver")
-		return p.DeletionTimestamp != nil, fmt_(p.DeletionGracePeriodSeconds)
+		p := util.GetPod(t, env.Client, ns, "stream-driver")
+		return p.DeletionTimestamp != nil, fmt.Sprint(p.DeletionGracePeriodSeconds)
 	})
-	if got := getPod(t, ns, "stream-driver").DeletionGracePeriodSeconds; got == nil || *got != 90 {
+	if got := util.GetPod(t, env.Client, ns, "stream-driver").DeletionGracePeriodSeconds; got == nil || *got != 90 {
 		t.Errorf("driver deleted with a grace period of %v s, want 90", got)
 	}
 	// The kubelet would now stop Spark; play it, then the attempt ends.
-	if err := env.Client.Delete(context.Background(), getPod(t, ns, "stream-driver"), client.GracePeriodSeconds(0)); err != nil {
+	if err := env.Client.Delete(context.Background(), util.GetPod(t, env.Client, ns, "stream-driver"), client.GracePeriodSeconds(0)); err != nil {
 		t.Fatal(err)
 	}
-	waitForState(t, ns, "stream", v1beta2.ApplicationStateSuspended)
+	util.WaitForState(t, env.Client, ns, "stream", v1beta2.ApplicationStateSuspended)
 }
 
 // TestUIServiceFailureIsNotFatal: a UI Service the API server refuses (here a quota on load balancers)
@@ -680,16 +742,16 @@ func TestUIServiceFailureIsNotFatal(t *testing.T) {
 	exhaustedQuota(t, ns, "no-load-balancers", corev1.ResourceServicesLoadBalancers)
 	startOperator(t, ns, defaultOptions())
 	lb := corev1.ServiceTypeLoadBalancer
-	create(t, wrappers.MakeSparkApplication("noui", ns).Spec(func(s *v1beta2.SparkApplicationSpec) {
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("noui", ns).Spec(func(s *v1beta2.SparkApplicationSpec) {
 		s.SparkUIOptions = &v1beta2.SparkUIConfiguration{ServiceType: &lb}
 	}).Obj())
-	waitForState(t, ns, "noui", v1beta2.ApplicationStateSubmitted)
-	runDriver(t, ns, "noui-driver")
-	waitForState(t, ns, "noui", v1beta2.ApplicationStateRunning)
-	finishDriver(t, ns, "noui-driver", 0)
-	app := waitForState(t, ns, "noui", v1beta2.ApplicationStateCompleted)
+	util.WaitForState(t, env.Client, ns, "noui", v1beta2.ApplicationStateSubmitted)
+	util.RunDriver(t, env.Client, ns, "noui-driver")
+	util.WaitForState(t, env.Client, ns, "noui", v1beta2.ApplicationStateRunning)
+	util.FinishDriver(t, env.Client, ns, "noui-driver", 0)
+	app := util.WaitForState(t, env.Client, ns, "noui", v1beta2.ApplicationStateCompleted)
 	if app.Status.SubmissionAttempts != 1 || app.Status.DriverInfo.WebUIServiceName != "" {
 		t.Errorf("status: %+v", app.Status)
 	}
-	waitForEvents(t, ns, "noui", sparkapplication.ReasonUIFailed)
+	util.WaitForEvents(t, env.Client, ns, "noui", sparkapplication.ReasonUIFailed)
 }

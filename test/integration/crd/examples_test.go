@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -29,7 +30,7 @@ func TestManifestsAccepted(t *testing.T) {
 		t.Run(strings.TrimSuffix(m.file, ".yaml"), func(t *testing.T) {
 			ctx := context.Background()
 			if ns := m.obj.GetNamespace(); ns != "" {
-				ensureNamespace(t, ns)
+				util.EnsureNamespace(t, env.Client, ns)
 			}
 			obj := m.obj.DeepCopy()
 			err := createStrict(ctx, obj)
@@ -118,6 +119,9 @@ func applyAppSpecDefaults(spec map[string]any) {
 		for _, p := range listOfMaps(r["ports"]) {
 			setDefault(p, "protocol", "TCP")
 		}
+		if role == "executor" {
+			setDefault(r, "instances", float64(1))
+		}
 	}
 }
 
@@ -171,6 +175,8 @@ func TestSchemaDefaults(t *testing.T) {
 		checkPtr(t, "spec.restartPolicy.onFailureRetries", s.RestartPolicy.OnFailureRetries, 2)
 		check(t, "spec.driver.secrets[0].secretType", s.Driver.Secrets[0].Type, v1beta2.SecretTypeGeneric)
 		check(t, "spec.driver.ports[0].protocol", s.Driver.Ports[0].Protocol, "TCP")
+		// Stored at admission as Kubeflow's webhook stores it, so that Kueue counts the executor.
+		checkPtr(t, "spec.executor.instances", s.Executor.Instances, 1)
 	})
 
 	t.Run("SparkApplicationNoRestartPolicy", func(t *testing.T) {

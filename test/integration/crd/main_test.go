@@ -22,8 +22,6 @@ import (
 	"testing"
 
 	"github.com/go-logr/logr/funcr"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -65,7 +63,14 @@ func (m manifest) String() string {
 // repository root).
 func readManifests(t *testing.T, pattern string) []manifest {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(env.RepoRoot, pattern))
+	return readManifestsUnder(t, env.RepoRoot, pattern, nil)
+}
+
+// readManifestsUnder decodes every YAML document of the files matching pattern under root, with the
+// placeholders of fill (if not nil) filled in; the manifests name their files relative to root.
+func readManifestsUnder(t *testing.T, root, pattern string, fill *strings.Replacer) []manifest {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(root, pattern))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +81,10 @@ func readManifests(t *testing.T, pattern string) []manifest {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rel, _ := filepath.Rel(env.RepoRoot, path)
+		if fill != nil {
+			data = []byte(fill.Replace(string(data)))
+		}
+		rel, _ := filepath.Rel(root, path)
 		var want []string
 		for _, line := range strings.Split(string(data), "\n") {
 			if s, ok := strings.CutPrefix(line, "# want-invalid:"); ok {
@@ -102,15 +110,6 @@ func readManifests(t *testing.T, pattern string) []manifest {
 		t.Fatalf("no manifests match %s", pattern)
 	}
 	return out
-}
-
-// ensureNamespace creates namespace ns unless it exists.
-func ensureNamespace(t *testing.T, ns string) {
-	t.Helper()
-	err := env.Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("creating namespace %s: %v", ns, err)
-	}
 }
 
 // createStrict creates obj with strict server-side field validation, so that a misspelt or unknown

@@ -13,9 +13,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/controller/scheduledsparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -37,11 +37,7 @@ func TestMain(m *testing.M) {
 func startOperator(t *testing.T, ns string) (stop func()) {
 	t.Helper()
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-	r := scheduledsparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, scheduledsparkapplication.Options{})
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	return operatortest.Start(t, mgr)
+	return operatortest.Run(t, mgr, operatortest.Controllers{ScheduledSparkApplication: &scheduledsparkapplication.Options{}})
 }
 
 func runs(t *testing.T, ns, name string) []v1beta2.SparkApplication {
@@ -73,31 +69,6 @@ func waitForRuns(t *testing.T, ns, name string, atLeast int) []v1beta2.SparkAppl
 	return got
 }
 
-func getSSA(t *testing.T, ns, name string) *v1beta2.ScheduledSparkApplication {
-	t.Helper()
-	ssa := &v1beta2.ScheduledSparkApplication{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ssa); err != nil {
-		t.Fatal(err)
-	}
-	return ssa
-}
-
-func updateSSA(t *testing.T, ns, name string, mutate func(*v1beta2.ScheduledSparkApplication)) {
-	t.Helper()
-	for range 10 {
-		ssa := getSSA(t, ns, name)
-		mutate(ssa)
-		err := env.Client.Update(context.Background(), ssa)
-		if err == nil {
-			return
-		}
-		if !apierrors.IsConflict(err) {
-			t.Fatal(err)
-		}
-	}
-	t.Fatal("too many conflicts")
-}
-
 // finish marks a run terminal, as the SparkApplication controller would.
 func finish(t *testing.T, app *v1beta2.SparkApplication, state v1beta2.ApplicationStateType) {
 	t.Helper()
@@ -108,22 +79,15 @@ func finish(t *testing.T, app *v1beta2.SparkApplication, state v1beta2.Applicati
 	}
 }
 
-func create(t *testing.T, obj client.Object) {
-	t.Helper()
-	if err := env.Client.Create(context.Background(), obj); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestAllow: runs start on schedule beside unfinished ones, named from their scheduled time, labelled
 // and owned, with the status recording them.
 func TestAllow(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
-	create(t, wrappers.MakeScheduledSparkApplication("tick", ns).Schedule("@every 2s").Label("team", "data").Obj())
+	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("tick", ns).Schedule("@every 2s").Label("team", "data").Obj())
 	got := waitForRuns(t, ns, "tick", 2)
-	ssa := getSSA(t, ns, "tick")
+	ssa := util.GetScheduledApp(t, env.Client, ns, "tick")
 	for _, run := range got {
 		if run.Labels[v1beta2.LabelScheduledAppName] != "tick" || run.Labels["team"] != "data" || !metav1.IsControlledBy(&run, ssa) ||
 			!strings.HasPrefix(run.Name, "tick-") || run.Annotations[v1beta2.AnnotationScheduledTime] == "" {
@@ -143,13 +107,13 @@ func TestForbid(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
-	create(t, wrappers.MakeScheduledSparkApplication("one-at-a-time", ns).Schedule("@every 2s").ConcurrencyPolicy(v1beta2.ConcurrencyForbid).Obj())
+	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("one-at-a-time", ns).Schedule("@every 2s").ConcurrencyPolicy(v1beta2.ConcurrencyForbid).Obj())
 	first := waitForRuns(t, ns, "one-at-a-time", 1)[0]
 	time.Sleep(5 * time.Second)
 	if got := runs(t, ns, "one-at-a-time"); len(got) != 1 {
 		t.Fatalf("Forbid started %v while %s was unfinished", names(got), first.Name)
 	}
-	if reason := getSSA(t, ns, "one-at-a-time").Status.Reason; !strings.Contains(reason, "Forbid") {
+	if reason := util.GetScheduledApp(t, env.Client, ns, "one-at-a-time").Status.Reason; !strings.Contains(reason, "Forbid") {
 		t.Errorf("status reason %q does not say the run waits", reason)
 	}
 	finish(t, &first, v1beta2.ApplicationStateCompleted)
@@ -161,7 +125,7 @@ func TestReplace(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
-	create(t, wrappers.MakeScheduledSparkApplication("newest", ns).Schedule("@every 2s").ConcurrencyPolicy(v1beta2.ConcurrencyReplace).Obj())
+	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("newest", ns).Schedule("@every 2s").ConcurrencyPolicy(v1beta2.ConcurrencyReplace).Obj())
 	first := waitForRuns(t, ns, "newest", 1)[0]
 	framework.WaitFor(t, 20*time.Second, "the first run to be replaced", func() (bool, string) {
 		got := runs(t, ns, "newest")
@@ -174,15 +138,15 @@ func TestSuspend(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
-	create(t, wrappers.MakeScheduledSparkApplication("paused", ns).Schedule("@every 1s").Suspend(true).Obj())
+	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("paused", ns).Schedule("@every 1s").Suspend(true).Obj())
 	time.Sleep(4 * time.Second)
 	if got := runs(t, ns, "paused"); len(got) != 0 {
 		t.Fatalf("a suspended schedule started %v", names(got))
 	}
-	if st := getSSA(t, ns, "paused").Status; !st.NextRun.IsZero() || !strings.Contains(st.Reason, "suspended") {
+	if st := util.GetScheduledApp(t, env.Client, ns, "paused").Status; !st.NextRun.IsZero() || !strings.Contains(st.Reason, "suspended") {
 		t.Errorf("suspended status: %+v", st)
 	}
-	updateSSA(t, ns, "paused", func(s *v1beta2.ScheduledSparkApplication) { s.Spec.Suspend = ptr.To(false) })
+	util.UpdateScheduledApp(t, env.Client, ns, "paused", func(s *v1beta2.ScheduledSparkApplication) { s.Spec.Suspend = ptr.To(false) })
 	waitForRuns(t, ns, "paused", 1)
 }
 
@@ -191,14 +155,14 @@ func TestScheduleEdit(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
-	create(t, wrappers.MakeScheduledSparkApplication("edited", ns).Schedule("@every 1h").Obj())
+	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("edited", ns).Schedule("@every 1h").Obj())
 	framework.WaitFor(t, 10*time.Second, "nextRun in an hour", func() (bool, string) {
-		next := getSSA(t, ns, "edited").Status.NextRun.Time
+		next := util.GetScheduledApp(t, env.Client, ns, "edited").Status.NextRun.Time
 		return time.Until(next) > 50*time.Minute, next.String()
 	})
-	updateSSA(t, ns, "edited", func(s *v1beta2.ScheduledSparkApplication) { s.Spec.Schedule = "@every 2s" })
+	util.UpdateScheduledApp(t, env.Client, ns, "edited", func(s *v1beta2.ScheduledSparkApplication) { s.Spec.Schedule = "@every 2s" })
 	framework.WaitFor(t, 10*time.Second, "nextRun within seconds", func() (bool, string) {
-		next := getSSA(t, ns, "edited").Status.NextRun.Time
+		next := util.GetScheduledApp(t, env.Client, ns, "edited").Status.NextRun.Time
 		return time.Until(next) < 10*time.Second, next.String()
 	})
 	waitForRuns(t, ns, "edited", 1)
@@ -211,35 +175,26 @@ func TestInvalidScheduleRecovers(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
-	create(t, wrappers.MakeScheduledSparkApplication("typo", ns).Schedule("61 * * * *").Obj())
+	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("typo", ns).Schedule("61 * * * *").Obj())
 	framework.WaitFor(t, 10*time.Second, "FailedValidation", func() (bool, string) {
-		st := getSSA(t, ns, "typo").Status
+		st := util.GetScheduledApp(t, env.Client, ns, "typo").Status
 		return st.ScheduleState == v1beta2.ScheduleStateFailedValidation && strings.Contains(st.Reason, "spec.schedule"), fmt.Sprint(st.ScheduleState, st.Reason)
 	})
-	updateSSA(t, ns, "typo", func(s *v1beta2.ScheduledSparkApplication) {
+	util.UpdateScheduledApp(t, env.Client, ns, "typo", func(s *v1beta2.ScheduledSparkApplication) {
 		s.Spec.Schedule = "@every 2s"
 		s.Spec.TimeZone = "Mars/Olympus"
 	})
 	framework.WaitFor(t, 10*time.Second, "a time zone error", func() (bool, string) {
-		st := getSSA(t, ns, "typo").Status
+		st := util.GetScheduledApp(t, env.Client, ns, "typo").Status
 		return st.ScheduleState == v1beta2.ScheduleStateFailedValidation && strings.Contains(st.Reason, "spec.timeZone"), st.Reason
 	})
-	updateSSA(t, ns, "typo", func(s *v1beta2.ScheduledSparkApplication) { s.Spec.TimeZone = "Europe/Paris" })
+	util.UpdateScheduledApp(t, env.Client, ns, "typo", func(s *v1beta2.ScheduledSparkApplication) { s.Spec.TimeZone = "Europe/Paris" })
 	framework.WaitFor(t, 10*time.Second, "Scheduled", func() (bool, string) {
-		ssa := getSSA(t, ns, "typo")
-		valid := meta_IsTrue(ssa.Status.Conditions, v1beta2.ConditionScheduleValid)
+		ssa := util.GetScheduledApp(t, env.Client, ns, "typo")
+		valid := meta.IsStatusConditionTrue(ssa.Status.Conditions, v1beta2.ConditionScheduleValid)
 		return ssa.Status.ScheduleState == v1beta2.ScheduleStateScheduled && valid, fmt.Sprint(ssa.Status.ScheduleState, ssa.Status.Reason)
 	})
 	waitForRuns(t, ns, "typo", 1)
-}
-
-func meta_IsTrue(conds []metav1.Condition, typ string) bool {
-	for _, c := range conds {
-		if c.Type == typ {
-			return c.Status == metav1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // TestHistoryLimits: finished runs beyond the limits are deleted, oldest first; unfinished runs are
@@ -248,7 +203,7 @@ func TestHistoryLimits(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
-	create(t, wrappers.MakeScheduledSparkApplication("history", ns).Schedule("@every 1s").HistoryLimits(1, 2).Obj())
+	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("history", ns).Schedule("@every 1s").HistoryLimits(1, 2).Obj())
 	got := waitForRuns(t, ns, "history", 6)
 	// Three succeed, one fails twice over, the rest stay unfinished.
 	finish(t, &got[0], v1beta2.ApplicationStateCompleted)
@@ -266,7 +221,7 @@ func TestHistoryLimits(t *testing.T) {
 				failed++
 			}
 		}
-		st := getSSA(t, ns, "history").Status
+		st := util.GetScheduledApp(t, env.Client, ns, "history").Status
 		return done == 1 && failed == 2 && len(st.PastSuccessfulRunNames) == 1 && st.PastSuccessfulRunNames[0] == got[4].Name &&
 			len(st.PastFailedRunNames) == 2, fmt.Sprint(done, failed, st.PastSuccessfulRunNames, st.PastFailedRunNames)
 	})
@@ -280,13 +235,13 @@ func TestManualTrigger(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
-	create(t, wrappers.MakeScheduledSparkApplication("yearly", ns).Schedule("0 0 1 1 *").Obj())
+	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("yearly", ns).Schedule("0 0 1 1 *").Obj())
 	time.Sleep(time.Second)
 	if got := runs(t, ns, "yearly"); len(got) != 0 {
 		t.Fatalf("unexpected runs %v", names(got))
 	}
 	trigger := func(token string) {
-		updateSSA(t, ns, "yearly", func(s *v1beta2.ScheduledSparkApplication) {
+		util.UpdateScheduledApp(t, env.Client, ns, "yearly", func(s *v1beta2.ScheduledSparkApplication) {
 			if s.Annotations == nil {
 				s.Annotations = map[string]string{}
 			}
@@ -296,12 +251,12 @@ func TestManualTrigger(t *testing.T) {
 	trigger("first")
 	waitForRuns(t, ns, "yearly", 1)
 	// The same token again (any other annotation change re-reconciles) starts nothing more.
-	updateSSA(t, ns, "yearly", func(s *v1beta2.ScheduledSparkApplication) { s.Annotations["unrelated"] = "x" })
+	util.UpdateScheduledApp(t, env.Client, ns, "yearly", func(s *v1beta2.ScheduledSparkApplication) { s.Annotations["unrelated"] = "x" })
 	time.Sleep(2 * time.Second)
 	if got := runs(t, ns, "yearly"); len(got) != 1 {
 		t.Fatalf("one token started %v", names(got))
 	}
-	if st := getSSA(t, ns, "yearly").Status; st.LastTriggerToken != "first" || !strings.Contains(st.LastRunName, "-manual-") {
+	if st := util.GetScheduledApp(t, env.Client, ns, "yearly").Status; st.LastTriggerToken != "first" || !strings.Contains(st.LastRunName, "-manual-") {
 		t.Errorf("status: %+v", st)
 	}
 	trigger("second")
@@ -324,10 +279,10 @@ func TestMissedRunsNoBurst(t *testing.T) {
 		{"too-late", ptr.To[int64](0), 0, "startingDeadlineSeconds"},
 	} {
 		deadline := tc.deadline
-		create(t, wrappers.MakeScheduledSparkApplication(tc.name, ns).Schedule("* * * * *").
+		util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication(tc.name, ns).Schedule("* * * * *").
 			Spec(func(s *v1beta2.ScheduledSparkApplicationSpec) { s.StartingDeadlineSeconds = deadline }).Obj())
 		// The controller last scheduled a run 10 minutes ago, then was down.
-		ssa := getSSA(t, ns, tc.name)
+		ssa := util.GetScheduledApp(t, env.Client, ns, tc.name)
 		ssa.Status.LastScheduleTime = metav1.NewTime(time.Now().Add(-10 * time.Minute).Truncate(time.Minute))
 		if err := env.Client.Status().Update(context.Background(), ssa); err != nil {
 			t.Fatal(err)
@@ -340,7 +295,7 @@ func TestMissedRunsNoBurst(t *testing.T) {
 		reason   string
 	}{{"catch-up", 1, "started only the latest"}, {"too-late", 0, "startingDeadlineSeconds"}} {
 		framework.WaitFor(t, 10*time.Second, tc.name+" to report the missed runs", func() (bool, string) {
-			st := getSSA(t, ns, tc.name).Status
+			st := util.GetScheduledApp(t, env.Client, ns, tc.name).Status
 			return strings.Contains(st.Reason, tc.reason), st.Reason
 		})
 		time.Sleep(500 * time.Millisecond)
@@ -356,7 +311,7 @@ func TestLongNameRuns(t *testing.T) {
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
 	name := "a" + strings.Repeat("b", 61) + "c"
-	create(t, wrappers.MakeScheduledSparkApplication(name, ns).Schedule("@every 2s").Obj())
+	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication(name, ns).Schedule("@every 2s").Obj())
 	got := waitForRuns(t, ns, name, 2)
 	for _, r := range got {
 		if len(r.Name) > 63 {
@@ -374,7 +329,7 @@ func TestControllerRestart(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	stop := startOperator(t, ns)
-	create(t, wrappers.MakeScheduledSparkApplication("steady", ns).Schedule("@every 2s").Obj())
+	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("steady", ns).Schedule("@every 2s").Obj())
 	waitForRuns(t, ns, "steady", 1)
 	stop()
 	time.Sleep(5 * time.Second) // two scheduled times pass while no controller runs

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/sparkctl/sparkctltest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -93,7 +94,7 @@ func TestCreateUpload(t *testing.T) {
 		"uploaded jars/big-udfs.jar (12.0 MiB)",
 		"uploaded job/helpers.zip")
 
-	app := getApp(t, ns, "py-upload")
+	app := util.GetApp(t, env.Client, ns, "py-upload")
 	files := map[string]string{*app.Spec.MainApplicationFile: "job/main.py", app.Spec.Deps.PyFiles[0]: "job/helpers.zip", app.Spec.Deps.Jars[0]: "jars/big-udfs.jar"}
 	for uri, local := range files {
 		key, ok := strings.CutPrefix(uri, "s3a://spark/")
@@ -109,7 +110,7 @@ func TestCreateUpload(t *testing.T) {
 		t.Errorf("a remote jar was changed: %q", app.Spec.Deps.Jars[1])
 	}
 	// The operator accepts the rewritten application and submits it.
-	waitForState(t, ns, "py-upload", v1beta2.ApplicationStateSubmitted)
+	util.WaitForState(t, env.Client, ns, "py-upload", v1beta2.ApplicationStateSubmitted)
 	cms := &corev1.ConfigMapList{}
 	if err := env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "py-upload"}); err != nil {
 		t.Fatal(err)
@@ -151,7 +152,7 @@ func TestCreateUploadInterrupted(t *testing.T) {
 	if proxy.Cuts() != 1 {
 		t.Errorf("connections cut: %d, want 1", proxy.Cuts())
 	}
-	getApp(t, ns, "py-cut")
+	util.GetApp(t, env.Client, ns, "py-cut")
 	if got := len(srv.Keys(t, "spark")); got != 3 {
 		t.Errorf("bucket holds %d objects, want 3", got)
 	}

@@ -11,6 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -21,13 +23,13 @@ func TestSuspendResume(t *testing.T) {
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
 	sparkctlOK(t, ns, "create", "-f", writeManifest(t, wrappers.MakeSparkApplication("pause", "").Obj()))
-	waitForState(t, ns, "pause", v1beta2.ApplicationStateSubmitted)
+	util.WaitForState(t, env.Client, ns, "pause", v1beta2.ApplicationStateSubmitted)
 	runDriver(t, ns, "pause-driver")
-	waitForState(t, ns, "pause", v1beta2.ApplicationStateRunning)
+	util.WaitForState(t, env.Client, ns, "pause", v1beta2.ApplicationStateRunning)
 
 	out := sparkctlOK(t, ns, "suspend", "pause")
 	mustContain(t, "suspend", out, "sparkapplication.sparkoperator.k8s.io/pause suspended")
-	waitForState(t, ns, "pause", v1beta2.ApplicationStateSuspended)
+	util.WaitForState(t, env.Client, ns, "pause", v1beta2.ApplicationStateSuspended)
 	r := sparkctlRun(t, ns, "", "suspend", "pause")
 	if r.err != nil || !strings.Contains(r.errOut, "pause is already suspended (state SUSPENDED)") || !strings.Contains(r.out, "pause unchanged") {
 		t.Errorf("suspend twice: %v\n%s%s", r.err, r.errOut, r.out)
@@ -35,7 +37,7 @@ func TestSuspendResume(t *testing.T) {
 
 	out = sparkctlOK(t, ns, "resume", "pause")
 	mustContain(t, "resume", out, "sparkapplication.sparkoperator.k8s.io/pause resumed")
-	app := waitForState(t, ns, "pause", v1beta2.ApplicationStateSubmitted)
+	app := util.WaitForState(t, env.Client, ns, "pause", v1beta2.ApplicationStateSubmitted)
 	if app.Spec.Suspend == nil || *app.Spec.Suspend {
 		t.Errorf("spec.suspend after resume = %v", app.Spec.Suspend)
 	}
@@ -53,31 +55,31 @@ func TestRerunAndTrigger(t *testing.T) {
 	ns := env.NewNamespace(t)
 	startOperator(t, ns)
 	sparkctlOK(t, ns, "create", "-f", writeManifest(t, wrappers.MakeSparkApplication("again", "").Obj()))
-	waitForState(t, ns, "again", v1beta2.ApplicationStateSubmitted)
+	util.WaitForState(t, env.Client, ns, "again", v1beta2.ApplicationStateSubmitted)
 
 	r := sparkctlRun(t, ns, "", "rerun", "again")
 	if r.err == nil || !strings.Contains(r.err.Error(), "again is SUBMITTED: rerun starts a finished application again; use --force") {
 		t.Errorf("rerun of a submitted application: %v", r.err)
 	}
-	if _, ok := getApp(t, ns, "again").Annotations[v1beta2.AnnotationRerun]; ok {
+	if _, ok := util.GetApp(t, env.Client, ns, "again").Annotations[v1beta2.AnnotationRerun]; ok {
 		t.Error("a refused rerun set the annotation")
 	}
 
 	runDriver(t, ns, "again-driver")
-	waitForState(t, ns, "again", v1beta2.ApplicationStateRunning)
-	finishDriver(t, ns, "again-driver", 1)
-	waitForState(t, ns, "again", v1beta2.ApplicationStateFailed)
+	util.WaitForState(t, env.Client, ns, "again", v1beta2.ApplicationStateRunning)
+	util.FinishDriver(t, env.Client, ns, "again-driver", 1)
+	util.WaitForState(t, env.Client, ns, "again", v1beta2.ApplicationStateFailed)
 	out := sparkctlOK(t, ns, "rerun", "again", "-o", "name")
 	if strings.TrimSpace(out) != "sparkapplication.sparkoperator.k8s.io/again" {
 		t.Errorf("rerun -o name printed %q", out)
 	}
-	first := getApp(t, ns, "again").Annotations[v1beta2.AnnotationRerun]
+	first := util.GetApp(t, env.Client, ns, "again").Annotations[v1beta2.AnnotationRerun]
 	if _, err := time.Parse(time.RFC3339Nano, first); err != nil {
 		t.Errorf("rerun token %q is not a timestamp: %v", first, err)
 	}
-	failed := getApp(t, ns, "again")
+	failed := util.GetApp(t, env.Client, ns, "again")
 	out = sparkctlOK(t, ns, "rerun", "again", "--force", "--wait")
-	rerun := getApp(t, ns, "again")
+	rerun := util.GetApp(t, env.Client, ns, "again")
 	if token := rerun.Annotations[v1beta2.AnnotationRerun]; token == "" || token == first {
 		t.Errorf("rerun --force: annotation %q (before %q); each rerun needs a new token", token, first)
 	}
@@ -113,7 +115,7 @@ func TestRerunAndTrigger(t *testing.T) {
 	}
 	mustContain(t, "trigger --wait", r.out, "scheduledsparkapplication.sparkoperator.k8s.io/nightly triggered: run "+got.Status.LastRunName+" started")
 	mustContain(t, "trigger of a suspended schedule", r.errOut, "nightly is suspended; the triggered run starts anyway")
-	getApp(t, ns, got.Status.LastRunName)
+	util.GetApp(t, env.Client, ns, got.Status.LastRunName)
 	r = sparkctlRun(t, ns, "", "trigger", "weekly")
 	if r.err == nil || !strings.Contains(r.err.Error(), `ScheduledSparkApplication "weekly" not found in namespace "`+ns+`"`) {
 		t.Errorf("trigger of a missing schedule: %v", r.err)
@@ -196,19 +198,19 @@ func TestEventFollowAndCreateLogs(t *testing.T) {
 	startOperator(t, ns)
 	k := kubelet(t)
 	create := sparkctlStart(t, ns, "create", "-f", writeManifest(t, wrappers.MakeSparkApplication("evented", "").Obj()), "--logs")
-	waitForState(t, ns, "evented", v1beta2.ApplicationStateSubmitted)
+	util.WaitForState(t, env.Client, ns, "evented", v1beta2.ApplicationStateSubmitted)
 	follow := sparkctlStart(t, ns, "event", "evented", "--follow")
-	waitFor(t, 10*time.Second, "the recorded events", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "the recorded events", func() (bool, string) {
 		return strings.Contains(follow.out.String(), "SparkApplicationSubmitted"), follow.out.String()
 	})
 	k.WriteLog(ns, "evented-driver", "spark-kubernetes-driver", "Pi is roughly 3.14\n")
 	runDriver(t, ns, "evented-driver")
-	waitFor(t, 10*time.Second, "the driver's log after create --logs", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "the driver's log after create --logs", func() (bool, string) {
 		return strings.Contains(create.out.String(), "Pi is roughly 3.14"), create.out.String() + create.errOut.String()
 	})
-	finishDriver(t, ns, "evented-driver", 0)
+	util.FinishDriver(t, env.Client, ns, "evented-driver", 0)
 	k.EndLog(ns, "evented-driver", "spark-kubernetes-driver")
-	waitFor(t, 15*time.Second, "the new events", func() (bool, string) {
+	framework.WaitFor(t, 15*time.Second, "the new events", func() (bool, string) {
 		return strings.Contains(follow.out.String(), "SparkApplicationCompleted"), follow.out.String()
 	})
 	if err := follow.stop(t); err != nil {

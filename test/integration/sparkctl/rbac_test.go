@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -74,9 +76,9 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 
 	ok("create", "-f", writeManifest(t, wrappers.MakeSparkApplication("limited", "").Obj()))
-	waitForState(t, ns, "limited", v1beta2.ApplicationStateSubmitted)
+	util.WaitForState(t, env.Client, ns, "limited", v1beta2.ApplicationStateSubmitted)
 	runDriver(t, ns, "limited-driver")
-	waitForState(t, ns, "limited", v1beta2.ApplicationStateRunning)
+	util.WaitForState(t, env.Client, ns, "limited", v1beta2.ApplicationStateRunning)
 	kubelet(t).WriteLog(ns, "limited-driver", "spark-kubernetes-driver", "hello from the driver\n")
 	mustContain(t, "list", ok("list"), "limited", "RUNNING")
 	mustContain(t, "status", ok("status", "limited"), "Spark UI:", "service limited-ui-svc", "SparkDriverRunning")
@@ -86,7 +88,7 @@ func TestLeastPrivilege(t *testing.T) {
 	ui := startUI(t)
 	kubelet(t).Forward(ns, "limited-driver", 4040, ui)
 	fwd := sparkctlStart(t, ns, "--kubeconfig", kubeconfig, "forward", "limited", "--local-port", "0")
-	waitFor(t, 15*time.Second, "the port forward as analyst", func() (bool, string) {
+	framework.WaitFor(t, 15*time.Second, "the port forward as analyst", func() (bool, string) {
 		return strings.Contains(fwd.out.String(), "http://localhost:"), fwd.out.String() + fwd.errOut.String()
 	})
 	_ = fwd.stop(t)

@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -29,14 +31,14 @@ func TestSession(t *testing.T) {
 	mustContain(t, "create", out, "sparkapplication.sparkoperator.k8s.io/spark-pi created")
 
 	watch := sparkctlStart(t, ns, "list", "--watch")
-	waitForState(t, ns, "spark-pi", v1beta2.ApplicationStateSubmitted)
+	util.WaitForState(t, env.Client, ns, "spark-pi", v1beta2.ApplicationStateSubmitted)
 	runDriver(t, ns, "spark-pi-driver")
-	app := waitForState(t, ns, "spark-pi", v1beta2.ApplicationStateRunning)
+	app := util.WaitForState(t, env.Client, ns, "spark-pi", v1beta2.ApplicationStateRunning)
 	createExecutor(t, ns, app, 1, corev1.PodRunning)
 	createExecutor(t, ns, app, 2, corev1.PodRunning)
 	createExecutor(t, ns, app, 3, corev1.PodPending)
-	waitFor(t, 20*time.Second, "3 executors in the status", func() (bool, string) {
-		a := getApp(t, ns, "spark-pi")
+	framework.WaitFor(t, 20*time.Second, "3 executors in the status", func() (bool, string) {
+		a := util.GetApp(t, env.Client, ns, "spark-pi")
 		return a.Status.ExecutorCounts[v1beta2.ExecutorStateRunning] == 2 && a.Status.ExecutorCounts[v1beta2.ExecutorStatePending] == 1, fmt.Sprint(a.Status.ExecutorCounts)
 	})
 
@@ -70,7 +72,7 @@ func TestSession(t *testing.T) {
 	mustContain(t, "log", out, "Running Spark version 3.5.3")
 	follow := sparkctlStart(t, ns, "log", "spark-pi", "--follow")
 	k.WriteLog(ns, "spark-pi-driver", "spark-kubernetes-driver", "INFO DAGScheduler: Job 0 finished\nPi is roughly 3.1415\n")
-	waitFor(t, 10*time.Second, "the followed log", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "the followed log", func() (bool, string) {
 		return strings.Contains(follow.out.String(), "Pi is roughly 3.1415"), follow.out.String()
 	})
 	k.WriteLog(ns, "spark-pi-exec-2", "spark-kubernetes-executor", "INFO Executor: Running task 1.0\n")
@@ -86,7 +88,7 @@ func TestSession(t *testing.T) {
 	k.Forward(ns, "spark-pi-driver", 4040, ui)
 	fwd := sparkctlStart(t, ns, "forward", "spark-pi", "--local-port", "0")
 	var url string
-	waitFor(t, 15*time.Second, "the port forward", func() (bool, string) {
+	framework.WaitFor(t, 15*time.Second, "the port forward", func() (bool, string) {
 		m := regexp.MustCompile(`http://localhost:\d+`).FindString(fwd.out.String())
 		url = m
 		return m != "", fwd.out.String() + fwd.errOut.String()
@@ -105,9 +107,9 @@ func TestSession(t *testing.T) {
 		t.Errorf("forward ended with %v after Ctrl-C", err)
 	}
 
-	finishDriver(t, ns, "spark-pi-driver", 0)
+	util.FinishDriver(t, env.Client, ns, "spark-pi-driver", 0)
 	k.EndLog(ns, "spark-pi-driver", "spark-kubernetes-driver")
-	waitForState(t, ns, "spark-pi", v1beta2.ApplicationStateCompleted)
+	util.WaitForState(t, env.Client, ns, "spark-pi", v1beta2.ApplicationStateCompleted)
 	select {
 	case err := <-follow.done:
 		follow.done <- err
@@ -117,7 +119,7 @@ func TestSession(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("log --follow did not end with the driver's log")
 	}
-	waitFor(t, 10*time.Second, "the watch to show COMPLETED", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "the watch to show COMPLETED", func() (bool, string) {
 		return strings.Contains(watch.out.String(), "COMPLETED"), watch.out.String()
 	})
 	if err := watch.stop(t); err != nil {

@@ -2,7 +2,7 @@
 // and kube-controller-manager (garbage collector) from bin/ (internal/testing/framework), with the
 // SparkApplication controller running in process for each test's namespace. The tests play the
 // kubelet: they bind pods to a fake node and write pod status, and a fake kubelet
-// (sparkctltest.Kubelet, an HTTPS server registered as that node) serves the container logs and
+// (fakekubelet.Kubelet, an HTTPS server registered as that node) serves the container logs and
 // port forwards that the API server asks it for, so `sparkctl log` and `sparkctl forward` take the
 // same path through the API server as against a real cluster.
 //
@@ -18,7 +18,6 @@ package sparkctl_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,51 +26,37 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/utils/clock"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
-
-	"go.uber.org/zap/zapcore"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/scheduledsparkapplication"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/sparkctl"
-	"github.com/sparkop/spark-operator/internal/sparkctl/sparkctltest"
+	"github.com/sparkop/spark-operator/internal/testing/fakekubelet"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	ctrl.SetLogger(util.Logger())
 	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithControllerManager()))
-}
-
-func zapLevel() zapcore.Level {
-	if os.Getenv("TEST_VERBOSE") != "" {
-		return -2
-	}
-	return 2
 }
 
 var (
 	kubeletOnce sync.Once
-	theKubelet  *sparkctltest.Kubelet
+	theKubelet  *fakekubelet.Kubelet
 	kubeletErr  error
 )
 
 // kubelet returns the fake kubelet of the test binary, started (and its node registered) on first
 // use; it lives as long as the control plane.
-func kubelet(t *testing.T) *sparkctltest.Kubelet {
+func kubelet(t *testing.T) *fakekubelet.Kubelet {
 	t.Helper()
 	kubeletOnce.Do(func() {
 		cs, err := kubernetes.NewForConfig(env.Config)
@@ -79,7 +64,7 @@ func kubelet(t *testing.T) *sparkctltest.Kubelet {
 			kubeletErr = err
 			return
 		}
-		theKubelet, _, kubeletErr = sparkctltest.StartKubelet(context.Background(), cs, "sparkctl-test-node")
+		theKubelet, _, kubeletErr = fakekubelet.StartKubelet(context.Background(), cs, "sparkctl-test-node")
 	})
 	if kubeletErr != nil {
 		t.Fatalf("starting the fake kubelet: %v", kubeletErr)
@@ -92,17 +77,10 @@ func kubelet(t *testing.T) *sparkctltest.Kubelet {
 func startOperator(t *testing.T, ns string) {
 	t.Helper()
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-	opts := sparkapplication.Options{DriverPodCreationGracePeriod: 5 * time.Second, EnableUIService: true, MaxConcurrentReconciles: 2}
-	recorder := operatortest.Recorder(t, mgr)
-	r := sparkapplication.NewReconciler(mgr.GetClient(), recorder, clock.RealClock{}, opts)
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	sr := scheduledsparkapplication.NewReconciler(mgr.GetClient(), recorder, clock.RealClock{}, scheduledsparkapplication.Options{MaxConcurrentReconciles: 1})
-	if err := sr.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	operatortest.Start(t, mgr)
+	operatortest.Run(t, mgr, operatortest.Controllers{
+		SparkApplication:          &sparkapplication.Options{DriverPodCreationGracePeriod: 5 * time.Second, EnableUIService: true, MaxConcurrentReconciles: 2},
+		ScheduledSparkApplication: &scheduledsparkapplication.Options{MaxConcurrentReconciles: 1},
+	})
 }
 
 // result is the outcome of one sparkctl run.
@@ -200,131 +178,28 @@ func (b *background) stop(t *testing.T) error {
 	}
 }
 
-// waitFor polls cond until it holds or timeout passes (framework.WaitFor).
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	framework.WaitFor(t, timeout, what, cond)
-}
-
-func getApp(t *testing.T, ns, name string) *v1beta2.SparkApplication {
-	t.Helper()
-	app := &v1beta2.SparkApplication{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-		t.Fatalf("getting SparkApplication %s: %v", name, err)
-	}
-	return app
-}
-
-// waitForState waits until the application is in state and returns it.
-func waitForState(t *testing.T, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
-	t.Helper()
-	var app *v1beta2.SparkApplication
-	waitFor(t, 30*time.Second, fmt.Sprintf("%s to be %q", name, state), func() (bool, string) {
-		app = &v1beta2.SparkApplication{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-			return false, err.Error()
-		}
-		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s)", app.Status.AppState.State, app.Status.AppState.ErrorMessage)
-	})
-	return app
-}
-
-// waitForPod waits until the pod exists and returns it.
-func waitForPod(t *testing.T, ns, name string) *corev1.Pod {
-	t.Helper()
-	pod := &corev1.Pod{}
-	waitFor(t, 20*time.Second, "pod "+name, func() (bool, string) {
-		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod)
-		return err == nil, fmt.Sprint(err)
-	})
-	return pod
-}
-
-// setDriverStatus plays the kubelet for the driver pod: phase and Spark container state.
-func setDriverStatus(t *testing.T, ns, name string, phase corev1.PodPhase, exitCode *int32) {
-	t.Helper()
-	for range 10 {
-		pod := waitForPod(t, ns, name)
-		status := corev1.ContainerStatus{Name: "spark-kubernetes-driver", Image: pod.Spec.Containers[0].Image}
-		switch {
-		case exitCode != nil:
-			reason := "Completed"
-			if *exitCode != 0 {
-				reason = "Error"
-			}
-			status.State.Terminated = &corev1.ContainerStateTerminated{ExitCode: *exitCode, Reason: reason, FinishedAt: metav1.Now()}
-		case phase == corev1.PodRunning:
-			status.State.Running = &corev1.ContainerStateRunning{StartedAt: metav1.Now()}
-			status.Ready = true
-		default:
-			status.State.Waiting = &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}
-		}
-		pod.Status.Phase = phase
-		pod.Status.ContainerStatuses = []corev1.ContainerStatus{status}
-		pod.Status.PodIP = "10.0.0.1"
-		err := env.Client.Status().Update(context.Background(), pod)
-		if err == nil {
-			return
-		}
-		if !apierrors.IsConflict(err) {
-			t.Fatalf("setting the status of pod %s: %v", name, err)
-		}
-	}
-	t.Fatalf("setting the status of pod %s: too many conflicts", name)
-}
-
 // runDriver binds the driver pod to the fake node and makes it run.
 func runDriver(t *testing.T, ns, name string) {
 	t.Helper()
-	pod := waitForPod(t, ns, name)
-	if pod.Spec.NodeName == "" {
+	if pod := util.WaitForPod(t, env.Client, ns, name); pod.Spec.NodeName == "" {
 		kubelet(t).Bind(t, ns, name)
 	}
-	setDriverStatus(t, ns, name, corev1.PodRunning, nil)
+	util.RunDriver(t, env.Client, ns, name)
 }
 
-func finishDriver(t *testing.T, ns, name string, exitCode int32) {
-	t.Helper()
-	phase := corev1.PodSucceeded
-	if exitCode != 0 {
-		phase = corev1.PodFailed
-	}
-	setDriverStatus(t, ns, name, phase, &exitCode)
-}
-
-// createExecutor creates executor pod id of the current attempt, as the Spark driver would, and
-// sets its phase.
+// createExecutor creates executor pod id of the current attempt, as the Spark driver would, binds
+// it to the fake node and sets its phase.
 func createExecutor(t *testing.T, ns string, app *v1beta2.SparkApplication, id int, phase corev1.PodPhase) *corev1.Pod {
 	t.Helper()
-	driver := waitForPod(t, ns, app.Status.DriverInfo.PodName)
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: fmt.Sprintf("%s-exec-%d", app.Name, id), Namespace: ns,
-			Labels: map[string]string{
-				v1beta2.LabelAppName:                 app.Name,
-				v1beta2.LabelLaunchedBySparkOperator: "true",
-				v1beta2.LabelSubmissionID:            app.Status.SubmissionID,
-				v1beta2.LabelSparkRole:               v1beta2.SparkRoleExecutor,
-				v1beta2.LabelSparkExecID:             fmt.Sprint(id),
-				v1beta2.LabelSparkAppSelector:        app.Status.SparkApplicationID,
-			},
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: driver.Name, UID: driver.UID, Controller: ptr.To(true)}},
-		},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "spark-kubernetes-executor", Image: "spark:3.5.3"}}},
-	}
-	if err := env.Client.Create(context.Background(), pod); err != nil {
-		t.Fatalf("creating executor %d: %v", id, err)
-	}
+	driver := util.WaitForPod(t, env.Client, ns, app.Status.DriverInfo.PodName)
+	pod := util.CreateExecutor(t, env.Client, app, driver, id)
 	kubelet(t).Bind(t, ns, pod.Name)
-	pod = waitForPod(t, ns, pod.Name)
-	pod.Status.Phase = phase
+	cs := util.ContainerState{}
 	if phase == corev1.PodRunning {
-		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "spark-kubernetes-executor", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}
+		cs = util.Running
 	}
-	if err := env.Client.Status().Update(context.Background(), pod); err != nil {
-		t.Fatalf("setting the status of executor %d: %v", id, err)
-	}
-	return pod
+	util.SetPodStatus(t, env.Client, ns, pod.Name, phase, cs)
+	return util.GetPod(t, env.Client, ns, pod.Name)
 }
 
 // writeManifest writes obj as YAML into a temporary file and returns its path.

@@ -65,9 +65,11 @@ func validatingConfig(name string) *admissionregistrationv1.ValidatingWebhookCon
 	}
 }
 
-// TestAdmission: with the webhook installed, what the submitter would refuse is rejected at admission
-// with the field named; valid objects and metadata-only updates pass.
-func TestAdmission(t *testing.T) {
+// startAdmission starts an API server whose webhook configuration points at a webhook server in the
+// test process, registers the validators (webhook.Register with options) and returns a client once
+// the webhook answers.
+func startAdmission(t *testing.T, options ...webhook.Option) client.Client {
+	t.Helper()
 	logf.SetLogger(logr.Discard())
 	root, err := framework.FindRepoRoot()
 	if err != nil {
@@ -77,6 +79,8 @@ func TestAdmission(t *testing.T) {
 		BinaryAssetsDirectory: filepath.Join(root, "bin"),
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		WebhookInstallOptions: envtest.WebhookInstallOptions{ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validatingConfig("spark-operator-webhook")}},
+		// envtest waits 10 s for the CRDs by default: too short on a loaded machine.
+		CRDInstallOptions: envtest.CRDInstallOptions{MaxTime: 2 * time.Minute},
 	}
 	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
 		env.BinaryAssetsDirectory = dir
@@ -100,7 +104,7 @@ func TestAdmission(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := webhook.Register(mgr, submission.Options{}); err != nil {
+	if err := webhook.Register(mgr, submission.Options{}, options...); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -123,6 +127,13 @@ func TestAdmission(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	return c
+}
+
+// TestAdmission: with the webhook installed, what the submitter would refuse is rejected at admission
+// with the field named; valid objects and metadata-only updates pass.
+func TestAdmission(t *testing.T) {
+	c := startAdmission(t)
 
 	bad := map[string]struct {
 		obj   client.Object

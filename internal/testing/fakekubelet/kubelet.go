@@ -1,4 +1,10 @@
-package sparkctltest
+// Package fakekubelet is a scripted kubelet for tests against a real API server: an HTTPS server,
+// registered as a Node, that answers the API server's container-log and port-forward requests from
+// what the test scripts (WriteLog, EndLog, Forward), so that `kubectl logs`-style and port-forward
+// clients (sparkctl log, sparkctl forward) take the same path through the API server as against a
+// cluster. It runs no containers; pod status is the test's to write (util.SetPodStatus). For a node
+// that runs pods as local processes and serves their real logs, see internal/testing/processnode.
+package fakekubelet
 
 import (
 	"context"

@@ -20,7 +20,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/sparkop/spark-operator/internal/testing/framework"
-	"github.com/sparkop/spark-operator/test/processnode"
+	"github.com/sparkop/spark-operator/internal/testing/processnode"
 )
 
 var env *framework.Env

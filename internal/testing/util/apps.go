@@ -1,0 +1,82 @@
+package util
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+)
+
+// GetApp reads SparkApplication ns/name, failing the test on error.
+func GetApp(t testing.TB, c client.Client, ns, name string) *v1beta2.SparkApplication {
+	t.Helper()
+	return get(t, c, ns, name, &v1beta2.SparkApplication{})
+}
+
+// GetScheduledApp reads ScheduledSparkApplication ns/name, failing the test on error.
+func GetScheduledApp(t testing.TB, c client.Client, ns, name string) *v1beta2.ScheduledSparkApplication {
+	t.Helper()
+	return get(t, c, ns, name, &v1beta2.ScheduledSparkApplication{})
+}
+
+// UpdateApp applies mutate to SparkApplication ns/name and writes it, retrying on conflicts.
+func UpdateApp(t testing.TB, c client.Client, ns, name string, mutate func(*v1beta2.SparkApplication)) {
+	t.Helper()
+	Update(t, c, ns, name, func() *v1beta2.SparkApplication { return &v1beta2.SparkApplication{} }, mutate)
+}
+
+// UpdateScheduledApp applies mutate to ScheduledSparkApplication ns/name and writes it, retrying
+// on conflicts.
+func UpdateScheduledApp(t testing.TB, c client.Client, ns, name string, mutate func(*v1beta2.ScheduledSparkApplication)) {
+	t.Helper()
+	Update(t, c, ns, name, func() *v1beta2.ScheduledSparkApplication { return &v1beta2.ScheduledSparkApplication{} }, mutate)
+}
+
+// WaitForState waits until SparkApplication ns/name is in state and returns it as read then. On
+// timeout the failure names the last state, its error message and the attempt counters.
+func WaitForState(t testing.TB, c client.Client, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
+	t.Helper()
+	var app *v1beta2.SparkApplication
+	WaitFor(t, fmt.Sprintf("%s to be %q", name, state), func() (bool, string) {
+		app = &v1beta2.SparkApplication{}
+		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
+			return false, err.Error()
+		}
+		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s), attempts %d/%d", app.Status.AppState.State,
+			app.Status.AppState.ErrorMessage, app.Status.SubmissionAttempts, app.Status.ExecutionAttempts)
+	})
+	return app
+}
+
+// WaitForStates waits until SparkApplication ns/name reaches state final and returns every state
+// it was seen in on the way, in order, each once per stay (polling may miss short stays).
+func WaitForStates(t testing.TB, c client.Client, ns, name string, final v1beta2.ApplicationStateType) []v1beta2.ApplicationStateType {
+	t.Helper()
+	var seen []v1beta2.ApplicationStateType
+	WaitFor(t, fmt.Sprintf("%s to reach %q", name, final), func() (bool, string) {
+		app := &v1beta2.SparkApplication{}
+		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
+			return false, err.Error()
+		}
+		st := app.Status.AppState.State
+		if len(seen) == 0 || seen[len(seen)-1] != st {
+			seen = append(seen, st)
+		}
+		return st == final, describe("states ", seen)
+	})
+	return seen
+}
+
+// Condition is the status of condition typ of app ("" when absent).
+func Condition(app *v1beta2.SparkApplication, typ string) metav1.ConditionStatus {
+	for _, c := range app.Status.Conditions {
+		if c.Type == typ {
+			return c.Status
+		}
+	}
+	return ""
+}

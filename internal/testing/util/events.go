@@ -1,0 +1,44 @@
+package util
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	eventsv1 "k8s.io/api/events/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// EventReasons lists the reasons of the events (events.k8s.io/v1) recorded about SparkApplication
+// ns/name, oldest first.
+func EventReasons(t testing.TB, c client.Client, ns, name string) []string {
+	t.Helper()
+	list := &eventsv1.EventList{}
+	if err := c.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(list.Items, func(a, b eventsv1.Event) int { return a.CreationTimestamp.Compare(b.CreationTimestamp.Time) })
+	var out []string
+	for _, e := range list.Items {
+		if e.Regarding.Name == name && e.Regarding.Kind == "SparkApplication" {
+			out = append(out, e.Reason)
+		}
+	}
+	return out
+}
+
+// WaitForEvents waits until events with all of reasons were recorded about SparkApplication
+// ns/name (events are written asynchronously, after the status).
+func WaitForEvents(t testing.TB, c client.Client, ns, name string, reasons ...string) {
+	t.Helper()
+	WaitFor(t, fmt.Sprintf("events %v", reasons), func() (bool, string) {
+		got := EventReasons(t, c, ns, name)
+		for _, r := range reasons {
+			if !slices.Contains(got, r) {
+				return false, describe(got)
+			}
+		}
+		return true, ""
+	})
+}

@@ -1,0 +1,390 @@
+// Package batchscheduler_test runs the SparkApplication controller with batch scheduling on against a
+// real kube-apiserver, etcd and garbage collector, with Volcano's and scheduler-plugins' PodGroup CRDs
+// installed from testdata/crds (generated from their published API types): the pod groups are
+// created against the real schemas, owned by the application, brought up to date on resubmission and
+// deleted when the application ends. The test plays the kubelet by writing the driver's status.
+package batchscheduler_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+	volcanov1beta1 "volcano.sh/apis/pkg/apis/scheduling/v1beta1"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/batchscheduler"
+	"github.com/sparkop/spark-operator/internal/batchscheduler/coscheduling"
+	"github.com/sparkop/spark-operator/internal/batchscheduler/volcano"
+	"github.com/sparkop/spark-operator/internal/batchscheduler/yunikorn"
+	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
+	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+)
+
+var env *framework.Env
+
+func TestMain(m *testing.M) {
+	os.Exit(framework.RunMain(m, &env,
+		framework.WithScheme(v1beta2.AddToScheme, volcanov1beta1.AddToScheme),
+		framework.WithCRDPaths("test/integration/batchscheduler/testdata/crds"),
+		framework.WithControllerManager(),
+		framework.WithLogger(logr.Discard())))
+}
+
+// kubeScheduler is the --kube-scheduler-names entry of the tests.
+const kubeScheduler = "scheduler-plugins-scheduler"
+
+// startOperator runs the controller for namespace ns with batch scheduling on (volcano, yunikorn and
+// the coscheduling kubeScheduler), or off when enabled is false.
+func startOperator(t *testing.T, ns string, enabled bool) {
+	t.Helper()
+	var registry *batchscheduler.Registry
+	if enabled {
+		var err error
+		registry, err = batchscheduler.NewRegistry("", volcano.Scheduler{}, yunikorn.Scheduler{}, coscheduling.Scheduler{SchedulerName: kubeScheduler})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
+	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, sparkapplication.Options{
+		DriverPodCreationGracePeriod: 2 * time.Second,
+		BatchSchedulers:              registry,
+		MaxConcurrentReconciles:      2,
+	})
+	if err := r.SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	operatortest.Start(t, mgr)
+}
+
+// example reads examples/<name>.yaml into namespace ns.
+func example(t *testing.T, name, ns string) *v1beta2.SparkApplication {
+	t.Helper()
+	root, err := framework.FindRepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(root + "/examples/" + name + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &v1beta2.SparkApplication{}
+	if err := yaml.UnmarshalStrict(data, app); err != nil {
+		t.Fatal(err)
+	}
+	app.Namespace = ns
+	return app
+}
+
+func create(t *testing.T, obj client.Object) {
+	t.Helper()
+	if err := env.Client.Create(context.Background(), obj); err != nil {
+		t.Fatalf("creating %s: %v", obj.GetName(), err)
+	}
+}
+
+// waitForState waits until the application is in state and returns it.
+func waitForState(t *testing.T, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
+	t.Helper()
+	var app *v1beta2.SparkApplication
+	framework.WaitFor(t, 60*time.Second, fmt.Sprintf("%s to be %q", name, state), func() (bool, string) {
+		app = &v1beta2.SparkApplication{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
+			return false, err.Error()
+		}
+		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s)", app.Status.AppState.State, app.Status.AppState.ErrorMessage)
+	})
+	return app
+}
+
+// finishDriver plays the kubelet: the driver's Spark container exited 0.
+func finishDriver(t *testing.T, ns, name string) {
+	t.Helper()
+	pod := &corev1.Pod{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
+		t.Fatal(err)
+	}
+	pod.Status.Phase = corev1.PodSucceeded
+	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "spark-kubernetes-driver", State: corev1.ContainerState{
+		Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", FinishedAt: metav1.Now()}}}}
+	if err := env.Client.Status().Update(context.Background(), pod); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitForGone waits until obj (kind, namespace and name set) no longer exists.
+func waitForGone(t *testing.T, obj client.Object) {
+	t.Helper()
+	framework.WaitFor(t, 30*time.Second, obj.GetName()+" to be deleted", func() (bool, string) {
+		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
+}
+
+// executorTemplate decodes the executor pod template the driver of app's current attempt reads.
+func executorTemplate(t *testing.T, app *v1beta2.SparkApplication) *corev1.Pod {
+	t.Helper()
+	cms := &corev1.ConfigMapList{}
+	if err := env.Client.List(context.Background(), cms, client.InNamespace(app.Namespace), client.MatchingLabels{v1beta2.LabelSubmissionID: app.Status.SubmissionID}); err != nil {
+		t.Fatal(err)
+	}
+	for _, cm := range cms.Items {
+		if text, ok := cm.Data["podspec-configmap-key"]; ok {
+			pod := &corev1.Pod{}
+			if err := yaml.Unmarshal([]byte(text), pod); err != nil {
+				t.Fatal(err)
+			}
+			return pod
+		}
+	}
+	t.Fatalf("no executor pod template ConfigMap for submission %s", app.Status.SubmissionID)
+	return nil
+}
+
+func owned(obj metav1.Object, app *v1beta2.SparkApplication) bool {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.UID == app.UID && ptr.Deref(ref.Controller, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestVolcanoPodGroup: spec.batchScheduler volcano creates the PodGroup spark-<app>-pg against
+// Volcano's real schema, owned by the application, minMember 1 and minResources for the driver and
+// both executors (3 CPUs, 3 x (512Mi + 384Mi)), in the queue; the driver and the executor template
+// carry the group annotation and schedulerName volcano; a resubmission with more executors resizes
+// the group; the group is deleted when the application completes.
+func TestVolcanoPodGroup(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, true)
+	create(t, example(t, "spark-pi-volcano", ns))
+	app := waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+
+	pg := &volcanov1beta1.PodGroup{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-spark-pi-volcano-pg"}, pg); err != nil {
+		t.Fatalf("PodGroup: %v", err)
+	}
+	if !owned(pg, app) || pg.Spec.MinMember != 1 || pg.Spec.Queue != "default" || pg.Spec.MinResources == nil {
+		t.Fatalf("PodGroup %+v (owners %v)", pg.Spec, pg.OwnerReferences)
+	}
+	wantResources(t, *pg.Spec.MinResources, "3", "2688Mi")
+
+	driver := &corev1.Pod{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano-driver"}, driver); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := executorTemplate(t, app)
+	for what, pod := range map[string]*corev1.Pod{"driver": driver, "executor template": tmpl} {
+		if pod.Annotations["scheduling.k8s.io/group-name"] != pg.Name || pod.Spec.SchedulerName != "volcano" {
+			t.Errorf("%s: annotations %v, schedulerName %q", what, pod.Annotations, pod.Spec.SchedulerName)
+		}
+	}
+
+	// A spec change resubmits; the group follows the new size.
+	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Executor.Instances = ptr.To[int32](4) })
+	framework.WaitFor(t, 60*time.Second, "the PodGroup resized for 4 executors", func() (bool, string) {
+		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), pg); err != nil {
+			return false, err.Error()
+		}
+		mem := (*pg.Spec.MinResources)[corev1.ResourceMemory]
+		return mem.Cmp(resource.MustParse("4480Mi")) == 0, mem.String()
+	})
+	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	framework.WaitFor(t, 30*time.Second, "the new driver", func() (bool, string) {
+		a := &v1beta2.SparkApplication{}
+		_ = env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano"}, a)
+		p := &corev1.Pod{}
+		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano-driver"}, p)
+		return err == nil && p.Labels[v1beta2.LabelSubmissionID] == a.Status.SubmissionID && a.Status.ExecutionAttempts == 1, fmt.Sprint(err)
+	})
+	finishDriver(t, ns, "spark-pi-volcano-driver")
+	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateCompleted)
+	waitForGone(t, pg)
+}
+
+// TestCoschedulingPodGroup: a spec.batchScheduler in --kube-scheduler-names creates the
+// scheduling.x-k8s.io PodGroup <app>-pg against scheduler-plugins' schema, labels the pods with
+// scheduling.x-k8s.io/pod-group, and the group is deleted when the application completes.
+func TestCoschedulingPodGroup(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, true)
+	create(t, example(t, "spark-pi-kube-scheduler", ns))
+	app := waitForState(t, ns, "spark-pi-kube-scheduler", v1beta2.ApplicationStateSubmitted)
+
+	pg := &unstructured.Unstructured{}
+	pg.SetGroupVersionKind(coscheduling.PodGroupGVK)
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-kube-scheduler-pg"}, pg); err != nil {
+		t.Fatalf("PodGroup: %v", err)
+	}
+	minMember, _, _ := unstructured.NestedInt64(pg.Object, "spec", "minMember")
+	minResources, _, _ := unstructured.NestedStringMap(pg.Object, "spec", "minResources")
+	if !owned(pg, app) || minMember != 1 {
+		t.Fatalf("PodGroup %v", pg.Object)
+	}
+	wantResources(t, corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(minResources["cpu"]), corev1.ResourceMemory: resource.MustParse(minResources["memory"])}, "3", "2688Mi")
+	driver := &corev1.Pod{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-kube-scheduler-driver"}, driver); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := executorTemplate(t, app)
+	for what, pod := range map[string]*corev1.Pod{"driver": driver, "executor template": tmpl} {
+		if pod.Labels[coscheduling.PodGroupLabel] != pg.GetName() || pod.Spec.SchedulerName != kubeScheduler {
+			t.Errorf("%s: labels %v, schedulerName %q", what, pod.Labels, pod.Spec.SchedulerName)
+		}
+	}
+	finishDriver(t, ns, "spark-pi-kube-scheduler-driver")
+	waitForState(t, ns, "spark-pi-kube-scheduler", v1beta2.ApplicationStateCompleted)
+	waitForGone(t, pg)
+}
+
+// TestYuniKorn: YuniKorn needs no objects; the driver carries the task groups, the queue label and
+// schedulerName yunikorn, and its spark-app-selector label is the application id YuniKorn uses.
+func TestYuniKorn(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, true)
+	create(t, example(t, "spark-pi-yunikorn", ns))
+	app := waitForState(t, ns, "spark-pi-yunikorn", v1beta2.ApplicationStateSubmitted)
+	driver := &corev1.Pod{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-yunikorn-driver"}, driver); err != nil {
+		t.Fatal(err)
+	}
+	if driver.Spec.SchedulerName != "yunikorn" || driver.Labels["queue"] != "root.default" ||
+		driver.Annotations[yunikorn.TaskGroupNameAnnotation] != "spark-driver" || !strings.Contains(driver.Annotations[yunikorn.TaskGroupsAnnotation], `"minMember":2`) ||
+		driver.Labels[v1beta2.LabelSparkAppSelector] != app.Status.SparkApplicationID {
+		t.Errorf("driver: schedulerName %q, labels %v, annotations %v", driver.Spec.SchedulerName, driver.Labels, driver.Annotations)
+	}
+}
+
+// TestNotHandled: with batch scheduling on, a spec.batchScheduler the operator does not handle fails
+// the submission (as in Kubeflow); with it off, spec.batchScheduler only sets the pods' schedulerName,
+// and a Warning event says that no pod group is made and the options are ignored.
+func TestNotHandled(t *testing.T) {
+	t.Parallel()
+	t.Run("on", func(t *testing.T) {
+		t.Parallel()
+		ns := env.NewNamespace(t)
+		startOperator(t, ns, true)
+		app := example(t, "spark-pi-volcano", ns)
+		app.Spec.BatchScheduler = ptr.To("kube-batch")
+		create(t, app)
+		got := waitForState(t, ns, app.Name, v1beta2.ApplicationStateFailed)
+		if msg := got.Status.AppState.ErrorMessage; !strings.Contains(msg, `spec.batchScheduler: "kube-batch" is not a batch scheduler this operator handles`) {
+			t.Errorf("error message %q", msg)
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		t.Parallel()
+		ns := env.NewNamespace(t)
+		startOperator(t, ns, false)
+		create(t, example(t, "spark-pi-volcano", ns))
+		waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+		driver := &corev1.Pod{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano-driver"}, driver); err != nil {
+			t.Fatal(err)
+		}
+		if driver.Spec.SchedulerName != "volcano" || driver.Annotations["scheduling.k8s.io/group-name"] != "" {
+			t.Errorf("driver: schedulerName %q, annotations %v", driver.Spec.SchedulerName, driver.Annotations)
+		}
+		pg := &volcanov1beta1.PodGroup{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-spark-pi-volcano-pg"}, pg); !apierrors.IsNotFound(err) {
+			t.Errorf("PodGroup with batch scheduling off: %v", err)
+		}
+		framework.WaitFor(t, 20*time.Second, "the Warning event", func() (bool, string) {
+			list := &eventsv1.EventList{}
+			if err := env.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+				return false, err.Error()
+			}
+			i := slices.IndexFunc(list.Items, func(e eventsv1.Event) bool {
+				return e.Reason == sparkapplication.ReasonBatchSchedulerNotHandled && e.Type == corev1.EventTypeWarning &&
+					strings.Contains(e.Note, "--enable-batch-scheduler") && strings.Contains(e.Note, "batchSchedulerOptions is ignored")
+			})
+			return i >= 0, fmt.Sprint(len(list.Items), " events")
+		})
+	})
+}
+
+func updateApp(t *testing.T, ns, name string, mutate func(*v1beta2.SparkApplication)) {
+	t.Helper()
+	for range 10 {
+		app := &v1beta2.SparkApplication{}
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
+			t.Fatal(err)
+		}
+		mutate(app)
+		err := env.Client.Update(context.Background(), app)
+		if err == nil {
+			return
+		}
+		if !apierrors.IsConflict(err) {
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("too many conflicts")
+}
+
+func wantResources(t *testing.T, got corev1.ResourceList, cpu, memory string) {
+	t.Helper()
+	c, m := got[corev1.ResourceCPU], got[corev1.ResourceMemory]
+	if c.Cmp(resource.MustParse(cpu)) != 0 || m.Cmp(resource.MustParse(memory)) != 0 {
+		t.Errorf("minResources = %v, want cpu %s, memory %s", got, cpu, memory)
+	}
+}
+
+// TestSuspendReleasesPodGroup: a suspended application's PodGroup is deleted (a pending group would
+// go on holding its queue's capacity) and made again when it resumes; a PodGroup of that name that
+// the application does not own is not taken over.
+func TestSuspendReleasesPodGroup(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, true)
+	create(t, example(t, "spark-pi-volcano", ns))
+	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	pg := &volcanov1beta1.PodGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "spark-spark-pi-volcano-pg"}}
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), pg); err != nil {
+		t.Fatal(err)
+	}
+	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
+	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSuspended)
+	waitForGone(t, pg)
+	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(false) })
+	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	framework.WaitFor(t, 30*time.Second, "the PodGroup again", func() (bool, string) {
+		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), &volcanov1beta1.PodGroup{})
+		return err == nil, fmt.Sprint(err)
+	})
+
+	// Somebody else's group of the same name.
+	other := example(t, "spark-pi-volcano", ns)
+	other.Name = "taken"
+	foreign := &volcanov1beta1.PodGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "spark-taken-pg"}, Spec: volcanov1beta1.PodGroupSpec{MinMember: 5}}
+	create(t, foreign)
+	create(t, other)
+	app := waitForState(t, ns, "taken", v1beta2.ApplicationStateFailed)
+	if msg := app.Status.AppState.ErrorMessage; !strings.Contains(msg, "PodGroup spark-taken-pg exists and does not belong to this application") {
+		t.Errorf("error message %q", msg)
+	}
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(foreign), foreign); err != nil || foreign.Spec.MinMember != 5 {
+		t.Errorf("the foreign PodGroup was changed: %v %+v", err, foreign.Spec)
+	}
+}

@@ -1,0 +1,34 @@
+package controller_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/batchscheduler"
+	"github.com/sparkop/spark-operator/internal/batchscheduler/volcano"
+	"github.com/sparkop/spark-operator/internal/testing/util"
+	"github.com/sparkop/spark-operator/internal/testing/wrappers"
+)
+
+// TestBatchSchedulerCRDMissing: this suite's API server has no Volcano CRDs. With batch scheduling
+// on, an application for Volcano fails its submission saying what to install, and the others run:
+// the operator itself needs no scheduler CRD (the other tests run it with batch scheduling off).
+func TestBatchSchedulerCRDMissing(t *testing.T) {
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	opts := defaultOptions()
+	registry, err := batchscheduler.NewRegistry("", volcano.Scheduler{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.BatchSchedulers = registry
+	startOperator(t, ns, opts)
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("gang", ns).BatchScheduler("volcano").Obj())
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("plain", ns).Obj())
+	app := util.WaitForState(t, env.Client, ns, "gang", v1beta2.ApplicationStateFailed)
+	if msg := app.Status.AppState.ErrorMessage; !strings.Contains(msg, "does not serve PodGroup scheduling.volcano.sh/v1beta1") {
+		t.Errorf("error message = %q", msg)
+	}
+	util.WaitForState(t, env.Client, ns, "plain", v1beta2.ApplicationStateSubmitted)
+}
