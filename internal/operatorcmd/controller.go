@@ -209,7 +209,6 @@ func (o *controllerOptions) run() error {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
 	klog.SetLogger(ctrl.Log) // client-go's and leader election's log lines in the same JSON log
 	log := ctrl.Log.WithName("setup")
-	ctx := ctrl.SetupSignalHandler()
 	setMemoryLimit(log)
 	if err := o.kf.validate(o.defaultTTLSeconds); err != nil {
 		return err
@@ -247,7 +246,7 @@ func (o *controllerOptions) run() error {
 		RetryPeriod:                   &o.retryPeriod,
 	}
 	o.kf.apply(&mgrOpts, o.metricsAddr)
-	mgr, err := NewManagerWhenReachable(ctx, log, cfg, o.healthAddr, mgrOpts)
+	mgr, err := newManagerUntilSignal(log, cfg, o.healthAddr, mgrOpts)
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
@@ -290,7 +289,7 @@ func (o *controllerOptions) run() error {
 	if _, err := AddAPIServerProbe(mgr); err != nil {
 		return fmt.Errorf("adding the API server probe: %w", err)
 	}
-	return mgr.Start(ctx)
+	return mgr.Start(ctrl.SetupSignalHandler())
 }
 
 // setupWebhook serves the validating webhook when enabled. With self-provided certificates the

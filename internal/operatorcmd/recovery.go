@@ -12,6 +12,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -176,6 +178,14 @@ func NewManagerWhenReachable(ctx context.Context, log logr.Logger, cfg *rest.Con
 			interim = nil
 		}
 	}
+}
+
+// newManagerUntilSignal is NewManagerWhenReachable until SIGINT or SIGTERM (the manager's own
+// signal handler, ctrl.SetupSignalHandler, can be set up only once, for mgr.Start).
+func newManagerUntilSignal(log logr.Logger, cfg *rest.Config, healthAddr string, opts ctrl.Options) (ctrl.Manager, error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return NewManagerWhenReachable(ctx, log, cfg, healthAddr, opts)
 }
 
 // serveStartupProbes answers /healthz with 200 and /readyz with 503 on addr until closed; a failure
