@@ -188,6 +188,7 @@ func CacheOptions(namespaces []string, resync time.Duration) cache.Options {
 	ui := labels.SelectorFromSet(sparkapplication.UIObjectLabels())
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
+		NewInformer:      NewRetryingInformer, // recovery.go: no 30-60 s back-off after an outage
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Pod{}:                        {Label: launched, Transform: TrimPod},
 			&corev1.Service{}:                    {Label: ui, Transform: TrimService},

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -206,6 +207,7 @@ func (o *controllerOptions) reconcilerOptions() (sparkapplication.Options, error
 
 func (o *controllerOptions) run() error {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&o.zap)))
+	klog.SetLogger(ctrl.Log) // client-go's and leader election's log lines in the same JSON log
 	log := ctrl.Log.WithName("setup")
 	setMemoryLimit(log)
 	if err := o.kf.validate(o.defaultTTLSeconds); err != nil {
@@ -244,7 +246,7 @@ func (o *controllerOptions) run() error {
 		RetryPeriod:                   &o.retryPeriod,
 	}
 	o.kf.apply(&mgrOpts, o.metricsAddr)
-	mgr, err := ctrl.NewManager(cfg, mgrOpts)
+	mgr, err := newManagerUntilSignal(log, cfg, o.healthAddr, mgrOpts)
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
@@ -284,6 +286,9 @@ func (o *controllerOptions) run() error {
 		return err
 	}
 	log.Info("Starting the Spark operator", "version", version(), "namespaces", o.namespaces, "workers", o.workers)
+	if _, err := AddAPIServerProbe(mgr); err != nil {
+		return fmt.Errorf("adding the API server probe: %w", err)
+	}
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

@@ -94,7 +94,8 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("scheduledsparkapplication").
 		For(&v1beta2.ScheduledSparkApplication{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Owns(&v1beta2.SparkApplication{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter}).
+		// RecoverPanic: a panicking reconcile is logged, counted in controller_runtime_reconcile_panics_total and retried with back-off.
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter, RecoverPanic: ptr.To(true)}).
 		Complete(r)
 }
 

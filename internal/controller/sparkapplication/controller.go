@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -174,7 +175,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// A driver budget deleted by someone else is created again.
 		b = b.Watches(&policyv1.PodDisruptionBudget{}, byApp, builder.WithPredicates(deletedPredicate()))
 	}
-	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter}).
+	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter, RecoverPanic: ptr.To(true)}).
 		Complete(r)
 }
 
@@ -261,6 +262,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		log.V(2).Info("The cache has not seen the last status write yet; waiting for it")
 		return ctrl.Result{RequeueAfter: staleRetry}, nil
 	}
+	defer r.reportPanic(app)
 	s := &scope{orig: app, app: app.DeepCopy(), now: r.clock.Now(), log: log}
 	if err := r.reconcileState(ctx, s); err != nil {
 		return ctrl.Result{}, err
@@ -279,7 +281,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if !equality.Semantic.DeepEqual(s.orig.Status, s.app.Status) {
 		if err := r.client.Status().Update(ctx, s.app); err != nil {
 			if apierrors.IsConflict(err) {
-				// Another writer got there first; the watch brings the new version.
+				// The API server holds a newer version than the cached copy: another writer got
+				// there first, or a write of ours went through but its reply was lost (an API
+				// server outage). Hold back reconciles of this copy until the cache has the newer
+				// one (its watch event runs the application again), instead of running the state
+				// machine on the stale copy once a second.
+				r.writes.wrote(req.NamespacedName, s.orig.ResourceVersion)
 				return ctrl.Result{RequeueAfter: conflictRetry}, nil
 			}
 			return ctrl.Result{}, fmt.Errorf("writing status: %w", err)

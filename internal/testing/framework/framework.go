@@ -258,6 +258,9 @@ func New(opts ...Option) (*Env, error) {
 			flags.Set(name, value)
 		}
 	}
+	if err := fixControlPlaneDirs(te, workDir); err != nil {
+		return nil, err
+	}
 	env := &Env{
 		Scheme:      scheme,
 		RepoRoot:    root,

@@ -33,6 +33,16 @@ import (
 // the test on error.
 func NewManager(t testing.TB, cfg *rest.Config, scheme *runtime.Scheme, cacheNamespaces []string, customize func(*ctrl.Options)) ctrl.Manager {
 	t.Helper()
+	mgr, err := ctrl.NewManager(cfg, ManagerOptions(scheme, cacheNamespaces, customize))
+	if err != nil {
+		t.Fatalf("creating the manager: %v", err)
+	}
+	return mgr
+}
+
+// ManagerOptions are the options NewManager creates its manager with, for tests that create the
+// manager themselves (operatorcmd.NewManagerWhenReachable, say).
+func ManagerOptions(scheme *runtime.Scheme, cacheNamespaces []string, customize func(*ctrl.Options)) ctrl.Options {
 	opts := ctrl.Options{
 		Scheme:                 scheme,
 		Cache:                  operatorcmd.CacheOptions(cacheNamespaces, 0),
@@ -43,11 +53,7 @@ func NewManager(t testing.TB, cfg *rest.Config, scheme *runtime.Scheme, cacheNam
 	if customize != nil {
 		customize(&opts)
 	}
-	mgr, err := ctrl.NewManager(cfg, opts)
-	if err != nil {
-		t.Fatalf("creating the manager: %v", err)
-	}
-	return mgr
+	return opts
 }
 
 // Recorder returns the operator's event recorder (package eventrecorder) added to mgr, as
