@@ -11,6 +11,8 @@
 package batchscheduler
 
 import (
+	"context"
+
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -47,6 +49,26 @@ type Pods struct {
 	Executor *corev1.Pod
 	// InitialExecutors is how many executors the driver asks for at start.
 	InitialExecutors int32
+	// Conf is the submission's complete Spark configuration (spark.properties), read-only.
+	Conf submission.Conf
+}
+
+// PerSubmission is implemented by a Scheduler whose objects are immutable and named per submission
+// (the "kubernetes" scheduler's Workload and PodGroup): the controller creates Prepare's objects
+// ignoring AlreadyExists (a retried reconcile renders the same submission, hence the same objects)
+// instead of bringing them up to date, and, instead of deleting Cleanup's names, calls Sweep: with
+// the new submission's ID once its objects exist (dropping those of earlier submissions), and with ""
+// when the application terminates or is suspended. Sweep may list and delete through c, which reads
+// from the API server, not a cache; objects already gone are not an error.
+type PerSubmission interface {
+	Sweep(ctx context.Context, c client.Client, app *v1beta2.SparkApplication, keepSubmissionID string) error
+}
+
+// APIRequirer is implemented by a Scheduler whose objects' API is built into Kubernetes but may not
+// be served (alpha, behind feature gates): Requires says what the cluster needs, for the message of
+// a submission that fails because the API server does not serve the objects' kind.
+type APIRequirer interface {
+	Requires() string
 }
 
 // Prepare runs s.Prepare on a rendered submission and writes the changed executor pod template
@@ -64,6 +86,7 @@ func Prepare(s Scheduler, app *v1beta2.SparkApplication, res *submission.Resourc
 			ExecutorTemplate: template,
 			Executor:         executor,
 			InitialExecutors: res.InitialExecutors(),
+			Conf:             res.Conf,
 		})
 		return err
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sparkop/spark-operator/internal/batchscheduler"
 	"github.com/sparkop/spark-operator/internal/batchscheduler/coscheduling"
+	"github.com/sparkop/spark-operator/internal/batchscheduler/kubernetes"
 	"github.com/sparkop/spark-operator/internal/batchscheduler/volcano"
 	"github.com/sparkop/spark-operator/internal/batchscheduler/yunikorn"
 )
@@ -22,7 +23,7 @@ type batchSchedulerFlags struct {
 // addBatchSchedulerFlags registers the flags on fs and returns where they land.
 func addBatchSchedulerFlags(fs *pflag.FlagSet) *batchSchedulerFlags {
 	b := &batchSchedulerFlags{}
-	fs.BoolVar(&b.enable, "enable-batch-scheduler", false, "hand applications to batch schedulers: volcano, yunikorn and the --kube-scheduler-names (creates their pod groups; needs their CRDs and RBAC)")
+	fs.BoolVar(&b.enable, "enable-batch-scheduler", false, "hand applications to batch schedulers: volcano, yunikorn, kubernetes (Kubernetes 1.36's gang scheduling) and the --kube-scheduler-names (creates their pod groups; needs their CRDs and RBAC)")
 	fs.StringVar(&b.defaultName, "default-batch-scheduler", "", "batch scheduler of applications without spec.batchScheduler (needs --enable-batch-scheduler)")
 	fs.StringSliceVar(&b.kubeSchedulerNames, "kube-scheduler-names", nil, "names of kube-schedulers running the scheduler-plugins coscheduling plugin, accepted as spec.batchScheduler (needs --enable-batch-scheduler)")
 	return b
@@ -41,7 +42,7 @@ func (b *batchSchedulerFlags) registry() (*batchscheduler.Registry, error) {
 		}
 		return nil, nil
 	}
-	schedulers := []batchscheduler.Scheduler{volcano.Scheduler{}, yunikorn.Scheduler{}}
+	schedulers := []batchscheduler.Scheduler{volcano.Scheduler{}, yunikorn.Scheduler{}, kubernetes.Scheduler{}}
 	for _, name := range b.kubeSchedulerNames {
 		if name == "" {
 			continue

@@ -33,9 +33,10 @@ func TestBatchSchedulerFlags(t *testing.T) {
 		wantErr string
 	}{
 		{args: nil},
-		{args: []string{"--enable-batch-scheduler"}, names: []string{"volcano", "yunikorn"}},
+		{args: []string{"--enable-batch-scheduler"}, names: []string{"kubernetes", "volcano", "yunikorn"}},
+		{args: []string{"--enable-batch-scheduler", "--default-batch-scheduler=kubernetes"}, names: []string{"kubernetes", "volcano", "yunikorn"}, def: "kubernetes"},
 		{args: []string{"--enable-batch-scheduler", "--kube-scheduler-names=sp-a,sp-b", "--default-batch-scheduler=sp-b"},
-			names: []string{"sp-a", "sp-b", "volcano", "yunikorn"}, def: "sp-b"},
+			names: []string{"kubernetes", "sp-a", "sp-b", "volcano", "yunikorn"}, def: "sp-b"},
 		{args: []string{"--enable-batch-scheduler", "--default-batch-scheduler=kueue"}, wantErr: `--default-batch-scheduler "kueue" is not one of`},
 		{args: []string{"--default-batch-scheduler=volcano"}, wantErr: "need --enable-batch-scheduler"},
 		{args: []string{"--kube-scheduler-names=sp"}, wantErr: "need --enable-batch-scheduler"},

@@ -74,7 +74,7 @@ warnings, with --strict).`,
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "exit non-zero on warnings too")
 	cmd.Flags().BoolVarP(&o.Quiet, "quiet", "q", false, "hide the notes (info findings)")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: text (default) or json")
-	cmd.Flags().StringSliceVar(&o.KubeSchedulerNames, "kube-scheduler-names", nil, "the operator's --kube-scheduler-names: coscheduling kube-schedulers accepted as spec.batchScheduler besides volcano and yunikorn")
+	cmd.Flags().StringSliceVar(&o.KubeSchedulerNames, "kube-scheduler-names", nil, "the operator's --kube-scheduler-names: coscheduling kube-schedulers accepted as spec.batchScheduler besides volcano, yunikorn and kubernetes")
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd

@@ -17,9 +17,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/batchscheduler"
 	"github.com/sparkop/spark-operator/internal/batchscheduler/kubernetes"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/submission"
@@ -48,10 +50,9 @@ const holdFor = 5 * time.Second
 //   - the application completes, and when it is deleted nothing is left: no pod, PodGroup, Workload,
 //     ConfigMap or Service.
 //
-// Until the batch-scheduler framework calls the scheduler in the operator's submission, the test does
-// what the framework will do: it creates kubernetes.Objects for the application, applies
-// kubernetes.MutateExecutorTemplate to the template the driver reads, and calls kubernetes.Cleanup
-// when the application has terminated.
+// The operator runs with batch scheduling on (--enable-batch-scheduler): it creates the Workload and
+// the PodGroup before the driver, puts the executor pod template in the group, and deletes both when
+// the application has terminated.
 func TestKubernetesGang(t *testing.T) {
 	skipUnlessEnabled(t)
 	ctx := context.Background()
@@ -77,7 +78,7 @@ func TestKubernetesGang(t *testing.T) {
 	}).Obj()
 	sub := submitGang(t, app)
 	pgKey, driver, newExec := sub.podGroup, sub.driver, sub.newExecutor
-	step("created Workload %s and PodGroup %s (gang, minCount 3)", kubernetes.WorkloadName(app, sub.res), pgKey.Name)
+	step("the operator created Workload %s and PodGroup %s (gang, minCount 3)", sub.workload, pgKey.Name)
 	step("application RUNNING: driver %s bound to %s alone", driver.Name, driver.Spec.NodeName)
 
 	// Two of three, room for one: neither is bound, though a pod created after them is.
@@ -131,10 +132,10 @@ func TestKubernetesGang(t *testing.T) {
 	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
 	step("application COMPLETED")
 
-	// What the framework will do when the application terminates; then the user deletes it.
-	if err := kubernetes.Cleanup(ctx, c, app, ""); err != nil {
-		t.Fatal(err)
-	}
+	// The operator deletes the gang's objects when the application terminates; then the user
+	// deletes it.
+	waitForGangObjectsGone(t, ns)
+	step("the operator deleted the Workload and the PodGroup")
 	if err := c.Delete(ctx, app); err != nil {
 		t.Fatal(err)
 	}
@@ -209,9 +210,7 @@ func TestKubernetesGangDynamicAllocation(t *testing.T) {
 	}
 	succeed(t, sub.driver)
 	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
-	if err := kubernetes.Cleanup(ctx, c, app, ""); err != nil {
-		t.Fatal(err)
-	}
+	waitForGangObjectsGone(t, ns)
 	if err := c.Delete(ctx, app); err != nil {
 		t.Fatal(err)
 	}
@@ -219,14 +218,21 @@ func TestKubernetesGangDynamicAllocation(t *testing.T) {
 	step("application COMPLETED and deleted: nothing left in %s", ns)
 }
 
-// startOperator runs the SparkApplication controller for namespace ns until the test ends.
+// startOperator runs the SparkApplication controller for namespace ns until the test ends, with
+// batch scheduling on and the "kubernetes" scheduler handled (--enable-batch-scheduler), and no
+// driver start timeout (the default).
 func startOperator(t *testing.T, ns string) {
 	t.Helper()
+	registry, err := batchscheduler.NewRegistry("", kubernetes.Scheduler{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
 	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, sparkapplication.Options{
 		DriverPodCreationGracePeriod: 10 * time.Second,
 		ImagePullTimeout:             time.Minute,
 		MaxConcurrentReconciles:      2,
+		BatchSchedulers:              registry,
 	})
 	if err := r.SetupWithManager(mgr); err != nil {
 		t.Fatal(err)
@@ -236,50 +242,64 @@ func startOperator(t *testing.T, ns string) {
 
 // gangSubmission is an application submitted with the "kubernetes" batch scheduler and running.
 type gangSubmission struct {
-	app      *v1beta2.SparkApplication
-	res      *submission.Resources
+	app *v1beta2.SparkApplication
+	// workload is the name of the Workload the operator created.
+	workload string
 	podGroup client.ObjectKey
 	driver   *corev1.Pod
 	// newExecutor creates executor id from the executor pod template, as the driver would.
 	newExecutor func(id int) *corev1.Pod
 }
 
-// submitGang creates app, does what the batch-scheduler framework will do for spec.batchScheduler
-// "kubernetes" (the Workload and PodGroup before the driver, the mutation of the executor pod
-// template the driver reads), and waits until the operator has the driver running.
+// submitGang creates app with spec.batchScheduler "kubernetes" and waits until the operator has the
+// driver running. It checks that the operator put the executor pod template the driver reads in a
+// PodGroup that exists and names a Workload that exists.
 func submitGang(t *testing.T, app *v1beta2.SparkApplication) *gangSubmission {
+	t.Helper()
+	app.Spec.BatchScheduler = ptr.To(kubernetes.Name)
+	if err := env.Client.Create(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	running := waitForState(t, app.Namespace, app.Name, v1beta2.ApplicationStateRunning)
+	return gangOf(t, running)
+}
+
+// gangOf reads what the operator made of the running application app: its driver, the executor pod
+// template with its PodGroup, and the Workload.
+func gangOf(t *testing.T, app *v1beta2.SparkApplication) *gangSubmission {
 	t.Helper()
 	ctx := context.Background()
 	c := env.Client
-	if err := c.Create(ctx, app); err != nil {
-		t.Fatal(err)
+	driver := getPod(t, app.Namespace, app.Status.DriverInfo.PodName)
+	if driver.Spec.SchedulingGroup != nil {
+		t.Errorf("driver %s is in group %v; want none", driver.Name, driver.Spec.SchedulingGroup)
+	}
+	template := executorTemplate(t, getConfigMap(t, app.Namespace, templateConfigMapName(t, driver)))
+	if g := template.Spec.SchedulingGroup; g == nil || g.PodGroupName == nil {
+		t.Fatalf("the executor pod template has no spec.schedulingGroup: %+v", template.Spec.SchedulingGroup)
+	}
+	pgKey := client.ObjectKey{Namespace: app.Namespace, Name: *template.Spec.SchedulingGroup.PodGroupName}
+	pg := &schedulingv1alpha2.PodGroup{}
+	if err := c.Get(ctx, pgKey, pg); err != nil {
+		t.Fatalf("the executors' PodGroup: %v", err)
+	}
+	ref := pg.Spec.PodGroupTemplateRef
+	if ref == nil || ref.Workload == nil {
+		t.Fatalf("PodGroup %s names no Workload", pg.Name)
+	}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: ref.Workload.WorkloadName}, &schedulingv1alpha2.Workload{}); err != nil {
+		t.Fatalf("the Workload: %v", err)
 	}
 	res, err := submission.Render(app, submission.NewSubmission(app.UID, "1", 1, time.Now()), submission.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := kubernetes.Objects(app, res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range objs {
-		if err := c.Create(ctx, o); err != nil {
-			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
-		}
-	}
-	running := waitForState(t, app.Namespace, app.Name, v1beta2.ApplicationStateRunning)
-	driver := getPod(t, app.Namespace, running.Status.DriverInfo.PodName)
-
-	template := executorTemplate(t, getConfigMap(t, app.Namespace, templateConfigMapName(t, driver)))
-	if err := kubernetes.MutateExecutorTemplate(app, res, template); err != nil {
-		t.Fatal(err)
-	}
 	conf := maps.Clone(res.Conf)
 	conf["spark.app.id"] = driver.Labels[v1beta2.LabelSparkAppSelector]
 	return &gangSubmission{
-		app:      running,
-		res:      res,
-		podGroup: client.ObjectKey{Namespace: app.Namespace, Name: kubernetes.ExecutorPodGroupName(app, res)},
+		app:      app,
+		workload: ref.Workload.WorkloadName,
+		podGroup: pgKey,
 		driver:   driver,
 		newExecutor: func(id int) *corev1.Pod {
 			pod := newExecutor(t, template, conf, app.Spec.Type, driver, id)
@@ -289,6 +309,24 @@ func submitGang(t *testing.T, app *v1beta2.SparkApplication) *gangSubmission {
 			return pod
 		},
 	}
+}
+
+// waitForGangObjectsGone waits until no Workload or PodGroup is left in ns.
+func waitForGangObjectsGone(t *testing.T, ns string) {
+	t.Helper()
+	framework.WaitFor(t, waitTimeout, "the Workloads and PodGroups of "+ns+" to be deleted", func() (bool, string) {
+		var left []string
+		for _, list := range []client.ObjectList{&schedulingv1alpha2.WorkloadList{}, &schedulingv1alpha2.PodGroupList{}} {
+			if err := env.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+				return false, err.Error()
+			}
+			items, _ := meta.ExtractList(list)
+			for _, item := range items {
+				left = append(left, fmt.Sprintf("%T %s", item, item.(client.Object).GetName()))
+			}
+		}
+		return len(left) == 0, strings.Join(left, ", ")
+	})
 }
 
 // newPod returns a pod asking for cpu.
@@ -513,4 +551,82 @@ func podConditions(pod *corev1.Pod) string {
 		out = append(out, fmt.Sprintf("%s=%s %s %s", c.Type, c.Status, c.Reason, c.Message))
 	}
 	return "[" + strings.Join(out, "; ") + "]"
+}
+
+// pendingFor is the short figure standing for the old 10-minute driver start timeout: the driver is
+// held Pending longer than that, with no timeout configured.
+const pendingFor = 15 * time.Second
+
+// TestKubernetesGangDriverWaits: with no room for the driver (a 4-CPU pod on a node of 4.5), an
+// application for the "kubernetes" scheduler is not failed by any default start timeout: held Pending
+// for pendingFor, it stays SUBMITTED with the scheduler's message in its DriverScheduled condition;
+// once the room is freed it runs, its executor gang is bound, and it completes; nothing is left.
+func TestKubernetesGangDriverWaits(t *testing.T) {
+	skipUnlessEnabled(t)
+	ctx := context.Background()
+	c := env.Client
+	ns := env.NewNamespace(t)
+	start := time.Now()
+	step := func(format string, args ...any) {
+		t.Logf("%6.1fs  %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+	node := newNode(ns, "4500m", "16Gi")
+	if err := createNode(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Delete(context.Background(), node) })
+	blocker := runPod(t, ns, "blocker", "4")
+	startOperator(t, ns)
+
+	app := wrappers.MakeSparkApplication("pi", ns).BatchScheduler(kubernetes.Name).ExecutorInstances(2).Driver(func(d *v1beta2.DriverSpec) {
+		d.Annotations = map[string]string{"kwok.sparkop.dev/run-duration": "1h"}
+	}).Obj()
+	if err := c.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	submitted := waitForState(t, ns, app.Name, v1beta2.ApplicationStateSubmitted)
+	driver := getPod(t, ns, submitted.Status.DriverInfo.PodName)
+	waitForUnschedulable(t, driver)
+	step("driver %s Pending: no room for it", driver.Name)
+
+	held := time.Now()
+	var msg string
+	for time.Since(held) < pendingFor {
+		got := &v1beta2.SparkApplication{}
+		if err := c.Get(ctx, client.ObjectKeyFromObject(app), got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Status.AppState.State != v1beta2.ApplicationStateSubmitted {
+			t.Fatalf("after %s Pending the application is %s (%s); want SUBMITTED", time.Since(held).Round(time.Second), got.Status.AppState.State, got.Status.AppState.ErrorMessage)
+		}
+		if cond := meta.FindStatusCondition(got.Status.Conditions, v1beta2.ConditionDriverScheduled); cond != nil {
+			msg = cond.Message
+		}
+		time.Sleep(time.Second)
+	}
+	if !strings.Contains(msg, "Insufficient cpu") {
+		t.Errorf("DriverScheduled message %q; want the scheduler's (Insufficient cpu)", msg)
+	}
+	step("held %s Pending (no timeout configured): still SUBMITTED; DriverScheduled: %s", pendingFor, msg)
+
+	deletePod(t, blocker)
+	running := waitForState(t, ns, app.Name, v1beta2.ApplicationStateRunning)
+	sub := gangOf(t, running)
+	execs := []*corev1.Pod{sub.newExecutor(1), sub.newExecutor(2)}
+	for _, e := range execs {
+		waitForRunning(t, e)
+	}
+	step("%s deleted: driver running, executor gang %s bound", blocker.Name, sub.podGroup.Name)
+
+	for _, e := range execs {
+		deletePod(t, e)
+	}
+	succeed(t, sub.driver)
+	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
+	waitForGangObjectsGone(t, ns)
+	if err := c.Delete(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	waitForNothingLeft(t, ns)
+	step("application COMPLETED and deleted: nothing left in %s", ns)
 }

@@ -42,6 +42,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/batchscheduler"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -343,4 +344,49 @@ func Cleanup(ctx context.Context, c client.Client, app *v1beta2.SparkApplication
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Scheduler is the "kubernetes" batch scheduler of the operator's framework (internal/batchscheduler):
+// it hands a submission to the functions of this package. Its zero value is ready to use.
+type Scheduler struct{}
+
+var (
+	_ batchscheduler.Scheduler     = Scheduler{}
+	_ batchscheduler.PerSubmission = Scheduler{}
+	_ batchscheduler.APIRequirer   = Scheduler{}
+)
+
+// Name implements batchscheduler.Scheduler.
+func (Scheduler) Name() string { return Name }
+
+// Prepare implements batchscheduler.Scheduler: Objects (the Workload, then the executors' PodGroup,
+// or none without executors), MutateDriverPod and MutateExecutorTemplate. Validate's refusals are its
+// errors (a *submission.FieldError naming the field).
+func (Scheduler) Prepare(app *v1beta2.SparkApplication, pods *batchscheduler.Pods) ([]client.Object, error) {
+	res := &submission.Resources{Conf: pods.Conf, DriverPod: pods.Driver}
+	objs, err := Objects(app, res)
+	if err != nil {
+		return nil, err
+	}
+	MutateDriverPod(app, pods.Driver)
+	if err := MutateExecutorTemplate(app, res, pods.ExecutorTemplate); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+// Cleanup implements batchscheduler.Scheduler: none by name, since the objects are per submission;
+// the controller calls Sweep instead (batchscheduler.PerSubmission).
+func (Scheduler) Cleanup(*v1beta2.SparkApplication) []client.Object { return nil }
+
+// Sweep implements batchscheduler.PerSubmission with Cleanup.
+func (Scheduler) Sweep(ctx context.Context, c client.Client, app *v1beta2.SparkApplication, keepSubmissionID string) error {
+	return Cleanup(ctx, c, app, keepSubmissionID)
+}
+
+// Requires implements batchscheduler.APIRequirer: the feature gates and runtime-config of
+// docs/batch-scheduling.md (Kubernetes 1.36 only).
+func (Scheduler) Requires() string {
+	return "Kubernetes 1.36 with kube-apiserver --feature-gates=GenericWorkload=true --runtime-config=scheduling.k8s.io/v1alpha2=true, " +
+		"kube-scheduler --feature-gates=GenericWorkload=true,GangScheduling=true and kube-controller-manager --feature-gates=GenericWorkload=true"
 }

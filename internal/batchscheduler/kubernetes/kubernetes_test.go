@@ -166,8 +166,10 @@ func TestObjects(t *testing.T) {
 }
 
 func TestObjectsWithoutExecutors(t *testing.T) {
-	// instances 0 stands for the default (Kueue writes it back on eviction): zero executors are asked for in sparkConf.
-	app := wrappers.MakeSparkApplication("pi", "ns").BatchScheduler(Name).ExecutorInstances(0).SparkConf("spark.executor.instances", "0").Obj()
+	// spec.executor.instances 0 means "not set" (1 executor, as Kueue writes it back); no executors is
+	// spark.executor.instances=0 in sparkConf.
+	app := wrappers.MakeSparkApplication("pi", "ns").BatchScheduler(Name).Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = nil }).
+		SparkConf("spark.executor.instances", "0").Obj()
 	res := render(t, app)
 	objs, err := Objects(app, res)
 	if err != nil || objs != nil {

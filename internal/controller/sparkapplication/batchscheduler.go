@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
+	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/batchscheduler"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
@@ -25,9 +26,12 @@ const ReasonBatchSchedulerNotHandled = "SparkApplicationBatchSchedulerNotHandled
 
 // The objects of the batch schedulers (internal/batchscheduler): Volcano's and scheduler-plugins'
 // PodGroups, created before the driver, brought up to date on resubmission and deleted when the
-// application ends. The operator neither lists nor watches them. Its permission for them is not in
-// the generated role (config/rbac/role.yaml): the operator gets it only with batch scheduling on
-// (the chart's controller.batchScheduler.enable adds it; docs/batch-scheduling.md lists the rules).
+// application ends. The operator neither lists nor watches them.
+// +kubebuilder:rbac:groups=scheduling.volcano.sh,resources=podgroups,verbs=get;create;update;patch;delete
+// +kubebuilder:rbac:groups=scheduling.x-k8s.io,resources=podgroups,verbs=get;create;update;patch;delete
+// The "kubernetes" scheduler's Workloads and PodGroups (scheduling.k8s.io/v1alpha2) are per submission:
+// created, listed (uncached) to delete those of earlier submissions, and deleted.
+// +kubebuilder:rbac:groups=scheduling.k8s.io,resources=workloads;podgroups,verbs=get;list;create;delete
 
 // prepareBatchScheduling hands the rendered submission to the application's batch scheduler, if any:
 // the scheduler adapts the pods, and its objects are created (or updated) before the driver. It
@@ -45,10 +49,21 @@ func (r *Reconciler) prepareBatchScheduling(ctx context.Context, s *scope, res *
 	if err != nil {
 		return fmt.Sprintf("batch scheduler %s: %v", sched.Name(), err), nil
 	}
+	perSubmission, _ := sched.(batchscheduler.PerSubmission)
 	for _, obj := range objs {
-		if err := r.ensureObject(ctx, obj); err != nil {
+		var err error
+		if perSubmission != nil {
+			err = r.createObject(ctx, obj)
+		} else {
+			err = r.ensureObject(ctx, obj)
+		}
+		if err != nil {
 			if meta.IsNoMatchError(err) || runtime.IsNotRegisteredError(err) {
 				gvk := obj.GetObjectKind().GroupVersionKind()
+				if req, ok := sched.(batchscheduler.APIRequirer); ok {
+					return fmt.Sprintf("batch scheduler %s: the API server does not serve %s %s: it needs %s; or choose another spec.batchScheduler",
+						sched.Name(), gvk.Kind, gvk.GroupVersion(), req.Requires()), nil
+				}
 				return fmt.Sprintf("batch scheduler %s: the API server does not serve %s %s: install the scheduler (its CRDs) or choose another spec.batchScheduler",
 					sched.Name(), gvk.Kind, gvk.GroupVersion()), nil
 			}
@@ -58,7 +73,47 @@ func (r *Reconciler) prepareBatchScheduling(ctx context.Context, s *scope, res *
 			return "", err
 		}
 	}
+	if perSubmission != nil {
+		// The objects of earlier submissions (an earlier attempt, a spec since changed) hold nothing
+		// the new one needs.
+		if err := perSubmission.Sweep(ctx, r.uncachedClient(), s.app, res.DriverPod.Labels[v1beta2.LabelSubmissionID]); err != nil && !meta.IsNoMatchError(err) {
+			return "", fmt.Errorf("batch scheduler %s: deleting the objects of earlier submissions: %w", sched.Name(), err)
+		}
+	}
 	return "", nil
+}
+
+// createObject creates obj; one that exists already is this submission's (its name is per
+// submission and a retried reconcile renders the same submission again), kept as it is.
+func (r *Reconciler) createObject(ctx context.Context, obj client.Object) error {
+	if err := r.client.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+	}
+	return nil
+}
+
+// uncachedClient is the reconciler's client with reads from the API server (the manager's API
+// reader), so that listing a batch scheduler's objects starts no informer (which would need watch
+// permission and keep them all in memory). Without a manager (unit tests) it is the client itself.
+func (r *Reconciler) uncachedClient() client.Client {
+	if r.apiReader == nil {
+		return r.client
+	}
+	return uncachedClient{Client: r.client, reader: r.apiReader}
+}
+
+// uncachedClient is a client.Client whose Get and List go to reader.
+type uncachedClient struct {
+	client.Client
+	reader client.Reader
+}
+
+func (c uncachedClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return c.reader.Get(ctx, key, obj, opts...)
+}
+
+func (c uncachedClient) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	return c.reader.List(ctx, list, opts...)
 }
 
 // errNotOwned says that an object the application needs exists but belongs to something else.
@@ -120,6 +175,11 @@ func (r *Reconciler) cleanupBatchScheduling(ctx context.Context, s *scope) error
 	sched, _, err := r.opts.BatchSchedulers.Resolve(s.app)
 	if err != nil || sched == nil {
 		return nil
+	}
+	if ps, ok := sched.(batchscheduler.PerSubmission); ok {
+		if err := ps.Sweep(ctx, r.uncachedClient(), s.app, ""); err != nil && !meta.IsNoMatchError(err) {
+			return fmt.Errorf("batch scheduler %s: %w", sched.Name(), err)
+		}
 	}
 	for _, obj := range sched.Cleanup(s.app) {
 		if err := r.deleteOwned(ctx, obj, s.app.UID); err != nil {

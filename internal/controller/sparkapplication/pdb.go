@@ -25,9 +25,8 @@ import (
 // and controlled by the SparkApplication, exists while the attempt's driver is pending or running.
 // A node drain (or any other client of the Eviction API) then cannot evict a running driver. It is
 // deleted when the attempt stops (retry, spec change, suspension) and when the application
-// terminates, and garbage-collected with the application. The permission for PodDisruptionBudgets
-// (get, list, watch, create, delete) is not in the generated role: the operator gets it only with
-// the feature on (the chart's controller.driverPodDisruptionBudget.enable adds it).
+// terminates, and garbage-collected with the application. The Helm chart grants the permission for
+// PodDisruptionBudgets only with controller.driverPodDisruptionBudget.enable.
 //
 // Where this differs from Kubeflow: an application that asks for the budget while the operator runs
 // without --enable-driver-pdb is not silently left unprotected: its DriverPodDisruptionBudget

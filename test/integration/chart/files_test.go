@@ -87,7 +87,9 @@ func TestOperatorRulesAreTheMarkers(t *testing.T) {
 		{"spark: {jobNamespaces: []}", "ClusterRole", want},
 		{"spark: {jobNamespaceSelector: spark=enabled}", "ClusterRole", want},
 	} {
-		r := mustRender(t, tc.values)
+		// With the optional features on, whose rules the chart drops when they are off (the
+		// values tests check that).
+		r := mustRender(t, optionalFeaturesOn+"\n"+tc.values)
 		objs := r.find(rbacTmpl, tc.kind, "spark-operator-controller")
 		if len(objs) == 0 {
 			t.Errorf("values %q: no operator %s rendered", tc.values, tc.kind)
@@ -100,11 +102,22 @@ func TestOperatorRulesAreTheMarkers(t *testing.T) {
 	}
 }
 
+// optionalFeaturesOn are chart values that turn on the features whose rules the chart grants only
+// when they are enabled: batch schedulers and driver PodDisruptionBudgets.
+const optionalFeaturesOn = "controller: {batchScheduler: {enable: true}, driverPodDisruptionBudget: {enable: true}}"
+
+// alphaNamespaced are the namespaced resources of alpha APIs that the test API server does not serve
+// (scheduling.k8s.io/v1alpha2 needs feature gates): Kubernetes 1.36's Workload and PodGroup.
+var alphaNamespaced = map[string]bool{"scheduling.k8s.io/workloads": true, "scheduling.k8s.io/podgroups": true}
+
 // namespacedResource asks the API server's discovery whether resource (plural, maybe with a
 // subresource) of group is namespaced.
 func namespacedResource(t *testing.T, group, resource string) bool {
 	t.Helper()
 	resource, _, _ = strings.Cut(resource, "/")
+	if alphaNamespaced[group+"/"+resource] {
+		return true
+	}
 	gvk, err := env.Client.RESTMapper().KindFor(schema.GroupVersionResource{Group: group, Resource: resource})
 	if err != nil {
 		t.Fatalf("%s.%s: %v", resource, group, err)
