@@ -209,6 +209,10 @@ type caseRun struct {
 	home     string
 	javaHome string
 	creds    credentials
+	// instancesOmitted says the example has no spec.executor.instances. Our schema then stores 1 (as
+	// Kubeflow's defaulting webhook does, for Kueue), but Kubeflow's CRD stores nothing, and its webhook
+	// sets 1 only without dynamic allocation: Kubeflow's args are built from the spec as written.
+	instancesOmitted bool
 }
 
 // captured are the objects of one submission.
@@ -286,6 +290,7 @@ func (c *caseRun) loadApp(file, ns string) *v1beta2.SparkApplication {
 		t.Fatalf("%s: %v", file, err)
 	}
 	app.Namespace = ns
+	c.instancesOmitted = app.Spec.Executor.Instances == nil
 	app.Spec.SparkVersion = c.version
 	app.Spec.Image = ptr.To("spark:" + c.version)
 	if err := c.env.Client.Create(c.ctx, app); err != nil {
@@ -299,6 +304,9 @@ func (c *caseRun) sparkSubmit(app *v1beta2.SparkApplication, submissionID string
 	t, ctx := c.t, c.ctx
 	dir := t.TempDir()
 	kf := app.DeepCopy()
+	if c.instancesOmitted {
+		kf.Spec.Executor.Instances = nil
+	}
 	kubeflowDefaults(kf)
 	built, err := buildKubeflowArgs(kf, c.creds.master, submissionID, dir)
 	if err != nil {
