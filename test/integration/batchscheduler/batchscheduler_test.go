@@ -35,6 +35,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 var env *framework.Env
@@ -90,27 +91,6 @@ func example(t *testing.T, name, ns string) *v1beta2.SparkApplication {
 		t.Fatal(err)
 	}
 	app.Namespace = ns
-	return app
-}
-
-func create(t *testing.T, obj client.Object) {
-	t.Helper()
-	if err := env.Client.Create(context.Background(), obj); err != nil {
-		t.Fatalf("creating %s: %v", obj.GetName(), err)
-	}
-}
-
-// waitForState waits until the application is in state and returns it.
-func waitForState(t *testing.T, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
-	t.Helper()
-	var app *v1beta2.SparkApplication
-	framework.WaitFor(t, 60*time.Second, fmt.Sprintf("%s to be %q", name, state), func() (bool, string) {
-		app = &v1beta2.SparkApplication{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-			return false, err.Error()
-		}
-		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s)", app.Status.AppState.State, app.Status.AppState.ErrorMessage)
-	})
 	return app
 }
 
@@ -176,8 +156,8 @@ func TestVolcanoPodGroup(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, true)
-	create(t, example(t, "spark-pi-volcano", ns))
-	app := waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	util.Create(t, env.Client, example(t, "spark-pi-volcano", ns))
+	app := util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
 
 	pg := &volcanov1beta1.PodGroup{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-spark-pi-volcano-pg"}, pg); err != nil {
@@ -208,7 +188,7 @@ func TestVolcanoPodGroup(t *testing.T) {
 		mem := (*pg.Spec.MinResources)[corev1.ResourceMemory]
 		return mem.Cmp(resource.MustParse("4480Mi")) == 0, mem.String()
 	})
-	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
 	framework.WaitFor(t, 30*time.Second, "the new driver", func() (bool, string) {
 		a := &v1beta2.SparkApplication{}
 		_ = env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano"}, a)
@@ -217,7 +197,7 @@ func TestVolcanoPodGroup(t *testing.T) {
 		return err == nil && p.Labels[v1beta2.LabelSubmissionID] == a.Status.SubmissionID && a.Status.ExecutionAttempts == 1, fmt.Sprint(err)
 	})
 	finishDriver(t, ns, "spark-pi-volcano-driver")
-	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateCompleted)
+	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateCompleted)
 	waitForGone(t, pg)
 }
 
@@ -228,8 +208,8 @@ func TestCoschedulingPodGroup(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, true)
-	create(t, example(t, "spark-pi-kube-scheduler", ns))
-	app := waitForState(t, ns, "spark-pi-kube-scheduler", v1beta2.ApplicationStateSubmitted)
+	util.Create(t, env.Client, example(t, "spark-pi-kube-scheduler", ns))
+	app := util.WaitForState(t, env.Client, ns, "spark-pi-kube-scheduler", v1beta2.ApplicationStateSubmitted)
 
 	pg := &unstructured.Unstructured{}
 	pg.SetGroupVersionKind(coscheduling.PodGroupGVK)
@@ -253,7 +233,7 @@ func TestCoschedulingPodGroup(t *testing.T) {
 		}
 	}
 	finishDriver(t, ns, "spark-pi-kube-scheduler-driver")
-	waitForState(t, ns, "spark-pi-kube-scheduler", v1beta2.ApplicationStateCompleted)
+	util.WaitForState(t, env.Client, ns, "spark-pi-kube-scheduler", v1beta2.ApplicationStateCompleted)
 	waitForGone(t, pg)
 }
 
@@ -263,8 +243,8 @@ func TestYuniKorn(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, true)
-	create(t, example(t, "spark-pi-yunikorn", ns))
-	app := waitForState(t, ns, "spark-pi-yunikorn", v1beta2.ApplicationStateSubmitted)
+	util.Create(t, env.Client, example(t, "spark-pi-yunikorn", ns))
+	app := util.WaitForState(t, env.Client, ns, "spark-pi-yunikorn", v1beta2.ApplicationStateSubmitted)
 	driver := &corev1.Pod{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-yunikorn-driver"}, driver); err != nil {
 		t.Fatal(err)
@@ -287,8 +267,8 @@ func TestNotHandled(t *testing.T) {
 		startOperator(t, ns, true)
 		app := example(t, "spark-pi-volcano", ns)
 		app.Spec.BatchScheduler = ptr.To("kube-batch")
-		create(t, app)
-		got := waitForState(t, ns, app.Name, v1beta2.ApplicationStateFailed)
+		util.Create(t, env.Client, app)
+		got := util.WaitForState(t, env.Client, ns, app.Name, v1beta2.ApplicationStateFailed)
 		if msg := got.Status.AppState.ErrorMessage; !strings.Contains(msg, `spec.batchScheduler: "kube-batch" is not a batch scheduler this operator handles`) {
 			t.Errorf("error message %q", msg)
 		}
@@ -297,8 +277,8 @@ func TestNotHandled(t *testing.T) {
 		t.Parallel()
 		ns := env.NewNamespace(t)
 		startOperator(t, ns, false)
-		create(t, example(t, "spark-pi-volcano", ns))
-		waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+		util.Create(t, env.Client, example(t, "spark-pi-volcano", ns))
+		util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
 		driver := &corev1.Pod{}
 		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano-driver"}, driver); err != nil {
 			t.Fatal(err)
@@ -358,17 +338,17 @@ func TestSuspendReleasesPodGroup(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, true)
-	create(t, example(t, "spark-pi-volcano", ns))
-	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	util.Create(t, env.Client, example(t, "spark-pi-volcano", ns))
+	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
 	pg := &volcanov1beta1.PodGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "spark-spark-pi-volcano-pg"}}
 	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), pg); err != nil {
 		t.Fatal(err)
 	}
 	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
-	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSuspended)
+	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSuspended)
 	waitForGone(t, pg)
 	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(false) })
-	waitForState(t, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
 	framework.WaitFor(t, 30*time.Second, "the PodGroup again", func() (bool, string) {
 		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), &volcanov1beta1.PodGroup{})
 		return err == nil, fmt.Sprint(err)
@@ -378,9 +358,9 @@ func TestSuspendReleasesPodGroup(t *testing.T) {
 	other := example(t, "spark-pi-volcano", ns)
 	other.Name = "taken"
 	foreign := &volcanov1beta1.PodGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "spark-taken-pg"}, Spec: volcanov1beta1.PodGroupSpec{MinMember: 5}}
-	create(t, foreign)
-	create(t, other)
-	app := waitForState(t, ns, "taken", v1beta2.ApplicationStateFailed)
+	util.Create(t, env.Client, foreign)
+	util.Create(t, env.Client, other)
+	app := util.WaitForState(t, env.Client, ns, "taken", v1beta2.ApplicationStateFailed)
 	if msg := app.Status.AppState.ErrorMessage; !strings.Contains(msg, "PodGroup spark-taken-pg exists and does not belong to this application") {
 		t.Errorf("error message %q", msg)
 	}

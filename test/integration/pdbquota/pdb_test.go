@@ -17,6 +17,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -38,11 +39,11 @@ func TestDriverPDBHoldsEviction(t *testing.T) {
 	app := wrappers.MakeSparkApplication("streaming", ns).Spec(func(s *v1beta2.SparkApplicationSpec) {
 		s.DriverPodDisruptionBudget = ptr.To(true)
 	}).Obj()
-	create(t, app)
+	util.Create(t, env.Client, app)
 	driver := "streaming-driver"
 	waitForPod(t, ns, driver)
 	runDriver(t, ns, driver)
-	running := waitForState(t, ns, "streaming", v1beta2.ApplicationStateRunning)
+	running := util.WaitForState(t, env.Client, ns, "streaming", v1beta2.ApplicationStateRunning)
 	c := waitForCondition(t, ns, "streaming", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionTrue)
 	if !strings.Contains(c.Message, driver) {
 		t.Errorf("condition message does not name the budget: %q", c.Message)
@@ -75,7 +76,7 @@ func TestDriverPDBHoldsEviction(t *testing.T) {
 	}
 
 	finishDriver(t, ns, driver)
-	done := waitForState(t, ns, "streaming", v1beta2.ApplicationStateCompleted)
+	done := util.WaitForState(t, env.Client, ns, "streaming", v1beta2.ApplicationStateCompleted)
 	framework.WaitFor(t, 30*time.Second, "the budget to be deleted", func() (bool, string) {
 		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pdb), &policyv1.PodDisruptionBudget{})
 		return apierrors.IsNotFound(err), fmt.Sprint(err)
@@ -95,14 +96,14 @@ func TestDriverPDBHoldsEviction(t *testing.T) {
 func TestDriverPDBRemovedOnSuspend(t *testing.T) {
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, sparkapplication.Options{EnableDriverPDB: true})
-	create(t, wrappers.MakeSparkApplication("pre", ns).Spec(func(s *v1beta2.SparkApplicationSpec) {
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("pre", ns).Spec(func(s *v1beta2.SparkApplicationSpec) {
 		s.DriverPodDisruptionBudget = ptr.To(true)
 	}).Obj())
 	waitForPod(t, ns, "pre-driver")
 	runDriver(t, ns, "pre-driver")
 	waitForCondition(t, ns, "pre", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionTrue)
 	setSuspend(t, ns, "pre", true)
-	waitForState(t, ns, "pre", v1beta2.ApplicationStateSuspended)
+	util.WaitForState(t, env.Client, ns, "pre", v1beta2.ApplicationStateSuspended)
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "pre-driver"}, &policyv1.PodDisruptionBudget{}); !apierrors.IsNotFound(err) {
 		t.Errorf("budget of a suspended application: %v; want it deleted", err)
 	}
@@ -126,7 +127,7 @@ func setSuspend(t *testing.T, ns, name string, suspend bool) {
 func TestDriverPDBFlagOff(t *testing.T) {
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, sparkapplication.Options{})
-	create(t, wrappers.MakeSparkApplication("unprotected", ns).Spec(func(s *v1beta2.SparkApplicationSpec) {
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("unprotected", ns).Spec(func(s *v1beta2.SparkApplicationSpec) {
 		s.DriverPodDisruptionBudget = ptr.To(true)
 	}).Obj())
 	waitForPod(t, ns, "unprotected-driver")
@@ -150,10 +151,10 @@ func TestDriverPDBFlagOff(t *testing.T) {
 func TestDriverPDBFollowsSpec(t *testing.T) {
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, sparkapplication.Options{EnableDriverPDB: true})
-	create(t, wrappers.MakeSparkApplication("live", ns).Obj())
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("live", ns).Obj())
 	driver := waitForPod(t, ns, "live-driver")
 	runDriver(t, ns, "live-driver")
-	waitForState(t, ns, "live", v1beta2.ApplicationStateRunning)
+	util.WaitForState(t, env.Client, ns, "live", v1beta2.ApplicationStateRunning)
 	key := client.ObjectKey{Namespace: ns, Name: "live-driver"}
 	setPDB := func(on bool) {
 		t.Helper()
@@ -173,7 +174,7 @@ func TestDriverPDBFollowsSpec(t *testing.T) {
 		err := env.Client.Get(context.Background(), key, &policyv1.PodDisruptionBudget{})
 		return apierrors.IsNotFound(err), fmt.Sprint(err)
 	})
-	app := waitForState(t, ns, "live", v1beta2.ApplicationStateRunning)
+	app := util.WaitForState(t, env.Client, ns, "live", v1beta2.ApplicationStateRunning)
 	if app.Status.SubmissionAttempts != 1 {
 		t.Errorf("submission attempts %d: the application was restarted", app.Status.SubmissionAttempts)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -32,7 +33,7 @@ func podQuota(t *testing.T, ns, name string, n int) {
 	switch {
 	case apierrors.IsNotFound(err):
 		rq.Spec.Hard = hard
-		create(t, rq)
+		util.Create(t, env.Client, rq)
 	case err != nil:
 		t.Fatal(err)
 	default:
@@ -75,10 +76,10 @@ func TestExecutorQuotaReported(t *testing.T) {
 	ns := env.NewNamespace(t)
 	podQuota(t, ns, "two-pods", 1)
 	startOperator(t, ns, sparkapplication.Options{})
-	create(t, wrappers.MakeSparkApplication("starved", ns).ExecutorInstances(2).Obj())
+	util.Create(t, env.Client, wrappers.MakeSparkApplication("starved", ns).ExecutorInstances(2).Obj())
 	driver := waitForPod(t, ns, "starved-driver")
 	runDriver(t, ns, "starved-driver")
-	app := waitForState(t, ns, "starved", v1beta2.ApplicationStateRunning)
+	app := util.WaitForState(t, env.Client, ns, "starved", v1beta2.ApplicationStateRunning)
 
 	// What the Spark driver gets when it asks for an executor.
 	err := env.Client.Create(context.Background(), newExecutor(app, driver, 1))
@@ -95,7 +96,7 @@ func TestExecutorQuotaReported(t *testing.T) {
 
 	podQuota(t, ns, "two-pods", 3)
 	for id := 1; id <= 2; id++ {
-		create(t, newExecutor(app, driver, id))
+		util.Create(t, env.Client, newExecutor(app, driver, id))
 	}
 	framework.WaitFor(t, 60*time.Second, "the QuotaExceeded condition to go", func() (bool, string) {
 		a := &v1beta2.SparkApplication{}

@@ -59,27 +59,6 @@ func startOperator(t *testing.T, ns string, opts sparkapplication.Options) {
 	operatortest.Start(t, mgr)
 }
 
-func create(t *testing.T, obj client.Object) {
-	t.Helper()
-	if err := env.Client.Create(context.Background(), obj); err != nil {
-		t.Fatalf("creating %s: %v", obj.GetName(), err)
-	}
-}
-
-// waitForState waits until the application is in state and returns it.
-func waitForState(t *testing.T, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
-	t.Helper()
-	var app *v1beta2.SparkApplication
-	framework.WaitFor(t, 60*time.Second, fmt.Sprintf("%s to be %q", name, state), func() (bool, string) {
-		app = &v1beta2.SparkApplication{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-			return false, err.Error()
-		}
-		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s)", app.Status.AppState.State, app.Status.AppState.ErrorMessage)
-	})
-	return app
-}
-
 // waitForCondition waits until the application's condition typ has status and returns it.
 func waitForCondition(t *testing.T, ns, name, typ string, status metav1.ConditionStatus) metav1.Condition {
 	t.Helper()
