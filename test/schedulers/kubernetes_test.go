@@ -36,6 +36,27 @@ const waitTimeout = 2 * time.Minute
 // holdFor is how long the test watches a gang that cannot fit, to see that none of it is bound.
 const holdFor = 5 * time.Second
 
+// startGangTest starts one test of the suite: its namespace, one kwok node of 4.5 CPUs with a pod
+// "blocker" holding blockerCPU of them, and the operator. step logs a line timed from the start.
+func startGangTest(t *testing.T, blockerCPU string) (ns string, blocker *corev1.Pod, step func(format string, args ...any)) {
+	t.Helper()
+	ctx := context.Background()
+	ns = env.NewNamespace(t)
+	start := time.Now()
+	step = func(format string, args ...any) {
+		t.Logf("%6.1fs  %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+	node := newNode(ns, "4500m", "16Gi")
+	if err := createNode(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), node) })
+	blocker = runPod(t, ns, "blocker", blockerCPU)
+	step("node %s: 4.5 CPUs; pod %s holds %s of them", node.Name, blocker.Name, blockerCPU)
+	startOperator(t, ns)
+	return ns, blocker, step
+}
+
 // TestKubernetesGang runs an application whose three executors form a gang (batchScheduler
 // "kubernetes") on one kwok node of 4.5 CPUs, each pod asking for 1 CPU, with a 2-CPU pod already
 // there: room for the driver and one executor. The operator runs the driver; the test creates the
@@ -57,21 +78,7 @@ func TestKubernetesGang(t *testing.T) {
 	skipUnlessEnabled(t)
 	ctx := context.Background()
 	c := env.Client
-	ns := env.NewNamespace(t)
-	start := time.Now()
-	step := func(format string, args ...any) {
-		t.Logf("%6.1fs  %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-	}
-
-	node := newNode(ns, "4500m", "16Gi")
-	if err := createNode(ctx, node); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Delete(context.Background(), node) })
-	blocker := runPod(t, ns, "blocker", "2")
-	step("node %s: 4.5 CPUs; pod %s holds 2 of them", node.Name, blocker.Name)
-
-	startOperator(t, ns)
+	ns, blocker, step := startGangTest(t, "2")
 	// The driver runs until the test ends it (kwok would complete it after 5 s otherwise).
 	app := wrappers.MakeSparkApplication("pi", ns).ExecutorInstances(3).Driver(func(d *v1beta2.DriverSpec) {
 		d.Annotations = map[string]string{"kwok.sparkop.dev/run-duration": "1h"}
@@ -151,18 +158,7 @@ func TestKubernetesGangDynamicAllocation(t *testing.T) {
 	skipUnlessEnabled(t)
 	ctx := context.Background()
 	c := env.Client
-	ns := env.NewNamespace(t)
-	start := time.Now()
-	step := func(format string, args ...any) {
-		t.Logf("%6.1fs  %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-	}
-	node := newNode(ns, "4500m", "16Gi")
-	if err := createNode(ctx, node); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Delete(context.Background(), node) })
-	blocker := runPod(t, ns, "blocker", "1400m")
-	startOperator(t, ns)
+	ns, blocker, step := startGangTest(t, "1400m")
 
 	app := wrappers.MakeSparkApplication("pi", ns).Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = nil }).
 		DynamicAllocation(2, 3, 4).Driver(func(d *v1beta2.DriverSpec) {
@@ -565,18 +561,7 @@ func TestKubernetesGangDriverWaits(t *testing.T) {
 	skipUnlessEnabled(t)
 	ctx := context.Background()
 	c := env.Client
-	ns := env.NewNamespace(t)
-	start := time.Now()
-	step := func(format string, args ...any) {
-		t.Logf("%6.1fs  %s", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-	}
-	node := newNode(ns, "4500m", "16Gi")
-	if err := createNode(ctx, node); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Delete(context.Background(), node) })
-	blocker := runPod(t, ns, "blocker", "4")
-	startOperator(t, ns)
+	ns, blocker, step := startGangTest(t, "4")
 
 	app := wrappers.MakeSparkApplication("pi", ns).BatchScheduler(kubernetes.Name).ExecutorInstances(2).Driver(func(d *v1beta2.DriverSpec) {
 		d.Annotations = map[string]string{"kwok.sparkop.dev/run-duration": "1h"}
