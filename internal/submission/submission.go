@@ -102,9 +102,13 @@ type Resources struct {
 	DriverPod *corev1.Pod
 	// DriverService is the headless Service the executors reach the driver through.
 	DriverService *corev1.Service
-	// ConfConfigMap holds spark.properties, mounted at /opt/spark/conf in the driver.
+	// ConfConfigMap is the submission's one ConfigMap: spark.properties, mounted at /opt/spark/conf
+	// in the driver, and the executor pod template under podspec-configmap-key, mounted at
+	// /opt/spark/pod-template (spark-submit writes two ConfigMaps; docs/submission.md).
 	ConfConfigMap *corev1.ConfigMap
-	// ExecutorTemplateConfigMap holds the executor pod template (spark.kubernetes.executor.podTemplateFile).
+	// ExecutorTemplateConfigMap is the ConfigMap holding the executor pod template
+	// (spark.kubernetes.executor.podTemplateFile) under podspec-configmap-key: the same object as
+	// ConfConfigMap.
 	ExecutorTemplateConfigMap *corev1.ConfigMap
 	// ExecutorTemplate is the executor pod template that ExecutorTemplateConfigMap holds, decoded;
 	// change it only through EditExecutorTemplate, which keeps the two in step.
@@ -119,7 +123,7 @@ type Resources struct {
 
 // DriverOwned returns the objects to create after the driver pod, owned by it.
 func (r *Resources) DriverOwned() []Object {
-	out := []Object{r.ConfConfigMap, r.ExecutorTemplateConfigMap, r.DriverService}
+	out := []Object{r.ConfConfigMap, r.DriverService}
 	if r.MetricsConfigMap != nil {
 		out = append(out, r.MetricsConfigMap)
 	}
