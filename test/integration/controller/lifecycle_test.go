@@ -112,8 +112,8 @@ func TestHappyPath(t *testing.T) {
 	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "metadata.uid") {
 		t.Errorf("finalizer patch with another pod's UID: %v, want 422 on metadata.uid", err)
 	}
-	util.WaitForEvents(t, env.Client, ns, "pi", sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted, sparkapplication.ReasonDriverRunning,
-		sparkapplication.ReasonDriverCompleted, sparkapplication.ReasonCompleted)
+	util.WaitForEvents(t, env.Client, ns, "pi", sparkapplication.ReasonSubmitted, sparkapplication.ReasonDriverRunning,
+		sparkapplication.ReasonDriverCompleted)
 }
 
 // TestFailureWithoutRetries: a driver that exits non-zero fails a Never application, with the exit
@@ -349,9 +349,9 @@ func TestTTL(t *testing.T) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "short"}, &v1beta2.SparkApplication{})
 		return apierrors.IsNotFound(err), fmt.Sprint(err)
 	})
-	framework.WaitFor(t, 10*time.Second, "Completed, then TTLExpired", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "DriverCompleted, then TTLExpired", func() (bool, string) {
 		got := util.EventReasons(t, env.Client, ns, "short")
-		c, e := slices.Index(got, sparkapplication.ReasonCompleted), slices.Index(got, sparkapplication.ReasonTTLExpired)
+		c, e := slices.Index(got, sparkapplication.ReasonDriverCompleted), slices.Index(got, sparkapplication.ReasonTTLExpired)
 		return c >= 0 && e > c, fmt.Sprint(got)
 	})
 }
