@@ -76,6 +76,8 @@ type driverBuilder struct {
 	res       Resources
 	// templateText is the executor pod template as YAML, for confConfigMap.
 	templateText string
+	// hostFromPodIP: no driver Service; spark.driver.host is the pod IP (serviceStep).
+	hostFromPodIP bool
 }
 
 func (b *driverBuilder) build() (*Resources, error) {
@@ -363,18 +365,25 @@ func (b *driverBuilder) credentialsStep() error {
 }
 
 // serviceStep is DriverServiceFeatureStep: the headless Service the executors reach the driver
-// through, and spark.driver.host/port.
+// through, and spark.driver.host/port. Without the Service (wantService) spark.driver.host is the
+// driver's pod IP, given on the command line (commandStep), and the ports are set as with it.
 func (b *driverBuilder) serviceStep() error {
 	if _, ok := b.conf[keyDriverBindAddress]; ok {
 		return fieldError("spec.sparkConf", "sparkConf key %q is not allowed: the driver binds to its pod IP", keyDriverBindAddress)
 	}
 	if _, ok := b.app.Spec.SparkConf[keyDriverHost]; ok {
-		return fieldError("spec.sparkConf", "sparkConf key %q is not allowed: the operator points it at the driver's Service", keyDriverHost)
+		return fieldError("spec.sparkConf", "sparkConf key %q is not allowed: the operator points it at the driver's Service or pod IP", keyDriverHost)
 	}
 	driverPort, _ := intConf(b.conf, keyDriverPort, defaultDriverPort)
 	bmPort, err := intConf(b.conf, keyDriverBlockManagerPort, defaultBlockManagerPort)
 	if err != nil {
 		return err
+	}
+	b.conf[keyDriverPort] = strconv.Itoa(driverPort)
+	b.conf[keyDriverBlockManagerPort] = strconv.Itoa(bmPort)
+	if !b.wantService() {
+		b.hostFromPodIP = true
+		return nil
 	}
 	uiPort, _ := intConf(b.conf, keyUIPort, defaultUIPort)
 
@@ -419,10 +428,28 @@ func (b *driverBuilder) serviceStep() error {
 		},
 	}
 	b.conf[keyDriverHost] = b.names.driverService + "." + b.app.Namespace + ".svc"
-	b.conf[keyDriverPort] = strconv.Itoa(driverPort)
-	b.conf[keyDriverBlockManagerPort] = strconv.Itoa(bmPort)
 	return nil
 }
+
+// wantService says whether the driver gets its headless Service: always with Options.DriverService,
+// otherwise only when the application sets one of the Service's keys (its labels, annotations or IP
+// families), which would have no effect without it.
+func (b *driverBuilder) wantService() bool {
+	if b.opts.DriverService {
+		return true
+	}
+	if _, ok := b.conf[keyDriverServiceIPFamilies]; ok {
+		return true
+	}
+	if _, ok := b.conf[keyDriverServiceIPPolicy]; ok {
+		return true
+	}
+	return len(b.conf.withPrefix(prefixDriverSvcLabel)) > 0 || len(b.conf.withPrefix(prefixDriverSvcAnnotation)) > 0
+}
+
+// driverHostFromPodIP is the driver argument that sets spark.driver.host to the pod IP: Kubernetes
+// expands $(SPARK_DRIVER_BIND_ADDRESS), the pod IP from the downward API (basicStep), in args.
+const driverHostFromPodIP = keyDriverHost + "=$(SPARK_DRIVER_BIND_ADDRESS)"
 
 // mountSecretsStep is MountSecretsFeatureStep: spark.kubernetes.driver.secrets.<name>=<path>.
 func (b *driverBuilder) mountSecretsStep() error {
@@ -497,6 +524,9 @@ func (b *driverBuilder) commandStep() error {
 		mainClass, resourceType = *spec.MainClass, "java"
 	}
 	args := []string{"driver"}
+	if b.hostFromPodIP {
+		args = append(args, "--conf", driverHostFromPodIP)
+	}
 	if spec.ProxyUser != nil && *spec.ProxyUser != "" {
 		args = append(args, "--proxy-user", *spec.ProxyUser)
 	}

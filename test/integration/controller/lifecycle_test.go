@@ -51,8 +51,8 @@ func TestHappyPath(t *testing.T) {
 	}
 	cms := &corev1.ConfigMapList{}
 	_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "pi"})
-	if len(cms.Items) != 2 {
-		t.Errorf("want the spark.properties and executor template ConfigMaps, got %d", len(cms.Items))
+	if len(cms.Items) != 1 {
+		t.Errorf("want the one ConfigMap holding spark.properties and the executor template, got %d", len(cms.Items))
 	}
 	for _, cm := range cms.Items {
 		if len(cm.OwnerReferences) != 1 || cm.OwnerReferences[0].UID != driver.UID {

@@ -18,7 +18,7 @@ import (
 // operator's side (issue 20): at most one status write per state it reaches (SUBMITTED, RUNNING,
 // COMPLETED; SUCCEEDING passes within the reconcile that reaches COMPLETED), exactly the three
 // Events Kubeflow v2.5 writes for the same lifecycle (SparkApplicationSubmitted, SparkDriverRunning,
-// SparkDriverCompleted), and the submission's objects: the driver pod, one ConfigMap and the driver
+// SparkDriverCompleted), and the submission's objects: the driver pod and one ConfigMap, no driver
 // Service (plus the UI Service and its deletion).
 func TestWritesPerLifecycle(t *testing.T) {
 	t.Parallel()
@@ -55,7 +55,7 @@ func TestWritesPerLifecycle(t *testing.T) {
 		"POST events":                  3,
 		"POST pods":                    1,
 		"POST configmaps":              1,
-		"POST services":                2, // the driver Service and the UI Service
+		"POST services":                1, // the UI Service (no driver Service by default)
 	} {
 		if counts[key] > max {
 			t.Errorf("%s: %d writes; want at most %d", key, counts[key], max)
