@@ -239,7 +239,10 @@ func (c *caseRun) run(file string) []difference {
 	app := c.loadApp(file, ns)
 
 	sub := submission.NewSubmission(app.UID, "1", 1, time.Now())
-	res, err := submission.Render(app, sub, submission.Options{MasterURL: c.creds.master})
+	// With spark-submit's driver Service (--enable-driver-service), so that the Service and
+	// spark.driver.host are compared too; without it (the default) the Service is left out and
+	// spark.driver.host comes from the pod IP, which TestDriverService in internal/submission checks.
+	res, err := submission.Render(app, sub, submission.Options{MasterURL: c.creds.master, DriverService: true})
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
