@@ -520,10 +520,10 @@ func TestRestartMidSubmission(t *testing.T) {
 	if len(pods.Items) != 1 || pods.Items[0].UID != driver.UID {
 		t.Errorf("want exactly the original driver pod, got %d pods", len(pods.Items))
 	}
-	framework.WaitFor(t, 10*time.Second, "the owned objects of the adopted pod", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "the owned ConfigMap of the adopted pod", func() (bool, string) {
 		cms := &corev1.ConfigMapList{}
 		_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelSubmissionID: sub.ID})
-		return len(cms.Items) == 2, fmt.Sprint(len(cms.Items))
+		return len(cms.Items) == 1, fmt.Sprint(len(cms.Items))
 	})
 }
 
