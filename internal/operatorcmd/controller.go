@@ -58,6 +58,7 @@ type controllerOptions struct {
 	maxTrackedExecutors     int
 	defaultTTLSeconds       int64
 	enableUIService         bool
+	enableDriverService     bool
 	enableDriverPDB         bool
 	quota                   *quotaOptions
 	ingressURLFormat        string
@@ -114,6 +115,7 @@ func newControllerCommand() *cobra.Command {
 	f.IntVar(&o.maxTrackedExecutors, "max-tracked-executor-per-app", 1000, "maximum executors listed in status.executorState (all are counted in status.executorCounts)")
 	f.Int64Var(&o.defaultTTLSeconds, "default-time-to-live-seconds", 0, "delete terminated applications without spec.timeToLiveSeconds after this many seconds (0 keeps them)")
 	f.BoolVar(&o.enableUIService, "enable-ui-service", true, "create a Service for each running driver's Spark UI")
+	f.BoolVar(&o.enableDriverService, "enable-driver-service", false, "create spark-submit's headless driver Service for every application and point spark.driver.host at it; by default executors reach the driver at its pod IP and only applications that set the Service's labels, annotations or IP families get one (docs/submission.md)")
 	o.quota = addQuotaFlags(f)
 	f.BoolVar(&o.enableDriverPDB, "enable-driver-pdb", false, "create a PodDisruptionBudget (minAvailable 1) for the driver of each application that sets spec.driverPodDisruptionBudget")
 	f.StringVar(&o.ingressURLFormat, "ingress-url-format", "", "create a UI Ingress at this URL ({{$appName}} and {{$appNamespace}} are replaced)")
@@ -167,7 +169,7 @@ func (o *controllerOptions) submissionOptions() submission.Options {
 			master = "k8s://https://" + net.JoinHostPort(host, port)
 		}
 	}
-	return submission.Options{MasterURL: master, SparkUser: o.sparkUser}
+	return submission.Options{MasterURL: master, SparkUser: o.sparkUser, DriverService: o.enableDriverService}
 }
 
 func (o *controllerOptions) reconcilerOptions() (sparkapplication.Options, error) {

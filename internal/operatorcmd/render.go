@@ -26,7 +26,9 @@ type renderOptions struct {
 	attempt   int32
 	masterURL string
 	sparkUser string
-	batch     *batchSchedulerFlags
+	// driverService is --enable-driver-service, as for `controller start`.
+	driverService bool
+	batch         *batchSchedulerFlags
 }
 
 func newRenderCommand() *cobra.Command {
@@ -35,9 +37,10 @@ func newRenderCommand() *cobra.Command {
 		Use:   "render -f FILE",
 		Short: "Print the objects the operator would create for a SparkApplication",
 		Long: `Render reads SparkApplication manifests and prints, as a YAML stream, the objects the
-operator would create to submit each one: the driver Pod, the spark.properties ConfigMap, the
-executor pod template ConfigMap and the driver's headless Service (plus the metrics ConfigMap when
-spec.monitoring asks for it). With --enable-batch-scheduler it hands the application to its batch
+operator would create to submit each one: the driver Pod and the ConfigMap holding spark.properties
+and the executor pod template (plus the driver's headless Service with --enable-driver-service or
+when the application sets the Service's keys, and the metrics ConfigMap when spec.monitoring asks
+for it). With --enable-batch-scheduler it hands the application to its batch
 scheduler as the operator would, and prints first the objects the scheduler needs (a PodGroup). It is
 the same code the operator runs, and needs no cluster.
 
@@ -59,6 +62,7 @@ the command exits non-zero.`,
 	cmd.Flags().Int32Var(&o.attempt, "attempt", 1, "submission attempt number (names and ids derive from it)")
 	cmd.Flags().StringVar(&o.masterURL, "master-url", submission.DefaultMasterURL, "spark.master written into spark.properties")
 	cmd.Flags().StringVar(&o.sparkUser, "spark-user", submission.DefaultSparkUser, "SPARK_USER of the driver when spec.proxyUser is unset")
+	cmd.Flags().BoolVar(&o.driverService, "enable-driver-service", false, "render the driver's headless Service for every application, as `controller start --enable-driver-service` submits")
 	o.batch = addBatchSchedulerFlags(cmd.Flags())
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
@@ -113,7 +117,7 @@ func (o *renderOptions) run(in io.Reader, out io.Writer) error {
 			app.UID = types.UID("00000000-0000-0000-0000-000000000000")
 		}
 		sub := submission.NewSubmission(app.UID, "1", o.attempt, time.Now())
-		res, err := submission.Render(app, sub, submission.Options{MasterURL: o.masterURL, SparkUser: o.sparkUser})
+		res, err := submission.Render(app, sub, submission.Options{MasterURL: o.masterURL, SparkUser: o.sparkUser, DriverService: o.driverService})
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", app.Namespace, app.Name, err)
 		}

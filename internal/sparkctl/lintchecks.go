@@ -196,7 +196,7 @@ var deniedConf = map[string]string{
 // refusedConf are sparkConf keys the submitter refuses (SUBMISSION_FAILED), and why.
 var refusedConf = map[string]string{
 	"spark.driver.bindAddress": "the driver binds to its pod IP (SPARK_DRIVER_BIND_ADDRESS), as spark-submit arranges",
-	"spark.driver.host":        "executors reach the driver through its headless Service, whose name the operator sets",
+	"spark.driver.host":        "the operator sets it: the driver's pod IP, or its headless Service with --enable-driver-service",
 }
 
 // overriddenConf are sparkConf keys the operator always sets, so a value in sparkConf is ignored.

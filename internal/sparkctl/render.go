@@ -28,6 +28,9 @@ type RenderOptions struct {
 	MasterURL string
 	// SparkUser is SPARK_USER of the driver when spec.proxyUser is unset.
 	SparkUser string
+	// DriverService renders the driver's headless Service for every application, as the operator
+	// does with --enable-driver-service.
+	DriverService bool
 	// Output is yaml (a YAML stream) or json (a v1 List).
 	Output string
 
@@ -42,8 +45,9 @@ func NewRenderCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Use:   "render -f FILE",
 		Short: "Print the objects the operator would create for an application (offline)",
 		Long: `Print the objects the operator creates to submit each SparkApplication of a manifest: the driver
-Pod, the spark.properties ConfigMap, the executor pod template ConfigMap, the driver's headless
-Service (and the metrics ConfigMap with spec.monitoring). It runs the operator's own submission
+Pod, the ConfigMap holding spark.properties and the executor pod template, the driver's headless
+Service with --enable-driver-service or when the application sets the Service's keys (and the
+metrics ConfigMap with spec.monitoring). It runs the operator's own submission
 code (internal/submission), needs no cluster, and reports what the operator would refuse, with the
 field to fix. For a ScheduledSparkApplication, its template is rendered.`,
 		Example: `  sparkctl render -f examples/spark-pi.yaml
@@ -56,6 +60,7 @@ field to fix. For a ScheduledSparkApplication, its template is rendered.`,
 	fl.Int32Var(&o.Attempt, "attempt", o.Attempt, "submission attempt number (names and ids derive from it)")
 	fl.StringVar(&o.MasterURL, "master-url", o.MasterURL, "spark.master written into spark.properties")
 	fl.StringVar(&o.SparkUser, "spark-user", o.SparkUser, "SPARK_USER of the driver when spec.proxyUser is unset")
+	fl.BoolVar(&o.DriverService, "enable-driver-service", false, "render the driver's headless Service for every application, as the operator's --enable-driver-service")
 	fl.StringVarP(&o.Output, "output", "o", o.Output, "output format: yaml or json")
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"yaml", "json"}, cobra.ShellCompDirectiveNoFileComp))
@@ -120,7 +125,7 @@ func (o *RenderOptions) Run(context.Context) error {
 			app.UID = types.UID("00000000-0000-0000-0000-000000000000")
 		}
 		sub := submission.NewSubmission(app.UID, "1", o.Attempt, time.Now())
-		res, err := submission.Render(app, sub, submission.Options{MasterURL: o.MasterURL, SparkUser: o.SparkUser})
+		res, err := submission.Render(app, sub, submission.Options{MasterURL: o.MasterURL, SparkUser: o.SparkUser, DriverService: o.DriverService})
 		if err != nil {
 			return fmt.Errorf("%s: %s/%s cannot be submitted: %w", d.where(), app.Namespace, app.Name, err)
 		}

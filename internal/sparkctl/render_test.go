@@ -27,10 +27,16 @@ func TestRenderCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"kind: Pod\n", "  name: spark-pi-driver\n", "kind: ConfigMap\n", "spark.properties: |", "kind: Service\n", "memory: 896Mi"} {
+	for _, want := range []string{"kind: Pod\n", "  name: spark-pi-driver\n", "kind: ConfigMap\n", "spark.properties: |", "podspec-configmap-key: |", "memory: 896Mi"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("render output lacks %q", want)
 		}
+	}
+	if strings.Contains(out, "kind: Service\n") {
+		t.Errorf("render output has a driver Service without --enable-driver-service")
+	}
+	if out, _, err = runOffline(t, "", "render", "-f", "../../examples/spark-pi.yaml", "--enable-driver-service"); err != nil || !strings.Contains(out, "kind: Service\n") {
+		t.Errorf("render --enable-driver-service: %v, no Service", err)
 	}
 
 	// JSON, from standard input, for a ScheduledSparkApplication's template, after a ConfigMap that
@@ -50,7 +56,7 @@ func TestRenderCommand(t *testing.T) {
 			Kind string `json:"kind"`
 		} `json:"items"`
 	}
-	if err := json.Unmarshal([]byte(out), &list); err != nil || list.Kind != "List" || len(list.Items) != 4 || list.Items[0].Kind != "Pod" {
+	if err := json.Unmarshal([]byte(out), &list); err != nil || list.Kind != "List" || len(list.Items) != 2 || list.Items[0].Kind != "Pod" {
 		t.Errorf("render -o json: %v %+v", err, list)
 	}
 	if !strings.Contains(errOut, "render: skipping <stdin>: v1 ConfigMap is not a sparkoperator.k8s.io/v1beta2 SparkApplication") {

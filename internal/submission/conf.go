@@ -130,7 +130,7 @@ const (
 	podTemplateVolume       = "pod-template-volume"
 	podTemplateMountPath    = "/opt/spark/pod-template"
 	podTemplateFileName     = "pod-spec-template.yml"
-	podTemplateKey          = "podspec-configmap-key"
+	podTemplateKey          = PodTemplateKey
 	driverContainerName     = "spark-kubernetes-driver"
 	executorContainerName   = "spark-kubernetes-executor"
 	pythonRunnerClass       = "org.apache.spark.deploy.PythonRunner"

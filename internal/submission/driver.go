@@ -40,7 +40,6 @@ type names struct {
 	driverPod         string
 	driverService     string
 	confConfigMap     string
-	executorTemplate  string
 	metricsConfigMap  string
 	metricsVolumeName string
 }
@@ -57,7 +56,6 @@ func newNames(app *v1beta2.SparkApplication, sub Submission) names {
 		driverPod:         DriverPodName(app),
 		driverService:     svc,
 		confConfigMap:     "spark-drv-" + sub.uniqueID + "-conf-map",
-		executorTemplate:  prefix + "-driver-podspec-conf-map",
 		metricsConfigMap:  shortenName(prefix, "-prom-conf", 253),
 		metricsVolumeName: shortenName(app.Name, "-prom-conf-vol", maxDNSLabelLength),
 	}
@@ -76,6 +74,10 @@ type driverBuilder struct {
 	container corev1.Container
 	labels    map[string]string
 	res       Resources
+	// templateText is the executor pod template as YAML, for confConfigMap.
+	templateText string
+	// hostFromPodIP: no driver Service; spark.driver.host is the pod IP (serviceStep).
+	hostFromPodIP bool
 }
 
 func (b *driverBuilder) build() (*Resources, error) {
@@ -115,6 +117,7 @@ func (b *driverBuilder) build() (*Resources, error) {
 	b.pod.OwnerReferences = []metav1.OwnerReference{applicationOwner(b.app)}
 	b.res.DriverPod = b.pod
 	b.res.ConfConfigMap = b.confConfigMap()
+	b.res.ExecutorTemplateConfigMap = b.res.ConfConfigMap
 	return &b.res, nil
 }
 
@@ -362,18 +365,25 @@ func (b *driverBuilder) credentialsStep() error {
 }
 
 // serviceStep is DriverServiceFeatureStep: the headless Service the executors reach the driver
-// through, and spark.driver.host/port.
+// through, and spark.driver.host/port. Without the Service (wantService) spark.driver.host is the
+// driver's pod IP, given on the command line (commandStep), and the ports are set as with it.
 func (b *driverBuilder) serviceStep() error {
 	if _, ok := b.conf[keyDriverBindAddress]; ok {
 		return fieldError("spec.sparkConf", "sparkConf key %q is not allowed: the driver binds to its pod IP", keyDriverBindAddress)
 	}
 	if _, ok := b.app.Spec.SparkConf[keyDriverHost]; ok {
-		return fieldError("spec.sparkConf", "sparkConf key %q is not allowed: the operator points it at the driver's Service", keyDriverHost)
+		return fieldError("spec.sparkConf", "sparkConf key %q is not allowed: the operator points it at the driver's Service or pod IP", keyDriverHost)
 	}
 	driverPort, _ := intConf(b.conf, keyDriverPort, defaultDriverPort)
 	bmPort, err := intConf(b.conf, keyDriverBlockManagerPort, defaultBlockManagerPort)
 	if err != nil {
 		return err
+	}
+	b.conf[keyDriverPort] = strconv.Itoa(driverPort)
+	b.conf[keyDriverBlockManagerPort] = strconv.Itoa(bmPort)
+	if !b.wantService() {
+		b.hostFromPodIP = true
+		return nil
 	}
 	uiPort, _ := intConf(b.conf, keyUIPort, defaultUIPort)
 
@@ -418,10 +428,28 @@ func (b *driverBuilder) serviceStep() error {
 		},
 	}
 	b.conf[keyDriverHost] = b.names.driverService + "." + b.app.Namespace + ".svc"
-	b.conf[keyDriverPort] = strconv.Itoa(driverPort)
-	b.conf[keyDriverBlockManagerPort] = strconv.Itoa(bmPort)
 	return nil
 }
+
+// wantService says whether the driver gets its headless Service: always with Options.DriverService,
+// otherwise only when the application sets one of the Service's keys (its labels, annotations or IP
+// families), which would have no effect without it.
+func (b *driverBuilder) wantService() bool {
+	if b.opts.DriverService {
+		return true
+	}
+	if _, ok := b.conf[keyDriverServiceIPFamilies]; ok {
+		return true
+	}
+	if _, ok := b.conf[keyDriverServiceIPPolicy]; ok {
+		return true
+	}
+	return len(b.conf.withPrefix(prefixDriverSvcLabel)) > 0 || len(b.conf.withPrefix(prefixDriverSvcAnnotation)) > 0
+}
+
+// driverHostFromPodIP is the driver argument that sets spark.driver.host to the pod IP: Kubernetes
+// expands $(SPARK_DRIVER_BIND_ADDRESS), the pod IP from the downward API (basicStep), in args.
+const driverHostFromPodIP = keyDriverHost + "=$(SPARK_DRIVER_BIND_ADDRESS)"
 
 // mountSecretsStep is MountSecretsFeatureStep: spark.kubernetes.driver.secrets.<name>=<path>.
 func (b *driverBuilder) mountSecretsStep() error {
@@ -496,6 +524,9 @@ func (b *driverBuilder) commandStep() error {
 		mainClass, resourceType = *spec.MainClass, "java"
 	}
 	args := []string{"driver"}
+	if b.hostFromPodIP {
+		args = append(args, "--conf", driverHostFromPodIP)
+	}
 	if spec.ProxyUser != nil && *spec.ProxyUser != "" {
 		args = append(args, "--proxy-user", *spec.ProxyUser)
 	}
@@ -522,27 +553,21 @@ func (b *driverBuilder) hadoopConfStep() error {
 	return nil
 }
 
-// executorTemplateStep is PodTemplateConfigMapStep: the executor pod template in a ConfigMap mounted at
-// /opt/spark/pod-template, named by spark.kubernetes.executor.podTemplateFile.
+// executorTemplateStep is PodTemplateConfigMapStep: the executor pod template mounted at
+// /opt/spark/pod-template and named by spark.kubernetes.executor.podTemplateFile. Unlike spark-submit,
+// which writes it into a ConfigMap of its own ("<prefix>-driver-podspec-conf-map"), the template is a
+// key of the one ConfigMap of the submission (confConfigMap), mounted under the same volume name and
+// path: one object fewer to create per application (docs/submission.md).
 func (b *driverBuilder) executorTemplateStep() error {
 	pod, text, err := executorTemplate(b.app, b.conf, b.opts, b.names)
 	if err != nil {
 		return err
 	}
 	b.res.ExecutorTemplate = pod
-	b.res.ExecutorTemplateConfigMap = &corev1.ConfigMap{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      b.names.executorTemplate,
-			Namespace: b.app.Namespace,
-			Labels:    operatorObjectLabels(b.app, b.sub),
-		},
-		Immutable: ptr.To(true),
-		Data:      map[string]string{podTemplateKey: text},
-	}
+	b.templateText = text
 	b.pod.Spec.Volumes = append(b.pod.Spec.Volumes, corev1.Volume{Name: podTemplateVolume, VolumeSource: corev1.VolumeSource{
 		ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: b.names.executorTemplate},
+			LocalObjectReference: corev1.LocalObjectReference{Name: b.names.confConfigMap},
 			Items:                []corev1.KeyToPath{{Key: podTemplateKey, Path: podTemplateFileName}},
 		},
 	}})
@@ -594,8 +619,10 @@ func (b *driverBuilder) confVolumeStep() error {
 	return nil
 }
 
-// confConfigMap is the driver's conf ConfigMap: spark.properties plus the data key
-// spark.kubernetes.namespace, immutable, as Client.run builds it.
+// confConfigMap is the submission's one ConfigMap: spark.properties plus the data key
+// spark.kubernetes.namespace, as Client.run builds the driver's conf ConfigMap, and the executor pod
+// template under podspec-configmap-key (executorTemplateStep). It is immutable, as spark-submit makes
+// both of its ConfigMaps.
 func (b *driverBuilder) confConfigMap() *corev1.ConfigMap {
 	return &corev1.ConfigMap{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
@@ -608,6 +635,7 @@ func (b *driverBuilder) confConfigMap() *corev1.ConfigMap {
 		Data: map[string]string{
 			PropertiesFileName: propertiesText(b.conf, "Java properties built from Kubernetes config map with name: "+b.names.confConfigMap),
 			keyNamespace:       b.app.Namespace,
+			podTemplateKey:     b.templateText,
 		},
 	}
 }

@@ -33,6 +33,10 @@ type kv struct{ key, value string }
 // under /opt/spark/conf in the driver container.
 const PropertiesFileName = "spark.properties"
 
+// PodTemplateKey is the data key of the executor pod template in the submission's ConfigMap
+// (Resources.ExecutorTemplateConfigMap), spark-submit's key for it.
+const PodTemplateKey = "podspec-configmap-key"
+
 // propertiesText renders the conf in java.util.Properties format, one "key=value" line per entry in
 // key order (Spark writes hash-table order; sorted is equivalent for any reader and deterministic).
 // Escaping follows Properties.saveConvert with Unicode escaping off: '\', '=', ':', '#' and '!' get a

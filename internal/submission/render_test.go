@@ -290,7 +290,11 @@ func TestNames(t *testing.T) {
 // Service falls back to spark-<id>-driver-svc as in Spark, labels are cut to 63 characters.
 func TestLongNames(t *testing.T) {
 	name := "a" + strings.Repeat("b", 61) + "c"
-	res := render(t, app(func(a *v1beta2.SparkApplication) { a.Name = name }))
+	long := app(func(a *v1beta2.SparkApplication) { a.Name = name })
+	res, err := Render(long, NewSubmission(long.UID, "1", 1, testTime), Options{DriverService: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if svc := res.DriverService.Name; len(svc) > 63 || !strings.HasPrefix(svc, "spark-") {
 		t.Errorf("service name %q: want Spark's spark-<id>-driver-svc fallback", svc)
 	}
@@ -304,6 +308,53 @@ func TestLongNames(t *testing.T) {
 	}
 	if host := res.Conf[keyDriverHost]; host != res.DriverService.Name+".ns.svc" {
 		t.Errorf("spark.driver.host = %q, want the service's name", host)
+	}
+}
+
+// TestDriverService: by default the driver has no Service and spark.driver.host is its pod IP,
+// expanded by Kubernetes from the driver's arguments; with Options.DriverService, or when the
+// application sets a key of the Service, the Service is created and spark.driver.host names it.
+func TestDriverService(t *testing.T) {
+	labelled := app(func(a *v1beta2.SparkApplication) { a.Spec.Driver.ServiceLabels = map[string]string{"team": "a"} })
+	families := app(func(a *v1beta2.SparkApplication) {
+		a.Spec.SparkConf = map[string]string{keyDriverServiceIPFamilies: "IPv6"}
+	})
+	for name, tc := range map[string]struct {
+		app     *v1beta2.SparkApplication
+		opts    Options
+		service bool
+	}{
+		"default":                 {app(), Options{}, false},
+		"--enable-driver-service": {app(), Options{DriverService: true}, true},
+		"serviceLabels":           {labelled, Options{}, true},
+		"ipFamilies":              {families, Options{}, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res, err := Render(tc.app, NewSubmission(tc.app.UID, "1", 1, testTime), tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := strings.Join(sparkContainer(t, res.DriverPod).Args, " ")
+			hasArg := strings.HasPrefix(args, "driver --conf "+driverHostFromPodIP+" --properties-file ")
+			if tc.service {
+				if res.DriverService == nil || res.Conf[keyDriverHost] != res.DriverService.Name+".ns.svc" || hasArg {
+					t.Errorf("want the Service and spark.driver.host naming it; got Service %v, host %q, args %s", res.DriverService != nil, res.Conf[keyDriverHost], args)
+				}
+				if len(res.DriverOwned()) != 2 {
+					t.Errorf("driver-owned objects: %d, want the ConfigMap and the Service", len(res.DriverOwned()))
+				}
+				return
+			}
+			if res.DriverService != nil || res.Conf[keyDriverHost] != "" || !hasArg {
+				t.Errorf("want no Service and spark.driver.host from the pod IP; got Service %v, host %q, args %s", res.DriverService != nil, res.Conf[keyDriverHost], args)
+			}
+			if res.Conf[keyDriverPort] != "7078" || res.Conf[keyDriverBlockManagerPort] != "7079" {
+				t.Errorf("driver ports %q %q, want 7078 and 7079", res.Conf[keyDriverPort], res.Conf[keyDriverBlockManagerPort])
+			}
+			if owned := res.DriverOwned(); len(owned) != 1 || owned[0] != res.ConfConfigMap {
+				t.Errorf("driver-owned objects: %v, want the one ConfigMap", owned)
+			}
+		})
 	}
 }
 

@@ -43,6 +43,14 @@ type Options struct {
 	// UIProxyBase is the path under which an Ingress serves the Spark UI (e.g. "/ns/app"); when set,
 	// spark.ui.proxyBase is set to it and spark.ui.proxyRedirectUri to "/" unless sparkConf sets them.
 	UIProxyBase string
+	// DriverService creates the driver's headless Service for every application and points
+	// spark.driver.host at its DNS name, as spark-submit does (operator flag --enable-driver-service).
+	// When false (the default), the executors reach the driver at its pod IP: the driver gets
+	// "--conf spark.driver.host=$(SPARK_DRIVER_BIND_ADDRESS)", which Kubernetes expands to the pod IP,
+	// and no Service is created, unless the application sets a key of the Service
+	// (spark.kubernetes.driver.service.{label,annotation}.*, .ipFamilies, .ipFamilyPolicy, or
+	// spec.driver.serviceLabels/serviceAnnotations), which asks for it (docs/submission.md).
+	DriverService bool
 	// SparkDefaults are the properties of the operator's spark-defaults.conf (LoadSparkDefaults
 	// feature gate; see LoadSparkDefaults), applied with the lowest precedence; nil applies none.
 	SparkDefaults map[string]string
@@ -100,11 +108,16 @@ type Resources struct {
 	Conf Conf
 	// DriverPod is the driver pod, owned by the SparkApplication.
 	DriverPod *corev1.Pod
-	// DriverService is the headless Service the executors reach the driver through.
+	// DriverService is the headless Service the executors reach the driver through; nil when they
+	// reach it at its pod IP (Options.DriverService).
 	DriverService *corev1.Service
-	// ConfConfigMap holds spark.properties, mounted at /opt/spark/conf in the driver.
+	// ConfConfigMap is the submission's one ConfigMap: spark.properties, mounted at /opt/spark/conf
+	// in the driver, and the executor pod template under podspec-configmap-key, mounted at
+	// /opt/spark/pod-template (spark-submit writes two ConfigMaps; docs/submission.md).
 	ConfConfigMap *corev1.ConfigMap
-	// ExecutorTemplateConfigMap holds the executor pod template (spark.kubernetes.executor.podTemplateFile).
+	// ExecutorTemplateConfigMap is the ConfigMap holding the executor pod template
+	// (spark.kubernetes.executor.podTemplateFile) under podspec-configmap-key: the same object as
+	// ConfConfigMap.
 	ExecutorTemplateConfigMap *corev1.ConfigMap
 	// ExecutorTemplate is the executor pod template that ExecutorTemplateConfigMap holds, decoded;
 	// change it only through EditExecutorTemplate, which keeps the two in step.
@@ -119,7 +132,10 @@ type Resources struct {
 
 // DriverOwned returns the objects to create after the driver pod, owned by it.
 func (r *Resources) DriverOwned() []Object {
-	out := []Object{r.ConfConfigMap, r.ExecutorTemplateConfigMap, r.DriverService}
+	out := []Object{r.ConfConfigMap}
+	if r.DriverService != nil {
+		out = append(out, r.DriverService)
+	}
 	if r.MetricsConfigMap != nil {
 		out = append(out, r.MetricsConfigMap)
 	}

@@ -239,7 +239,10 @@ func (c *caseRun) run(file string) []difference {
 	app := c.loadApp(file, ns)
 
 	sub := submission.NewSubmission(app.UID, "1", 1, time.Now())
-	res, err := submission.Render(app, sub, submission.Options{MasterURL: c.creds.master})
+	// With spark-submit's driver Service (--enable-driver-service), so that the Service and
+	// spark.driver.host are compared too; without it (the default) the Service is left out and
+	// spark.driver.host comes from the pod IP, which TestDriverService in internal/submission checks.
+	res, err := submission.Render(app, sub, submission.Options{MasterURL: c.creds.master, DriverService: true})
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
@@ -424,7 +427,7 @@ func (c *caseRun) dryRunOurs(res *submission.Resources, spark *captured) *captur
 	}
 	pod := res.DriverPod.DeepCopy()
 	pod.UID = "00000000-0000-0000-0000-0000000000d1" // what the create would give; normalised away
-	owned := []submission.Object{res.ConfConfigMap.DeepCopy(), res.DriverService.DeepCopy(), res.ExecutorTemplateConfigMap.DeepCopy()}
+	owned := []submission.Object{res.ConfConfigMap.DeepCopy(), res.DriverService.DeepCopy()}
 	submission.OwnDriverResources(pod, owned...)
 	pod.UID = ""
 	out := &captured{}
@@ -440,10 +443,9 @@ func (c *caseRun) dryRunOurs(res *submission.Resources, spark *captured) *captur
 			out.confMap = obj.(*corev1.ConfigMap)
 		case 2:
 			out.service = obj.(*corev1.Service)
-		case 3:
-			out.executorTemplate = obj.(*corev1.ConfigMap)
 		}
 	}
+	out.confMap, out.executorTemplate = splitConfigMap(out.confMap)
 	out.uniqueIDs = append(out.uniqueIDs, strings.TrimSuffix(strings.TrimPrefix(out.confMap.Name, "spark-drv-"), "-conf-map"))
 	return out
 }
@@ -520,4 +522,15 @@ func redact(args []string) []string {
 		}
 	}
 	return out
+}
+
+// splitConfigMap splits our one ConfigMap of a submission into the two spark-submit creates, so that
+// each is compared with its counterpart: the same object with spark.properties and the namespace key
+// (conf), and the same object with only the executor pod template (template). The names stay ours;
+// the intended difference in the template's ConfigMap name is listed in differences_test.go.
+func splitConfigMap(cm *corev1.ConfigMap) (conf, template *corev1.ConfigMap) {
+	conf, template = cm.DeepCopy(), cm.DeepCopy()
+	delete(conf.Data, submission.PodTemplateKey)
+	template.Data = map[string]string{submission.PodTemplateKey: cm.Data[submission.PodTemplateKey]}
+	return conf, template
 }

@@ -62,6 +62,17 @@ var intendedDifferences = []intended{
 	// The driver pod template Kubeflow passes only to carry the owner reference.
 	{Object: "ConfigMap", Path: `data\.spark\.properties/spark\.kubernetes\.driver\.podTemplate(File|ContainerName)`, Only: "spark", Reason: reasonDriverTemplate},
 
+	// One ConfigMap per submission: the executor pod template is a key of the spark.properties
+	// ConfigMap, so its volume and "its" ConfigMap have that ConfigMap's name.
+	{Object: "Pod", Path: `spec\.volumes\[pod-template-volume\]\.configMap\.name`, Reason: reasonOneConfigMap,
+		Check: func(d difference) bool {
+			return strings.HasSuffix(d.Spark, "-driver-podspec-conf-map") && strings.HasSuffix(d.Ours, "-conf-map")
+		}},
+	{Object: "ExecutorTemplateConfigMap", Path: `metadata\.name`, Reason: reasonOneConfigMap,
+		Check: func(d difference) bool {
+			return strings.HasSuffix(d.Spark, "-driver-podspec-conf-map") && strings.HasPrefix(d.Ours, "spark-drv-")
+		}},
+
 	// The executor pod template: ours carries the webhook's additions and no owner reference.
 	{Object: "ExecutorTemplateConfigMap", Path: `data\.podspec-configmap-key/metadata\.ownerReferences\[[^\]]+\]\..+`, Only: "spark", Reason: reasonTemplateOwner},
 	{Object: "ExecutorTemplateConfigMap", Path: `data\.podspec-configmap-key/spec\..+`, Reason: reasonExecutorTemplate},
@@ -82,6 +93,7 @@ const (
 	reasonDriverTemplate   = `Kubeflow's driver template only carries the owner reference to the application, which we set on the pod directly`
 	reasonTemplateOwner    = `an owner reference in the executor template orphans executors (Kubeflow #2961)`
 	reasonExecutorTemplate = `it carries what Kubeflow's webhook added to executors; no webhook is needed`
+	reasonOneConfigMap     = `one object fewer to write per application; the driver reads the same files at the same paths`
 )
 
 func matchIntended(version, app string, d difference) int {

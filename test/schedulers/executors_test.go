@@ -20,14 +20,13 @@ import (
 // spark.kubernetes.executor.podTemplateFile.
 func executorTemplate(t *testing.T, cm *corev1.ConfigMap) *corev1.Pod {
 	t.Helper()
-	if len(cm.Data) != 1 {
-		t.Fatalf("the executor pod template ConfigMap %s has %d keys; want 1", cm.Name, len(cm.Data))
+	text, ok := cm.Data[submission.PodTemplateKey]
+	if !ok {
+		t.Fatalf("the ConfigMap %s has no executor pod template (key %s)", cm.Name, submission.PodTemplateKey)
 	}
 	pod := &corev1.Pod{}
-	for _, text := range cm.Data {
-		if err := yaml.UnmarshalStrict([]byte(text), pod); err != nil {
-			t.Fatalf("decoding the executor pod template: %v", err)
-		}
+	if err := yaml.UnmarshalStrict([]byte(text), pod); err != nil {
+		t.Fatalf("decoding the executor pod template: %v", err)
 	}
 	return pod
 }

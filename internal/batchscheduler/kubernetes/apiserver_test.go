@@ -72,10 +72,8 @@ func TestObjectsAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	template := &corev1.Pod{}
-	for _, text := range res.ExecutorTemplateConfigMap.Data {
-		if err := yaml.UnmarshalStrict([]byte(text), template); err != nil {
-			t.Fatal(err)
-		}
+	if err := yaml.UnmarshalStrict([]byte(res.ExecutorTemplateConfigMap.Data[submission.PodTemplateKey]), template); err != nil {
+		t.Fatal(err)
 	}
 	if err := kubernetes.MutateExecutorTemplate(app, res, template); err != nil {
 		t.Fatal(err)

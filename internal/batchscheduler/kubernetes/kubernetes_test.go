@@ -206,12 +206,8 @@ func TestLongNames(t *testing.T) {
 func TestMutateExecutorTemplate(t *testing.T) {
 	app := wrappers.MakeSparkApplication("pi", "ns").BatchScheduler(Name).ExecutorInstances(2).Obj()
 	res := render(t, app)
-	var key string
-	for k := range res.ExecutorTemplateConfigMap.Data {
-		key = k
-	}
 	pod := &corev1.Pod{}
-	if err := yaml.UnmarshalStrict([]byte(res.ExecutorTemplateConfigMap.Data[key]), pod); err != nil {
+	if err := yaml.UnmarshalStrict([]byte(res.ExecutorTemplateConfigMap.Data[submission.PodTemplateKey]), pod); err != nil {
 		t.Fatal(err)
 	}
 	before := pod.DeepCopy()

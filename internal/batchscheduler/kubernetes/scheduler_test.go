@@ -36,10 +36,8 @@ func TestSchedulerThroughFramework(t *testing.T) {
 		t.Errorf("driver: group %v, schedulerName %q; want none, not %q", res.DriverPod.Spec.SchedulingGroup, res.DriverPod.Spec.SchedulerName, Name)
 	}
 	var template corev1.Pod
-	for _, data := range res.ExecutorTemplateConfigMap.Data {
-		if err := yaml.Unmarshal([]byte(data), &template); err != nil {
-			t.Fatal(err)
-		}
+	if err := yaml.Unmarshal([]byte(res.ExecutorTemplateConfigMap.Data[submission.PodTemplateKey]), &template); err != nil {
+		t.Fatal(err)
 	}
 	if g := template.Spec.SchedulingGroup; g == nil || ptr.Deref(g.PodGroupName, "") != ExecutorPodGroupName(app, res) {
 		t.Errorf("executor template in the ConfigMap: group %v; want %s", g, ExecutorPodGroupName(app, res))

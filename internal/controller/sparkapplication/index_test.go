@@ -31,7 +31,7 @@ func TestUIObjectLabels(t *testing.T) {
 		}
 	}
 
-	res, err := submission.Render(app, sub, submission.Options{})
+	res, err := submission.Render(app, sub, submission.Options{DriverService: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,12 +18,13 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 )
 
-// Event reasons, exactly as Kubeflow's operator records them.
+// Event reasons, exactly as Kubeflow's operator records them. Like Kubeflow v2.5, a plain
+// successful application gets three Events: Submitted, DriverRunning and DriverCompleted (Kubeflow
+// defines SparkApplicationAdded and SparkApplicationCompleted too, but its controller never writes
+// them for this lifecycle, and neither do we: docs/state-machine.md).
 const (
-	ReasonAdded            = "SparkApplicationAdded"
 	ReasonSubmitted        = "SparkApplicationSubmitted"
 	ReasonSubmissionFailed = "SparkApplicationSubmissionFailed"
-	ReasonCompleted        = "SparkApplicationCompleted"
 	ReasonFailed           = "SparkApplicationFailed"
 	ReasonPendingRerun     = "SparkApplicationPendingRerun"
 	ReasonInvalidated      = "SparkApplicationInvalidated"
@@ -343,8 +344,8 @@ func (r *Reconciler) handleSucceeding(ctx context.Context, s *scope) error {
 	if err := r.cleanupBatchScheduling(ctx, s); err != nil {
 		return err
 	}
+	// No Event: SparkDriverCompleted said it already, and Kubeflow writes none for this step.
 	s.setState(v1beta2.ApplicationStateCompleted, "")
-	s.event(corev1.EventTypeNormal, ReasonCompleted, "SparkApplication %s completed", s.app.Name)
 	return nil
 }
 

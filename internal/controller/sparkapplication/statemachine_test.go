@@ -233,7 +233,7 @@ func TestStateMachine(t *testing.T) {
 		{
 			name: `"": submits: the driver pod (with the finalizer), its ConfigMap and Service -> SUBMITTED`,
 			app:  pi(), want: v1beta2.ApplicationStateSubmitted,
-			wantEvents:  []string{sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted},
+			wantEvents:  []string{sparkapplication.ReasonSubmitted},
 			wantRequeue: 10 * time.Second, // the driver pod creation grace period
 			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
 				pod := h.pod(driver)
@@ -268,7 +268,7 @@ func TestStateMachine(t *testing.T) {
 				util.Create(h.t, h.c, res.DriverPod)
 			},
 			want:        v1beta2.ApplicationStateSubmitted,
-			wantEvents:  []string{sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted},
+			wantEvents:  []string{sparkapplication.ReasonSubmitted},
 			wantRequeue: 10 * time.Second,
 			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
 				if pod := h.pod(driver); pod.Annotations["created-by"] == "" || app.Status.SubmissionAttempts != 1 {
@@ -279,7 +279,7 @@ func TestStateMachine(t *testing.T) {
 		{
 			name: `"": refused by the submitter -> SUBMISSION_FAILED with the field to fix`,
 			app:  pi().MainApplicationFile("file:/home/me/pi.jar").OnSubmissionFailureRetries(1, 30).RestartPolicy(v1beta2.RestartPolicyOnFailure),
-			want: v1beta2.ApplicationStateFailedSubmission, wantEvents: []string{sparkapplication.ReasonAdded, sparkapplication.ReasonSubmissionFailed},
+			want: v1beta2.ApplicationStateFailedSubmission, wantEvents: []string{sparkapplication.ReasonSubmissionFailed},
 			wantRequeue: time.Second,
 			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
 				if !strings.Contains(app.Status.AppState.ErrorMessage, "spec.mainApplicationFile") || h.pod(driver) != nil || app.Status.SubmissionAttempts != 1 {
@@ -292,7 +292,7 @@ func TestStateMachine(t *testing.T) {
 			app:   pi(),
 			funcs: refuseCreate(driver, errQuota),
 			want:  v1beta2.ApplicationStateFailed, // restartPolicy Never: no retry, in the same reconcile
-			wantEvents: []string{sparkapplication.ReasonAdded, sparkapplication.ReasonSubmissionFailed,
+			wantEvents: []string{sparkapplication.ReasonSubmissionFailed,
 				sparkapplication.ReasonFailed},
 			wantRequeue: time.Second,
 			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
@@ -315,7 +315,7 @@ func TestStateMachine(t *testing.T) {
 			name:  "unknown state string: treated as new",
 			app:   pi().State("SOMETHING_ELSE"),
 			want:  v1beta2.ApplicationStateSubmitted,
-			given: func(*harness) {}, wantEvents: []string{sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted},
+			given: func(*harness) {}, wantEvents: []string{sparkapplication.ReasonSubmitted},
 			wantRequeue: 10 * time.Second,
 		},
 
@@ -437,7 +437,7 @@ func TestStateMachine(t *testing.T) {
 			name: "RUNNING: exit 0 -> SUCCEEDING -> COMPLETED in one reconcile; UI Service deleted, driver released",
 			app:  pi(), given: func(h *harness) { h.exited(0) },
 			want:       v1beta2.ApplicationStateCompleted,
-			wantEvents: []string{sparkapplication.ReasonDriverCompleted, sparkapplication.ReasonCompleted},
+			wantEvents: []string{sparkapplication.ReasonDriverCompleted},
 			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
 				if h.exists(&corev1.Service{}, "pi-ui-svc") {
 					t.Error("the UI Service is left")

@@ -25,11 +25,6 @@ var errWaiting = errors.New("waiting for the previous driver pod to be deleted")
 // to SUBMITTED, or SUBMISSION_FAILED with what to fix.
 func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 	app, st := s.app, &s.app.Status
-	added := func() {
-		if st.AppState.State == v1beta2.ApplicationStateNew && st.SubmissionAttempts == 0 {
-			s.event(corev1.EventTypeNormal, ReasonAdded, "SparkApplication %s was added, enqueuing it for submission", app.Name)
-		}
-	}
 	sub := r.nextSubmission(s)
 	attempt := st.SubmissionAttempts + 1
 	opts := r.opts.Submission
@@ -40,7 +35,6 @@ func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 		if !errors.As(err, &fe) {
 			return err
 		}
-		added()
 		r.recordSubmissionFailure(s, sub, attempt, err.Error())
 		return nil
 	}
@@ -60,7 +54,6 @@ func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 	case err != nil && !isPermanent(err):
 		return err
 	}
-	added()
 	if err != nil {
 		r.recordSubmissionFailure(s, sub, attempt, fmt.Sprintf("creating the driver: %v", apiMessage(err)))
 		return nil

@@ -277,7 +277,7 @@ func testOperatorRBAC(t *testing.T, selector bool) {
 		for _, e := range list.Items {
 			reasons = append(reasons, e.Reason)
 		}
-		return slices.Contains(reasons, sparkapplication.ReasonSubmitted) && slices.Contains(reasons, sparkapplication.ReasonCompleted), fmt.Sprint(reasons)
+		return slices.Contains(reasons, sparkapplication.ReasonSubmitted) && slices.Contains(reasons, sparkapplication.ReasonDriverCompleted), fmt.Sprint(reasons)
 	})
 	if text := op.scrape(t); !strings.Contains(text, fmt.Sprintf(`chart_spark_application_success_count{app_type="pi",namespace=%q} 1`, appNs)) {
 		t.Errorf("metrics after completion:\n%s", text)

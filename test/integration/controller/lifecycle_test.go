@@ -51,8 +51,8 @@ func TestHappyPath(t *testing.T) {
 	}
 	cms := &corev1.ConfigMapList{}
 	_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "pi"})
-	if len(cms.Items) != 2 {
-		t.Errorf("want the spark.properties and executor template ConfigMaps, got %d", len(cms.Items))
+	if len(cms.Items) != 1 {
+		t.Errorf("want the one ConfigMap holding spark.properties and the executor template, got %d", len(cms.Items))
 	}
 	for _, cm := range cms.Items {
 		if len(cm.OwnerReferences) != 1 || cm.OwnerReferences[0].UID != driver.UID {
@@ -112,8 +112,8 @@ func TestHappyPath(t *testing.T) {
 	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "metadata.uid") {
 		t.Errorf("finalizer patch with another pod's UID: %v, want 422 on metadata.uid", err)
 	}
-	util.WaitForEvents(t, env.Client, ns, "pi", sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted, sparkapplication.ReasonDriverRunning,
-		sparkapplication.ReasonDriverCompleted, sparkapplication.ReasonCompleted)
+	util.WaitForEvents(t, env.Client, ns, "pi", sparkapplication.ReasonSubmitted, sparkapplication.ReasonDriverRunning,
+		sparkapplication.ReasonDriverCompleted)
 }
 
 // TestFailureWithoutRetries: a driver that exits non-zero fails a Never application, with the exit
@@ -349,9 +349,9 @@ func TestTTL(t *testing.T) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "short"}, &v1beta2.SparkApplication{})
 		return apierrors.IsNotFound(err), fmt.Sprint(err)
 	})
-	framework.WaitFor(t, 10*time.Second, "Completed, then TTLExpired", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "DriverCompleted, then TTLExpired", func() (bool, string) {
 		got := util.EventReasons(t, env.Client, ns, "short")
-		c, e := slices.Index(got, sparkapplication.ReasonCompleted), slices.Index(got, sparkapplication.ReasonTTLExpired)
+		c, e := slices.Index(got, sparkapplication.ReasonDriverCompleted), slices.Index(got, sparkapplication.ReasonTTLExpired)
 		return c >= 0 && e > c, fmt.Sprint(got)
 	})
 }
@@ -520,10 +520,10 @@ func TestRestartMidSubmission(t *testing.T) {
 	if len(pods.Items) != 1 || pods.Items[0].UID != driver.UID {
 		t.Errorf("want exactly the original driver pod, got %d pods", len(pods.Items))
 	}
-	framework.WaitFor(t, 10*time.Second, "the owned objects of the adopted pod", func() (bool, string) {
+	framework.WaitFor(t, 10*time.Second, "the owned ConfigMap of the adopted pod", func() (bool, string) {
 		cms := &corev1.ConfigMapList{}
 		_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelSubmissionID: sub.ID})
-		return len(cms.Items) == 2, fmt.Sprint(len(cms.Items))
+		return len(cms.Items) == 1, fmt.Sprint(len(cms.Items))
 	})
 }
 

@@ -167,7 +167,7 @@ func TestNoEmptyStateWhileEarlierDriverTerminates(t *testing.T) {
 	if app.Status.SubmissionAttempts != 1 {
 		t.Errorf("status after submission: %+v", app.Status)
 	}
-	util.WaitForEvents(t, env.Client, ns, "late", sparkapplication.ReasonAdded, sparkapplication.ReasonSubmitted)
+	util.WaitForEvents(t, env.Client, ns, "late", sparkapplication.ReasonSubmitted)
 	mu.Lock()
 	defer mu.Unlock()
 	for _, st := range written {

@@ -211,14 +211,14 @@ func TestEventFollowAndCreateLogs(t *testing.T) {
 	util.FinishDriver(t, env.Client, ns, "evented-driver", 0)
 	k.EndLog(ns, "evented-driver", "spark-kubernetes-driver")
 	framework.WaitFor(t, 15*time.Second, "the new events", func() (bool, string) {
-		return strings.Contains(follow.out.String(), "SparkApplicationCompleted"), follow.out.String()
+		return strings.Contains(follow.out.String(), "SparkDriverCompleted"), follow.out.String()
 	})
 	if err := follow.stop(t); err != nil {
 		t.Errorf("event --follow ended with %v after Ctrl-C", err)
 	}
 	out := follow.out.String()
 	if strings.Index(out, "SparkApplicationSubmitted") > strings.Index(out, "SparkDriverRunning") ||
-		strings.Index(out, "SparkDriverRunning") > strings.Index(out, "SparkApplicationCompleted") {
+		strings.Index(out, "SparkDriverRunning") > strings.Index(out, "SparkDriverCompleted") {
 		t.Errorf("events out of order:\n%s", out)
 	}
 	select {

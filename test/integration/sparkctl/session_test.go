@@ -129,7 +129,7 @@ func TestSession(t *testing.T) {
 	mustContain(t, "list --watch", watch.out.String(), "SUBMITTED", "RUNNING", "COMPLETED")
 
 	out = sparkctlOK(t, ns, "status", "spark-pi")
-	mustContain(t, "status", out, "COMPLETED", "Finished:", "SparkApplicationCompleted")
+	mustContain(t, "status", out, "COMPLETED", "Finished:", "SparkDriverCompleted")
 	r = sparkctlRun(t, ns, "", "forward", "spark-pi")
 	if r.err == nil || !strings.Contains(r.err.Error(), "spark-pi is COMPLETED: its driver, and the Spark UI with it, is gone") {
 		t.Errorf("forward of a finished application: %v", r.err)
