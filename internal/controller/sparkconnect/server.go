@@ -219,11 +219,15 @@ func failedMessage(conn *v1alpha1.SparkConnect) string {
 	return "failed"
 }
 
-// serverReady reports whether the pod's Ready condition is True.
+// serverReady reports whether the server pod runs and its Spark container is ready (its readiness
+// probe on port 15002 passes).
 func serverReady(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
+	if pod.Status.Phase != corev1.PodRunning {
+		return false
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.Name == serverContainer {
+			return cs.Ready
 		}
 	}
 	return false
