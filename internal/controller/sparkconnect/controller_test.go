@@ -266,7 +266,9 @@ func TestFailedBeforeReady(t *testing.T) {
 	h.expectEvents()
 
 	// A spec change replaces the failed pod and starts again.
-	h.bumpGeneration("sc", func(c *v1alpha1.SparkConnect) { c.Spec.SparkConf = map[string]string{"spark.sql.shuffle.partitions": "4"} })
+	h.bumpGeneration("sc", func(c *v1alpha1.SparkConnect) {
+		c.Spec.SparkConf = map[string]string{"spark.sql.shuffle.partitions": "4"}
+	})
 	h.reconcile("sc")
 	h.expectEvents(ReasonServerReplaced)
 	h.reconcile("sc")
