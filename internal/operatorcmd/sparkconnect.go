@@ -22,7 +22,7 @@ func (o *controllerOptions) setupSparkConnect(mgr ctrl.Manager, recorder *eventr
 	}
 	opts := sparkconnect.Options{
 		Submission: app.Submission, ImagePullTimeout: app.ImagePullTimeout, MaxConcurrentReconciles: o.workers,
-		Namespaces: app.Namespaces, RateLimiter: o.kf.rateLimiter(),
+		Namespaces: app.Namespaces, RateLimiter: o.kf.rateLimiter(), APIReader: mgr.GetAPIReader(),
 	}
 	if o.kf.enableMetrics {
 		opts.Metrics = metrics.NewConnect(o.metricsPrefix)

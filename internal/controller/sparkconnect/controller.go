@@ -12,6 +12,7 @@ package sparkconnect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -65,6 +66,10 @@ type Options struct {
 	RateLimiter workqueue.TypedRateLimiter[reconcile.Request]
 	// Metrics counts server starts, restarts and failures; nil records nothing.
 	Metrics *metrics.ConnectMetrics
+	// APIReader reads without the cache (the manager's GetAPIReader): before starting a server the
+	// controller checks that its cached SparkConnect is current, so that a status it wrote a moment
+	// ago (Failed, say) is not undone from a stale copy. Nil uses the client.
+	APIReader client.Reader
 }
 
 // Reconciler reconciles SparkConnects.
@@ -82,6 +87,9 @@ func NewReconciler(c client.Client, recorder events.EventRecorder, clk clock.Clo
 	}
 	if opts.ImagePullTimeout == 0 {
 		opts.ImagePullTimeout = DefaultImagePullTimeout
+	}
+	if opts.APIReader == nil {
+		opts.APIReader = c
 	}
 	return &Reconciler{client: c, recorder: recorder, clock: clk, opts: opts}
 }
@@ -149,7 +157,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, nil // the garbage collector removes what it owns
 	}
 	s := &scope{orig: conn, conn: conn.DeepCopy(), now: r.clock.Now(), log: log, metrics: r.opts.Metrics}
-	if err := r.reconcileServer(ctx, s); err != nil {
+	if err := r.reconcileServer(ctx, s); errors.Is(err, errStale) {
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+	} else if err != nil {
 		return ctrl.Result{}, err
 	}
 	executors, err := r.countExecutors(ctx, s.conn)

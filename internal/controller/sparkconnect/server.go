@@ -33,6 +33,10 @@ var fatalWaiting = map[string]bool{"InvalidImageName": true, "ErrImageNeverPull"
 // pullWaiting are the waiting reasons of an image that does not pull (yet).
 var pullWaiting = map[string]bool{"ErrImagePull": true, "ImagePullBackOff": true}
 
+// errStale is reconcileServer's answer when the cached SparkConnect is older than the API server's:
+// the reconcile is retried shortly, on a fresher cache.
+var errStale = errors.New("the cached SparkConnect is stale")
+
 // reconcileServer applies the policy above, recording the outcome in s (s.pod, s.failure, events).
 func (r *Reconciler) reconcileServer(ctx context.Context, s *scope) error {
 	conn := s.conn
@@ -112,9 +116,18 @@ func (r *Reconciler) serverStarting(ctx context.Context, s *scope) error {
 	return nil
 }
 
-// createServer renders a new revision and creates the server pod, then its dependents.
+// createServer renders a new revision and creates the server pod, then its dependents. It first
+// checks that the cached SparkConnect is current (errStale otherwise), and takes a pod that exists
+// already (the cache has not seen it yet) as started.
 func (r *Reconciler) createServer(ctx context.Context, s *scope) error {
 	conn := s.conn
+	fresh := &v1alpha1.SparkConnect{}
+	if err := r.opts.APIReader.Get(ctx, client.ObjectKeyFromObject(conn), fresh); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	if fresh.ResourceVersion != conn.ResourceVersion {
+		return errStale
+	}
 	revision := fmt.Sprintf("%d/%d", conn.Generation, s.now.UnixNano())
 	res, err := renderServer(conn, revision, s.now, r.opts.Submission)
 	var fe *submission.FieldError
@@ -127,6 +140,9 @@ func (r *Reconciler) createServer(ctx context.Context, s *scope) error {
 	}
 	pod := res.DriverPod
 	if err := r.client.Create(ctx, pod); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			return errStale
+		}
 		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) && !apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
 			s.failure = "creating the server pod: " + err.Error()
 			return nil

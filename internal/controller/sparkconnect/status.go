@@ -72,6 +72,9 @@ func (r *Reconciler) writeStatus(ctx context.Context, s *scope) (res ctrl.Result
 		if apierrors.IsConflict(err) {
 			return ctrl.Result{RequeueAfter: conflictRetry}, nil, true
 		}
+		if apierrors.IsNotFound(err) {
+			return ctrl.Result{}, nil, true // deleted meanwhile
+		}
 		return ctrl.Result{}, err, true
 	}
 	return ctrl.Result{}, nil, false
