@@ -178,7 +178,12 @@ func TestStart(t *testing.T) {
 		}
 	}
 	if headless == nil || !metav1.IsControlledBy(headless, pod) {
-		t.Errorf("headless Service %+v", headless)
+		t.Fatalf("headless Service %+v", headless)
+	}
+	for k, v := range headless.Spec.Selector {
+		if pod.Labels[k] != v {
+			t.Errorf("the headless Service selects %s=%s; the server pod has %q", k, v, pod.Labels[k])
+		}
 	}
 	if clientSvc == nil || !metav1.IsControlledBy(clientSvc, conn) || clientSvc.Spec.Ports[0].Port != ServerPort ||
 		clientSvc.Spec.Selector[v1beta2.LabelSparkRole] != v1alpha1.SparkRoleConnectServer {

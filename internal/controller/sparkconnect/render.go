@@ -130,6 +130,16 @@ func renderServer(conn *v1alpha1.SparkConnect, revision string, now time.Time, o
 			serverContainerPorts(c)
 		}
 	}
+	// The headless Service selects the driver by its labels, relabelled above.
+	if sel := res.DriverService.Spec.Selector; sel != nil {
+		if _, ok := sel[v1beta2.LabelAppName]; ok {
+			delete(sel, v1beta2.LabelAppName)
+			sel[v1alpha1.LabelSparkConnectName] = conn.Name
+		}
+		if _, ok := sel[v1beta2.LabelSparkRole]; ok {
+			sel[v1beta2.LabelSparkRole] = v1alpha1.SparkRoleConnectServer
+		}
+	}
 	for _, o := range res.DriverOwned() {
 		l := o.GetLabels()
 		delete(l, v1beta2.LabelAppName)
