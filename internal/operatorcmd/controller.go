@@ -26,6 +26,7 @@ import (
 	webhookserver "sigs.k8s.io/controller-runtime/pkg/webhook"
 	volcanoscheduling "volcano.sh/apis/pkg/apis/scheduling/v1beta1"
 
+	"github.com/sparkop/spark-operator/api/v1alpha1"
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/controller/scheduledsparkapplication"
@@ -60,6 +61,7 @@ type controllerOptions struct {
 	enableUIService         bool
 	enableDriverService     bool
 	enableDriverPDB         bool
+	enableSparkConnect      bool
 	quota                   *quotaOptions
 	ingressURLFormat        string
 	ingressClassName        string
@@ -118,6 +120,7 @@ func newControllerCommand() *cobra.Command {
 	f.BoolVar(&o.enableDriverService, "enable-driver-service", false, "create spark-submit's headless driver Service for every application and point spark.driver.host at it; by default executors reach the driver at its pod IP and only applications that set the Service's labels, annotations or IP families get one (docs/submission.md)")
 	o.quota = addQuotaFlags(f)
 	f.BoolVar(&o.enableDriverPDB, "enable-driver-pdb", false, "create a PodDisruptionBudget (minAvailable 1) for the driver of each application that sets spec.driverPodDisruptionBudget")
+	f.BoolVar(&o.enableSparkConnect, "enable-spark-connect", false, "run the SparkConnect controller (sparkoperator.k8s.io/v1alpha1; needs its CRD)")
 	f.StringVar(&o.ingressURLFormat, "ingress-url-format", "", "create a UI Ingress at this URL ({{$appName}} and {{$appNamespace}} are replaced)")
 	f.StringVar(&o.ingressClassName, "ingress-class-name", "", "ingressClassName of UI Ingresses")
 	f.StringVar(&o.ingressTLS, "ingress-tls", "", "default TLS of UI Ingresses, as JSON ([]IngressTLS)")
@@ -157,6 +160,7 @@ func newScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(s)
 	_ = v1beta2.AddToScheme(s)
+	_ = v1alpha1.AddToScheme(s)
 	_ = volcanoscheduling.AddToScheme(s)
 	return s
 }
@@ -277,6 +281,9 @@ func (o *controllerOptions) run() error {
 			RateLimiter: o.kf.rateLimiter(), TimestampPrecision: o.kf.timestampPrecision})
 	if err := sr.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the ScheduledSparkApplication controller: %w", err)
+	}
+	if err := o.setupSparkConnect(mgr, recorder, recOpts); err != nil {
+		return err
 	}
 	if err := o.setupWebhook(mgr, recOpts.Submission); err != nil {
 		return err

@@ -102,6 +102,17 @@ func (o *renderOptions) run(in io.Reader, out io.Writer) error {
 		if err := yaml.Unmarshal(data, &meta); err != nil {
 			return fmt.Errorf("document %d: %w", doc, err)
 		}
+		if isSparkConnect(meta.APIVersion, meta.Kind) {
+			text, err := o.renderConnect(data)
+			if err != nil {
+				return fmt.Errorf("document %d: %w", doc, err)
+			}
+			if _, err := out.Write(text); err != nil {
+				return err
+			}
+			rendered++
+			continue
+		}
 		if meta.Kind != "SparkApplication" || meta.APIVersion != v1beta2.GroupVersion.String() {
 			fmt.Fprintf(os.Stderr, "render: skipping document %d (%s %s): only %s SparkApplication is rendered\n", doc, meta.APIVersion, meta.Kind, v1beta2.GroupVersion)
 			continue

@@ -30,3 +30,22 @@ func TestRenderPodTemplates(t *testing.T) {
 		t.Errorf("wrong-typed template value: %v", err)
 	}
 }
+
+// TestRenderSparkConnect: render prints a SparkConnect's server pod, its ConfigMaps and headless
+// Service, and the client Service.
+func TestRenderSparkConnect(t *testing.T) {
+	f, err := os.Open("../../examples/sparkconnect/spark-connect.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out strings.Builder
+	if err := (&renderOptions{attempt: 1}).run(f, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"name: spark-connect-server", "org.apache.spark.sql.connect.service.SparkConnectServer", "spark-role: connect-server", "port: 15002", "clusterIP: None"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("render lacks %q", want)
+		}
+	}
+}

@@ -29,7 +29,9 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/sparkop/spark-operator/api/v1alpha1"
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/connect"
 )
 
 // PluginName is the name under which kubectl finds sparkctl as a plugin: an executable called
@@ -61,6 +63,7 @@ func NewScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(s)
 	_ = v1beta2.AddToScheme(s)
+	_ = v1alpha1.AddToScheme(s)
 	return s
 }
 
@@ -185,6 +188,7 @@ kubectl-sparkapp on the PATH, it also runs as "kubectl sparkapp".`,
 		NewLintCommand(streams),
 	)
 	root.AddCommand(newVersionCommand(streams))
+	root.AddCommand(connect.NewCommand(f, streams))
 	return root
 }
 

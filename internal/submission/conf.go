@@ -177,8 +177,9 @@ func buildConf(app *v1beta2.SparkApplication, sub Submission, opts Options) (Con
 		return nil, err
 	}
 	jars := slices.Clone(spec.Deps.Jars)
-	if appType(spec) == v1beta2.SparkApplicationTypeJava || appType(spec) == v1beta2.SparkApplicationTypeScala {
-		// SparkSubmit appends a Java application's primary resource to spark.jars.
+	if (appType(spec) == v1beta2.SparkApplicationTypeJava || appType(spec) == v1beta2.SparkApplicationTypeScala) && mainFile != sparkInternalResource {
+		// SparkSubmit appends a Java application's primary resource to spark.jars (not "spark-internal",
+		// which names a class of Spark's own jars).
 		jars = append(jars, mainFile)
 	}
 	if err := checkRemote("spec.deps.jars", spec.Deps.Jars); err != nil {
@@ -456,7 +457,7 @@ func mainApplicationFile(spec *v1beta2.SparkApplicationSpec) (string, error) {
 		return "", fieldError("spec.mainApplicationFile", "is required")
 	}
 	f := *spec.MainApplicationFile
-	if isSubmitterLocal(f) {
+	if isSubmitterLocal(f) && f != sparkInternalResource {
 		return "", fieldError("spec.mainApplicationFile", "%q is a file on the submitter's disk; use local://%s for a file in the image, or a remote URI (s3a://, gs://, https://), or upload it with sparkctl create --upload-to", f, strings.TrimPrefix(f, "file:"))
 	}
 	return f, nil

@@ -24,6 +24,7 @@ import (
 
 	"github.com/sparkop/spark-operator/internal/controller/scheduledsparkapplication"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
+	"github.com/sparkop/spark-operator/internal/controller/sparkconnect"
 	"github.com/sparkop/spark-operator/internal/eventrecorder"
 	"github.com/sparkop/spark-operator/internal/operatorcmd"
 )
@@ -92,6 +93,8 @@ type Controllers struct {
 	// ScheduledSparkApplication, when set, are the options of the ScheduledSparkApplication
 	// controller.
 	ScheduledSparkApplication *scheduledsparkapplication.Options
+	// SparkConnect, when set, are the options of the SparkConnect controller.
+	SparkConnect *sparkconnect.Options
 	// Clock is the controllers' time source; nil is the real clock.
 	Clock clock.Clock
 }
@@ -115,6 +118,16 @@ func Run(t testing.TB, mgr ctrl.Manager, c Controllers) (stop func()) {
 		r := scheduledsparkapplication.NewReconciler(mgr.GetClient(), recorder, clk, *c.ScheduledSparkApplication)
 		if err := r.SetupWithManager(mgr); err != nil {
 			t.Fatalf("setting up the ScheduledSparkApplication controller: %v", err)
+		}
+	}
+	if c.SparkConnect != nil {
+		opts := *c.SparkConnect
+		if opts.APIReader == nil {
+			opts.APIReader = mgr.GetAPIReader()
+		}
+		r := sparkconnect.NewReconciler(mgr.GetClient(), recorder, clk, opts)
+		if err := r.SetupWithManager(mgr); err != nil {
+			t.Fatalf("setting up the SparkConnect controller: %v", err)
 		}
 	}
 	return Start(t, mgr)

@@ -14,6 +14,13 @@ import (
 // ns/name, oldest first.
 func EventReasons(t testing.TB, c client.Client, ns, name string) []string {
 	t.Helper()
+	return KindEventReasons(t, c, ns, "SparkApplication", name)
+}
+
+// KindEventReasons lists the reasons of the events recorded about the object of kind kind
+// (SparkConnect, say) ns/name, oldest first.
+func KindEventReasons(t testing.TB, c client.Client, ns, kind, name string) []string {
+	t.Helper()
 	list := &eventsv1.EventList{}
 	if err := c.List(context.Background(), list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
@@ -21,7 +28,7 @@ func EventReasons(t testing.TB, c client.Client, ns, name string) []string {
 	slices.SortFunc(list.Items, func(a, b eventsv1.Event) int { return a.CreationTimestamp.Compare(b.CreationTimestamp.Time) })
 	var out []string
 	for _, e := range list.Items {
-		if e.Regarding.Name == name && e.Regarding.Kind == "SparkApplication" {
+		if e.Regarding.Name == name && e.Regarding.Kind == kind {
 			out = append(out, e.Reason)
 		}
 	}
@@ -32,8 +39,15 @@ func EventReasons(t testing.TB, c client.Client, ns, name string) []string {
 // ns/name (events are written asynchronously, after the status).
 func WaitForEvents(t testing.TB, c client.Client, ns, name string, reasons ...string) {
 	t.Helper()
+	WaitForKindEvents(t, c, ns, "SparkApplication", name, reasons...)
+}
+
+// WaitForKindEvents waits until events with all of reasons were recorded about the object of kind
+// kind ns/name.
+func WaitForKindEvents(t testing.TB, c client.Client, ns, kind, name string, reasons ...string) {
+	t.Helper()
 	WaitFor(t, fmt.Sprintf("events %v", reasons), func() (bool, string) {
-		got := EventReasons(t, c, ns, name)
+		got := KindEventReasons(t, c, ns, kind, name)
 		for _, r := range reasons {
 			if !slices.Contains(got, r) {
 				return false, describe(got)

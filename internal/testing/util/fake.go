@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/sparkop/spark-operator/api/v1alpha1"
 	"github.com/sparkop/spark-operator/api/v1beta2"
 )
 
@@ -24,7 +25,7 @@ import (
 // client of NewFakeClient has it, so the controller's List calls work unchanged.
 const IndexAppName = "sparkoperator.k8s.io/app-name"
 
-// Scheme is the operator's scheme: the built-in types and v1beta2. It is built once and shared;
+// Scheme is the operator's scheme: the built-in types, v1beta2 and v1alpha1. It is built once and shared;
 // do not add to it.
 var Scheme = sync.OnceValue(func() *runtime.Scheme {
 	s := runtime.NewScheme()
@@ -34,11 +35,14 @@ var Scheme = sync.OnceValue(func() *runtime.Scheme {
 	if err := v1beta2.AddToScheme(s); err != nil {
 		panic(err)
 	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		panic(err)
+	}
 	return s
 })
 
 // NewFakeClient returns controller-runtime's fake client for unit tests of one reconciler: the
-// operator's scheme, IndexAppName on Pods and Services, the status subresource on the two
+// operator's scheme, IndexAppName on Pods and Services, the status subresource on the three
 // application kinds and Pods (so Update leaves status alone and Status().Update spec, as the API
 // server does), objs already stored, and funcs intercepting calls (to answer with API errors;
 // zero funcs pass everything through). Objects created through it get, as the API server gives
@@ -66,7 +70,7 @@ func NewFakeClient(clk clock.PassiveClock, funcs interceptor.Funcs, objs ...clie
 	}
 	return fake.NewClientBuilder().
 		WithScheme(Scheme()).
-		WithStatusSubresource(&v1beta2.SparkApplication{}, &v1beta2.ScheduledSparkApplication{}, &corev1.Pod{}).
+		WithStatusSubresource(&v1beta2.SparkApplication{}, &v1beta2.ScheduledSparkApplication{}, &v1alpha1.SparkConnect{}, &corev1.Pod{}).
 		WithIndex(&corev1.Pod{}, IndexAppName, byAppName).
 		WithIndex(&corev1.Service{}, IndexAppName, byAppName).
 		WithObjects(objs...).

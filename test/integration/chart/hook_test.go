@@ -53,7 +53,7 @@ func TestCRDUpgradeHook(t *testing.T) {
 		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	if len(files) != 2 || len(jobArgs) == 0 {
+	if len(files) != 3 || len(jobArgs) == 0 {
 		t.Fatalf("the hook rendered %d CRD files and Job args %q", len(files), jobArgs)
 	}
 	const sa = "hook-spark-operator-hook"
@@ -71,7 +71,7 @@ func TestCRDUpgradeHook(t *testing.T) {
 	if err != nil {
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(jobArgs, " "), err, out)
 	}
-	for _, crd := range []string{"sparkapplications.sparkoperator.k8s.io", "scheduledsparkapplications.sparkoperator.k8s.io"} {
+	for _, crd := range []string{"sparkapplications.sparkoperator.k8s.io", "scheduledsparkapplications.sparkoperator.k8s.io", "sparkconnects.sparkoperator.k8s.io"} {
 		if !strings.Contains(string(out), crd+" serverside-applied") {
 			t.Errorf("kubectl did not apply %s:\n%s", crd, out)
 		}

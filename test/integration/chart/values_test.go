@@ -688,7 +688,7 @@ webhook:
 			hookJob.equal(podSpec+".volumes[0].configMap.name", "spark-operator-hook-crds"),
 			hookConfigMap.exists(`data."sparkoperator.k8s.io_sparkapplications.yaml"`),
 			hookConfigMap.exists(`data."sparkoperator.k8s.io_scheduledsparkapplications.yaml"`),
-			hookClusterRole.equal("rules[0].resourceNames", []any{"scheduledsparkapplications.sparkoperator.k8s.io", "sparkapplications.sparkoperator.k8s.io"}),
+			hookClusterRole.equal("rules[0].resourceNames", []any{"scheduledsparkapplications.sparkoperator.k8s.io", "sparkapplications.sparkoperator.k8s.io", "sparkconnects.sparkoperator.k8s.io"}),
 		},
 	},
 	{

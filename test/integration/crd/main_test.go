@@ -28,6 +28,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/sparkop/spark-operator/api/v1alpha1"
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 )
@@ -42,7 +43,7 @@ func TestMain(m *testing.M) {
 	// Only errors of envtest and the client are worth printing.
 	logger := funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) },
 		funcr.Options{Verbosity: 0})
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithLogger(logger)))
+	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme, v1alpha1.AddToScheme), framework.WithLogger(logger)))
 }
 
 // manifest is one YAML document of a file.

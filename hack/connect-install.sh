@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs a PySpark Connect client, `pyspark[connect]` pinned, from PyPI into a virtualenv at
+# .cache/connect-venv/. Installs once; later runs only print the path. Prints the venv's python on stdout.
+#
+#   hack/connect-install.sh     # -> .cache/connect-venv/bin/python
+#
+# Used by the SparkConnect end-to-end test (test/e2e/sparkconnect_test.go, `make e2e`). Progress goes to
+# stderr. Exit status 3 means the package registry could not be reached. Change the pin here only: the venv
+# is rebuilt when it changes (the pin is recorded in the venv's .complete file).
+set -euo pipefail
+
+# The client of the same Spark release as the server the test starts (examples/sparkconnect).
+PYSPARK_VERSION="4.0.1"
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${CONNECT_VENV:-$root/.cache/connect-venv}"
+python="${PYTHON:-python3}"
+pins="pyspark[connect]==$PYSPARK_VERSION"
+
+if [[ -x "$venv/bin/python" && "$(cat "$venv/.complete" 2>/dev/null)" == "$pins" ]]; then
+  echo "connect-install: $pins already in $venv" >&2
+else
+  echo "connect-install: installing $pins with pip into $venv (once)..." >&2
+  start=$(date +%s)
+  rm -rf "$venv"
+  mkdir -p "$(dirname "$venv")"
+  "$python" -m venv "$venv"
+  if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-compile --progress-bar off "$pins" >&2; then
+    if ! "$python" -m pip download --disable-pip-version-check --no-deps -d "$(mktemp -d)" "pip" >/dev/null 2>&1; then
+      echo "connect-install: the package registry cannot be reached" >&2
+      exit 3
+    fi
+    echo "connect-install: pip install $pins failed" >&2
+    exit 1
+  fi
+  echo "$pins" >"$venv/.complete"
+  echo "connect-install: installed in $venv in $(( $(date +%s) - start ))s" >&2
+fi
+echo "$venv/bin/python"

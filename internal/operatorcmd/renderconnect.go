@@ -1,0 +1,34 @@
+package operatorcmd
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sparkop/spark-operator/api/v1alpha1"
+	"github.com/sparkop/spark-operator/internal/controller/sparkconnect"
+	"github.com/sparkop/spark-operator/internal/submission"
+)
+
+// isSparkConnect reports whether a document's apiVersion and kind are a v1alpha1 SparkConnect.
+func isSparkConnect(apiVersion, kind string) bool {
+	return kind == "SparkConnect" && apiVersion == v1alpha1.GroupVersion.String()
+}
+
+// renderConnect decodes a SparkConnect document strictly and returns the YAML of what the
+// SparkConnect controller creates for it (sparkconnect.RenderYAML).
+func (o *renderOptions) renderConnect(data []byte) ([]byte, error) {
+	conn := &v1alpha1.SparkConnect{}
+	if err := yaml.UnmarshalStrict(data, conn); err != nil {
+		return nil, err
+	}
+	if conn.Namespace == "" {
+		conn.Namespace = "default"
+	}
+	if conn.UID == "" {
+		conn.UID = types.UID("00000000-0000-0000-0000-000000000000")
+	}
+	conn.Generation = 1
+	return sparkconnect.RenderYAML(conn, submission.Options{MasterURL: o.masterURL, SparkUser: o.sparkUser}, time.Now())
+}

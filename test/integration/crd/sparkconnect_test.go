@@ -1,0 +1,81 @@
+package crd_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sparkop/spark-operator/api/v1alpha1"
+	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/util"
+	"github.com/sparkop/spark-operator/internal/testing/wrappers"
+)
+
+// TestSparkConnectAccepted: Kubeflow v2.5's SparkConnect example, unchanged, and ours
+// (examples/sparkconnect) are accepted with strict field validation and decode strictly into
+// api/v1alpha1.
+func TestSparkConnectAccepted(t *testing.T) {
+	all := readManifestsUnder(t, kubeflowModuleDir(t), "examples/sparkconnect/*.yaml", nil)
+	all = append(all, readManifests(t, "examples/sparkconnect/*.yaml")...)
+	if len(all) < 2 {
+		t.Fatalf("found %d SparkConnect manifests, want Kubeflow's and ours", len(all))
+	}
+	for _, m := range all {
+		t.Run(m.file, func(t *testing.T) {
+			obj := m.obj.DeepCopy()
+			util.EnsureNamespace(t, env.Client, obj.GetNamespace())
+			if err := env.Client.Create(context.Background(), obj, client.DryRunAll, client.FieldOwner(fieldOwner), client.FieldValidation("Strict")); err != nil {
+				t.Fatalf("creating %s: %v", m, err)
+			}
+			conn := &v1alpha1.SparkConnect{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(obj.Object, conn, true); err != nil {
+				t.Fatalf("%s does not decode strictly into api/v1alpha1: %v", m, err)
+			}
+		})
+	}
+}
+
+// TestSparkConnectRejected: bad SparkConnects are refused at admission, naming the field.
+func TestSparkConnectRejected(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*v1alpha1.SparkConnect)
+		want   []string
+	}{
+		{"negative executor instances", func(c *v1alpha1.SparkConnect) { c.Spec.Executor.Instances = wrappers.Ptr[int32](-1) },
+			[]string{"spec.executor.instances", "greater than or equal to 0"}},
+		{"zero server cores", func(c *v1alpha1.SparkConnect) { c.Spec.Server.Cores = wrappers.Ptr[int32](0) },
+			[]string{"spec.server.cores", "greater than or equal to 1"}},
+		{"executor memory not Spark's notation", func(c *v1alpha1.SparkConnect) { c.Spec.Executor.Memory = wrappers.Ptr("lots") },
+			[]string{"spec.executor.memory", "should match"}},
+		{"no spark version", func(c *v1alpha1.SparkConnect) { c.Spec.SparkVersion = "" },
+			[]string{"spec.sparkVersion"}},
+		{"bad spark version", func(c *v1alpha1.SparkConnect) { c.Spec.SparkVersion = "four" },
+			[]string{"spec.sparkVersion", "should match"}},
+		{"empty image", func(c *v1alpha1.SparkConnect) { c.Spec.Image = wrappers.Ptr("") },
+			[]string{"spec.image"}},
+		{"spark.master in sparkConf", func(c *v1alpha1.SparkConnect) { c.Spec.SparkConf = map[string]string{"spark.master": "local"} },
+			[]string{"spec.sparkConf", "sparkConf key spark.master is set by the operator"}},
+		{"name too long for the server Service", func(c *v1alpha1.SparkConnect) { c.Name = "sc-" + strings.Repeat("x", 54) },
+			[]string{"metadata.name must be a DNS-1035 label of at most 56 characters"}},
+		{"negative dynamic allocation maximum", func(c *v1alpha1.SparkConnect) {
+			c.Spec.DynamicAllocation = &v1beta2.DynamicAllocation{Enabled: true, MaxExecutors: wrappers.Ptr[int32](-2)}
+		}, []string{"spec.dynamicAllocation.maxExecutors"}},
+	}
+	ns := "sparkconnect-rejected"
+	util.EnsureNamespace(t, env.Client, ns)
+	for _, tc := range cases {
+		t.Run(caseSlug(tc.name), func(t *testing.T) {
+			conn := wrappers.MakeSparkConnect("sc", ns).Obj()
+			tc.mutate(conn)
+			err := env.Client.Create(context.Background(), conn, client.DryRunAll)
+			if err == nil {
+				t.Fatalf("accepted, want rejected with %q", tc.want)
+			}
+			assertInvalid(t, err, tc.want...)
+		})
+	}
+}
