@@ -125,7 +125,7 @@ kwok-test: tools ## Check kwok-cluster.sh and the Spark pod stages end to end (o
 
 .PHONY: e2e
 e2e: tools ## Real Spark end to end: a cluster whose node runs pods as processes (root), the chart-installed operator, Spark 3.5/4.0 Pi jobs, the same driven by Apache Airflow (~15 min; Airflow from PyPI into .cache once, ~4 min more).
-	SPARK_E2E=1 go test -count=1 -timeout 45m -v $(GOTESTFLAGS) ./test/e2e/
+	SPARK_E2E=1 go test -count=1 -timeout 75m -v $(GOTESTFLAGS) ./test/e2e/
 
 .PHONY: e2e-schedulers
 e2e-schedulers: tools ## Batch schedulers with a real kube-scheduler and kwok nodes, gang-scheduling gates on (test/schedulers; 0.5-1 min, +10-60 s per Spark in .cache/spark).

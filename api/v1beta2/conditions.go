@@ -84,4 +84,13 @@ const (
 	// long, overriding the operator's --driver-start-timeout; "0" waits without limit. A value that
 	// is not a duration fails the submission with a message naming the annotation.
 	AnnotationDriverStartTimeout = "sparkoperator.k8s.io/driver-start-timeout"
+	// AnnotationExecutorDecommissioning, set to "true" on a SparkApplication, turns on Spark's
+	// graceful executor decommissioning: an executor whose pod is deleted or evicted (a node drain)
+	// first moves its shuffle files and cached blocks to the other executors, so no finished map
+	// stage is computed again. The operator defaults spark.decommission.enabled,
+	// spark.storage.decommission.{enabled,shuffleBlocks.enabled,rddBlocks.enabled} to true and
+	// spark.storage.decommission.replicationReattemptInterval to 5s (sparkConf wins), and gives the
+	// executor pods a terminationGracePeriodSeconds of 60 unless spec.executor sets one. A value
+	// other than "true" or "false" fails the submission with a message naming the annotation.
+	AnnotationExecutorDecommissioning = "sparkoperator.k8s.io/executor-decommissioning"
 )

@@ -235,6 +235,11 @@ func buildConf(app *v1beta2.SparkApplication, sub Submission, opts Options) (Con
 	}
 	dynamicAllocationConf(conf, spec)
 	monitoringConf(conf, app)
+	if on, err := decommissioning(app); err != nil {
+		return nil, err
+	} else if on {
+		decommissionConf(conf)
+	}
 	return conf, nil
 }
 

@@ -45,6 +45,9 @@ func executorTemplate(app *v1beta2.SparkApplication, conf Conf, opts Options, n 
 	if err := customizePod(pod, 0, app, roleExecutor, opts, n); err != nil {
 		return nil, "", err
 	}
+	if on, _ := decommissioning(app); on { // a bad value was refused by buildConf
+		decommissionGracePeriod(pod)
+	}
 	conf[keyExecutorTemplateName] = pod.Spec.Containers[0].Name
 	out, err := cleanYAML(pod)
 	if err != nil {

@@ -23,6 +23,7 @@ type container struct {
 	name         string
 	restartCount int
 	imageID      string
+	env          []string // the running process' environment, for exec hooks
 	last         *corev1.ContainerStateTerminated
 	pullEvent    bool
 

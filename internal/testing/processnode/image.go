@@ -59,6 +59,11 @@ type ImageConfig struct {
 //go:embed entrypoint.sh
 var sparkEntrypoint []byte
 
+// sparkDecom is the Spark image's /opt/decom.sh: the executor's preStop hook when decommissioning.
+//
+//go:embed decom.sh
+var sparkDecom []byte
+
 // ErrImageNotFound is wrapped by Resolve for an image the process node does not have.
 var ErrImageNotFound = fmt.Errorf("image not available on this process node")
 
@@ -80,6 +85,9 @@ func newImageStore(cfg ImageConfig, dir string) (*imageStore, error) {
 		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "entrypoint.sh"), sparkEntrypoint, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "decom.sh"), sparkDecom, 0o755); err != nil {
 		return nil, err
 	}
 	if len(cfg.SparkHomes) == 0 {
@@ -251,6 +259,7 @@ func (s *imageStore) sparkImage(home, version string) *Image {
 	}
 	img.Mounts = append(img.Mounts,
 		Mount{Kind: "bind", Source: filepath.Join(s.dir, "entrypoint.sh"), Target: "/opt/entrypoint.sh", ReadOnly: true},
+		Mount{Kind: "bind", Source: filepath.Join(s.dir, "decom.sh"), Target: "/opt/decom.sh", ReadOnly: true},
 		Mount{Kind: "tmpfs", Target: "/opt/spark/work-dir"},
 	)
 	return img

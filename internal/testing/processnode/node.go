@@ -15,8 +15,8 @@
 //   - env with fieldRef, resourceFieldRef, configMapKeyRef and secretKeyRef values, envFrom, and
 //     $(VAR) expansion, as the kubelet does.
 //
-// Pods report phase, IPs, conditions and container states with exit codes; deletion honours the
-// grace period (SIGTERM, then SIGKILL); logs are served to `kubectl logs` through the API server.
+// Pods report phase, IPs, conditions and container states with exit codes; deletion and eviction
+// run preStop hooks and honour the grace period (hook, SIGTERM, then SIGKILL); logs are served to `kubectl logs` through the API server.
 // Readiness probes (httpGet, tcpSocket) decide when a container is Ready.
 //
 // Not supported: network isolation (all pods share the host's loopback), resource limits, user

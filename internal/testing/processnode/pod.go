@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -73,7 +72,7 @@ func (w *podWorker) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			w.killAll(0)
+			w.stopAll(ctx, nil, 0)
 			return
 		case <-w.notify:
 		case <-resync.C:
@@ -82,7 +81,7 @@ func (w *podWorker) run(ctx context.Context) {
 		if err != nil || pod.UID != w.uid {
 			// Gone from the API server (force-deleted): nothing to report, stop at once.
 			log.Info("pod is gone; killing its containers")
-			w.killAll(0)
+			w.stopAll(ctx, nil, 0)
 			return
 		}
 		if pod.DeletionTimestamp != nil {
@@ -91,7 +90,7 @@ func (w *podWorker) run(ctx context.Context) {
 				grace = *pod.DeletionGracePeriodSeconds
 			}
 			log.Info("pod is being deleted; stopping its containers", "gracePeriodSeconds", grace)
-			w.killAll(time.Duration(grace) * time.Second)
+			w.stopAll(ctx, pod, time.Duration(grace)*time.Second)
 			w.updateStatus(ctx, pod)
 			w.n.finalDelete(ctx, pod)
 			return
@@ -232,7 +231,7 @@ func (w *podWorker) start(ctx context.Context, pod *corev1.Pod, spec *corev1.Con
 		time.AfterFunc(5*time.Second, w.wake)
 		return
 	}
-	c.imageID = img.ID
+	c.imageID, c.env = img.ID, cspec.Env
 	if spec.ReadinessProbe != nil {
 		go c.probeReadiness(spec.ReadinessProbe.DeepCopy(), spec.Ports, w.ip, w.wake)
 	}
@@ -274,42 +273,6 @@ func podHostname(pod *corev1.Pod) string {
 		h = strings.TrimRight(h[:63], "-.")
 	}
 	return h
-}
-
-// killAll stops every running container: SIGTERM to each PID 1, then SIGKILL after grace.
-func (w *podWorker) killAll(grace time.Duration) {
-	var running []*container
-	for _, m := range []map[string]*container{w.init, w.main} {
-		for _, c := range m {
-			if c.running() {
-				running = append(running, c)
-			}
-		}
-	}
-	if len(running) == 0 {
-		return
-	}
-	sig := syscall.SIGTERM
-	if grace <= 0 {
-		sig = syscall.SIGKILL
-	}
-	for _, c := range running {
-		c.signal(sig)
-	}
-	deadline := time.After(grace)
-	for _, c := range running {
-		select {
-		case <-c.done:
-		case <-deadline:
-			for _, c := range running {
-				c.signal(syscall.SIGKILL)
-			}
-			for _, c := range running {
-				<-c.done
-			}
-			return
-		}
-	}
 }
 
 // phase follows the kubelet's rules for the pod's containers as they are here.
