@@ -9,19 +9,23 @@
 //     following the contract of Spark's entrypoint.sh), and the pod's volumes (emptyDir,
 //     configMap, secret, downwardAPI, projected with TokenRequest service-account tokens,
 //     hostPath) at their mount paths;
-//   - the pod's IP, a loopback address 127.x.y.z of its own, and an /etc/hosts in which
-//     <service>.<namespace>.svc names resolve to the IPs of the pods they select and
-//     kubernetes.default.svc to a proxy of the API server on port 443;
+//   - a network namespace of its own with an address on the node's bridge (10.<PodIPBlock>.0.0/16,
+//     routable from the node and accepted by EndpointSlices; see PodNetwork and network_linux.go),
+//     or, where the host cannot make network namespaces, a loopback address 127.x.y.z in the
+//     node's; and an /etc/hosts in which <service>.<namespace>.svc names resolve to the IPs of the
+//     pods they select and kubernetes.default.svc to a proxy of the API server on 127.0.0.1:443;
 //   - env with fieldRef, resourceFieldRef, configMapKeyRef and secretKeyRef values, envFrom, and
 //     $(VAR) expansion, as the kubelet does.
 //
 // Pods report phase, IPs, conditions and container states with exit codes; deletion and eviction
-// run preStop hooks and honour the grace period (hook, SIGTERM, then SIGKILL); logs are served to `kubectl logs` through the API server.
+// run preStop hooks and honour the grace period (hook, SIGTERM, then SIGKILL); logs are served to
+// `kubectl logs` and ports to `kubectl port-forward` through the API server.
 // Readiness probes (httpGet, tcpSocket) decide when a container is Ready.
 //
-// Not supported: network isolation (all pods share the host's loopback), resource limits, user
-// IDs (processes run as the node's user), liveness and startup probes, exec and grpc readiness
-// probes (they count as passing), exec and port-forward, and volume types beyond those above
+// Not supported: network policies and Service virtual IPs (a Service name resolves to its pods'
+// IPs, so a Service's port must equal its targetPort), resource limits, user IDs (processes run as
+// the node's user), liveness and startup probes, exec and grpc readiness probes (they count as
+// passing), exec, and volume types beyond those above
 // (such pods stay ContainerCreating with a FailedMount event).
 package processnode
 
@@ -79,9 +83,13 @@ type Config struct {
 	// KubeletAddress is where the node's log endpoint listens (default 127.0.0.1:10250); the API
 	// server reaches it through the node's InternalIP and kubeletEndpoint port.
 	KubeletAddress string
-	// PodIPBlock is the second octet of the pod IPs of the first node, 127.<block>.x.y; node i
-	// uses block+i (default 16). Process nodes running at once on one host need distinct blocks.
+	// PodIPBlock is the second octet of the pod IPs: 10.<block>.0.0/16 on the pod network (all the
+	// nodes of this process share it), else 127.<block+i>.x.y for node i (default 16). Process
+	// nodes running at once on one host need distinct blocks.
 	PodIPBlock int
+	// PodNetwork is how pods get their addresses: PodNetworkAuto (the default), PodNetworkNamespaces
+	// or PodNetworkLoopback; see network_linux.go.
+	PodNetwork string
 	// InitBinary is the executable started as each container's init (default: this program, which
 	// must call MaybeRunInit).
 	InitBinary string
@@ -95,6 +103,7 @@ type Node struct {
 	client   kubernetes.Interface
 	images   *imageStore
 	hosts    *hostsManager
+	network  *podNetwork // nil with PodNetworkLoopback; pods use it once it is enabled
 	recorder record.EventRecorder
 	log      logr.Logger
 
@@ -127,6 +136,13 @@ func New(cfg Config) (*Node, error) {
 	if cfg.PodIPBlock == 0 {
 		cfg.PodIPBlock = 16
 	}
+	switch cfg.PodNetwork {
+	case "":
+		cfg.PodNetwork = PodNetworkAuto
+	case PodNetworkAuto, PodNetworkNamespaces, PodNetworkLoopback:
+	default:
+		return nil, fmt.Errorf("processnode: PodNetwork %q: want %q, %q or %q", cfg.PodNetwork, PodNetworkAuto, PodNetworkNamespaces, PodNetworkLoopback)
+	}
 	if cfg.InitBinary == "" {
 		self, err := os.Executable()
 		if err != nil {
@@ -149,6 +165,9 @@ func New(cfg Config) (*Node, error) {
 	n := &Node{cfg: cfg, client: cfg.Client, log: cfg.Log, proxyIP: host,
 		workers: map[types.UID]*podWorker{}, nodes: map[string]int{}, ipNext: map[string]int{}}
 	n.proxyPort, _ = strconv.Atoi(port)
+	if cfg.PodNetwork != PodNetworkLoopback {
+		n.network = newPodNetwork(cfg.PodIPBlock, cfg.Log)
+	}
 	for i, name := range cfg.NodeNames {
 		n.nodes[name] = i
 	}
@@ -171,6 +190,10 @@ func (n *Node) Run(ctx context.Context) error {
 	defer proxy.Close()
 	n.proxyPort = proxy.Addr().(*net.TCPAddr).Port // the real one when the address said port 0
 	go serveTCPProxy(ctx, proxy, n.cfg.APIServer, n.log)
+	if err := n.startPodNetwork(); err != nil {
+		return err
+	}
+	defer n.stopPodNetwork()
 
 	kubeletLn, err := net.Listen("tcp", n.cfg.KubeletAddress)
 	if err != nil {

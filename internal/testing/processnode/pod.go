@@ -30,6 +30,7 @@ type podWorker struct {
 
 	dir        string
 	ip         string
+	netns      string // path of the pod's network namespace; "" on the host's (loopback addresses)
 	startTime  metav1.Time
 	volumes    *podVolumes
 	mountErr   string
@@ -62,6 +63,7 @@ func (w *podWorker) run(ctx context.Context) {
 	log := w.n.log.WithValues("pod", w.key())
 	defer func() {
 		w.n.hosts.remove(w.uid)
+		w.n.network.remove(w.uid)
 		w.volumes.stop()
 		// The pod is gone (or the node stops): its volumes, logs and container specs go too.
 		_ = os.RemoveAll(w.dir)
@@ -119,7 +121,12 @@ func (w *podWorker) sync(ctx context.Context, pod *corev1.Pod) {
 			w.mountErr = err.Error()
 			return
 		}
-		w.ip = w.n.allocateIP(w.nodeName)
+		ip, netns, err := w.n.podAddress(pod)
+		if err != nil {
+			w.mountErr = err.Error()
+			return
+		}
+		w.ip, w.netns = ip, netns
 		w.startTime = metav1.NewTime(time.Now().Truncate(time.Second))
 		w.n.hosts.add(w.uid, pod, w.ip, filepath.Join(w.dir, "hosts"))
 	}
@@ -261,7 +268,7 @@ func (w *podWorker) containerSpec(ctx context.Context, pod *corev1.Pod, spec *co
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
-	return &ContainerSpec{Root: root, Hostname: podHostname(pod), Mounts: mounts, Dir: dir, Env: env, Argv: argv}, nil
+	return &ContainerSpec{Root: root, Hostname: podHostname(pod), Mounts: mounts, Dir: dir, Env: env, Argv: argv, NetNS: w.netns}, nil
 }
 
 func podHostname(pod *corev1.Pod) string {

@@ -43,6 +43,9 @@ type ContainerSpec struct {
 	Dir      string   `json:"dir"`
 	Env      []string `json:"env"`
 	Argv     []string `json:"argv"`
+	// NetNS, when set, is the path of the network namespace (see podNetwork) that the container
+	// joins first; otherwise it stays in the process node's.
+	NetNS string `json:"netns,omitempty"`
 }
 
 // MaybeRunInit runs the container init and never returns when os.Args[1] is InitArg; otherwise it
@@ -83,6 +86,11 @@ func runInit(specPath string) error {
 	}
 	if len(spec.Argv) == 0 {
 		return fmt.Errorf("no command: the container has no command and its image no entrypoint")
+	}
+	if spec.NetNS != "" {
+		if err := joinNetNS(spec.NetNS); err != nil {
+			return err
+		}
 	}
 	// Nothing mounted here may leak to the host's mount namespace.
 	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {

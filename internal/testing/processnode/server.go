@@ -87,10 +87,13 @@ func selfSignedCert(names []string) (tls.Certificate, error) {
 
 // logServer serves the kubelet's /containerLogs/<namespace>/<pod>/<container> endpoint, which
 // `kubectl logs` reaches through the API server, with follow, previous, tailLines, timestamps,
-// sinceSeconds, sinceTime and limitBytes.
+// sinceSeconds, sinceTime and limitBytes; and /portForward (see servePortForward).
 func (n *Node) logServer() *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", n.serveLogs)
+	for _, path := range []string{"/portForward/{namespace}/{pod}", "/portForward/{namespace}/{pod}/{uid}"} {
+		mux.HandleFunc(path, n.servePortForward)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }

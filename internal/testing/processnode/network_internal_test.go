@@ -1,0 +1,111 @@
+package processnode
+
+import (
+	"bufio"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
+	"k8s.io/apimachinery/pkg/util/rand"
+)
+
+// The pod network on its own: two namespaces reach each other and are reached from the node by
+// their addresses, each has the API server proxy on 127.0.0.1, and nothing is left after stop.
+func TestPodNetworkNamespaces(t *testing.T) {
+	p := newPodNetwork(200+rand.Intn(50), testr.New(t))
+	if err := p.start(); err != nil {
+		t.Skipf("network namespaces cannot be made here (the process node falls back to loopback addresses): %v", err)
+	}
+	stopped := false
+	defer func() {
+		if !stopped {
+			p.stop()
+		}
+	}()
+	api := listenAndGreet(t, "127.0.0.1:0", "api")
+	ipA, pathA, err := p.add("uid-a", "127.0.0.1", 443, api.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipB, pathB, err := p.add("uid-b", "127.0.0.1", 443, api.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ipA == ipB || !strings.HasPrefix(ipA, "10.") {
+		t.Fatalf("addresses %s and %s: want two distinct ones of 10.<block>.0.0/16", ipA, ipB)
+	}
+	if err := inNetNS(pathB, func() error { listenAndGreet(t, "0.0.0.0:9000", "b"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := readLine(t, "", ipB+":9000"); got != "b" {
+		t.Errorf("from the node to pod B: %q", got)
+	}
+	if got := readLine(t, pathA, ipB+":9000"); got != "b" {
+		t.Errorf("from pod A to pod B: %q", got)
+	}
+	if got := readLine(t, pathA, "127.0.0.1:443"); got != "api" {
+		t.Errorf("pod A's API server proxy: %q", got)
+	}
+	p.remove("uid-a")
+	if _, err := os.Stat(pathA); !os.IsNotExist(err) {
+		t.Errorf("pod A's namespace %s is left after remove: %v", pathA, err)
+	}
+	p.stop()
+	stopped = true
+	if _, err := os.Stat(pathB); !os.IsNotExist(err) {
+		t.Errorf("pod B's namespace %s is left after stop: %v", pathB, err)
+	}
+	if linkExists(p.bridge) {
+		t.Errorf("the bridge %s is left after stop", p.bridge)
+	}
+}
+
+// listenAndGreet listens on addr (in the calling thread's network namespace) and writes greeting
+// and a newline to every connection.
+func listenAndGreet(t *testing.T, addr, greeting string) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte(greeting + "\n"))
+			c.Close()
+		}
+	}()
+	return ln
+}
+
+// readLine dials addr from the network namespace at netns ("" for the node's) and reads a line.
+func readLine(t *testing.T, netns, addr string) string {
+	t.Helper()
+	var conn net.Conn
+	dial := func() error {
+		var err error
+		conn, err = net.DialTimeout("tcp", addr, 10*time.Second)
+		return err
+	}
+	var err error
+	if netns == "" {
+		err = dial()
+	} else {
+		err = inNetNS(netns, dial)
+	}
+	if err != nil {
+		t.Errorf("dial %s: %v", addr, err)
+		return ""
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, _ := bufio.NewReader(conn).ReadString('\n')
+	return strings.TrimSpace(line)
+}
