@@ -85,11 +85,11 @@ func infrastructureFailure(pod *corev1.Pod) (infraFailure, bool) {
 			continue
 		}
 		if cause, ok := disruptionCauses[c.Reason]; ok {
-			return infraFailure{cause: cause, detail: strings.TrimSpace(c.Reason + ": " + c.Message)}, true
+			return infraFailure{cause: cause, detail: joinNonEmpty(c.Reason, c.Message)}, true
 		}
 	}
 	if cause, ok := statusReasonCauses[pod.Status.Reason]; ok {
-		return infraFailure{cause: cause, detail: strings.TrimSpace(pod.Status.Reason + ": " + pod.Status.Message)}, true
+		return infraFailure{cause: cause, detail: joinNonEmpty(pod.Status.Reason, pod.Status.Message)}, true
 	}
 	return infraFailure{}, false
 }
@@ -152,4 +152,13 @@ func countedAttempts(n int32, st *v1beta2.SparkApplicationStatus) int32 {
 // clearInfrastructureFailure forgets how the previous attempt ended, when the next one is submitted.
 func clearInfrastructureFailure(st *v1beta2.SparkApplicationStatus) {
 	meta.RemoveStatusCondition(&st.Conditions, v1beta2.ConditionInfrastructureFailure)
+}
+
+// joinNonEmpty is "reason: message", or whichever of the two is not empty.
+func joinNonEmpty(reason, message string) string {
+	reason, message = strings.TrimSpace(reason), strings.TrimSpace(message)
+	if reason == "" || message == "" {
+		return reason + message
+	}
+	return reason + ": " + message
 }

@@ -53,10 +53,13 @@ func (r *Reconciler) stuckTerminating(ctx context.Context, s *scope, pod *corev1
 			}
 		}
 	}
-	due := since.Add(r.opts.StuckTerminatingTimeout)
-	if why == "" || s.now.Before(due) {
+	if why == "" {
 		// A node that is Ready finishes the deletion itself; look again in case it stops being so.
-		s.requeue(max(due.Sub(s.now), r.opts.StuckTerminatingTimeout))
+		s.requeue(r.opts.StuckTerminatingTimeout)
+		return "", false, nil
+	}
+	if due := since.Add(r.opts.StuckTerminatingTimeout); s.now.Before(due) {
+		s.requeue(due.Sub(s.now))
 		return "", false, nil
 	}
 	return fmt.Sprintf("driver pod %s was stuck Terminating since %s: %s", pod.Name, pod.DeletionTimestamp.UTC().Format(time.RFC3339), why), true, nil
@@ -98,10 +101,11 @@ func (r *Reconciler) followStuckDriver(ctx context.Context, s *scope, pod *corev
 	if err != nil || !stuck {
 		return false, err
 	}
-	f, ok := infrastructureFailure(pod)
-	if !ok || f.cause == causeEvicted || f.cause == causePreempted {
-		// An eviction or a preemption that the node never carried out: the node is the cause.
-		f = infraFailure{cause: causeNodeLost, detail: why}
+	// Whatever started the deletion (an eviction, a preemption, the taint manager), the node that
+	// never carried it out is why the attempt ends.
+	f := infraFailure{cause: causeNodeLost, detail: why}
+	if d, ok := infrastructureFailure(pod); ok {
+		f.detail = d.detail + "; " + why
 	}
 	if err := r.deleteUI(ctx, s.app); err != nil {
 		return false, err

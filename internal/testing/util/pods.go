@@ -126,6 +126,26 @@ func SetPodStatus(t testing.TB, c client.Client, ns, name string, phase corev1.P
 	t.Fatalf("setting the status of pod %s: too many conflicts", name)
 }
 
+// UpdatePodStatus changes the status of pod ns/name (waiting for it to exist) with mutate, through
+// the status subresource, retrying on conflicts: what the kubelet, the scheduler, pod garbage
+// collection or the API server's eviction write beyond SetPodStatus (conditions such as
+// DisruptionTarget or Ready, status.reason).
+func UpdatePodStatus(t testing.TB, c client.Client, ns, name string, mutate func(*corev1.PodStatus)) {
+	t.Helper()
+	for range 10 {
+		pod := WaitForPod(t, c, ns, name)
+		mutate(&pod.Status)
+		err := c.Status().Update(context.Background(), pod)
+		if err == nil {
+			return
+		}
+		if !apierrors.IsConflict(err) {
+			t.Fatalf("updating the status of pod %s: %v", name, err)
+		}
+	}
+	t.Fatalf("updating the status of pod %s: too many conflicts", name)
+}
+
 // RunDriver makes driver pod ns/name Running with its Spark container running.
 func RunDriver(t testing.TB, c client.Client, ns, name string) {
 	t.Helper()
