@@ -14,15 +14,25 @@ import (
 // ns/name, oldest first.
 func EventReasons(t testing.TB, c client.Client, ns, name string) []string {
 	t.Helper()
+	var out []string
+	for _, e := range appEvents(t, c, ns, name) {
+		out = append(out, e.Reason)
+	}
+	return out
+}
+
+// appEvents lists the events recorded about SparkApplication ns/name, oldest first.
+func appEvents(t testing.TB, c client.Client, ns, name string) []eventsv1.Event {
+	t.Helper()
 	list := &eventsv1.EventList{}
 	if err := c.List(context.Background(), list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
 	slices.SortFunc(list.Items, func(a, b eventsv1.Event) int { return a.CreationTimestamp.Compare(b.CreationTimestamp.Time) })
-	var out []string
+	var out []eventsv1.Event
 	for _, e := range list.Items {
 		if e.Regarding.Name == name && e.Regarding.Kind == "SparkApplication" {
-			out = append(out, e.Reason)
+			out = append(out, e)
 		}
 	}
 	return out
@@ -41,4 +51,17 @@ func WaitForEvents(t testing.TB, c client.Client, ns, name string, reasons ...st
 		}
 		return true, ""
 	})
+}
+
+// EventNotes lists the notes (messages) of the events of reason recorded about SparkApplication
+// ns/name, oldest first.
+func EventNotes(t testing.TB, c client.Client, ns, name, reason string) []string {
+	t.Helper()
+	var out []string
+	for _, e := range appEvents(t, c, ns, name) {
+		if e.Reason == reason {
+			out = append(out, e.Note)
+		}
+	}
+	return out
 }
