@@ -935,7 +935,8 @@ func (h *harness) disrupted(reason string) {
 // containerReason.
 func (h *harness) disrupt(reason string, code int32, containerReason string) {
 	h.t.Helper()
-	util.UpdatePodStatus(h.t, h.c, ns, driver, func(st *corev1.PodStatus) {
+	util.UpdatePodStatus(h.t, h.c, ns, driver, func(pod *corev1.Pod) {
+		st := &pod.Status
 		st.Phase = corev1.PodFailed
 		st.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
 			ExitCode: code, Reason: containerReason, FinishedAt: metav1.NewTime(h.clock.Now())}}
@@ -1220,7 +1221,8 @@ func TestStateMachineInfrastructure(t *testing.T) {
 			app:  onFailure().Annotation(v1beta2.AnnotationDriverReadyTimeout, "5m"),
 			given: func(h *harness) {
 				h.running()
-				util.UpdatePodStatus(h.t, h.c, ns, driver, func(st *corev1.PodStatus) {
+				util.UpdatePodStatus(h.t, h.c, ns, driver, func(pod *corev1.Pod) {
+					st := &pod.Status
 					st.Conditions = append(st.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0)})
 				})
 			},
@@ -1232,7 +1234,8 @@ func TestStateMachineInfrastructure(t *testing.T) {
 			app:  onFailure().Annotation(v1beta2.AnnotationDriverReadyTimeout, "5m"),
 			given: func(h *harness) {
 				h.running()
-				util.UpdatePodStatus(h.t, h.c, ns, driver, func(st *corev1.PodStatus) {
+				util.UpdatePodStatus(h.t, h.c, ns, driver, func(pod *corev1.Pod) {
+					st := &pod.Status
 					st.Conditions = append(st.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.NewTime(t0.Add(time.Hour))})
 				})
 			},

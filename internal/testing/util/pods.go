@@ -92,8 +92,7 @@ func SetPodStatus(t testing.TB, c client.Client, ns, name string, phase corev1.P
 	if !cs.At.IsZero() {
 		at = metav1.NewTime(cs.At)
 	}
-	for range 10 {
-		pod := WaitForPod(t, c, ns, name)
+	UpdatePodStatus(t, c, ns, name, func(pod *corev1.Pod) {
 		status := corev1.ContainerStatus{Name: SparkContainer(pod), Image: pod.Spec.Containers[0].Image}
 		switch {
 		case cs.ExitCode != nil:
@@ -116,26 +115,18 @@ func SetPodStatus(t testing.TB, c client.Client, ns, name string, phase corev1.P
 		if phase != corev1.PodPending {
 			pod.Status.PodIP = PodIP
 		}
-		err := c.Status().Update(context.Background(), pod)
-		if err == nil {
-			return
-		}
-		if !apierrors.IsConflict(err) {
-			t.Fatalf("setting the status of pod %s: %v", name, err)
-		}
-	}
-	t.Fatalf("setting the status of pod %s: too many conflicts", name)
+	})
 }
 
 // UpdatePodStatus changes the status of pod ns/name (waiting for it to exist) with mutate, through
-// the status subresource, retrying on conflicts: what the kubelet, the scheduler, pod garbage
-// collection or the API server's eviction write beyond SetPodStatus (conditions such as
-// DisruptionTarget or Ready, status.reason).
-func UpdatePodStatus(t testing.TB, c client.Client, ns, name string, mutate func(*corev1.PodStatus)) {
+// the status subresource (changes outside the status are not written), retrying on conflicts: what
+// the kubelet, the scheduler, pod garbage collection or the API server's eviction write beyond
+// SetPodStatus (conditions such as DisruptionTarget or Ready, status.reason).
+func UpdatePodStatus(t testing.TB, c client.Client, ns, name string, mutate func(*corev1.Pod)) {
 	t.Helper()
 	for range 10 {
 		pod := WaitForPod(t, c, ns, name)
-		mutate(&pod.Status)
+		mutate(pod)
 		err := c.Status().Update(context.Background(), pod)
 		if err == nil {
 			return
