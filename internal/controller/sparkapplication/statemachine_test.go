@@ -1149,6 +1149,22 @@ func TestStateMachineInfrastructure(t *testing.T) {
 			}
 		}(),
 		func() smRow {
+			app, pod := terminatingDriver("gone")
+			return smRow{
+				name: "RUNNING: Terminating, nodes not readable (namespaced Roles): never force-deleted, no error",
+				app:  app, objs: []client.Object{pod}, advance: time.Hour,
+				funcs: func(*harness) interceptor.Funcs {
+					return interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+						if _, ok := obj.(*corev1.Node); ok {
+							return apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, key.Name, errors.New("no cluster role"))
+						}
+						return c.Get(ctx, key, obj, opts...)
+					}}
+				},
+				want: v1beta2.ApplicationStateRunning, wantRequeue: 2 * time.Minute,
+			}
+		}(),
+		func() smRow {
 			app, pod := terminatingDriver("n1")
 			return smRow{
 				name: "RUNNING: Terminating on a Ready node: never force-deleted",

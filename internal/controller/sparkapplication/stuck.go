@@ -40,6 +40,13 @@ func (r *Reconciler) stuckTerminating(ctx context.Context, s *scope, pod *corev1
 	why := ""
 	node := &corev1.Node{}
 	if err := r.reader().Get(ctx, client.ObjectKey{Name: pod.Spec.NodeName}, node); err != nil {
+		if apierrors.IsForbidden(err) {
+			// Namespaced permissions only (the chart's Roles for a fixed list of namespaces): the
+			// node cannot be read, so nothing is force-deleted (docs/state-machine.md).
+			s.log.V(1).Info("Cannot read the node of a Terminating driver pod; not force-deleting it", "pod", pod.Name, "node", pod.Spec.NodeName, "err", err.Error())
+			s.requeue(r.opts.StuckTerminatingTimeout)
+			return "", false, nil
+		}
 		if !apierrors.IsNotFound(err) {
 			return "", false, fmt.Errorf("reading node %s of driver pod %s: %w", pod.Spec.NodeName, pod.Name, err)
 		}
