@@ -1,5 +1,11 @@
 package v1beta2
 
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
 // Condition types of SparkApplicationStatus.Conditions. They restate the application state in the
 // standard form that kubectl wait, Argo and Kueue understand.
 const (
@@ -28,6 +34,12 @@ const (
 	// Waiting is not failing: no timeout ends the wait unless one is configured
 	// (--driver-start-timeout, AnnotationDriverStartTimeout).
 	ConditionDriverScheduled = "DriverScheduled"
+	// ConditionInfrastructureFailure is present from the end of an attempt whose driver was lost to
+	// the infrastructure (evicted, preempted, its node gone) until the next attempt is submitted:
+	// True when that attempt is restarted without consuming a retry, False when it is not (restart
+	// policy Never, or the bound on such restarts reached), with the cause as its reason (Evicted,
+	// Preempted, NodeLost, NodeShutdown, PodGarbageCollected) and what happened in its message.
+	ConditionInfrastructureFailure = "InfrastructureFailure"
 )
 
 // Condition types of ScheduledSparkApplicationStatus.Conditions.
@@ -93,4 +105,35 @@ const (
 	// executor pods a terminationGracePeriodSeconds of 60 unless spec.executor sets one. A value
 	// other than "true" or "false" fails the submission with a message naming the annotation.
 	AnnotationExecutorDecommissioning = "sparkoperator.k8s.io/executor-decommissioning"
+	// AnnotationDriverReadyTimeout, set on a SparkApplication to a Go duration ("10m"), fails an
+	// attempt whose driver pod has not been Ready (its PodReady condition True) that long after it
+	// was created; unset or "0" waits without limit. A value that is not a duration fails the
+	// submission with a message naming the annotation.
+	AnnotationDriverReadyTimeout = "sparkoperator.k8s.io/driver-ready-timeout"
+	// AnnotationExecutorStartTimeout, set on a SparkApplication to a Go duration ("10m"), fails a
+	// RUNNING attempt none of whose executor pods has run that long after the driver started running
+	// (executors Pending for lack of room, an unpullable executor image); unset or "0" waits without
+	// limit. A value that is not a duration fails the submission with a message naming the annotation.
+	AnnotationExecutorStartTimeout = "sparkoperator.k8s.io/executor-start-timeout"
 )
+
+// TimeoutAnnotations are the annotations whose value is a timeout (ParseTimeoutAnnotation).
+var TimeoutAnnotations = []string{AnnotationDriverStartTimeout, AnnotationDriverReadyTimeout, AnnotationExecutorStartTimeout}
+
+// ParseTimeoutAnnotation reads the timeout annotation key of annotations: a Go duration such as "30m"
+// or "2h" (spaces around it allowed), or "0" for no limit. set says whether the annotation is there;
+// a value that is not a non-negative duration is an error naming the annotation.
+func ParseTimeoutAnnotation(annotations map[string]string, key string) (d time.Duration, set bool, err error) {
+	v, ok := annotations[key]
+	if !ok {
+		return 0, false, nil
+	}
+	if strings.TrimSpace(v) == "0" {
+		return 0, true, nil
+	}
+	d, err = time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d < 0 {
+		return 0, true, fmt.Errorf("annotation %s: %q is not a duration such as 30m or 2h (0 waits without limit)", key, v)
+	}
+	return d, true, nil
+}

@@ -390,6 +390,12 @@ type SparkApplicationStatus struct {
 	// submissionAttempts counts submissions, successful or not, including the current one.
 	// +optional
 	SubmissionAttempts int32 `json:"submissionAttempts,omitempty"`
+	// infrastructureRestarts counts the attempts, among executionAttempts, whose driver was lost to
+	// the infrastructure (evicted, preempted, its node gone) and that were restarted without
+	// consuming onFailureRetries or onSubmissionFailureRetries (docs/state-machine.md). It is reset
+	// with the attempt counters.
+	// +optional
+	InfrastructureRestarts int32 `json:"infrastructureRestarts,omitempty"`
 	// observedGeneration is the metadata.generation the status was computed from.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/batchscheduler/kubernetes"
@@ -45,9 +44,9 @@ func (l *linter) checkBatchScheduler(kubeSchedulerNames []string) {
 	if l.a.app == nil {
 		return
 	}
-	if v, ok := l.a.app.Annotations[v1beta2.AnnotationDriverStartTimeout]; ok {
-		if d, err := time.ParseDuration(strings.TrimSpace(v)); v != "0" && (err != nil || d < 0) {
-			l.add(severityError, "metadata.annotations["+v1beta2.AnnotationDriverStartTimeout+"]", fmt.Sprintf("%q is not a duration such as 30m or 2h", v),
+	for _, key := range v1beta2.TimeoutAnnotations {
+		if _, _, err := v1beta2.ParseTimeoutAnnotation(l.a.app.Annotations, key); err != nil {
+			l.add(severityError, "metadata.annotations["+key+"]", fmt.Sprintf("%q is not a duration such as 30m or 2h", l.a.app.Annotations[key]),
 				"The operator fails the submission. Use a Go duration, or 0 to wait without limit.")
 		}
 	}

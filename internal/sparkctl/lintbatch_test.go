@@ -47,6 +47,17 @@ func TestLintBatchScheduler(t *testing.T) {
 		},
 			want: &expect{severityError, v1beta2.AnnotationDriverStartTimeout, "is not a duration"}},
 		"start timeout": {mod: func(w *wrappers.SparkApplicationWrapper) { w.Annotation(v1beta2.AnnotationDriverStartTimeout, "2h") }, clean: true},
+		"ready timeout typo": {mod: func(w *wrappers.SparkApplicationWrapper) {
+			w.Annotation(v1beta2.AnnotationDriverReadyTimeout, "-5m")
+		},
+			want: &expect{severityError, v1beta2.AnnotationDriverReadyTimeout, "is not a duration"}},
+		"executor start timeout typo": {mod: func(w *wrappers.SparkApplicationWrapper) {
+			w.Annotation(v1beta2.AnnotationExecutorStartTimeout, "soon")
+		},
+			want: &expect{severityError, v1beta2.AnnotationExecutorStartTimeout, "is not a duration"}},
+		"ready and executor start timeouts": {mod: func(w *wrappers.SparkApplicationWrapper) {
+			w.Annotation(v1beta2.AnnotationDriverReadyTimeout, "10m").Annotation(v1beta2.AnnotationExecutorStartTimeout, " 0 ")
+		}, clean: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			text := manifest(t, tc.mod)

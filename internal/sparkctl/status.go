@@ -84,7 +84,11 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 		stateLine += fmt.Sprintf(" (for %s)", age(cond, now))
 	}
 	row("State", stateLine)
-	row("Attempts", fmt.Sprintf("%d run(s), %d submission(s)", st.ExecutionAttempts, st.SubmissionAttempts))
+	attempts := fmt.Sprintf("%d run(s), %d submission(s)", st.ExecutionAttempts, st.SubmissionAttempts)
+	if st.InfrastructureRestarts > 0 {
+		attempts += fmt.Sprintf(", %d restarted after infrastructure failures (not counted as retries)", st.InfrastructureRestarts)
+	}
+	row("Attempts", attempts)
 	if !st.LastSubmissionAttemptTime.IsZero() {
 		row("Submitted", fmt.Sprintf("%s (%s ago)", st.LastSubmissionAttemptTime.Local().Format(time.RFC3339), age(st.LastSubmissionAttemptTime, now)))
 		row("Duration", runDuration(app, now))
@@ -123,7 +127,7 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 func stateSince(app *v1beta2.SparkApplication) metav1.Time {
 	var latest metav1.Time
 	for _, c := range app.Status.Conditions {
-		if c.Type == v1beta2.ConditionQuotaExceeded || c.Type == v1beta2.ConditionDriverPodDisruptionBudget || c.Type == v1beta2.ConditionDriverScheduled {
+		if c.Type == v1beta2.ConditionQuotaExceeded || c.Type == v1beta2.ConditionDriverPodDisruptionBudget || c.Type == v1beta2.ConditionDriverScheduled || c.Type == v1beta2.ConditionInfrastructureFailure {
 			continue // not the state's
 		}
 		if c.LastTransitionTime.After(latest.Time) {

@@ -65,6 +65,13 @@ type Options struct {
 	// scheduler or queue holding the driver is waiting, not failing). The annotation
 	// sparkoperator.k8s.io/driver-start-timeout overrides it per application.
 	DriverStartTimeout time.Duration
+	// MaxInfrastructureRestarts bounds how many times one application is restarted without consuming
+	// a retry after its driver was lost to the infrastructure (evicted, preempted, its node gone;
+	// infrastructure.go); past it such a loss counts as an ordinary failure. Default 5.
+	MaxInfrastructureRestarts int
+	// StuckTerminatingTimeout is how long a driver pod may stay Terminating past its grace period on
+	// a node that is gone or not Ready before it is force-deleted (stuck.go). Default 2m.
+	StuckTerminatingTimeout time.Duration
 	// ImagePullTimeout is how long the driver may fail to pull its image (ErrImagePull,
 	// ImagePullBackOff) before the submission fails. Default 2m.
 	ImagePullTimeout time.Duration
@@ -108,6 +115,12 @@ type Options struct {
 func (o *Options) defaults() {
 	if o.DriverPodCreationGracePeriod == 0 {
 		o.DriverPodCreationGracePeriod = 10 * time.Second
+	}
+	if o.MaxInfrastructureRestarts == 0 {
+		o.MaxInfrastructureRestarts = 5
+	}
+	if o.StuckTerminatingTimeout == 0 {
+		o.StuckTerminatingTimeout = 2 * time.Minute
 	}
 	if o.ImagePullTimeout == 0 {
 		o.ImagePullTimeout = 2 * time.Minute

@@ -98,15 +98,21 @@ func FuzzReconcile(f *testing.F) {
 			}
 			objs = append(objs, pod)
 		}
-		c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
-			WithStatusSubresource(&v1beta2.SparkApplication{}, &corev1.Pod{}).
-			WithIndex(&corev1.Pod{}, IndexAppName, indexAppName).
-			WithIndex(&corev1.Service{}, IndexAppName, indexAppName).
-			Build()
+		c := fuzzClient(scheme, objs...)
 		r := NewReconciler(c, &events.FakeRecorder{}, clocktesting.NewFakeClock(now), Options{EnableUIService: true})
 		req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "default", Name: "fuzz"}}
 		for range 3 {
 			_, _ = r.Reconcile(context.Background(), req)
 		}
 	})
+}
+
+// fuzzClient is the fake client of the fuzz tests: objs stored, the status subresource and the
+// index the controller lists by.
+func fuzzClient(scheme *runtime.Scheme, objs ...client.Object) client.Client {
+	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
+		WithStatusSubresource(&v1beta2.SparkApplication{}, &corev1.Pod{}).
+		WithIndex(&corev1.Pod{}, IndexAppName, indexAppName).
+		WithIndex(&corev1.Service{}, IndexAppName, indexAppName).
+		Build()
 }

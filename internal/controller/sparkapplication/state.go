@@ -218,6 +218,9 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 		return err
 	}
 	obs := observeDriver(pod)
+	if ended, err := r.checkUnfinishedDriver(ctx, s, pod, obs); ended || err != nil {
+		return err
+	}
 	switch obs.state {
 	case v1beta2.DriverStatePending:
 		return r.driverPending(ctx, s, pod, obs)
@@ -242,6 +245,14 @@ func (r *Reconciler) followDriver(ctx context.Context, s *scope) error {
 		s.event(corev1.EventTypeNormal, ReasonDriverCompleted, "Driver %s completed", pod.Name)
 		r.releaseDriver(s, pod)
 	case v1beta2.DriverStateFailed:
+		if f, ok := infrastructureFailure(pod); ok {
+			if err := r.deleteUI(ctx, s.app); err != nil {
+				return err
+			}
+			r.failInfrastructure(s, pod, f)
+			r.releaseDriver(s, pod)
+			return nil
+		}
 		msg := obs.message
 		if obs.deleted {
 			msg += " (the driver pod was deleted)"
@@ -357,8 +368,8 @@ func (r *Reconciler) handleFailing(ctx context.Context, s *scope) error {
 	}
 	rp := restartPolicy(s.app)
 	st := &s.app.Status
-	retry := rp.Type == v1beta2.RestartPolicyAlways ||
-		(rp.Type == v1beta2.RestartPolicyOnFailure && st.ExecutionAttempts <= ptr.Deref(rp.OnFailureRetries, 0))
+	retry := rp.Type == v1beta2.RestartPolicyAlways || infrastructureRestart(s.app) ||
+		(rp.Type == v1beta2.RestartPolicyOnFailure && countedAttempts(st.ExecutionAttempts, st) <= ptr.Deref(rp.OnFailureRetries, 0))
 	if !retry {
 		if err := r.deleteUI(ctx, s.app); err != nil {
 			return err
@@ -388,7 +399,7 @@ func (r *Reconciler) handleSubmissionFailed(ctx context.Context, s *scope) error
 	rp := restartPolicy(s.app)
 	st := &s.app.Status
 	retry := rp.Type == v1beta2.RestartPolicyAlways ||
-		(rp.Type == v1beta2.RestartPolicyOnFailure && st.SubmissionAttempts <= ptr.Deref(rp.OnSubmissionFailureRetries, 0))
+		(rp.Type == v1beta2.RestartPolicyOnFailure && countedAttempts(st.SubmissionAttempts, st) <= ptr.Deref(rp.OnSubmissionFailureRetries, 0))
 	if !retry {
 		if err := r.cleanupBatchScheduling(ctx, s); err != nil {
 			return err
@@ -440,7 +451,7 @@ func (r *Reconciler) handleInvalidating(ctx context.Context, s *scope) error {
 		return err
 	}
 	resetAttempt(&s.app.Status)
-	s.app.Status.SubmissionAttempts, s.app.Status.ExecutionAttempts = 0, 0
+	s.app.Status.SubmissionAttempts, s.app.Status.ExecutionAttempts, s.app.Status.InfrastructureRestarts = 0, 0, 0
 	s.app.Status.LastSubmissionAttemptTime = metav1.Time{}
 	s.setState(v1beta2.ApplicationStatePendingRerun, "")
 	s.event(corev1.EventTypeNormal, ReasonPendingRerun, "SparkApplication %s is pending rerun with its new spec", s.app.Name)

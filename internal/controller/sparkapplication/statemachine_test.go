@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -155,7 +156,7 @@ func (h *harness) submitted() { h.t.Helper(); h.step(v1beta2.ApplicationStateSub
 func (h *harness) running() {
 	h.t.Helper()
 	h.submitted()
-	util.RunDriver(h.t, h.c, ns, driver)
+	util.SetPodStatus(h.t, h.c, ns, driver, corev1.PodRunning, util.ContainerState{Running: true, At: h.clock.Now()})
 	h.step(v1beta2.ApplicationStateRunning)
 }
 
@@ -868,6 +869,12 @@ func TestStateMachine(t *testing.T) {
 			},
 		},
 	}
+	runRows(t, rows)
+}
+
+// runRows runs each row as a subtest: given, the clock advanced, the reconcile under test, then
+// its checks.
+func runRows(t *testing.T, rows []smRow) {
 	for _, tc := range rows {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, tc)
@@ -912,4 +919,391 @@ func TestFakeClientIndex(t *testing.T) {
 	if util.IndexAppName != sparkapplication.IndexAppName {
 		t.Errorf("util.IndexAppName %q, the controller's %q", util.IndexAppName, sparkapplication.IndexAppName)
 	}
+}
+
+// disrupted submits and runs the driver, then ends it as the infrastructure would: its Spark
+// container killed (exit 143, SIGTERM) and the pod Failed with a DisruptionTarget condition of
+// reason (EvictionByEvictionAPI, PreemptionByScheduler, ...), or with only status.reason when
+// reason is "Evicted" (the kubelet's node-pressure eviction).
+func (h *harness) disrupted(reason string) {
+	h.t.Helper()
+	h.running()
+	h.disrupt(reason, 143, "Error")
+}
+
+// disrupt ends the running driver as disrupted says, its Spark container terminated with code and
+// containerReason.
+func (h *harness) disrupt(reason string, code int32, containerReason string) {
+	h.t.Helper()
+	util.UpdatePodStatus(h.t, h.c, ns, driver, func(pod *corev1.Pod) {
+		st := &pod.Status
+		st.Phase = corev1.PodFailed
+		st.ContainerStatuses[0].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+			ExitCode: code, Reason: containerReason, FinishedAt: metav1.NewTime(h.clock.Now())}}
+		if reason == "Evicted" {
+			st.Reason, st.Message = "Evicted", "The node was low on resource: memory."
+			return
+		}
+		st.Conditions = append(st.Conditions, corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: reason, Message: "from the test"})
+	})
+}
+
+// terminatingDriver is application pi's RUNNING status and its driver pod, running on node and
+// Terminating since t0 (its finalizer keeps it), with conds: the fake client stamps a deletion with
+// the wall clock, so the rows about time since deletion store the pod as it is.
+func terminatingDriver(node string, conds ...corev1.PodCondition) (*wrappers.SparkApplicationWrapper, *corev1.Pod) {
+	app := pi().RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(0, 10).
+		State(v1beta2.ApplicationStateRunning).SubmissionID("s1").DriverPodNameStatus(driver).Attempts(1, 1).LastSubmissionAttemptTime(metav1.NewTime(t0))
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: driver, Namespace: ns, Finalizers: []string{sparkapplication.DriverFinalizer},
+			DeletionTimestamp: ptr.To(metav1.NewTime(t0)), CreationTimestamp: metav1.NewTime(t0),
+			Labels: map[string]string{v1beta2.LabelAppName: "pi", v1beta2.LabelSubmissionID: "s1", v1beta2.LabelSparkRole: v1beta2.SparkRoleDriver}},
+		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "spark-kubernetes-driver", Image: "spark"}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: conds, ContainerStatuses: []corev1.ContainerStatus{
+			{Name: "spark-kubernetes-driver", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(t0)}}}}},
+	}
+	return app, pod
+}
+
+// infraCondition checks the InfrastructureFailure condition of app.
+func infraCondition(t *testing.T, app *v1beta2.SparkApplication, status metav1.ConditionStatus, reason, message string) {
+	t.Helper()
+	c := meta.FindStatusCondition(app.Status.Conditions, v1beta2.ConditionInfrastructureFailure)
+	if c == nil || c.Status != status || c.Reason != reason || !strings.Contains(c.Message, message) {
+		t.Errorf("InfrastructureFailure condition %+v, want %s %s with %q", c, status, reason, message)
+	}
+}
+
+// readyNode is a Node whose Ready condition is status since since.
+func readyNode(name string, status corev1.ConditionStatus, since time.Time) *corev1.Node {
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{
+		{Type: corev1.NodeReady, Status: status, Reason: "NodeStatusUnknown", LastTransitionTime: metav1.NewTime(since)}}}}
+}
+
+// TestStateMachineInfrastructure runs the rows of docs/state-machine.md about infrastructure
+// failures (infrastructure.go), drivers stuck Terminating (stuck.go) and the driver ready and
+// executor start timeouts (timeouts.go).
+func TestStateMachineInfrastructure(t *testing.T) {
+	onFailure := func() *wrappers.SparkApplicationWrapper {
+		return pi().RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(0, 10)
+	}
+	rows := []smRow{
+		{
+			name: "RUNNING: evicted (Eviction API) -> FAILING, restarted without consuming a retry (onFailureRetries 0)",
+			app:  onFailure(), given: func(h *harness) { h.disrupted("EvictionByEvictionAPI") },
+			want: v1beta2.ApplicationStateFailing, wantEvents: []string{sparkapplication.ReasonInfrastructureFailure},
+			wantRequeue: 10 * time.Second, // the usual retry interval
+			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
+				infraCondition(t, app, metav1.ConditionTrue, "Evicted", "restarted without consuming a retry (infrastructure restart 1 of at most 5)")
+				if msg := app.Status.AppState.ErrorMessage; !strings.Contains(msg, "was evicted (EvictionByEvictionAPI") || app.Status.InfrastructureRestarts != 1 {
+					t.Errorf("message %q, status %+v", msg, app.Status)
+				}
+				if e := h.rec.Events(); len(e) != 1 || e[0].Type != corev1.EventTypeWarning {
+					t.Errorf("events %v", e)
+				}
+			},
+		},
+		{
+			name: "FAILING after an infrastructure failure: after the interval -> PENDING_RERUN -> SUBMITTED; the condition goes",
+			app:  onFailure(),
+			given: func(h *harness) {
+				h.disrupted("PreemptionByScheduler")
+				h.step(v1beta2.ApplicationStateFailing)
+			},
+			advance:    10 * time.Second,
+			want:       v1beta2.ApplicationStateSubmitted,
+			wantEvents: []string{sparkapplication.ReasonPendingRerun, sparkapplication.ReasonSubmitted}, wantRequeue: 5 * time.Second,
+			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
+				st := app.Status
+				if st.SubmissionAttempts != 2 || st.ExecutionAttempts != 2 || st.InfrastructureRestarts != 1 ||
+					meta.FindStatusCondition(st.Conditions, v1beta2.ConditionInfrastructureFailure) != nil {
+					t.Errorf("status %+v", st)
+				}
+			},
+		},
+		{
+			name: "FAILING: an application failure after an infrastructure restart still has its retry",
+			app: pi().RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 10).
+				State(v1beta2.ApplicationStateFailing).Attempts(2, 2).InfrastructureRestarts(1).TerminationTime(metav1.NewTime(t0)),
+			want: v1beta2.ApplicationStateFailing, wantRequeue: 20 * time.Second,
+		},
+		{
+			name: "FAILING: ... and the one after that has none",
+			app: pi().RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 10).
+				State(v1beta2.ApplicationStateFailing).Attempts(3, 3).InfrastructureRestarts(1).TerminationTime(metav1.NewTime(t0)),
+			want: v1beta2.ApplicationStateFailed, wantEvents: []string{sparkapplication.ReasonFailed},
+		},
+		{
+			name: "SUBMISSION_FAILED: infrastructure restarts do not consume onSubmissionFailureRetries",
+			app: pi().RestartPolicy(v1beta2.RestartPolicyOnFailure).OnSubmissionFailureRetries(1, 10).
+				State(v1beta2.ApplicationStateFailedSubmission).Attempts(2, 1).InfrastructureRestarts(1).LastSubmissionAttemptTime(metav1.NewTime(t0)),
+			want: v1beta2.ApplicationStateFailedSubmission, wantRequeue: 20 * time.Second,
+		},
+		{
+			name: "RUNNING: evicted with restartPolicy Never -> FAILED, the condition False saying so",
+			app:  pi(), given: func(h *harness) { h.disrupted("EvictionByEvictionAPI") },
+			want:       v1beta2.ApplicationStateFailed,
+			wantEvents: []string{sparkapplication.ReasonInfrastructureFailure, sparkapplication.ReasonFailed},
+			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
+				infraCondition(t, app, metav1.ConditionFalse, "Evicted", "not restarted: restartPolicy is Never")
+				if !strings.Contains(app.Status.AppState.ErrorMessage, "was evicted") || app.Status.InfrastructureRestarts != 0 {
+					t.Errorf("status %+v", app.Status)
+				}
+			},
+		},
+		{
+			name:  "RUNNING: evicted by the kubelet (status.reason Evicted), Always -> FAILING, restarted",
+			app:   pi().RestartPolicy(v1beta2.RestartPolicyAlways).OnFailureRetries(0, 10),
+			given: func(h *harness) { h.disrupted("Evicted") },
+			want:  v1beta2.ApplicationStateFailing, wantEvents: []string{sparkapplication.ReasonInfrastructureFailure}, wantRequeue: 10 * time.Second,
+			check: func(t *testing.T, _ *harness, app *v1beta2.SparkApplication) {
+				infraCondition(t, app, metav1.ConditionTrue, "Evicted", "The node was low on resource: memory.")
+			},
+		},
+		{
+			name: "RUNNING: lost with its node (pod garbage collection) -> FAILING, restarted",
+			app:  onFailure(), given: func(h *harness) { h.disrupted("DeletionByPodGC") },
+			want: v1beta2.ApplicationStateFailing, wantEvents: []string{sparkapplication.ReasonInfrastructureFailure}, wantRequeue: 10 * time.Second,
+			check: func(t *testing.T, _ *harness, app *v1beta2.SparkApplication) {
+				infraCondition(t, app, metav1.ConditionTrue, "PodGarbageCollected", "lost with its node")
+			},
+		},
+		{
+			name: "RUNNING: taint manager, kubelet shutdown: infrastructure too",
+			app:  onFailure(), given: func(h *harness) { h.disrupted("TerminationByKubelet") },
+			want: v1beta2.ApplicationStateFailing, wantEvents: []string{sparkapplication.ReasonInfrastructureFailure}, wantRequeue: 10 * time.Second,
+			check: func(t *testing.T, _ *harness, app *v1beta2.SparkApplication) {
+				infraCondition(t, app, metav1.ConditionTrue, "TerminatedByKubelet", "stopped by its node's kubelet")
+			},
+		},
+		{
+			name: "RUNNING: OOMKilled, whoever evicted it after -> an application failure",
+			app:  onFailure(),
+			given: func(h *harness) {
+				h.running()
+				h.disrupt("TerminationByKubelet", 137, "OOMKilled")
+			},
+			want: v1beta2.ApplicationStateFailed, wantEvents: []string{sparkapplication.ReasonDriverFailed, sparkapplication.ReasonFailed},
+		},
+		{
+			name: "RUNNING: an unknown DisruptionTarget reason -> an application failure",
+			app:  onFailure(), given: func(h *harness) { h.disrupted("SomethingNew") },
+			want: v1beta2.ApplicationStateFailed, wantEvents: []string{sparkapplication.ReasonDriverFailed, sparkapplication.ReasonFailed},
+		},
+		{
+			name: "RUNNING: exit 0 before the eviction took effect -> COMPLETED",
+			app:  onFailure(),
+			given: func(h *harness) {
+				h.running()
+				h.disrupt("EvictionByEvictionAPI", 0, "Completed")
+			},
+			want: v1beta2.ApplicationStateCompleted, wantEvents: []string{sparkapplication.ReasonDriverCompleted, sparkapplication.ReasonCompleted},
+		},
+		{
+			// The fake client deletes the released pod at once, so the retry interval is all that
+			// stands between the second eviction and the restart.
+			name: "RUNNING: evicted past the bound on infrastructure restarts -> counted as a failure",
+			app:  onFailure(),
+			opts: sparkapplication.Options{MaxInfrastructureRestarts: 1},
+			given: func(h *harness) {
+				h.disrupted("EvictionByEvictionAPI")
+				h.step(v1beta2.ApplicationStateFailing)
+				h.clock.Step(10 * time.Second)
+				h.step(v1beta2.ApplicationStateSubmitted)
+				util.RunDriver(h.t, h.c, ns, driver)
+				h.step(v1beta2.ApplicationStateRunning)
+				h.disrupt("EvictionByEvictionAPI", 143, "Error")
+			},
+			want:       v1beta2.ApplicationStateFailed,
+			wantEvents: []string{sparkapplication.ReasonInfrastructureFailure, sparkapplication.ReasonFailed},
+			check: func(t *testing.T, _ *harness, app *v1beta2.SparkApplication) {
+				infraCondition(t, app, metav1.ConditionFalse, "Evicted", "counted as a failure: the application was already restarted 1 times")
+			},
+		},
+
+		// Stuck Terminating
+		func() smRow {
+			app, pod := terminatingDriver("gone")
+			return smRow{
+				name: "RUNNING: Terminating on a node that is gone, within the bound: waits for the rest of it",
+				app:  app, objs: []client.Object{pod}, advance: time.Minute,
+				want: v1beta2.ApplicationStateRunning, wantRequeue: time.Minute,
+			}
+		}(),
+		func() smRow {
+			app, pod := terminatingDriver("gone", corev1.PodCondition{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: "DeletionByTaintManager"})
+			return smRow{
+				name: "RUNNING: Terminating on a node that is gone past the bound -> force-deleted, FAILING (node lost), restarted",
+				app:  app, objs: []client.Object{pod}, advance: 2 * time.Minute,
+				want:       v1beta2.ApplicationStateFailing,
+				wantEvents: []string{sparkapplication.ReasonDriverForceDeleted, sparkapplication.ReasonInfrastructureFailure}, wantRequeue: 10 * time.Second,
+				check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
+					infraCondition(t, app, metav1.ConditionTrue, "NodeLost", "its node gone no longer exists")
+					if e := h.rec.Events(); !strings.Contains(e[0].Note, "force-deleted it (grace period 0)") {
+						t.Errorf("event %v", e[0])
+					}
+					if h.pod(driver) != nil {
+						t.Error("the driver pod is left")
+					}
+				},
+			}
+		}(),
+		func() smRow {
+			app, pod := terminatingDriver("gone")
+			return smRow{
+				name: "RUNNING: Terminating, nodes not readable (namespaced Roles): never force-deleted, no error",
+				app:  app, objs: []client.Object{pod}, advance: time.Hour,
+				funcs: func(*harness) interceptor.Funcs {
+					return interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+						if _, ok := obj.(*corev1.Node); ok {
+							return apierrors.NewForbidden(schema.GroupResource{Resource: "nodes"}, key.Name, errors.New("no cluster role"))
+						}
+						return c.Get(ctx, key, obj, opts...)
+					}}
+				},
+				want: v1beta2.ApplicationStateRunning, wantRequeue: 2 * time.Minute,
+			}
+		}(),
+		func() smRow {
+			app, pod := terminatingDriver("n1")
+			return smRow{
+				name: "RUNNING: Terminating on a Ready node: never force-deleted",
+				app:  app, objs: []client.Object{pod, readyNode("n1", corev1.ConditionTrue, t0)}, advance: time.Hour,
+				want: v1beta2.ApplicationStateRunning, wantRequeue: 2 * time.Minute,
+			}
+		}(),
+		func() smRow {
+			app, pod := terminatingDriver("n1")
+			return smRow{
+				name: "RUNNING: Terminating on a node NotReady: the bound runs from when it stopped being Ready",
+				app:  app, objs: []client.Object{pod, readyNode("n1", corev1.ConditionUnknown, t0.Add(time.Minute))}, advance: 2 * time.Minute,
+				want: v1beta2.ApplicationStateRunning, wantRequeue: time.Minute,
+			}
+		}(),
+		func() smRow {
+			app, pod := terminatingDriver("n1")
+			return smRow{
+				name: "RUNNING: Terminating on a node NotReady past the bound -> force-deleted, FAILING",
+				app:  app, objs: []client.Object{pod, readyNode("n1", corev1.ConditionUnknown, t0.Add(time.Minute))}, advance: 3 * time.Minute,
+				want:       v1beta2.ApplicationStateFailing,
+				wantEvents: []string{sparkapplication.ReasonDriverForceDeleted, sparkapplication.ReasonInfrastructureFailure}, wantRequeue: 10 * time.Second,
+				check: func(t *testing.T, _ *harness, app *v1beta2.SparkApplication) {
+					infraCondition(t, app, metav1.ConditionTrue, "NodeLost", "its node n1 is not Ready (NodeStatusUnknown since")
+				},
+			}
+		}(),
+		{
+			name: "PENDING_RERUN: the previous driver stuck Terminating on a node that is gone -> force-deleted, then submitted",
+			app:  onFailure().State(v1beta2.ApplicationStatePendingRerun).Attempts(1, 1).SubmissionID("old"),
+			objs: []client.Object{&corev1.Pod{
+				ObjectMeta: metav1.ObjectMeta{Name: driver, Namespace: ns, Finalizers: []string{sparkapplication.DriverFinalizer},
+					DeletionTimestamp: ptr.To(metav1.NewTime(t0.Add(-time.Hour))),
+					Labels:            map[string]string{v1beta2.LabelAppName: "pi", v1beta2.LabelSubmissionID: "old"}},
+				Spec: corev1.PodSpec{NodeName: "gone", Containers: []corev1.Container{{Name: "spark-kubernetes-driver", Image: "spark"}}},
+			}},
+			// The pod's deletion event brings the application back; the fake client has deleted it
+			// once its finalizer was released.
+			want: v1beta2.ApplicationStatePendingRerun, wantEvents: []string{sparkapplication.ReasonDriverForceDeleted},
+			check: func(t *testing.T, h *harness, _ *v1beta2.SparkApplication) {
+				if h.pod(driver) != nil {
+					t.Error("the old driver pod is left")
+				}
+				h.step(v1beta2.ApplicationStateSubmitted)
+			},
+		},
+
+		// Driver ready and executor start timeouts
+		{
+			name:    "RUNNING: driver not Ready within driver-ready-timeout: waits for the rest of it",
+			app:     onFailure().Annotation(v1beta2.AnnotationDriverReadyTimeout, "5m"),
+			given:   func(h *harness) { h.running() },
+			advance: 3 * time.Minute,
+			want:    v1beta2.ApplicationStateRunning, wantRequeue: 2 * time.Minute,
+		},
+		{
+			name:    "RUNNING: driver not Ready past driver-ready-timeout -> driver deleted, FAILING",
+			app:     onFailure().Annotation(v1beta2.AnnotationDriverReadyTimeout, "5m"),
+			given:   func(h *harness) { h.running() },
+			advance: 5 * time.Minute,
+			want:    v1beta2.ApplicationStateFailed, wantEvents: []string{sparkapplication.ReasonDriverReadyTimeout, sparkapplication.ReasonFailed},
+			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
+				if msg := app.Status.AppState.ErrorMessage; !strings.Contains(msg, "was not ready within 5m0s (annotation "+v1beta2.AnnotationDriverReadyTimeout) || h.pod(driver) != nil {
+					t.Errorf("message %q, driver %v", msg, h.pod(driver))
+				}
+			},
+		},
+		{
+			name: "RUNNING: driver Ready since before the deadline: no timeout",
+			app:  onFailure().Annotation(v1beta2.AnnotationDriverReadyTimeout, "5m"),
+			given: func(h *harness) {
+				h.running()
+				util.UpdatePodStatus(h.t, h.c, ns, driver, func(pod *corev1.Pod) {
+					st := &pod.Status
+					st.Conditions = append(st.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0)})
+				})
+			},
+			advance: time.Hour,
+			want:    v1beta2.ApplicationStateRunning,
+		},
+		{
+			name: "RUNNING: driver Ready after the deadline, not Ready now: it did become ready",
+			app:  onFailure().Annotation(v1beta2.AnnotationDriverReadyTimeout, "5m"),
+			given: func(h *harness) {
+				h.running()
+				util.UpdatePodStatus(h.t, h.c, ns, driver, func(pod *corev1.Pod) {
+					st := &pod.Status
+					st.Conditions = append(st.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.NewTime(t0.Add(time.Hour))})
+				})
+			},
+			advance: 2 * time.Hour,
+			want:    v1beta2.ApplicationStateRunning,
+		},
+		{
+			name: "RUNNING: no executor started within executor-start-timeout -> driver deleted, FAILING",
+			app:  onFailure().Annotation(v1beta2.AnnotationExecutorStartTimeout, "5m"),
+			given: func(h *harness) {
+				h.running()
+				util.CreateExecutor(h.t, h.c, h.app(), h.pod(driver), 1)
+			},
+			advance: 5 * time.Minute,
+			want:    v1beta2.ApplicationStateFailed, wantEvents: []string{sparkapplication.ReasonExecutorStartTimeout, sparkapplication.ReasonFailed},
+			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
+				if msg := app.Status.AppState.ErrorMessage; !strings.Contains(msg, "no executor of driver pi-driver started within 5m0s") || !strings.Contains(msg, "1 executor pods pending") {
+					t.Errorf("message %q", msg)
+				}
+			},
+		},
+		{
+			name: "RUNNING: an executor ran: no executor start timeout",
+			app:  onFailure().Annotation(v1beta2.AnnotationExecutorStartTimeout, "5m"),
+			given: func(h *harness) {
+				h.running()
+				util.CreateExecutor(h.t, h.c, h.app(), h.pod(driver), 1)
+				util.SetPodStatus(h.t, h.c, ns, "pi-exec-1", corev1.PodRunning, util.Running)
+			},
+			advance: time.Hour,
+			want:    v1beta2.ApplicationStateRunning,
+		},
+		{
+			name: "RUNNING: within executor-start-timeout: waits for the rest of it",
+			app:  onFailure().Annotation(v1beta2.AnnotationExecutorStartTimeout, "5m"),
+			given: func(h *harness) {
+				h.running()
+			},
+			advance: time.Minute,
+			want:    v1beta2.ApplicationStateRunning, wantRequeue: 4 * time.Minute,
+		},
+		{
+			name: `"": a timeout annotation that is not a duration -> SUBMISSION_FAILED naming it`,
+			app:  pi().Annotation(v1beta2.AnnotationExecutorStartTimeout, "soon"),
+			want: v1beta2.ApplicationStateFailed, wantEvents: []string{sparkapplication.ReasonAdded, sparkapplication.ReasonSubmissionFailed, sparkapplication.ReasonFailed},
+			wantRequeue: time.Second,
+			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
+				if !strings.Contains(app.Status.AppState.ErrorMessage, v1beta2.AnnotationExecutorStartTimeout) || h.pod(driver) != nil {
+					t.Errorf("message %q", app.Status.AppState.ErrorMessage)
+				}
+			},
+		},
+	}
+	runRows(t, rows)
 }

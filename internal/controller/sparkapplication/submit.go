@@ -38,6 +38,10 @@ func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 		r.recordSubmissionFailure(s, sub, attempt, err.Error())
 		return nil
 	}
+	if err := checkTimeoutAnnotations(app); err != nil {
+		r.recordSubmissionFailure(s, sub, attempt, err.Error())
+		return nil
+	}
 	if msg, err := r.prepareBatchScheduling(ctx, s, res); err != nil {
 		return err
 	} else if msg != "" {
@@ -70,6 +74,7 @@ func (r *Reconciler) submit(ctx context.Context, s *scope) error {
 	st.DriverInfo = v1beta2.DriverInfo{PodName: pod.Name}
 	st.ExecutorState, st.ExecutorCounts = nil, nil
 	st.SubmittedSpecHash = SpecHash(app)
+	clearInfrastructureFailure(st)
 	s.setState(v1beta2.ApplicationStateSubmitted, "")
 	r.batchSchedulingNotice(s)
 	s.event(corev1.EventTypeNormal, ReasonSubmitted, "SparkApplication %s was submitted successfully (driver %s, attempt %d)", app.Name, pod.Name, attempt)
@@ -188,6 +193,9 @@ func (r *Reconciler) stopAttempt(ctx context.Context, s *scope) (bool, error) {
 	}
 	if !ownedBy(pod, s.app) && pod.Labels[v1beta2.LabelAppName] != s.app.Name {
 		return false, fmt.Errorf("pod %s is in the way of the driver and does not belong to SparkApplication %s; delete or rename it", pod.Name, s.app.Name)
+	}
+	if _, forced, err := r.forceDeleteIfStuck(ctx, s, pod); err != nil || forced {
+		return false, err
 	}
 	if pod.Labels[v1beta2.LabelSubmissionID] == r.nextSubmission(s).ID {
 		// The driver of the next attempt, created by a reconcile whose status write did not land:

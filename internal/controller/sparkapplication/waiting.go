@@ -3,7 +3,6 @@ package sparkapplication
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -18,23 +17,6 @@ import (
 // stays SUBMITTED with the DriverScheduled condition False, carrying the scheduler's last word. A
 // start timeout is opt-in: --driver-start-timeout for the operator, the
 // sparkoperator.k8s.io/driver-start-timeout annotation for one application.
-
-// startTimeout is the driver start timeout of app: its annotation when set ("0" for none), else
-// the operator's. An annotation that is not a duration is an error naming it.
-func (r *Reconciler) startTimeout(app *v1beta2.SparkApplication) (time.Duration, error) {
-	v, ok := app.Annotations[v1beta2.AnnotationDriverStartTimeout]
-	if !ok {
-		return r.opts.DriverStartTimeout, nil
-	}
-	d, err := time.ParseDuration(strings.TrimSpace(v))
-	if v == "0" {
-		d, err = 0, nil
-	}
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("annotation %s: %q is not a duration such as 30m or 2h (0 waits without limit)", v1beta2.AnnotationDriverStartTimeout, v)
-	}
-	return d, nil
-}
 
 // setDriverScheduled records on the application whether its driver pod is bound to a node yet, and
 // if not, why: the PodScheduled condition the scheduler wrote (reason Unschedulable, SchedulingGated,

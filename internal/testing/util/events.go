@@ -21,15 +21,25 @@ func EventReasons(t testing.TB, c client.Client, ns, name string) []string {
 // (SparkConnect, say) ns/name, oldest first.
 func KindEventReasons(t testing.TB, c client.Client, ns, kind, name string) []string {
 	t.Helper()
+	var out []string
+	for _, e := range kindEvents(t, c, ns, kind, name) {
+		out = append(out, e.Reason)
+	}
+	return out
+}
+
+// kindEvents lists the events recorded about the object of kind kind ns/name, oldest first.
+func kindEvents(t testing.TB, c client.Client, ns, kind, name string) []eventsv1.Event {
+	t.Helper()
 	list := &eventsv1.EventList{}
 	if err := c.List(context.Background(), list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
 	slices.SortFunc(list.Items, func(a, b eventsv1.Event) int { return a.CreationTimestamp.Compare(b.CreationTimestamp.Time) })
-	var out []string
+	var out []eventsv1.Event
 	for _, e := range list.Items {
 		if e.Regarding.Name == name && e.Regarding.Kind == kind {
-			out = append(out, e.Reason)
+			out = append(out, e)
 		}
 	}
 	return out
@@ -55,4 +65,17 @@ func WaitForKindEvents(t testing.TB, c client.Client, ns, kind, name string, rea
 		}
 		return true, ""
 	})
+}
+
+// EventNotes lists the notes (messages) of the events of reason recorded about SparkApplication
+// ns/name, oldest first.
+func EventNotes(t testing.TB, c client.Client, ns, name, reason string) []string {
+	t.Helper()
+	var out []string
+	for _, e := range kindEvents(t, c, ns, "SparkApplication", name) {
+		if e.Reason == reason {
+			out = append(out, e.Note)
+		}
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -91,8 +92,7 @@ func SetPodStatus(t testing.TB, c client.Client, ns, name string, phase corev1.P
 	if !cs.At.IsZero() {
 		at = metav1.NewTime(cs.At)
 	}
-	for range 10 {
-		pod := WaitForPod(t, c, ns, name)
+	UpdatePodStatus(t, c, ns, name, func(pod *corev1.Pod) {
 		status := corev1.ContainerStatus{Name: SparkContainer(pod), Image: pod.Spec.Containers[0].Image}
 		switch {
 		case cs.ExitCode != nil:
@@ -115,15 +115,27 @@ func SetPodStatus(t testing.TB, c client.Client, ns, name string, phase corev1.P
 		if phase != corev1.PodPending {
 			pod.Status.PodIP = PodIP
 		}
+	})
+}
+
+// UpdatePodStatus changes the status of pod ns/name (waiting for it to exist) with mutate, through
+// the status subresource (changes outside the status are not written), retrying on conflicts: what
+// the kubelet, the scheduler, pod garbage collection or the API server's eviction write beyond
+// SetPodStatus (conditions such as DisruptionTarget or Ready, status.reason).
+func UpdatePodStatus(t testing.TB, c client.Client, ns, name string, mutate func(*corev1.Pod)) {
+	t.Helper()
+	for range 10 {
+		pod := WaitForPod(t, c, ns, name)
+		mutate(pod)
 		err := c.Status().Update(context.Background(), pod)
 		if err == nil {
 			return
 		}
 		if !apierrors.IsConflict(err) {
-			t.Fatalf("setting the status of pod %s: %v", name, err)
+			t.Fatalf("updating the status of pod %s: %v", name, err)
 		}
 	}
-	t.Fatalf("setting the status of pod %s: too many conflicts", name)
+	t.Fatalf("updating the status of pod %s: too many conflicts", name)
 }
 
 // RunDriver makes driver pod ns/name Running with its Spark container running.
@@ -150,5 +162,46 @@ func EnsureNamespace(t testing.TB, c client.Client, ns string) {
 	err := c.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatalf("creating namespace %s: %v", ns, err)
+	}
+}
+
+// CreateNode creates Node name with its Ready condition status (True, False or Unknown), as a
+// kubelet registering and reporting would, and deletes it when the test ends. Nodes are
+// cluster-scoped: tests running in parallel give theirs distinct names.
+func CreateNode(t testing.TB, c client.Client, name string, ready corev1.ConditionStatus) *corev1.Node {
+	t.Helper()
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	Create(t, c, node)
+	t.Cleanup(func() { _ = c.Delete(context.Background(), node) })
+	node.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready, Reason: "KubeletReady",
+		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
+	if err := c.Status().Update(context.Background(), node); err != nil {
+		t.Fatalf("setting the status of node %s: %v", name, err)
+	}
+	return node
+}
+
+// BindPod binds pod ns/name (waiting for it to exist) to node through the pods/binding subresource,
+// as a scheduler does. A bound pod is deleted gracefully: it stays Terminating until its kubelet
+// (or a test playing it) deletes it with grace period 0.
+func BindPod(t testing.TB, c client.Client, ns, name, node string) {
+	t.Helper()
+	pod := WaitForPod(t, c, ns, name)
+	binding := &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Target: corev1.ObjectReference{Kind: "Node", Name: node}}
+	if err := c.SubResource("binding").Create(context.Background(), pod, binding); err != nil {
+		t.Fatalf("binding pod %s to node %s: %v", name, node, err)
+	}
+}
+
+// EvictPod evicts pod ns/name through the Eviction API (pods/eviction), as kubectl drain does: the
+// API server adds the DisruptionTarget condition (reason EvictionByEvictionAPI) and deletes the pod
+// with its grace period.
+func EvictPod(t testing.TB, c client.Client, ns, name string) {
+	t.Helper()
+	pod := WaitForPod(t, c, ns, name)
+	eviction := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	if err := c.SubResource("eviction").Create(context.Background(), pod, eviction); err != nil {
+		t.Fatalf("evicting pod %s: %v", name, err)
 	}
 }

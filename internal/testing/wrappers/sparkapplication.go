@@ -517,6 +517,12 @@ func (w *SparkApplicationWrapper) Attempts(submission, execution int32) *SparkAp
 	return w
 }
 
+// InfrastructureRestarts sets status.infrastructureRestarts.
+func (w *SparkApplicationWrapper) InfrastructureRestarts(n int32) *SparkApplicationWrapper {
+	w.Status.InfrastructureRestarts = n
+	return w
+}
+
 // DriverPodNameStatus sets status.driverInfo.podName.
 func (w *SparkApplicationWrapper) DriverPodNameStatus(name string) *SparkApplicationWrapper {
 	w.Status.DriverInfo.PodName = name
