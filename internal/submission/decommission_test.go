@@ -33,7 +33,7 @@ func TestExecutorDecommissioning(t *testing.T) {
 	if g := res.ExecutorTemplate.Spec.TerminationGracePeriodSeconds; g == nil || *g != DefaultDecommissionGracePeriodSeconds {
 		t.Errorf("executor terminationGracePeriodSeconds = %v, want %d", g, DefaultDecommissionGracePeriodSeconds)
 	}
-	if !strings.Contains(res.ExecutorTemplateConfigMap.Data[executorTemplateKey(t, res)], "terminationGracePeriodSeconds: 60") {
+	if !strings.Contains(res.ExecutorTemplateConfigMap.Data[PodTemplateKey], "terminationGracePeriodSeconds: 60") {
 		t.Error("the grace period is not in the executor template ConfigMap")
 	}
 	if res.DriverPod.Spec.TerminationGracePeriodSeconds != nil {
@@ -68,13 +68,4 @@ func TestExecutorDecommissioning(t *testing.T) {
 	if !errors.As(err, &fe) || !strings.Contains(fe.Field, v1beta2.AnnotationExecutorDecommissioning) {
 		t.Errorf("Render with a bad value = %v, want a FieldError naming the annotation", err)
 	}
-}
-
-func executorTemplateKey(t *testing.T, res *Resources) string {
-	t.Helper()
-	for k := range res.ExecutorTemplateConfigMap.Data {
-		return k
-	}
-	t.Fatal("the executor template ConfigMap is empty")
-	return ""
 }

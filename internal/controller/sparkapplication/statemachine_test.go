@@ -1097,7 +1097,7 @@ func TestStateMachineInfrastructure(t *testing.T) {
 				h.running()
 				h.disrupt("EvictionByEvictionAPI", 0, "Completed")
 			},
-			want: v1beta2.ApplicationStateCompleted, wantEvents: []string{sparkapplication.ReasonDriverCompleted, sparkapplication.ReasonCompleted},
+			want: v1beta2.ApplicationStateCompleted, wantEvents: []string{sparkapplication.ReasonDriverCompleted},
 		},
 		{
 			// The fake client deletes the released pod at once, so the retry interval is all that
@@ -1296,7 +1296,7 @@ func TestStateMachineInfrastructure(t *testing.T) {
 		{
 			name: `"": a timeout annotation that is not a duration -> SUBMISSION_FAILED naming it`,
 			app:  pi().Annotation(v1beta2.AnnotationExecutorStartTimeout, "soon"),
-			want: v1beta2.ApplicationStateFailed, wantEvents: []string{sparkapplication.ReasonAdded, sparkapplication.ReasonSubmissionFailed, sparkapplication.ReasonFailed},
+			want: v1beta2.ApplicationStateFailed, wantEvents: []string{sparkapplication.ReasonSubmissionFailed, sparkapplication.ReasonFailed},
 			wantRequeue: time.Second,
 			check: func(t *testing.T, h *harness, app *v1beta2.SparkApplication) {
 				if !strings.Contains(app.Status.AppState.ErrorMessage, v1beta2.AnnotationExecutorStartTimeout) || h.pod(driver) != nil {

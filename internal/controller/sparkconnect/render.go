@@ -101,6 +101,9 @@ func fromTemplate(t *v1beta2.PodTemplate, container string) (image, serviceAccou
 // would make the SparkApplication controller look for an application). It returns the submitter's
 // *submission.FieldError when the spec cannot be submitted.
 func renderServer(conn *v1alpha1.SparkConnect, revision string, now time.Time, opts submission.Options) (*submission.Resources, error) {
+	// A Connect server always gets its headless Service (Kubeflow's resources, and a stable name for
+	// its executors across server restarts), whatever --enable-driver-service says for applications.
+	opts.DriverService = true
 	res, err := submission.Render(serverApplication(conn), submission.NewSubmission(conn.UID, revision, 1, now), opts)
 	if err != nil {
 		return nil, err
