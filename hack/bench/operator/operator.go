@@ -338,3 +338,10 @@ func (o *Set) AnyExitedUnexpectedly() *Replica {
 	}
 	return nil
 }
+
+// Killed says whether Kill was called.
+func (r *Replica) Killed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.killed
+}

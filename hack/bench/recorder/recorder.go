@@ -12,8 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -59,10 +59,18 @@ type Recorder struct {
 	UntilPods bool
 	// OnApp and OnPod, when set before Start, are called (with the Recorder's lock held) for every
 	// application and driver pod event after it was recorded, for a caller's own bookkeeping.
-	OnApp   func(*v1beta2.SparkApplication)
-	OnPod   func(*corev1.Pod)
-	allDone chan struct{}
-	closed  bool
+	OnApp func(*v1beta2.SparkApplication)
+	OnPod func(*corev1.Pod)
+	// OnAppGone and OnPodGone, when set before Start, are called (without the lock) when an
+	// application or driver pod is deleted (a tombstone's last known state).
+	OnAppGone func(*v1beta2.SparkApplication)
+	OnPodGone func(*corev1.Pod)
+	// NewInformer, when set before Start, makes the informers (default: client-go's
+	// cache.NewSharedIndexInformer), e.g. one that retries a refused watch sooner while the API
+	// server restarts.
+	NewInformer func(cache.ListerWatcher, runtime.Object, time.Duration, cache.Indexers) cache.SharedIndexInformer
+	allDone     chan struct{}
+	closed      bool
 }
 
 // New is a Recorder that has seen nothing yet.
@@ -239,36 +247,58 @@ func (o *Recorder) Start(ctx context.Context, cfg *rest.Config, cs kubernetes.In
 	if err != nil {
 		return err
 	}
+	newInformer := o.NewInformer
+	if newInformer == nil {
+		newInformer = cache.NewSharedIndexInformer
+	}
 	lw := cache.NewListWatchFromClient(rc, "sparkapplications", metav1.NamespaceAll, fields.Everything())
-	appInf := cache.NewSharedIndexInformer(lw, &v1beta2.SparkApplication{}, 0, cache.Indexers{})
+	appInf := newInformer(lw, &v1beta2.SparkApplication{}, 0, cache.Indexers{})
 	if err := appInf.SetTransform(stripManagedFields); err != nil {
 		return err
 	}
 	if _, err := appInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    o.onApp,
 		UpdateFunc: func(_, n any) { o.onApp(n) },
+		DeleteFunc: func(obj any) {
+			if a, ok := tombstone(obj).(*v1beta2.SparkApplication); ok && o.OnAppGone != nil {
+				o.OnAppGone(a)
+			}
+		},
 	}); err != nil {
 		return err
 	}
-	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
+	podLW := cache.NewFilteredListWatchFromClient(cs.CoreV1().RESTClient(), "pods", metav1.NamespaceAll, func(lo *metav1.ListOptions) {
 		lo.LabelSelector = v1beta2.LabelSparkRole + "=" + v1beta2.SparkRoleDriver
-	}))
-	podInf := factory.Core().V1().Pods().Informer()
+	})
+	podInf := newInformer(podLW, &corev1.Pod{}, 0, cache.Indexers{})
 	if err := podInf.SetTransform(stripManagedFields); err != nil {
 		return err
 	}
 	if _, err := podInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    o.onPod,
 		UpdateFunc: func(_, n any) { o.onPod(n) },
+		DeleteFunc: func(obj any) {
+			if p, ok := tombstone(obj).(*corev1.Pod); ok && o.OnPodGone != nil {
+				o.OnPodGone(p)
+			}
+		},
 	}); err != nil {
 		return err
 	}
 	go appInf.Run(ctx.Done())
-	factory.Start(ctx.Done())
+	go podInf.Run(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), appInf.HasSynced, podInf.HasSynced) {
 		return fmt.Errorf("informers did not sync: %w", ctx.Err())
 	}
 	return nil
+}
+
+// tombstone is the object of a delete event, also when the informer missed the deletion.
+func tombstone(obj any) any {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		return t.Obj
+	}
+	return obj
 }
 
 func stripManagedFields(obj any) (any, error) {
