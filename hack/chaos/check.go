@@ -26,6 +26,7 @@ type result struct {
 	stuck, falselyFailed            []string
 	wrongOutcome                    []string // not a violation of "loses nothing", reported
 	operatorExits                   int
+	controlPlaneRestarts            string // components that exited on their own and were restarted
 	details                         []string
 }
 
@@ -224,8 +225,8 @@ func (r *result) outcomeText() string {
 
 // line is the one-line summary.
 func (r *result) line() string {
-	return fmt.Sprintf("chaos: operator %s apps=%d faults=%d in %.0fs | %s | recovery median/max: %s | operator exits on its own %d | outcomes: %s",
-		r.build, r.apps, len(r.faults), r.duration.Seconds(), r.checks(), strings.Join(r.recoveries(), ", "), r.operatorExits, r.outcomeText())
+	return fmt.Sprintf("chaos: operator %s apps=%d faults=%d in %.0fs | %s | recovery median/max: %s | operator exits on its own %d | control plane restarted after exiting on its own: %s | outcomes: %s",
+		r.build, r.apps, len(r.faults), r.duration.Seconds(), r.checks(), strings.Join(r.recoveries(), ", "), r.operatorExits, r.controlPlaneRestarts, r.outcomeText())
 }
 
 var chaosTable = report.Table{

@@ -56,6 +56,7 @@ func (f *fault) recovery() (time.Duration, bool) {
 type injector struct {
 	o   *options
 	cl  *cluster.Cluster
+	cp  *controlPlane
 	cs  kubernetes.Interface
 	sup *supervisor
 	px  *proxy
@@ -139,7 +140,7 @@ func (in *injector) inject(ctx context.Context, k faultKind) *fault {
 		}
 		down := 2*time.Second + time.Duration(in.rng.Int64N(int64(8*time.Second)))
 		f.detail = fmt.Sprintf("down %.0fs", down.Seconds())
-		if err := restartComponent(ctx, in.cl, name, down); err != nil {
+		if err := in.cp.restart(ctx, name, down); err != nil {
 			f.err = err
 			break
 		}
@@ -178,6 +179,10 @@ func (in *injector) inject(ctx context.Context, k faultKind) *fault {
 			break
 		}
 		node := nodes.Items[in.rng.IntN(len(nodes.Items))].Name
+		// Rather a node with running drivers, when there is one.
+		if pods, err := in.runningDrivers(ctx, ""); err == nil && len(pods) > 0 {
+			node = pods[in.rng.IntN(len(pods))].Spec.NodeName
+		}
 		affected = in.tr.onNode(node)
 		for _, key := range affected {
 			in.tr.disrupt(key)

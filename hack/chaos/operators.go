@@ -131,9 +131,10 @@ func (s *supervisor) leader() int {
 		if err != nil {
 			continue
 		}
-		text := string(b)
+		text := strings.ToLower(string(b))
 		acquired := strings.LastIndex(text, "successfully acquired lease")
-		lost := max(strings.LastIndex(text, "leader election lost"), strings.LastIndex(text, "failed to renew lease"))
+		lost := max(strings.LastIndex(text, "leader election lost"), strings.LastIndex(text, "failed to renew lease"),
+			strings.LastIndex(text, "lost the leader lease"))
 		if acquired >= 0 && acquired > lost {
 			return i
 		}

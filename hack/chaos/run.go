@@ -83,6 +83,10 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		return err
 	}
 
+	cp, err := newControlPlane(cl)
+	if err != nil {
+		return err
+	}
 	// The operator reaches the API server through the proxy only.
 	px, err := newProxy(strings.TrimPrefix(strings.TrimPrefix(cfg.Host, "https://"), "http://"))
 	if err != nil {
@@ -109,6 +113,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	if err := rec.Start(runCtx, cfg, cs); err != nil {
 		return err
 	}
+	go cp.supervise(runCtx)
 
 	flags := append([]string{"--metrics-bind-address=0", "--health-probe-bind-address=0", "--namespaces=" + namespace,
 		"--leader-election", "--leader-election-lock-name=" + operator.LeaseName, "--leader-election-lock-namespace=" + operator.LeaseNamespace},
@@ -126,7 +131,9 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		app := chaosApp(namespace, name, k, o.runDuration)
 		key := recorder.Key(namespace, name)
 		tr.register(key, k)
-		rec.Expect(namespace, name, time.Now())
+		if k != kindCanary {
+			rec.Expect(namespace, name, time.Now())
+		}
 		err := untilDone(ctx, 5*time.Minute, apierrors.IsAlreadyExists, func(ctx context.Context) error { return load.CreateApp(ctx, rc, app) })
 		if err != nil {
 			return key, fmt.Errorf("creating %s: %w", key, err)
@@ -134,7 +141,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		tr.markCreated(key)
 		return key, nil
 	}
-	in := &injector{o: o, cl: cl, cs: cs, sup: sup, px: px, tr: tr, rng: rng,
+	in := &injector{o: o, cl: cl, cp: cp, cs: cs, sup: sup, px: px, tr: tr, rng: rng,
 		canary: func(ctx context.Context) (string, error) {
 			return newApp(ctx, fmt.Sprintf("canary-%03d", canaries.Add(1)), kindCanary)
 		}}
@@ -196,6 +203,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		return err
 	}
 	res := check(o, tr.snapshot(), apps, in.faults, sup)
+	res.controlPlaneRestarts = cp.restartsText()
 	res.build, res.settled, res.faultsEnd = build, settled, faultsEnd
 	res.duration = time.Since(started)
 	fmt.Println(res.line())
