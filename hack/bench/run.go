@@ -91,21 +91,11 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	}
 	logf("cluster up in %.0fs", time.Since(started).Seconds())
 
-	cfg, err := load.RestConfig(cl.Kubeconfig())
+	cfg, cs, rc, err := load.Clients(cl.Kubeconfig(), "sparkop-bench")
 	if err != nil {
 		return err
 	}
-	cs, err := load.CoreClient(cfg)
-	if err != nil {
-		return err
-	}
-	rc, err := load.AppRESTClient(cfg)
-	if err != nil {
-		return err
-	}
-	if err := cl.InstallCRDs(ctx, func(ctx context.Context) error {
-		return rc.Get().Resource("sparkapplications").Param("limit", "1").Do(ctx).Error()
-	}); err != nil {
+	if err := cl.InstallCRDs(ctx, load.CanListApps(rc)); err != nil {
 		return err
 	}
 	namespaces := make([]string, o.namespaces)

@@ -61,22 +61,11 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	if err := cl.Up(ctx, cluster.Options{Nodes: o.nodes}); err != nil {
 		return err
 	}
-	cfg, err := load.RestConfig(cl.Kubeconfig())
+	cfg, cs, rc, err := load.Clients(cl.Kubeconfig(), "sparkop-chaos")
 	if err != nil {
 		return err
 	}
-	cfg.UserAgent = "sparkop-chaos"
-	cs, err := load.CoreClient(cfg)
-	if err != nil {
-		return err
-	}
-	rc, err := load.AppRESTClient(cfg)
-	if err != nil {
-		return err
-	}
-	if err := cl.InstallCRDs(ctx, func(ctx context.Context) error {
-		return rc.Get().Resource("sparkapplications").Param("limit", "1").Do(ctx).Error()
-	}); err != nil {
+	if err := cl.InstallCRDs(ctx, load.CanListApps(rc)); err != nil {
 		return err
 	}
 	if err := cluster.CreateNamespaces(ctx, cs, []string{namespace}); err != nil {

@@ -175,3 +175,29 @@ func CreateSet(ctx context.Context, rc *rest.RESTClient, cs kubernetes.Interface
 	}
 	return nil
 }
+
+// Clients are the clients of a run: the REST config (RestConfig, with userAgent), a protobuf
+// clientset for built-in types (CoreClient) and a REST client for SparkApplications (AppRESTClient).
+func Clients(kubeconfig, userAgent string) (*rest.Config, kubernetes.Interface, *rest.RESTClient, error) {
+	cfg, err := RestConfig(kubeconfig)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cfg.UserAgent = userAgent
+	cs, err := CoreClient(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rc, err := AppRESTClient(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cfg, cs, rc, nil
+}
+
+// CanListApps is a check that SparkApplications can be listed (for cluster.InstallCRDs).
+func CanListApps(rc *rest.RESTClient) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return rc.Get().Resource("sparkapplications").Param("limit", "1").Do(ctx).Error()
+	}
+}
