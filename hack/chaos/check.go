@@ -79,7 +79,7 @@ func check(o *options, tracks map[string]appTrack, apps map[string]v1beta2.Spark
 				r.wrongOutcome = append(r.wrongOutcome, fmt.Sprintf("%s (%s)", key, state))
 			}
 		}
-		if s := stuckIn(o, a, faults); s != "" {
+		if s := stuckIn(o, a, tracks, faults); s != "" {
 			r.stuck = append(r.stuck, key+" "+s)
 		}
 	}
@@ -111,10 +111,13 @@ func check(o *options, tracks map[string]appTrack, apps map[string]v1beta2.Spark
 }
 
 // stuckIn says how an application held a non-terminal state longer than its policy and the faults
-// active meanwhile explain, or "".
-func stuckIn(o *options, a appTrack, faults []*fault) string {
+// active meanwhile explain while others overtook it, or "": another application that entered the
+// same state later left it earlier by more than that allowance. A backlog the operator works through
+// in order (a loaded machine, a new leader's first pass over every application) is slow, not stuck;
+// an application left behind is stuck. SUSPENDED waits for the user and is not judged.
+func stuckIn(o *options, a appTrack, all map[string]appTrack, faults []*fault) string {
 	for i, h := range a.history {
-		if terminal(h.state) || i == len(a.history)-1 {
+		if terminal(h.state) || h.state == v1beta2.ApplicationStateSuspended || i == len(a.history)-1 {
 			continue
 		}
 		from, to := h.at, a.history[i+1].at
@@ -134,8 +137,19 @@ func stuckIn(o *options, a appTrack, faults []*fault) string {
 				allowed += end.Sub(f.start)
 			}
 		}
-		if d := to.Sub(from); d > allowed {
-			return fmt.Sprintf("(%s for %.0fs, %.0fs explained)", stateName(h.state), d.Seconds(), allowed.Seconds())
+		if to.Sub(from) <= allowed {
+			continue
+		}
+		for _, b := range all {
+			for j, g := range b.history {
+				if g.state != h.state || j == len(b.history)-1 || !g.at.After(from) {
+					continue
+				}
+				if left := b.history[j+1].at; left.Add(allowed).Before(to) {
+					return fmt.Sprintf("(%s for %.0fs, %.0fs explained, overtaken by one that entered %.0fs later and left %.0fs earlier)",
+						stateName(h.state), to.Sub(from).Seconds(), allowed.Seconds(), g.at.Sub(from).Seconds(), to.Sub(left).Seconds())
+				}
+			}
 		}
 	}
 	return ""
@@ -148,11 +162,12 @@ func stateName(s v1beta2.ApplicationStateType) string {
 	return string(s)
 }
 
-// recoveries is the recovery per kind of fault: "median/max s (count)".
+// recoveries is the recovery per kind of fault: "kind xN: canary median/max s, acting again
+// median/max s".
 func (r *result) recoveries() []string {
 	var out []string
 	for _, k := range faultKinds {
-		var d []time.Duration
+		var canary, acting []time.Duration
 		n, missing := 0, 0
 		for _, f := range r.faults {
 			if f.kind != k {
@@ -160,22 +175,29 @@ func (r *result) recoveries() []string {
 			}
 			n++
 			if rec, ok := f.recovery(); ok && f.err == nil {
-				d = append(d, rec)
+				canary = append(canary, rec)
 			} else {
 				missing++
+			}
+			if !f.acting.IsZero() && f.err == nil {
+				acting = append(acting, f.acting.Sub(f.end))
 			}
 		}
 		if n == 0 {
 			continue
 		}
-		q := report.NewQuantiles(d, missing)
-		s := fmt.Sprintf("%s x%d: %.1f/%.1f s", k, n, q.P50.Seconds(), q.Max.Seconds())
-		if q.Count == 0 {
-			s = fmt.Sprintf("%s x%d: none", k, n)
+		text := func(d []time.Duration) string {
+			if len(d) == 0 {
+				return "none"
+			}
+			q := report.NewQuantiles(d, 0)
+			return fmt.Sprintf("%.1f/%.1f s", q.P50.Seconds(), q.Max.Seconds())
 		}
+		s := fmt.Sprintf("%s x%d: %s", k, n, text(canary))
 		if missing > 0 {
-			s += fmt.Sprintf(" (%d not recovered)", missing)
+			s += fmt.Sprintf(" (%d not within the bound)", missing)
 		}
+		s += ", acting again " + text(acting)
 		out = append(out, s)
 	}
 	return out

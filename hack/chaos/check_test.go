@@ -46,6 +46,7 @@ func TestCheckFindsEachViolation(t *testing.T) {
 		"ns/falsely":   {kind: kindComplete, created: true, history: done},
 		"ns/explained": {kind: kindComplete, created: true, history: done, disruptions: 1},
 		"ns/stuck":     {kind: kindComplete, created: true, history: hist(v1beta2.ApplicationStateNew, time.Duration(0), v1beta2.ApplicationStateSubmitted, 2*time.Minute, v1beta2.ApplicationStateCompleted, 2*time.Minute+30*time.Second)},
+		"ns/fast":      {kind: kindComplete, created: true, history: hist(v1beta2.ApplicationStateNew, 10*time.Second, v1beta2.ApplicationStateCompleted, 20*time.Second)},
 		"ns/deleted":   {kind: kindDelete, created: true, deleted: true, gone: true, history: done},
 		"ns/undeleted": {kind: kindDelete, created: true, deleted: true, history: done},
 	}
@@ -58,6 +59,7 @@ func TestCheckFindsEachViolation(t *testing.T) {
 		"ns/falsely":   app(v1beta2.ApplicationStateFailed, 1, "connection refused"),
 		"ns/explained": app(v1beta2.ApplicationStateFailed, 1, "driver pod deleted"),
 		"ns/stuck":     app(v1beta2.ApplicationStateCompleted, 1, ""),
+		"ns/fast":      app(v1beta2.ApplicationStateCompleted, 1, ""),
 		"ns/undeleted": app(v1beta2.ApplicationStateRunning, 1, ""),
 	}
 	r := check(o, tracks, apps, nil, nil)
@@ -76,10 +78,15 @@ func TestCheckFindsEachViolation(t *testing.T) {
 	if r.violations() == "" {
 		t.Error("no violations reported")
 	}
-	// A fault active meanwhile explains the time.
-	r = check(o, map[string]appTrack{"ns/stuck": tracks["ns/stuck"]}, map[string]v1beta2.SparkApplication{"ns/stuck": apps["ns/stuck"]},
-		[]*fault{{kind: faultEtcd, start: t0.Add(10 * time.Second), end: t0.Add(20 * time.Second), recovered: t0.Add(100 * time.Second)}}, nil)
+	// A fault active meanwhile explains the time; so does a backlog worked through in order.
+	both := map[string]appTrack{"ns/stuck": tracks["ns/stuck"], "ns/fast": tracks["ns/fast"]}
+	bothApps := map[string]v1beta2.SparkApplication{"ns/stuck": apps["ns/stuck"], "ns/fast": apps["ns/fast"]}
+	r = check(o, both, bothApps, []*fault{{kind: faultEtcd, start: t0.Add(10 * time.Second), end: t0.Add(20 * time.Second), recovered: t0.Add(100 * time.Second)}}, nil)
 	if len(r.stuck) != 0 || r.violations() != "" {
-		t.Errorf("an explained wait reported: %v %q", r.stuck, r.violations())
+		t.Errorf("a wait explained by a fault reported: %v %q", r.stuck, r.violations())
+	}
+	r = check(o, map[string]appTrack{"ns/stuck": tracks["ns/stuck"]}, bothApps, nil, nil)
+	if len(r.stuck) != 0 {
+		t.Errorf("a backlog reported as stuck: %v", r.stuck)
 	}
 }

@@ -40,8 +40,11 @@ type fault struct {
 	start, end time.Time
 	detail     string
 	recovered  time.Time
-	exits      int // operator replicas that exited on their own from start to recovery
-	err        error
+	// acting is the first state change of any application the run saw after the end: the operator
+	// acting again (filled in after the run).
+	acting time.Time
+	exits  int // operator replicas that exited on their own from start to recovery
+	err    error
 }
 
 // recovery is the time from the end of the fault to the operator acting again.

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,6 +191,12 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	apps, err := listAll(ctx, rc)
 	if err != nil {
 		return err
+	}
+	transitions := rec.Transitions()
+	for _, f := range in.faults {
+		if i, _ := slices.BinarySearchFunc(transitions, f.end, func(t, end time.Time) int { return t.Compare(end) }); i < len(transitions) {
+			f.acting = transitions[i]
+		}
 	}
 	res := check(o, tr.snapshot(), apps, in.faults, sup)
 	res.controlPlaneRestarts = cp.restartsText()
