@@ -57,7 +57,7 @@ func check(o *options, tracks map[string]appTrack, apps map[string]v1beta2.Spark
 		}
 		state := app.Status.AppState.State
 		if !a.deleted {
-			r.outcomes[string(a.kind)+" "+string(state)]++
+			r.outcomes[string(a.kind)+" "+stateName(state)]++
 			if !terminal(state) {
 				r.neverTerminal = append(r.neverTerminal, fmt.Sprintf("%s (%s)", key, state))
 			}
