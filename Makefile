@@ -107,6 +107,14 @@ bench: tools ## Benchmark the operator on its own kwok cluster (1000 apps at onc
 	@echo "  go run ./hack/bench -n 2000 -rate 50 -replicas 2 -kill-leader-after 50% -out docs/benchmarks.md   # leader failover"
 	@echo "  go run ./hack/bench -n 1000 -raw -out docs/benchmarks.md         # the API server alone, for scale"
 
+.PHONY: chaos
+chaos: tools ## The operator under faults on its own kwok cluster (2,000 apps, 3 rounds of every fault; about 10 min, loads the machine); its row goes to docs/benchmarks.md, exits 1 on any loss. CHAOS_FLAGS='...' adds hack/chaos flags.
+	flock /tmp/cluster.lock go run ./hack/chaos -n 2000 -rate 8 -rounds 3 -out docs/benchmarks.md $(CHAOS_FLAGS)
+
+.PHONY: chaos-short
+chaos-short: tools ## hack/chaos in short (120 apps, every fault once, cuts up to 20 s; about 5 min on an idle 2-core machine, 10 under heavy load); exits 1 on any loss.
+	flock /tmp/cluster.lock go run ./hack/chaos -n 120 -rate 2 -rounds 1 -max-cut 20s -recovery-bound 45s -settle-timeout 2m $(CHAOS_FLAGS)
+
 .PHONY: demo
 demo: ## Run spark-pi to COMPLETED (and a failing app through its retries) on a local kwok cluster; KEEP=1 leaves it up; PROCESS_NODE=1 runs real Spark.
 	KEEP=$(KEEP) PROCESS_NODE=$(PROCESS_NODE) hack/demo.sh

@@ -98,7 +98,7 @@ func newControllerCommand() *cobra.Command {
 		Use:   "start",
 		Short: "Run the controller against the current kubeconfig or the in-cluster configuration",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return o.run() },
+		RunE:  func(cmd *cobra.Command, _ []string) error { return logExit(cmd, o.run()) },
 	}
 	f := start.Flags()
 	f.StringSliceVar(&o.namespaces, "namespaces", nil, "namespaces to watch (comma-separated); empty watches all")
@@ -252,6 +252,9 @@ func (o *controllerOptions) run() error {
 		RetryPeriod:                   &o.retryPeriod,
 	}
 	o.kf.apply(&mgrOpts, o.metricsAddr)
+	if err := UseStableLeaderIdentity(cfg, &mgrOpts); err != nil {
+		return fmt.Errorf("leader election: %w", err)
+	}
 	mgr, err := newManagerUntilSignal(log, cfg, o.healthAddr, mgrOpts)
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
@@ -298,7 +301,7 @@ func (o *controllerOptions) run() error {
 	if _, err := AddAPIServerProbe(mgr); err != nil {
 		return fmt.Errorf("adding the API server probe: %w", err)
 	}
-	return mgr.Start(ctrl.SetupSignalHandler())
+	return RestartInPlaceIfLeaseLost(log, mgr.Start(ctrl.SetupSignalHandler()))
 }
 
 // setupWebhook serves the validating webhook when enabled. With self-provided certificates the

@@ -126,10 +126,14 @@ func Unreachable(err error) bool {
 }
 
 // notServedYet reports whether err says that the API server does not serve all API groups yet, as
-// for a few seconds after it starts (the CRDs' group is missing from discovery). A CRD that is not
-// installed at all gives the same error: NewManagerWhenReachable then logs it every second.
+// for a few seconds after it starts (the CRDs' group is missing from discovery), or that discovery
+// does not list the operator's kinds yet, as for a moment after their CRDs were created or after the
+// API server restarted (seen by hack/chaos: "failed to get restmapping: no matches for kind"). A CRD
+// that is not installed at all gives the same errors: NewManagerWhenReachable then logs it at the
+// first attempt and every tenth.
 func notServedYet(err error) bool {
-	return strings.Contains(err.Error(), "unable to retrieve the complete list of server APIs")
+	msg := err.Error()
+	return strings.Contains(msg, "unable to retrieve the complete list of server APIs") || strings.Contains(msg, "no matches for kind")
 }
 
 // StartupRetryInterval is how long NewManagerWhenReachable waits between attempts.

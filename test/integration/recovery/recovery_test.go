@@ -272,22 +272,8 @@ func TestLeaderKeepsLeaseThroughShortOutage(t *testing.T) {
 		o.LeaderElectionReleaseOnCancel = true
 		o.LeaseDuration, o.RenewDeadline, o.RetryPeriod = ptr.To(90*time.Second), ptr.To(60*time.Second), ptr.To(2*time.Second)
 	})
-	lease := func() *coordinationv1.Lease {
-		l := &coordinationv1.Lease{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-operator-lock"}, l); err != nil {
-			return nil
-		}
-		return l
-	}
-	var holder string
-	framework.WaitFor(t, 30*time.Second, "the operator to hold the Lease", func() (bool, string) {
-		l := lease()
-		if l == nil || l.Spec.HolderIdentity == nil {
-			return false, "no holder"
-		}
-		holder = *l.Spec.HolderIdentity
-		return holder != "", holder
-	})
+	lease := func() *coordinationv1.Lease { return lease(ns) }
+	holder := waitForHolder(t, ns)
 	outage(t, 5*time.Second, nil)
 	create(t, wrappers.MakeSparkApplication("after", ns).Obj())
 	took := waitForState(t, ns, "after", v1beta2.ApplicationStateSubmitted, recoveryBound)
@@ -299,6 +285,30 @@ func TestLeaderKeepsLeaseThroughShortOutage(t *testing.T) {
 	if l := lease(); l == nil || (l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != "") {
 		t.Errorf("Lease not released on exit: %+v", l)
 	}
+}
+
+// lease is the operator's leader election Lease in ns, or nil.
+func lease(ns string) *coordinationv1.Lease {
+	l := &coordinationv1.Lease{}
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-operator-lock"}, l); err != nil {
+		return nil
+	}
+	return l
+}
+
+// waitForHolder waits until the Lease in ns has a holder and returns its identity.
+func waitForHolder(t *testing.T, ns string) string {
+	t.Helper()
+	var holder string
+	framework.WaitFor(t, 60*time.Second, "the operator to hold the Lease", func() (bool, string) {
+		l := lease(ns)
+		if l == nil || l.Spec.HolderIdentity == nil {
+			return false, "no holder"
+		}
+		holder = *l.Spec.HolderIdentity
+		return holder != "", holder
+	})
+	return holder
 }
 
 // TestStartWhileAPIServerDown: started while kube-apiserver is down, the operator waits (answering

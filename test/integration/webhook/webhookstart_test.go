@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/operatortest"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -62,30 +62,11 @@ func mutatingConfig(name string) *admissionregistrationv1.MutatingWebhookConfigu
 	}
 }
 
-// operatorBinary builds cmd/spark-operator once per test run.
-var operatorBinary = sync.OnceValues(func() (string, error) {
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		return "", err
-	}
-	dir, err := os.MkdirTemp("", "spark-operator-bin")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "spark-operator")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/spark-operator")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
 // runWebhookStart runs `spark-operator webhook start args...` as its own process until the test
 // ends (SIGTERM, then waits); an exit before that fails the test with the process's output.
 func runWebhookStart(t *testing.T, kubeconfig string, args ...string) {
 	t.Helper()
-	bin, err := operatorBinary()
+	bin, err := operatortest.Binary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +98,7 @@ func runWebhookStart(t *testing.T, kubeconfig string, args ...string) {
 // TestBadFlagExitsNonZero: the binary exits non-zero, naming the flag, on an unknown feature gate,
 // a bad duration or a bad enum value.
 func TestBadFlagExitsNonZero(t *testing.T) {
-	bin, err := operatorBinary()
+	bin, err := operatortest.Binary()
 	if err != nil {
 		t.Fatal(err)
 	}
