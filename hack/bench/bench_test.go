@@ -1,69 +1,9 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
-
-func TestWriteTableCreatesAppendsAndReplaces(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "benchmarks.md")
-	row := func(cmd, result string) string { return "| 2026-01-01 00:00 | `" + cmd + "` | " + result + " |" }
-	if err := writeTable(path, row("go run ./hack/bench -n 1", "a")); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeTable(path, row("go run ./hack/bench -n 2", "b")); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeTable(path, row("go run ./hack/bench -n 1", "c")); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(data)
-	for _, want := range []string{"# Benchmarks", tableBegin, tableEnd, tableHeader[0],
-		row("go run ./hack/bench -n 1", "c") + "\n" + row("go run ./hack/bench -n 2", "b") + "\n"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("missing %q in:\n%s", want, text)
-		}
-	}
-	if strings.Contains(text, "| a |") || strings.Count(text, tableHeader[0]) != 1 {
-		t.Errorf("row not replaced or header repeated:\n%s", text)
-	}
-
-	// Text around the table is kept.
-	if err := os.WriteFile(path, []byte("# Notes\n\nbefore\n\n"+tableBegin+"\n"+tableEnd+"\n\nafter\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeTable(path, row("x", "y")); err != nil {
-		t.Fatal(err)
-	}
-	data, _ = os.ReadFile(path)
-	if text := string(data); !strings.HasPrefix(text, "# Notes\n\nbefore\n\n") || !strings.HasSuffix(text, "\nafter\n") || !strings.Contains(text, row("x", "y")) {
-		t.Errorf("surrounding text changed:\n%s", text)
-	}
-}
-
-func TestQuantiles(t *testing.T) {
-	var d []time.Duration
-	for i := 1; i <= 100; i++ {
-		d = append(d, time.Duration(i)*time.Millisecond)
-	}
-	q := newQuantiles(d, 2)
-	if q.p50 != 50*time.Millisecond || q.p90 != 90*time.Millisecond || q.p99 != 99*time.Millisecond || q.max != 100*time.Millisecond {
-		t.Errorf("got %+v", q)
-	}
-	if got, want := q.String(), "50/90/99 ms (2 missing)"; got != want {
-		t.Errorf("String() = %q, want %q", got, want)
-	}
-	if got := newQuantiles(nil, 0).String(); got != "n/a" {
-		t.Errorf("empty: %q", got)
-	}
-}
 
 func TestKillThreshold(t *testing.T) {
 	for _, tc := range []struct {
@@ -78,34 +18,6 @@ func TestKillThreshold(t *testing.T) {
 		if (err != nil) != tc.err || got != tc.want {
 			t.Errorf("%q: got %d, %v", tc.in, got, err)
 		}
-	}
-}
-
-func TestReadProcSelf(t *testing.T) {
-	s, err := readProc(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.peakRSS <= 0 || s.rss <= 0 || s.cpu < 0 {
-		t.Errorf("implausible: %+v", s)
-	}
-}
-
-func TestScrapeParsing(t *testing.T) {
-	l := parseLabels(`code="201",component="apiserver",resource="pods",subresource="",verb="POST"`)
-	if l["code"] != "201" || l["resource"] != "pods" || l["verb"] != "POST" || l["subresource"] != "" {
-		t.Errorf("got %v", l)
-	}
-	got := perApp(requestCounts{"POST pods": 10}, requestCounts{"POST pods": 30, "POST events": 60}, 10)
-	if want := "8.0 in all: POST events 6.0, POST pods 2.0"; got != want {
-		t.Errorf("perApp = %q, want %q", got, want)
-	}
-}
-
-func TestCommandLineQuotes(t *testing.T) {
-	got := commandLine([]string{"-n", "10", "-operator-flags", "--a=1 --b=2", "-kill-leader-after", "50%"})
-	if want := "go run ./hack/bench -n 10 -operator-flags '--a=1 --b=2' -kill-leader-after 50%"; got != want {
-		t.Errorf("got %q, want %q", got, want)
 	}
 }
 

@@ -49,6 +49,11 @@
 // See docs/benchmarks.md. Logs of the operator and the cluster are kept in
 // .cache/bench/<cluster>/. Everything started is stopped at the end, also on failure or Ctrl-C;
 // -keep-cluster leaves the cluster up (the operator is always stopped).
+//
+// The machinery is in packages of its own, for other load runs (hack/chaos) to reuse: cluster (the
+// kwok cluster), operator (build, replicas, Lease), load (clients, the application, paced creation),
+// recorder (informers recording each application's life), scraper (API server request counters,
+// /proc CPU and memory) and report (quantiles, command lines, results tables in Markdown).
 package main
 
 import (
@@ -58,11 +63,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sparkop/spark-operator/hack/bench/report"
 )
 
 // options are the command-line flags.
@@ -195,40 +201,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, opts, commandLine(os.Args[1:])); err != nil {
+	if err := run(ctx, opts, report.CommandLine("go run ./hack/bench", os.Args[1:])); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: FAILED:", err)
 		os.Exit(1)
-	}
-}
-
-// commandLine is how the run is reproduced, for the results table.
-func commandLine(args []string) string {
-	parts := []string{"go run ./hack/bench"}
-	for _, a := range args {
-		if a == "" || strings.ContainsAny(a, " \t'\"$|&;<>*?") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		parts = append(parts, a)
-	}
-	return strings.Join(parts, " ")
-}
-
-// repoRoot finds the repository root: the nearest ancestor of the working directory that has
-// hack/kwok-cluster.sh.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "hack", "kwok-cluster.sh")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the repository (no hack/kwok-cluster.sh above the working directory)")
-		}
-		dir = parent
 	}
 }
 

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +9,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/hack/bench/load"
+	"github.com/sparkop/spark-operator/hack/bench/recorder"
+	"github.com/sparkop/spark-operator/hack/bench/report"
+	"github.com/sparkop/spark-operator/hack/bench/scraper"
 )
 
 // summary is the result of a run.
@@ -20,103 +22,65 @@ type summary struct {
 	n, replicas, namespaces int
 	rate                    float64
 	runDuration             time.Duration
-	load                    loadResult
+	load                    load.Result
 
 	submitThroughput float64 // driver pods created per second, from the first creation
 	e2eThroughput    float64 // applications COMPLETED per second, from the first creation
-	pod, submitted   quantiles
-	running, done    quantiles
+	pod, submitted   report.Quantiles
+	running, done    report.Quantiles
 
 	completed, failed, unfinished int
 	// Double submissions: applications with more than one driver pod (seen by the informer or
 	// listed at the end) or status.executionAttempts other than 1.
 	multiPod, multiAttempt []string
 
-	cpu, baseCPU   time.Duration // all replicas, at the end / after the warm-up
-	cpuSplit       cpuBreakdown  // CPU time by process from the first creation to the end
+	cpu, baseCPU   time.Duration        // all replicas, at the end / after the warm-up
+	cpuSplit       scraper.CPUBreakdown // CPU time by process from the first creation to the end
 	peakRSS, rss   int64
 	failover       *failover
 	gap            time.Duration // longest interval after the kill without a state transition
 	firstAfterKill time.Duration
 }
 
-// quantiles are latency percentiles over the applications that reached the event; missing counts
-// those that did not.
-type quantiles struct {
-	p50, p90, p99, max time.Duration
-	count, missing     int
-}
-
-func newQuantiles(d []time.Duration, missing int) quantiles {
-	q := quantiles{count: len(d), missing: missing}
-	if len(d) == 0 {
-		return q
-	}
-	slices.Sort(d)
-	// Nearest rank.
-	at := func(p float64) time.Duration { return d[max(0, int(math.Ceil(p*float64(len(d))))-1)] }
-	q.p50, q.p90, q.p99, q.max = at(0.50), at(0.90), at(0.99), d[len(d)-1]
-	return q
-}
-
-// String is "p50/p90/p99 ms", or seconds when the p99 is 10 s or more.
-func (q quantiles) String() string {
-	if q.count == 0 {
-		return "n/a"
-	}
-	s := ""
-	if q.p99 >= 10*time.Second {
-		s = fmt.Sprintf("%.1f/%.1f/%.1f s", q.p50.Seconds(), q.p90.Seconds(), q.p99.Seconds())
-	} else {
-		s = fmt.Sprintf("%d/%d/%d ms", q.p50.Milliseconds(), q.p90.Milliseconds(), q.p99.Milliseconds())
-	}
-	if q.missing > 0 {
-		s += fmt.Sprintf(" (%d missing)", q.missing)
-	}
-	return s
-}
-
-func summarize(o *options, obs *observer, ld loadResult, apps []v1beta2.SparkApplication, pods []corev1.Pod) *summary {
+func summarize(o *options, obs *recorder.Recorder, ld load.Result, apps []v1beta2.SparkApplication, pods []corev1.Pod) *summary {
 	s := &summary{raw: o.raw, n: o.n, replicas: o.replicas, namespaces: o.namespaces, rate: o.rate, runDuration: o.runDuration, load: ld}
-	obs.mu.Lock()
-	defer obs.mu.Unlock()
 	var podLat, subLat, runLat, doneLat []time.Duration
 	var first, lastPod, lastDone time.Time
 	pods1, done1 := 0, 0
 	measured := map[string]bool{}
-	for key, r := range obs.apps {
-		if !r.measured || r.sent.IsZero() {
+	for key, r := range obs.Records() {
+		if !r.Measured || r.Sent.IsZero() {
 			continue
 		}
 		measured[key] = true
-		if first.IsZero() || r.sent.Before(first) {
-			first = r.sent
+		if first.IsZero() || r.Sent.Before(first) {
+			first = r.Sent
 		}
-		if !r.podAdded.IsZero() {
-			podLat = append(podLat, r.podAdded.Sub(r.sent))
-			lastPod = later(lastPod, r.podAdded)
+		if !r.PodAdded.IsZero() {
+			podLat = append(podLat, r.PodAdded.Sub(r.Sent))
+			lastPod = later(lastPod, r.PodAdded)
 			pods1++
 		}
-		if !r.submitted.IsZero() {
-			subLat = append(subLat, r.submitted.Sub(r.sent))
+		if !r.Submitted.IsZero() {
+			subLat = append(subLat, r.Submitted.Sub(r.Sent))
 		}
-		if !r.running.IsZero() {
-			runLat = append(runLat, r.running.Sub(r.sent))
+		if !r.Running.IsZero() {
+			runLat = append(runLat, r.Running.Sub(r.Sent))
 		}
-		if r.state == v1beta2.ApplicationStateCompleted {
-			doneLat = append(doneLat, r.finished.Sub(r.sent))
-			lastDone = later(lastDone, r.finished)
+		if r.State == v1beta2.ApplicationStateCompleted {
+			doneLat = append(doneLat, r.Finished.Sub(r.Sent))
+			lastDone = later(lastDone, r.Finished)
 			done1++
 		}
-		if len(r.podUIDs) > 1 || r.execAttempts > 1 {
+		if len(r.PodUIDs) > 1 || r.ExecAttempts > 1 {
 			s.multiPod = appendUnique(s.multiPod, key)
 		}
 	}
 	n := len(measured)
-	s.pod = newQuantiles(podLat, n-len(podLat))
-	s.submitted = newQuantiles(subLat, n-len(subLat))
-	s.running = newQuantiles(runLat, n-len(runLat))
-	s.done = newQuantiles(doneLat, n-len(doneLat))
+	s.pod = report.NewQuantiles(podLat, n-len(podLat))
+	s.submitted = report.NewQuantiles(subLat, n-len(subLat))
+	s.running = report.NewQuantiles(runLat, n-len(runLat))
+	s.done = report.NewQuantiles(doneLat, n-len(doneLat))
 	if pods1 > 0 && lastPod.After(first) {
 		s.submitThroughput = float64(pods1) / lastPod.Sub(first).Seconds()
 	}
@@ -128,12 +92,12 @@ func summarize(o *options, obs *observer, ld loadResult, apps []v1beta2.SparkApp
 	podsPerApp := map[string]int{}
 	for i := range pods {
 		p := &pods[i]
-		podsPerApp[appKey(p.Namespace, p.Labels[v1beta2.LabelAppName])]++
+		podsPerApp[recorder.Key(p.Namespace, p.Labels[v1beta2.LabelAppName])]++
 	}
 	seen := map[string]bool{}
 	for i := range apps {
 		a := &apps[i]
-		key := appKey(a.Namespace, a.Name)
+		key := recorder.Key(a.Namespace, a.Name)
 		if !measured[key] {
 			continue
 		}
@@ -191,8 +155,8 @@ func (s *summary) replicasText() string {
 
 // createRate is the rate at which the client actually sent the create requests.
 func (s *summary) createRate() float64 {
-	if d := s.load.last.Sub(s.load.first); d > 0 {
-		return float64(s.load.created-1) / d.Seconds()
+	if d := s.load.Last.Sub(s.load.First); d > 0 {
+		return float64(s.load.Created-1) / d.Seconds()
 	}
 	return 0
 }
@@ -200,7 +164,7 @@ func (s *summary) createRate() float64 {
 // checks describes the correctness checks in a few words.
 func (s *summary) checks() string {
 	if s.raw {
-		return fmt.Sprintf("raw: no operator, %d of %d driver pods seen", s.pod.count, s.n)
+		return fmt.Sprintf("raw: no operator, %d of %d driver pods seen", s.pod.Count, s.n)
 	}
 	var parts []string
 	if s.completed == s.n {
@@ -223,8 +187,8 @@ func (s *summary) checks() string {
 // violations is an error message when the run broke a correctness check, or "".
 func (s *summary) violations() string {
 	if s.raw {
-		if s.pod.count < s.n {
-			return fmt.Sprintf("only %d of %d driver pods were seen", s.pod.count, s.n)
+		if s.pod.Count < s.n {
+			return fmt.Sprintf("only %d of %d driver pods were seen", s.pod.Count, s.n)
 		}
 		return ""
 	}
@@ -264,16 +228,16 @@ func (s *summary) line() string {
 		float64(s.cpuPerApp().Microseconds())/1000, s.cpu.Seconds(), s.baseCPU.Seconds(), s.peakRSS>>20, s.checks())
 }
 
-// tableHeader is the header of the results table in the -out file.
-var tableHeader = []string{
-	"| date | command | operator | N | rate | replicas | submission (apps/s) | to COMPLETED (apps/s) | creation->pod p50/p90/p99 | ->SUBMITTED p50/p90/p99 | ->RUNNING p50/p90/p99 | operator CPU/app | peak RSS | checks | where the CPU went |",
-	"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+// table is the results table in the -out file.
+var table = report.Table{
+	Begin: "<!-- bench results: begin (written by hack/bench -out; a row is replaced when its command is run again) -->",
+	End:   "<!-- bench results: end -->",
+	Header: []string{
+		"| date | command | operator | N | rate | replicas | submission (apps/s) | to COMPLETED (apps/s) | creation->pod p50/p90/p99 | ->SUBMITTED p50/p90/p99 | ->RUNNING p50/p90/p99 | operator CPU/app | peak RSS | checks | where the CPU went |",
+		"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+	},
+	Title: "# Benchmarks\n\nResults of `hack/bench` (`make bench`).\n\n",
 }
-
-const (
-	tableBegin = "<!-- bench results: begin (written by hack/bench -out; a row is replaced when its command is run again) -->"
-	tableEnd   = "<!-- bench results: end -->"
-)
 
 // row is the run's row of the results table.
 func (s *summary) row(command string) string {
@@ -297,59 +261,5 @@ func (s *summary) row(command string) string {
 	if s.raw {
 		cells[7], cells[11], cells[12] = "n/a", "n/a", "n/a" // no operator moves the applications on
 	}
-	for i, c := range cells {
-		cells[i] = strings.ReplaceAll(c, "|", `\|`)
-	}
-	return "| " + strings.Join(cells, " | ") + " |"
-}
-
-// writeTable puts row into the results table of the Markdown file at path, replacing the row with the
-// same command, creating the table (and the file) when missing.
-func writeTable(path, row string) error {
-	data, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	text := string(data)
-	if text == "" {
-		text = "# Benchmarks\n\nResults of `hack/bench` (`make bench`).\n\n"
-	}
-	begin, end := strings.Index(text, tableBegin), strings.Index(text, tableEnd)
-	var rows []string
-	if begin < 0 || end < begin {
-		if !strings.HasSuffix(text, "\n") {
-			text += "\n"
-		}
-		text += "\n" + tableBegin + "\n" + tableEnd + "\n"
-		begin, end = strings.Index(text, tableBegin), strings.Index(text, tableEnd)
-	} else {
-		for line := range strings.SplitSeq(text[begin+len(tableBegin):end], "\n") {
-			line = strings.TrimSpace(line)
-			if strings.HasPrefix(line, "|") && !slices.Contains(tableHeader, line) {
-				rows = append(rows, line)
-			}
-		}
-	}
-	cmd := rowCommand(row)
-	replaced := false
-	for i, r := range rows {
-		if rowCommand(r) == cmd {
-			rows[i], replaced = row, true
-		}
-	}
-	if !replaced {
-		rows = append(rows, row)
-	}
-	block := tableBegin + "\n" + strings.Join(tableHeader, "\n") + "\n" + strings.Join(rows, "\n") + "\n"
-	text = text[:begin] + block + text[end:]
-	return os.WriteFile(path, []byte(text), 0o644)
-}
-
-// rowCommand is the command cell of a table row.
-func rowCommand(row string) string {
-	cells := strings.Split(row, " | ")
-	if len(cells) < 2 {
-		return ""
-	}
-	return cells[1]
+	return report.Cells(cells...)
 }

@@ -13,12 +13,17 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/sparkop/spark-operator/hack/bench/cluster"
+	"github.com/sparkop/spark-operator/hack/bench/load"
+	"github.com/sparkop/spark-operator/hack/bench/operator"
+	"github.com/sparkop/spark-operator/hack/bench/recorder"
+	"github.com/sparkop/spark-operator/hack/bench/scraper"
 )
 
 // failover is what happened around the leader kill.
@@ -34,7 +39,7 @@ type failover struct {
 
 // run is one benchmark run: cluster, operator(s), load, measurements, report, teardown.
 func run(ctx context.Context, o *options, command string) (err error) {
-	root, err := repoRoot()
+	root, err := cluster.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -55,50 +60,50 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	if !o.raw {
 		if bin == "" {
 			logf("building the operator (go build ./cmd/spark-operator)")
-			if bin, err = buildOperator(ctx, root, benchDir, o.pprof); err != nil {
+			if bin, err = operator.Build(ctx, root, benchDir, o.pprof); err != nil {
 				return err
 			}
 		}
-		build = operatorBuild(ctx, root, bin, o.operatorBinary == "")
+		build = operator.BuildID(ctx, root, bin, o.operatorBinary == "")
 		logf("operator under test: %s", build)
 	}
 
-	cl := &cluster{root: root, name: o.cluster, logPath: filepath.Join(work, "cluster.log")}
+	cl := &cluster.Cluster{Root: root, Name: o.cluster, LogPath: filepath.Join(work, "cluster.log")}
 	if o.bare {
-		logf("starting kwok cluster %s: etcd and kube-apiserver only (log: %s)", o.cluster, rel(root, cl.logPath))
+		logf("starting kwok cluster %s: etcd and kube-apiserver only (log: %s)", o.cluster, rel(root, cl.LogPath))
 	} else {
-		logf("starting kwok cluster %s with %d nodes (log: %s)", o.cluster, o.nodes, rel(root, cl.logPath))
+		logf("starting kwok cluster %s with %d nodes (log: %s)", o.cluster, o.nodes, rel(root, cl.LogPath))
 	}
 	defer func() {
 		if o.keepCluster {
-			logf("the cluster keeps running: export KUBECONFIG=%s; stop it with hack/kwok-cluster.sh down %s", cl.kubeconfig(), o.cluster)
+			logf("the cluster keeps running: export KUBECONFIG=%s; stop it with hack/kwok-cluster.sh down %s", cl.Kubeconfig(), o.cluster)
 			return
 		}
 		logf("deleting kwok cluster %s", o.cluster)
 		downCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if derr := cl.down(downCtx); derr != nil {
+		if derr := cl.Down(downCtx); derr != nil {
 			err = errors.Join(err, derr)
 		}
 	}()
-	if err := cl.up(ctx, o.kwokDefaults, o.bare, o.nodes); err != nil {
+	if err := cl.Up(ctx, cluster.Options{KwokDefaults: o.kwokDefaults, Bare: o.bare, Nodes: o.nodes}); err != nil {
 		return err
 	}
 	logf("cluster up in %.0fs", time.Since(started).Seconds())
 
-	cfg, err := restConfig(cl.kubeconfig())
+	cfg, err := load.RestConfig(cl.Kubeconfig())
 	if err != nil {
 		return err
 	}
-	cs, err := coreClient(cfg)
+	cs, err := load.CoreClient(cfg)
 	if err != nil {
 		return err
 	}
-	rc, err := appRESTClient(cfg)
+	rc, err := load.AppRESTClient(cfg)
 	if err != nil {
 		return err
 	}
-	if err := cl.installCRDs(ctx, func(ctx context.Context) error {
+	if err := cl.InstallCRDs(ctx, func(ctx context.Context) error {
 		return rc.Get().Resource("sparkapplications").Param("limit", "1").Do(ctx).Error()
 	}); err != nil {
 		return err
@@ -107,28 +112,28 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	for i := range namespaces {
 		namespaces[i] = fmt.Sprintf("bench-%d", i)
 	}
-	if err := createNamespaces(ctx, cs, namespaces); err != nil {
+	if err := cluster.CreateNamespaces(ctx, cs, namespaces); err != nil {
 		return err
 	}
 
 	obsCtx, stopObserving := context.WithCancel(ctx)
 	defer stopObserving()
-	obs := newObserver()
-	if err := obs.start(obsCtx, cfg, cs); err != nil {
+	obs := recorder.New()
+	if err := obs.Start(obsCtx, cfg, cs); err != nil {
 		return err
 	}
 
 	// The operator replicas (none with -raw).
-	ops := &operators{cs: cs, identities: map[string]int{}}
-	defer ops.stopAll()
+	ops := operator.NewSet(cs)
+	defer ops.StopAll()
 	replicas := o.replicas
 	if o.raw {
 		replicas = 0
-		obs.untilPods = true
+		obs.UntilPods = true
 	}
 	flags := []string{"--metrics-bind-address=0", "--health-probe-bind-address=0"}
 	if o.replicas == 2 {
-		flags = append(flags, "--leader-election", "--leader-election-lock-name="+leaseName, "--leader-election-lock-namespace="+leaseNamespace)
+		flags = append(flags, "--leader-election", "--leader-election-lock-name="+operator.LeaseName, "--leader-election-lock-namespace="+operator.LeaseNamespace)
 	}
 	flags = append(flags, strings.Fields(o.operatorFlags)...)
 	if !o.raw {
@@ -141,23 +146,23 @@ func run(ctx context.Context, o *options, command string) (err error) {
 				return err
 			}
 		}
-		r, err := startReplica(i, bin, cl.kubeconfig(), filepath.Join(work, fmt.Sprintf("operator-%d.log", i)), flags, strings.Fields(o.operatorEnv), pprofAddr)
+		r, err := operator.Start(i, bin, cl.Kubeconfig(), filepath.Join(work, fmt.Sprintf("operator-%d.log", i)), flags, strings.Fields(o.operatorEnv), pprofAddr)
 		if err != nil {
 			return err
 		}
-		ops.replicas = append(ops.replicas, r)
+		ops.Add(r)
 		if o.replicas == 2 && i == 0 {
 			// Replica 0 alone: the Lease's holder is its identity.
-			id, err := ops.waitForLeader(ctx, time.Minute)
+			id, err := ops.WaitForLeader(ctx, time.Minute)
 			if err != nil {
-				return fmt.Errorf("replica 0 did not become leader: %w (log: %s)", err, r.logPath)
+				return fmt.Errorf("replica 0 did not become leader: %w (log: %s)", err, r.LogPath)
 			}
-			ops.identities[id] = 0
-			logf("replica 0 (pid %d) is the leader: %s", r.pid(), id)
+			ops.SetIdentity(id, 0)
+			logf("replica 0 (pid %d) is the leader: %s", r.PID(), id)
 		}
 	}
 	if o.replicas == 2 {
-		go ops.watchLeader(obsCtx)
+		go ops.WatchLeader(obsCtx)
 	}
 
 	// Warm-up: one application through to its driver pod, so that the operator's caches have synced
@@ -168,12 +173,12 @@ func run(ctx context.Context, o *options, command string) (err error) {
 			return err
 		}
 	}
-	baseCPU, _, _, err := ops.totals()
+	baseCPU, _, _, err := ops.Totals()
 	if err != nil {
 		return err
 	}
-	cpuStart := takeCPUSnapshot(cl)
-	reqStart, reqErr := scrapeRequests(ctx, cs)
+	cpuStart := scraper.TakeCPUSnapshot(cl, "bench")
+	reqStart, reqErr := scraper.ScrapeRequests(ctx, cs)
 
 	var profiles *profiler
 	if o.pprof {
@@ -191,14 +196,14 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		fo = &failover{threshold: threshold}
 		foDone.Go(func() { killLeader(ctx, ops, fo) })
 	}
-	obs.expectTotal(o.n)
+	obs.ExpectTotal(o.n)
 	rateText := "all at once"
 	if o.rate > 0 {
 		rateText = fmt.Sprintf("%g/s", o.rate)
 	}
 	logf("creating %d applications (%s) in %d namespace(s), drivers run %s", o.n, rateText, o.namespaces, o.runDuration)
 	loadStart := time.Now()
-	var ld loadResult
+	var ld load.Result
 	loadDone := make(chan struct{})
 	go func() {
 		defer close(loadDone)
@@ -208,8 +213,8 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	waitErr := waitAll(ctx, o, obs, ops, loadStart, loadDone)
 	<-loadDone
 	foDone.Wait()
-	if ld.err != nil {
-		return ld.err
+	if ld.Err != nil {
+		return ld.Err
 	}
 	if waitErr == nil && o.settle > 0 {
 		select {
@@ -220,21 +225,21 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	if profiles != nil {
 		profiles.stop()
 	}
-	cpu, peakRSS, rss, err := ops.totals()
+	cpu, peakRSS, rss, err := ops.Totals()
 	if err != nil {
 		return err
 	}
-	cpuSplit := breakdown(cpuStart, takeCPUSnapshot(cl), cpu-baseCPU)
+	cpuSplit := scraper.Breakdown(cpuStart, scraper.TakeCPUSnapshot(cl, "bench"), cpu-baseCPU)
 	if waitErr != nil && ctx.Err() != nil {
 		return waitErr
 	}
 
 	// Final state from the API server: the authoritative attempts and driver pods.
-	apps, err := listApps(ctx, rc)
+	apps, err := load.ListApps(ctx, rc)
 	if err != nil {
 		return err
 	}
-	pods, err := listDriverPods(ctx, cs)
+	pods, err := load.ListDriverPods(ctx, cs)
 	if err != nil {
 		return err
 	}
@@ -250,8 +255,8 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	fmt.Println(s.line())
 	logf("%s", s.cpuSplit)
 	if reqErr == nil {
-		if reqEnd, err := scrapeRequests(ctx, cs); err == nil {
-			logf("API writes per application (every client: the operator, the benchmark, kube-controller-manager, kube-scheduler, kwok): %s", perApp(reqStart, reqEnd, o.n))
+		if reqEnd, err := scraper.ScrapeRequests(ctx, cs); err == nil {
+			logf("API writes per application (every client: the operator, the benchmark, kube-controller-manager, kube-scheduler, kwok): %s", scraper.PerApp(reqStart, reqEnd, o.n))
 		}
 	}
 	if o.out != "" {
@@ -259,12 +264,12 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(root, path)
 		}
-		if err := writeTable(path, s.row(command)); err != nil {
+		if err := table.Write(path, s.row(command)); err != nil {
 			return err
 		}
 		logf("results table updated: %s", rel(root, path))
 	}
-	ops.stopAll()
+	ops.StopAll()
 	if waitErr != nil {
 		return waitErr
 	}
@@ -275,21 +280,17 @@ func run(ctx context.Context, o *options, command string) (err error) {
 }
 
 // warmUp creates one application (not measured) and waits for its driver pod.
-func warmUp(ctx context.Context, rc *rest.RESTClient, obs *observer, ops *operators, ns string) error {
-	if err := createApp(ctx, rc, benchApp(ns, "warmup", time.Second)); err != nil {
+func warmUp(ctx context.Context, rc *rest.RESTClient, obs *recorder.Recorder, ops *operator.Set, ns string) error {
+	if err := load.CreateApp(ctx, rc, load.App(ns, "warmup", time.Second)); err != nil {
 		return fmt.Errorf("creating the warm-up application: %w", err)
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		obs.mu.Lock()
-		r := obs.apps[appKey(ns, "warmup")]
-		seen := r != nil && !r.podAdded.IsZero()
-		obs.mu.Unlock()
-		if seen {
+		if r, ok := obs.Get(recorder.Key(ns, "warmup")); ok && !r.PodAdded.IsZero() {
 			return nil
 		}
-		if r := ops.anyExitedUnexpectedly(); r != nil {
-			return r.exitError()
+		if r := ops.AnyExitedUnexpectedly(); r != nil {
+			return r.ExitError()
 		}
 		if time.Now().After(deadline) {
 			return errors.New("the warm-up application got no driver pod within 2 minutes; see the operator log in .cache/bench/")
@@ -302,145 +303,70 @@ func warmUp(ctx context.Context, rc *rest.RESTClient, obs *observer, ops *operat
 	}
 }
 
-// loadResult is what the creating client saw.
-type loadResult struct {
-	created     int
-	retries     int
-	first, last time.Time // first and last create request sent
-	err         error
-}
-
-// runLoad creates o.n applications from o.workers concurrent workers: at o.rate per second on a fixed
-// schedule (creation i is due at start + i/rate; a schedule that fell behind catches up at once), or
-// all at once. onCreated is called with the running count after each creation.
-func runLoad(ctx context.Context, o *options, rc *rest.RESTClient, cs kubernetes.Interface, obs *observer, namespaces []string, onCreated func(int)) loadResult {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	jobs := make(chan int, o.workers)
-	go func() {
-		defer close(jobs)
-		start := time.Now()
-		for i := range o.n {
-			if o.rate > 0 {
-				due := start.Add(time.Duration(float64(i) / o.rate * float64(time.Second)))
-				if d := time.Until(due); d > 0 {
-					select {
-					case <-ctx.Done():
-						return
-					case <-time.After(d):
-					}
-				}
-			}
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			}
+// runLoad creates o.n applications (load.Run), spread over the namespaces, each registered with the
+// recorder when it is sent; with -raw the whole set a submission creates, not retried.
+func runLoad(ctx context.Context, o *options, rc *rest.RESTClient, cs kubernetes.Interface, obs *recorder.Recorder, namespaces []string, onCreated func(int)) load.Result {
+	create := func(ctx context.Context, i int, sent time.Time) (int, error) {
+		ns := namespaces[i%len(namespaces)]
+		app := load.App(ns, fmt.Sprintf("app-%05d", i), o.runDuration)
+		r := obs.Expect(ns, app.Name, sent)
+		var retries int
+		var err error
+		if o.raw {
+			// Not retried: part of the set may exist already.
+			err = load.CreateSet(ctx, rc, cs, app)
+		} else {
+			retries, err = load.Retry(ctx, 6, apierrors.IsAlreadyExists, func(ctx context.Context) error { return load.CreateApp(ctx, rc, app) })
 		}
-	}()
-	var (
-		mu      sync.Mutex
-		res     loadResult
-		created atomic.Int64
-		retries atomic.Int64
-		wg      sync.WaitGroup
-	)
-	for range o.workers {
-		wg.Go(func() {
-			for i := range jobs {
-				ns := namespaces[i%len(namespaces)]
-				app := benchApp(ns, fmt.Sprintf("app-%05d", i), o.runDuration)
-				sent := time.Now()
-				r := obs.expect(ns, app.Name, sent)
-				mu.Lock()
-				if res.first.IsZero() || sent.Before(res.first) {
-					res.first = sent
-				}
-				if sent.After(res.last) {
-					res.last = sent
-				}
-				mu.Unlock()
-				var err error
-				for attempt := 0; ; attempt++ {
-					if o.raw {
-						// Not retried: part of the set may exist already.
-						err = createSet(ctx, rc, cs, app)
-						break
-					} else {
-						err = createApp(ctx, rc, app)
-					}
-					if err == nil || apierrors.IsAlreadyExists(err) || ctx.Err() != nil || attempt == 5 {
-						break
-					}
-					retries.Add(1)
-					time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
-				}
-				if err != nil && !apierrors.IsAlreadyExists(err) {
-					mu.Lock()
-					if res.err == nil {
-						res.err = fmt.Errorf("creating %s/%s: %w", ns, app.Name, err)
-					}
-					mu.Unlock()
-					cancel()
-					return
-				}
-				obs.acked(r, time.Now())
-				onCreated(int(created.Add(1)))
-			}
-		})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return retries, fmt.Errorf("creating %s/%s: %w", ns, app.Name, err)
+		}
+		obs.Acked(r, time.Now())
+		return retries, nil
 	}
-	wg.Wait()
-	res.created, res.retries = int(created.Load()), int(retries.Load())
-	if res.err == nil && res.created < o.n {
-		res.err = fmt.Errorf("created only %d of %d applications: %w", res.created, o.n, context.Cause(ctx))
-	}
-	return res
+	return load.Run(ctx, load.Options{N: o.n, Rate: o.rate, Workers: o.workers}, create, onCreated)
 }
 
 // killLeader kills the replica holding the Lease and waits for the other one to take over.
-func killLeader(ctx context.Context, ops *operators, fo *failover) {
-	holder, err := ops.holderNow(ctx)
+func killLeader(ctx context.Context, ops *operator.Set, fo *failover) {
+	holder, err := ops.HolderNow(ctx)
 	if err != nil || holder == "" {
 		fo.err = fmt.Errorf("reading the leader: %v (holder %q)", err, holder)
 		return
 	}
-	r := ops.replicaOf(holder)
+	r := ops.ReplicaOf(holder)
 	if r == nil {
 		fo.err = fmt.Errorf("no replica for holder %q", holder)
 		return
 	}
-	fo.oldHolder, fo.killed = holder, r.index
+	fo.oldHolder, fo.killed = holder, r.Index
 	fo.killedAt = time.Now()
-	r.kill()
-	logf("killed the leader, replica %d (pid %d, %s), after %d creations", r.index, r.pid(), holder, fo.threshold)
-	h, err := ops.waitForLeader(ctx, 2*time.Minute, holder)
+	r.Kill()
+	logf("killed the leader, replica %d (pid %d, %s), after %d creations", r.Index, r.PID(), holder, fo.threshold)
+	h, err := ops.WaitForLeader(ctx, 2*time.Minute, holder)
 	if err != nil {
 		fo.err = err
 		return
 	}
 	fo.newHolder, fo.newLeaderAt = h, time.Now()
 	// The Lease poller may have seen it first.
-	ops.mu.Lock()
-	for _, c := range ops.changes {
-		if c.holder == h && c.at.After(fo.killedAt) && c.at.Before(fo.newLeaderAt) {
-			fo.newLeaderAt = c.at
+	for _, c := range ops.Changes() {
+		if c.Holder == h && c.At.After(fo.killedAt) && c.At.Before(fo.newLeaderAt) {
+			fo.newLeaderAt = c.At
 			break
 		}
 	}
-	ops.mu.Unlock()
-	logf("replica %d took over %.1fs after the kill", 1-r.index, fo.newLeaderAt.Sub(fo.killedAt).Seconds())
+	logf("replica %d took over %.1fs after the kill", 1-r.Index, fo.newLeaderAt.Sub(fo.killedAt).Seconds())
 }
 
 // failoverGap is the longest interval after the kill with no state transition observed, and the time
 // from the kill to the first transition after it.
-func failoverGap(obs *observer, fo *failover) (gap, first time.Duration) {
+func failoverGap(obs *recorder.Recorder, fo *failover) (gap, first time.Duration) {
 	if fo.killedAt.IsZero() {
 		return 0, 0
 	}
-	obs.mu.Lock()
-	defer obs.mu.Unlock()
 	prev := fo.killedAt
-	for _, t := range obs.transitions {
+	for _, t := range obs.Transitions() {
 		if !t.After(fo.killedAt) {
 			continue
 		}
@@ -455,19 +381,19 @@ func failoverGap(obs *observer, fo *failover) (gap, first time.Duration) {
 
 // waitAll waits until every application finished, printing progress every 5 s; it fails on timeout
 // or when an operator replica exits on its own.
-func waitAll(ctx context.Context, o *options, obs *observer, ops *operators, start time.Time, loadDone <-chan struct{}) error {
+func waitAll(ctx context.Context, o *options, obs *recorder.Recorder, ops *operator.Set, start time.Time, loadDone <-chan struct{}) error {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	timeout := time.After(o.timeout)
 	printProgress := func() {
-		p := obs.progress()
-		cpu, _, rss, _ := ops.totals()
+		p := obs.Progress()
+		cpu, _, rss, _ := ops.Totals()
 		logf("+%5.1fs created %d/%d, driver pods %d, submitted %d, running %d, finished %d | operator cpu %.1fs, rss %d MiB",
-			time.Since(start).Seconds(), p.measured, o.n, p.pods, p.submitted, p.running, p.done, cpu.Seconds(), rss>>20)
+			time.Since(start).Seconds(), p.Measured, o.n, p.Pods, p.Submitted, p.Running, p.Done, cpu.Seconds(), rss>>20)
 	}
 	for {
 		select {
-		case <-obs.allDone:
+		case <-obs.AllDone():
 			printProgress()
 			return nil
 		case <-ctx.Done():
@@ -477,8 +403,8 @@ func waitAll(ctx context.Context, o *options, obs *observer, ops *operators, sta
 			return fmt.Errorf("not every application finished within %s (-timeout)", o.timeout)
 		case <-tick.C:
 			printProgress()
-			if r := ops.anyExitedUnexpectedly(); r != nil {
-				return r.exitError()
+			if r := ops.AnyExitedUnexpectedly(); r != nil {
+				return r.ExitError()
 			}
 		case <-loadDone:
 			loadDone = nil
@@ -515,7 +441,7 @@ func rel(root, path string) string {
 // profile at the end (-pprof).
 type profiler struct {
 	dir    string
-	ops    *operators
+	ops    *operator.Set
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -527,7 +453,7 @@ type profiler struct {
 	peak map[int]memStats
 }
 
-func startProfiling(ctx context.Context, ops *operators, cs kubernetes.Interface, dir string) *profiler {
+func startProfiling(ctx context.Context, ops *operator.Set, cs kubernetes.Interface, dir string) *profiler {
 	ctx, cancel := context.WithCancel(ctx)
 	p := &profiler{dir: dir, ops: ops, cancel: cancel, files: map[int][]string{}, peak: map[int]memStats{}}
 	for _, pattern := range []string{"cpu-*.pprof", "apiserver-cpu-*.pprof"} {
@@ -555,13 +481,13 @@ func startProfiling(ctx context.Context, ops *operators, cs kubernetes.Interface
 			}
 		}
 	})
-	for _, r := range ops.replicas {
+	for _, r := range ops.Replicas {
 		p.wg.Go(func() {
-			for ctx.Err() == nil && !r.exited() {
-				if m, err := readMemStats(ctx, r.pprofURL); err == nil {
+			for ctx.Err() == nil && !r.Exited() {
+				if m, err := readMemStats(ctx, r.PprofURL); err == nil {
 					p.mu.Lock()
-					if m.held() > p.peak[r.index].held() {
-						p.peak[r.index] = m
+					if m.held() > p.peak[r.Index].held() {
+						p.peak[r.Index] = m
 					}
 					p.mu.Unlock()
 				}
@@ -572,12 +498,12 @@ func startProfiling(ctx context.Context, ops *operators, cs kubernetes.Interface
 			}
 		})
 		p.wg.Go(func() {
-			for seq := 0; ctx.Err() == nil && !r.exited(); seq++ {
-				path := filepath.Join(dir, fmt.Sprintf("cpu-%d-%03d.pprof", r.index, seq))
+			for seq := 0; ctx.Err() == nil && !r.Exited(); seq++ {
+				path := filepath.Join(dir, fmt.Sprintf("cpu-%d-%03d.pprof", r.Index, seq))
 				// The last profile is cut short by stop(); a cut-short fetch leaves no file.
-				if err := fetch(ctx, r.pprofURL+"/debug/pprof/profile?seconds=10", path); err == nil {
+				if err := fetch(ctx, r.PprofURL+"/debug/pprof/profile?seconds=10", path); err == nil {
 					p.mu.Lock()
-					p.files[r.index] = append(p.files[r.index], path)
+					p.files[r.Index] = append(p.files[r.Index], path)
 					p.mu.Unlock()
 				}
 			}
@@ -592,10 +518,10 @@ func (p *profiler) stop() {
 	p.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, r := range p.ops.replicas {
-		if !r.exited() {
-			_ = fetch(ctx, r.pprofURL+"/debug/pprof/heap?gc=1", filepath.Join(p.dir, fmt.Sprintf("heap-%d.pprof", r.index)))
-			_ = fetch(ctx, r.pprofURL+"/debug/vars", filepath.Join(p.dir, fmt.Sprintf("memstats-%d.json", r.index)))
+	for _, r := range p.ops.Replicas {
+		if !r.Exited() {
+			_ = fetch(ctx, r.PprofURL+"/debug/pprof/heap?gc=1", filepath.Join(p.dir, fmt.Sprintf("heap-%d.pprof", r.Index)))
+			_ = fetch(ctx, r.PprofURL+"/debug/vars", filepath.Join(p.dir, fmt.Sprintf("memstats-%d.json", r.Index)))
 		}
 	}
 }
@@ -616,36 +542,36 @@ func (p *profiler) report(ctx context.Context, bin string) {
 		}
 		logf("CPU profile of kube-apiserver (%d x 10 s): top functions in %s", len(p.apiserver), filepath.Join(p.dir, "apiserver-cpu-{top,cum}.txt"))
 	}
-	for _, r := range p.ops.replicas {
-		files := p.files[r.index]
+	for _, r := range p.ops.Replicas {
+		files := p.files[r.Index]
 		if len(files) == 0 {
 			continue
 		}
-		out := filepath.Join(p.dir, fmt.Sprintf("cpu-%d-top.txt", r.index))
+		out := filepath.Join(p.dir, fmt.Sprintf("cpu-%d-top.txt", r.Index))
 		args := append([]string{"tool", "pprof", "-top", "-nodecount=40", bin}, files...)
 		if b, err := exec.CommandContext(ctx, "go", args...).CombinedOutput(); err == nil {
 			_ = os.WriteFile(out, b, 0o644)
-			logf("CPU profile of replica %d (%d x 10 s): %s; top functions in %s", r.index, len(files), strings.Join(files, " "), out)
+			logf("CPU profile of replica %d (%d x 10 s): %s; top functions in %s", r.Index, len(files), strings.Join(files, " "), out)
 		}
-		cum := filepath.Join(p.dir, fmt.Sprintf("cpu-%d-cum.txt", r.index))
+		cum := filepath.Join(p.dir, fmt.Sprintf("cpu-%d-cum.txt", r.Index))
 		args = append([]string{"tool", "pprof", "-top", "-cum", "-nodecount=60", bin}, files...)
 		if b, err := exec.CommandContext(ctx, "go", args...).CombinedOutput(); err == nil {
 			_ = os.WriteFile(cum, b, 0o644)
 		}
-		heap := filepath.Join(p.dir, fmt.Sprintf("heap-%d.pprof", r.index))
+		heap := filepath.Join(p.dir, fmt.Sprintf("heap-%d.pprof", r.Index))
 		if _, err := os.Stat(heap); err == nil {
 			if b, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=30", "-sample_index=inuse_space", bin, heap).CombinedOutput(); err == nil {
-				_ = os.WriteFile(filepath.Join(p.dir, fmt.Sprintf("heap-%d-top.txt", r.index)), b, 0o644)
-				logf("heap profile of replica %d at the end: %s; top functions in %s", r.index, heap, filepath.Join(p.dir, fmt.Sprintf("heap-%d-top.txt", r.index)))
+				_ = os.WriteFile(filepath.Join(p.dir, fmt.Sprintf("heap-%d-top.txt", r.Index)), b, 0o644)
+				logf("heap profile of replica %d at the end: %s; top functions in %s", r.Index, heap, filepath.Join(p.dir, fmt.Sprintf("heap-%d-top.txt", r.Index)))
 			}
 		}
-		if b, err := os.ReadFile(filepath.Join(p.dir, fmt.Sprintf("memstats-%d.json", r.index))); err == nil {
+		if b, err := os.ReadFile(filepath.Join(p.dir, fmt.Sprintf("memstats-%d.json", r.Index))); err == nil {
 			if m, err := parseMemStats(b); err == nil {
-				logf("Go memory of replica %d at the end: %s", r.index, m)
+				logf("Go memory of replica %d at the end: %s", r.Index, m)
 			}
 		}
-		if m, ok := p.peak[r.index]; ok {
-			logf("Go memory of replica %d when the runtime held the most: %s", r.index, m)
+		if m, ok := p.peak[r.Index]; ok {
+			logf("Go memory of replica %d when the runtime held the most: %s", r.Index, m)
 		}
 	}
 }

@@ -1,4 +1,6 @@
-package main
+// Package load creates the benchmarks' SparkApplications: the clients (high QPS, protobuf for
+// built-in types), the application, and a paced or all-at-once creation from concurrent workers.
+package load
 
 import (
 	"context"
@@ -19,19 +21,20 @@ import (
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
-// runDurationAnnotation is read by the kwok stage spark-driver-complete: how long the driver runs.
-const runDurationAnnotation = "kwok.sparkop.dev/run-duration"
+// RunDurationAnnotation is read by the kwok stage spark-driver-complete: how long the driver runs.
+const RunDurationAnnotation = "kwok.sparkop.dev/run-duration"
 
-var scheme = func() *runtime.Scheme {
+// Scheme has the built-in types and sparkoperator.k8s.io/v1beta2.
+var Scheme = func() *runtime.Scheme {
 	s := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(s)
 	_ = v1beta2.AddToScheme(s)
 	return s
 }()
 
-// restConfig loads the kubeconfig with client-side rate limits far above what the API server can
+// RestConfig loads the kubeconfig with client-side rate limits far above what the API server can
 // take, so that the benchmark's own client never paces the run.
-func restConfig(kubeconfig string) (*rest.Config, error) {
+func RestConfig(kubeconfig string) (*rest.Config, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return nil, err
@@ -42,29 +45,29 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// coreClient is a clientset for built-in types that speaks protobuf, which costs the API server and
+// CoreClient is a clientset for built-in types that speaks protobuf, which costs the API server and
 // the benchmark less CPU than JSON for the pod informer.
-func coreClient(cfg *rest.Config) (kubernetes.Interface, error) {
+func CoreClient(cfg *rest.Config) (kubernetes.Interface, error) {
 	c := rest.CopyConfig(cfg)
 	c.ContentType = runtime.ContentTypeProtobuf
 	c.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	return kubernetes.NewForConfig(c)
 }
 
-// appRESTClient is a REST client for sparkoperator.k8s.io/v1beta2 (JSON; custom resources have no
+// AppRESTClient is a REST client for sparkoperator.k8s.io/v1beta2 (JSON; custom resources have no
 // protobuf).
-func appRESTClient(cfg *rest.Config) (*rest.RESTClient, error) {
+func AppRESTClient(cfg *rest.Config) (*rest.RESTClient, error) {
 	c := rest.CopyConfig(cfg)
 	c.GroupVersion = &v1beta2.GroupVersion
 	c.APIPath = "/apis"
 	c.ContentType = runtime.ContentTypeJSON
-	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
+	c.NegotiatedSerializer = serializer.NewCodecFactory(Scheme).WithoutConversion()
 	return rest.RESTClientFor(c)
 }
 
-// benchApp is the application the benchmark creates: the seed SparkPi, with a driver that kwok runs
+// App is the application the benchmark creates: the seed SparkPi, with a driver that kwok runs
 // for runDuration and then completes.
-func benchApp(namespace, name string, runDuration time.Duration) *v1beta2.SparkApplication {
+func App(namespace, name string, runDuration time.Duration) *v1beta2.SparkApplication {
 	return &v1beta2.SparkApplication{
 		TypeMeta:   metav1.TypeMeta{APIVersion: v1beta2.GroupVersion.String(), Kind: "SparkApplication"},
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name, Labels: map[string]string{"sparkop.dev/bench": "true"}},
@@ -83,7 +86,7 @@ func benchApp(namespace, name string, runDuration time.Duration) *v1beta2.SparkA
 				Memory:         ptr.To("512m"),
 				ServiceAccount: ptr.To("spark"),
 				Labels:         map[string]string{"version": "3.5.3"},
-				Annotations:    map[string]string{runDurationAnnotation: runDuration.String()},
+				Annotations:    map[string]string{RunDurationAnnotation: runDuration.String()},
 			}},
 			Executor: v1beta2.ExecutorSpec{
 				SparkPodSpec: v1beta2.SparkPodSpec{
@@ -97,13 +100,13 @@ func benchApp(namespace, name string, runDuration time.Duration) *v1beta2.SparkA
 	}
 }
 
-// createApp creates an application.
-func createApp(ctx context.Context, rc *rest.RESTClient, app *v1beta2.SparkApplication) error {
+// CreateApp creates an application.
+func CreateApp(ctx context.Context, rc *rest.RESTClient, app *v1beta2.SparkApplication) error {
 	return rc.Post().Namespace(app.Namespace).Resource("sparkapplications").Body(app).Do(ctx).Error()
 }
 
-// listApps lists every SparkApplication, in pages.
-func listApps(ctx context.Context, rc *rest.RESTClient) ([]v1beta2.SparkApplication, error) {
+// ListApps lists every SparkApplication, in pages.
+func ListApps(ctx context.Context, rc *rest.RESTClient) ([]v1beta2.SparkApplication, error) {
 	var all []v1beta2.SparkApplication
 	cont := ""
 	for {
@@ -122,8 +125,8 @@ func listApps(ctx context.Context, rc *rest.RESTClient) ([]v1beta2.SparkApplicat
 	}
 }
 
-// listDriverPods lists every driver pod, in pages.
-func listDriverPods(ctx context.Context, cs kubernetes.Interface) ([]corev1.Pod, error) {
+// ListDriverPods lists every driver pod, in pages.
+func ListDriverPods(ctx context.Context, cs kubernetes.Interface) ([]corev1.Pod, error) {
 	var all []corev1.Pod
 	opts := metav1.ListOptions{LabelSelector: v1beta2.LabelSparkRole + "=" + v1beta2.SparkRoleDriver, Limit: 500}
 	for {
@@ -138,10 +141,10 @@ func listDriverPods(ctx context.Context, cs kubernetes.Interface) ([]corev1.Pod,
 	}
 }
 
-// createSet creates what a submission of app creates, without the operator (-raw): the application,
+// CreateSet creates what a submission of app creates, without the operator (-raw): the application,
 // then its driver pod and the objects the pod owns (two ConfigMaps and the headless Service), rendered
 // by internal/submission as the operator renders them.
-func createSet(ctx context.Context, rc *rest.RESTClient, cs kubernetes.Interface, app *v1beta2.SparkApplication) error {
+func CreateSet(ctx context.Context, rc *rest.RESTClient, cs kubernetes.Interface, app *v1beta2.SparkApplication) error {
 	created := &v1beta2.SparkApplication{}
 	if err := rc.Post().Namespace(app.Namespace).Resource("sparkapplications").Body(app).Do(ctx).Into(created); err != nil {
 		return err

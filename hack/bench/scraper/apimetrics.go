@@ -1,4 +1,6 @@
-package main
+// Package scraper reads what the benchmarks measure from the outside: the API server's request
+// counters (/metrics) and the CPU time and memory of processes (/proc).
+package scraper
 
 import (
 	"bufio"
@@ -11,18 +13,18 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// requestCounts are the API server's apiserver_request_total counters of writes, summed by
+// RequestCounts are the API server's apiserver_request_total counters of writes, summed by
 // "VERB resource[/subresource]", with " (<code>)" for the requests that failed.
-type requestCounts map[string]float64
+type RequestCounts map[string]float64
 
-// scrapeRequests reads the API server's /metrics and sums apiserver_request_total by verb and
+// ScrapeRequests reads the API server's /metrics and sums apiserver_request_total by verb and
 // resource for the writing verbs.
-func scrapeRequests(ctx context.Context, cs kubernetes.Interface) (requestCounts, error) {
+func ScrapeRequests(ctx context.Context, cs kubernetes.Interface) (RequestCounts, error) {
 	body, err := cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
 	if err != nil {
 		return nil, err
 	}
-	counts := requestCounts{}
+	counts := RequestCounts{}
 	sc := bufio.NewScanner(strings.NewReader(string(body)))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -75,9 +77,9 @@ func parseLabels(s string) map[string]string {
 	return m
 }
 
-// perApp is the writes per application between two scrapes, largest first, e.g.
+// PerApp is the writes per application between two scrapes, largest first, e.g.
 // "POST events 6.0, POST services 2.3, ...".
-func perApp(before, after requestCounts, n int) string {
+func PerApp(before, after RequestCounts, n int) string {
 	type kv struct {
 		k string
 		v float64
