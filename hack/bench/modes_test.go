@@ -51,10 +51,10 @@ func TestStatusLag(t *testing.T) {
 		p.at[k] = base
 	}
 	records := map[string]recorder.Record{
-		recorder.Key("bench-0", "a"): {Measured: true, Running: base.Add(2 * time.Second)},
-		recorder.Key("bench-0", "b"): {Measured: true, Running: base.Add(-time.Second)}, // seen before the pod: 0
-		recorder.Key("bench-0", "c"): {Measured: true},                                  // RUNNING never seen
-		recorder.Key("bench-0", "warmup"): {Running: base.Add(time.Hour)},               // not measured
+		recorder.Key("bench-0", "a"):      {Measured: true, Running: base.Add(2 * time.Second)},
+		recorder.Key("bench-0", "b"):      {Measured: true, Running: base.Add(-time.Second)}, // seen before the pod: 0
+		recorder.Key("bench-0", "c"):      {Measured: true},                                  // RUNNING never seen
+		recorder.Key("bench-0", "warmup"): {Running: base.Add(time.Hour)},                    // not measured
 	}
 	q := p.statusLag(records)
 	if q.Count != 2 || q.P50 != 0 || q.Max != 2*time.Second {
