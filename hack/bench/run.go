@@ -200,7 +200,12 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	// and the leader is working before the clock starts. It is not counted.
 	if !o.raw {
 		logf("warm-up: one application, waiting for its driver pod")
-		if err := warmUp(ctx, rc, obs, ops, namespaces[0]); err != nil {
+		// Kubeflow's first spark-submit starts two JVMs, which takes minutes on a busy machine.
+		warmUpTimeout := 2 * time.Minute
+		if o.kubeflow != nil {
+			warmUpTimeout = 10 * time.Minute
+		}
+		if err := warmUp(ctx, rc, obs, ops, namespaces[0], warmUpTimeout); err != nil {
 			return err
 		}
 	}
@@ -339,11 +344,11 @@ func run(ctx context.Context, o *options, command string) (err error) {
 }
 
 // warmUp creates one application (not measured) and waits for its driver pod.
-func warmUp(ctx context.Context, rc *rest.RESTClient, obs *recorder.Recorder, ops *operator.Set, ns string) error {
+func warmUp(ctx context.Context, rc *rest.RESTClient, obs *recorder.Recorder, ops *operator.Set, ns string, timeout time.Duration) error {
 	if err := load.CreateApp(ctx, rc, load.App(ns, warmupName, time.Second)); err != nil {
 		return fmt.Errorf("creating the warm-up application: %w", err)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(timeout)
 	for {
 		if r, ok := obs.Get(recorder.Key(ns, warmupName)); ok && !r.PodAdded.IsZero() {
 			return nil
@@ -352,7 +357,7 @@ func warmUp(ctx context.Context, rc *rest.RESTClient, obs *recorder.Recorder, op
 			return r.ExitError()
 		}
 		if time.Now().After(deadline) {
-			return errors.New("the warm-up application got no driver pod within 2 minutes; see the operator log in .cache/bench/")
+			return fmt.Errorf("the warm-up application got no driver pod within %s; see the operator log in .cache/bench/", timeout)
 		}
 		select {
 		case <-ctx.Done():
