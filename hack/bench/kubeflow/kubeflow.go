@@ -59,7 +59,7 @@ func Prepare(ctx context.Context, root string) (*Leg, error) {
 	}
 	leg := &Leg{Version: mod.Version, CRDDir: filepath.Join(mod.Dir, "charts", "spark-operator-chart", "crds")}
 	if _, err := os.Stat(leg.CRDDir); err != nil {
-		return nil, fmt.Errorf("Kubeflow's CRDs: %w", err)
+		return nil, fmt.Errorf("the CRDs of Kubeflow's chart: %w", err)
 	}
 	install := exec.CommandContext(ctx, filepath.Join(root, "hack", "spark-install.sh"), SparkVersion)
 	install.Stderr = os.Stderr
