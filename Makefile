@@ -140,8 +140,8 @@ kubeflow-operator: ## Build the Kubeflow Spark Operator v2.5.0 (pinned by hack/k
 	hack/build-kubeflow.sh
 
 .PHONY: bench-kubeflow
-bench-kubeflow: tools kubeflow-operator ## Ours against Kubeflow's operator v2.5.0 with spark-submit (PyPI Spark 3.5.3), back to back on the same kwok set-up (60 apps at once; ~15 min); rows and ratios go to docs/benchmarks.md.
-	go run ./hack/bench -n 60 -rate 0 -kubeflow bin/kubeflow-spark-operator -timeout 40m -out docs/benchmarks.md $(BENCH_FLAGS)
+bench-kubeflow: tools kubeflow-operator ## Ours against Kubeflow's operator v2.5.0 with spark-submit (PyPI Spark 3.5.3), back to back on the same kwok set-up (40 apps at once; ~15 min); rows and ratios go to docs/benchmarks.md.
+	go run ./hack/bench -n 40 -rate 0 -kubeflow bin/kubeflow-spark-operator -timeout 40m -out docs/benchmarks.md $(BENCH_FLAGS)
 
 .PHONY: e2e-kueue
 e2e-kueue: tools kueue ## The operator under the real Kueue v0.17.0: admission, preemption and re-admission, executor counts, quota (test/kueue, docs/kueue.md).

@@ -40,7 +40,7 @@
 //	go run ./hack/bench -n 10000 -rate 200 -namespaces 10    # peak RSS with 10,000 applications cached
 //	go run ./hack/bench -n 1000 -raw                         # the API server alone, no operator
 //	go run ./hack/bench -n 1000 -raw -bare                   # ... and no controllers reacting either
-//	go run ./hack/bench -n 60 -kubeflow bin/kubeflow-spark-operator -out docs/benchmarks.md   # make bench-kubeflow
+//	go run ./hack/bench -n 40 -kubeflow bin/kubeflow-spark-operator -out docs/benchmarks.md   # make bench-kubeflow
 //	go run ./hack/bench -rate 2 -duration 1h -ttl 30s -out docs/benchmarks.md                # soak
 //
 // -kubeflow runs ours and then Kubeflow's operator (package kubeflow: its CRDs from its module's

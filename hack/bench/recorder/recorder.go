@@ -247,6 +247,14 @@ func (o *Recorder) Start(ctx context.Context, cfg *rest.Config, cs kubernetes.In
 	if _, err := appInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    o.onApp,
 		UpdateFunc: func(_, n any) { o.onApp(n) },
+		// An application deleted (hack/bench -ttl) right after it finished: its last state may come
+		// only with the deletion, when the watch was re-established in between.
+		DeleteFunc: func(obj any) {
+			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = d.Obj
+			}
+			o.onApp(obj)
+		},
 	}); err != nil {
 		return err
 	}
