@@ -23,6 +23,20 @@ import (
 // warmupName is the warm-up application's name (not measured, no TTL).
 const warmupName = "warmup"
 
+// servedInDiscovery says (nil) whether the API server's discovery lists resource in groupVersion.
+func servedInDiscovery(cs kubernetes.Interface, groupVersion, resource string) error {
+	list, err := cs.Discovery().ServerResourcesForGroupVersion(groupVersion)
+	if err != nil {
+		return err
+	}
+	for _, r := range list.APIResources {
+		if r.Name == resource {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s not in the discovery of %s yet", resource, groupVersion)
+}
+
 // compare runs our operator and then Kubeflow's on the same cluster set-up with the same applications
 // (-kubeflow), each on a fresh cluster, and with -out writes both rows into the results table (their
 // commands end in "# ours" and "# Kubeflow") and the comparison (both rows and the ratios) into the
@@ -42,7 +56,10 @@ func compare(ctx context.Context, o *options, command string) error {
 	ours.onSummary = func(s *summary) { sOurs = s }
 	logf("=== run 1 of 2: our operator")
 	errOurs := run(ctx, &ours, command+" # ours")
-	if ctx.Err() != nil {
+	if errOurs != nil {
+		logf("run 1 of 2 (ours) failed: %v", errOurs)
+	}
+	if ctx.Err() != nil || sOurs == nil {
 		return errOurs
 	}
 	theirs := *o

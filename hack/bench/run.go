@@ -111,7 +111,11 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		crdDir = o.kubeflow.CRDDir
 	}
 	if err := cl.InstallCRDsFrom(ctx, crdDir, func(ctx context.Context) error {
-		return rc.Get().Resource("sparkapplications").Param("limit", "1").Do(ctx).Error()
+		if err := rc.Get().Resource("sparkapplications").Param("limit", "1").Do(ctx).Error(); err != nil {
+			return err
+		}
+		// The operator maps kinds through discovery, which may lag behind the CRD being served.
+		return servedInDiscovery(cs, "sparkoperator.k8s.io/v1beta2", "sparkapplications")
 	}); err != nil {
 		return err
 	}
