@@ -191,7 +191,7 @@ func finishSoak(ctx context.Context, o *options, cfg *rest.Config, cs kubernetes
 		}
 	}
 	at, p99 := soak.WindowP99(sent, pod, start, time.Minute)
-	r.p99 = soak.FitPerHour(at, p99, soak.SteadyFrom(o.duration))
+	r.p99 = soak.FitPerHour(at, p99, soak.SteadyFrom(o.duration), o.duration)
 	var b strings.Builder
 	for _, s := range samples {
 		fmt.Fprintf(&b, " %.0fs:%.1f/%.1f", s.At.Seconds(), float64(s.RSS)/(1<<20), float64(s.Heap)/(1<<20))

@@ -171,11 +171,12 @@ type Trend struct {
 	OK          bool    // false when too few points for a fit
 }
 
-// FitPerHour fits values over time (points at or after from only) and gives the slope per hour.
-func FitPerHour(at []time.Duration, values []float64, from time.Duration) Trend {
+// FitPerHour fits values over time (the points from from to to, both included) and gives the slope
+// per hour.
+func FitPerHour(at []time.Duration, values []float64, from, to time.Duration) Trend {
 	var xs, ys []float64
 	for i := range at {
-		if at[i] >= from {
+		if at[i] >= from && at[i] <= to {
 			xs = append(xs, at[i].Hours())
 			ys = append(ys, values[i])
 		}
@@ -188,7 +189,8 @@ func FitPerHour(at []time.Duration, values []float64, from time.Duration) Trend 
 	return t
 }
 
-// MemoryTrends are the RSS and live-heap slopes in MiB per hour over the steady part of the samples.
+// MemoryTrends are the RSS and live-heap slopes in MiB per hour over the steady part of a load of the
+// given length: from SteadyFrom(length) to length (the drain after the last creation is left out).
 func MemoryTrends(samples []Sample, length time.Duration) (rss, heap Trend) {
 	var at, hat []time.Duration
 	var r, h []float64
@@ -201,7 +203,7 @@ func MemoryTrends(samples []Sample, length time.Duration) (rss, heap Trend) {
 		}
 	}
 	from := SteadyFrom(length)
-	return FitPerHour(at, r, from), FitPerHour(hat, h, from)
+	return FitPerHour(at, r, from, length), FitPerHour(hat, h, from, length)
 }
 
 // WindowP99 is the p99 creation->driver pod latency of the applications created in each window of

@@ -38,10 +38,11 @@ func TestMemoryTrendsUseTheSteadyPart(t *testing.T) {
 		heap := 20*float64(1<<20) + float64(m)/60*2*(1<<20)
 		samples = append(samples, Sample{At: time.Duration(m) * time.Minute, RSS: int64(rss) << 20, Heap: int64(heap)})
 	}
-	samples = append(samples, Sample{At: 31 * time.Minute, RSS: 60 << 20, Heap: -1}) // heap not scraped
+	samples = append(samples, Sample{At: 29*time.Minute + 30*time.Second, RSS: 60 << 20, Heap: -1}) // heap not scraped
+	samples = append(samples, Sample{At: 35 * time.Minute, RSS: 20 << 20, Heap: 0})                 // after the load: left out
 	rss, heap := MemoryTrends(samples, 30*time.Minute)
 	if !rss.OK || math.Abs(rss.PerHour) > 1e-9 || rss.First != 60 || rss.Last != 60 || rss.Points != 22 {
-		t.Errorf("RSS trend %+v: want flat at 60 MiB over the 22 samples from minute 10", rss)
+		t.Errorf("RSS trend %+v: want flat at 60 MiB over the 22 samples of minutes 10 to 30", rss)
 	}
 	if !heap.OK || math.Abs(heap.PerHour-2) > 1e-6 || heap.Points != 21 {
 		t.Errorf("heap trend %+v: want +2 MiB/h over 21 samples", heap)
