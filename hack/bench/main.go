@@ -13,9 +13,10 @@
 //   - informers on SparkApplications and on driver pods (label spark-role=driver) record, per
 //     application, when the driver pod was first seen, and when the states SUBMITTED, RUNNING and
 //     COMPLETED were first seen;
-//   - the operator's CPU time (utime+stime in /proc/<pid>/stat) and peak RSS (VmHWM in
-//     /proc/<pid>/status) are read once every application has finished (a killed replica's come from
-//     its rusage).
+//   - the operator's CPU time (utime+stime in /proc/<pid>/stat, plus cutime+cstime: the children it
+//     waited for, Kubeflow's spark-submit) and peak RSS (VmHWM in /proc/<pid>/status, or the largest
+//     summed RSS of its process tree, sampled every 250 ms) are read once every application has
+//     finished (a killed replica's come from its rusage).
 //
 // It prints one summary line per run: submission throughput (applications per second, from the
 // first creation to the last driver pod created), end-to-end throughput to COMPLETED, p50/p90/p99 of
@@ -39,6 +40,14 @@
 //	go run ./hack/bench -n 10000 -rate 200 -namespaces 10    # peak RSS with 10,000 applications cached
 //	go run ./hack/bench -n 1000 -raw                         # the API server alone, no operator
 //	go run ./hack/bench -n 1000 -raw -bare                   # ... and no controllers reacting either
+//	go run ./hack/bench -n 40 -kubeflow bin/kubeflow-spark-operator -out docs/benchmarks.md   # make bench-kubeflow
+//	go run ./hack/bench -rate 2 -duration 1h -ttl 30s -out docs/benchmarks.md                # soak
+//
+// -kubeflow runs ours and then Kubeflow's operator (package kubeflow: its CRDs from its module's
+// chart, spark-submit from PyPI's Spark, no webhook) on fresh clusters of the same set-up with the
+// same applications and writes both rows and their ratios. -duration is the steady mode (package
+// soak): a fixed rate for a fixed time with a TTL on every application, the operator's RSS and live
+// heap sampled, and at the end their slopes, the p99 latency trend and a leak audit.
 //
 // The operator is built from ./cmd/spark-operator into .cache/bench/ unless -operator names a
 // binary; -pprof builds it with net/http/pprof (hack/bench/pprofoperator) and saves CPU profiles of
@@ -68,7 +77,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sparkop/spark-operator/hack/bench/kubeflow"
 	"github.com/sparkop/spark-operator/hack/bench/report"
+	"github.com/sparkop/spark-operator/hack/bench/soak"
 )
 
 // options are the command-line flags.
@@ -93,6 +104,17 @@ type options struct {
 	pprof           bool
 	raw             bool
 	bare            bool
+
+	// -kubeflow: the comparison with Kubeflow's operator (modes.go, package kubeflow).
+	kubeflowBinary string
+	kubeflowFlags  string
+	kubeflow       *kubeflow.Leg // set on the run of Kubeflow's operator
+	// -duration: the steady mode (modes.go, package soak).
+	duration       time.Duration
+	ttl            time.Duration
+	sampleInterval time.Duration
+	// onSummary, when set, receives the run's summary (compare collects both runs).
+	onSummary func(*summary)
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -123,6 +145,11 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.pprof, "pprof", false, "run the operator with net/http/pprof (hack/bench/pprofoperator) and save CPU and heap profiles in .cache/bench/<cluster>/")
 	fs.BoolVar(&o.bare, "bare", false, "with -raw: a cluster of etcd and kube-apiserver only (no kube-controller-manager, kube-scheduler, kwok or nodes), so nothing reacts to the created objects: what a bare client gets from the API server")
 	fs.BoolVar(&o.raw, "raw", false, "no operator: the benchmark itself creates, per application, what a submission creates (the SparkApplication, the driver pod, its two ConfigMaps and its Service, rendered by internal/submission), to measure what the API server alone can take on this machine right now")
+	fs.StringVar(&o.kubeflowBinary, "kubeflow", "", "also run Kubeflow's operator, this binary (make kubeflow-operator builds bin/kubeflow-spark-operator), with spark-submit from PyPI's Spark "+kubeflow.SparkVersion+", after ours on a fresh cluster of the same set-up and load; -out gets both rows and the comparison")
+	fs.StringVar(&o.kubeflowFlags, "kubeflow-flags", "", "flags of Kubeflow's `controller start` besides --metrics-bind-address=0 --health-probe-bind-address=0 (default: none, Kubeflow's defaults: 10 controller threads)")
+	fs.DurationVar(&o.duration, "duration", 0, "steady mode: create applications at -rate for this long (N = rate x duration; -n is ignored), then audit for leaks and report the operator's RSS, heap and p99 latency trends")
+	fs.DurationVar(&o.ttl, "ttl", 0, "spec.timeToLiveSeconds of the applications (rounded to seconds; default 0: none, 30s in the steady mode)")
+	fs.DurationVar(&o.sampleInterval, "sample-interval", 10*time.Second, "steady mode: how often the operator's RSS and live heap are sampled")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -151,11 +178,32 @@ func parseFlags(args []string) (*options, error) {
 	case o.bare && (!o.raw || o.kwokDefaults):
 		return nil, errors.New("-bare needs -raw (nothing would run the applications) and cannot be combined with -kwok-defaults")
 	}
+	if o.duration > 0 {
+		switch {
+		case o.rate <= 0:
+			return nil, errors.New("-duration needs a -rate above 0 (the steady mode creates at a fixed rate)")
+		case o.raw || o.kubeflowBinary != "" || o.replicas != 1:
+			return nil, errors.New("-duration cannot be combined with -raw, -kubeflow or -replicas 2")
+		}
+		o.n = max(1, soak.Count(o.rate, o.duration))
+		if o.ttl == 0 {
+			o.ttl = 30 * time.Second
+		}
+	}
+	switch {
+	case o.ttl < 0 || o.sampleInterval <= 0:
+		return nil, errors.New("-ttl must not be negative and -sample-interval must be positive")
+	case o.kubeflowBinary != "" && (o.raw || o.replicas != 1 || o.pprof || o.operatorBinary != ""):
+		return nil, errors.New("-kubeflow compares one replica of each operator: no -raw, -replicas 2, -pprof or -operator")
+	}
 	if _, err := o.killThreshold(); err != nil {
 		return nil, err
 	}
 	if o.timeout == 0 {
 		o.timeout = 3*time.Minute + time.Duration(o.n)*100*time.Millisecond + o.runDuration
+		if o.duration > 0 {
+			o.timeout = 3*time.Minute + o.duration + o.runDuration
+		}
 	}
 	return o, nil
 }
@@ -201,7 +249,11 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, opts, report.CommandLine("go run ./hack/bench", os.Args[1:])); err != nil {
+	runner := run
+	if opts.kubeflowBinary != "" {
+		runner = compare
+	}
+	if err := runner(ctx, opts, report.CommandLine("go run ./hack/bench", os.Args[1:])); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: FAILED:", err)
 		os.Exit(1)
 	}

@@ -40,6 +40,9 @@ type summary struct {
 	failover       *failover
 	gap            time.Duration // longest interval after the kill without a state transition
 	firstAfterKill time.Duration
+
+	writesPerApp float64          // API writes of every client per application (apiserver_request_total)
+	statusLag    report.Quantiles // driver pod seen Running -> RUNNING seen in the application's status
 }
 
 func summarize(o *options, obs *recorder.Recorder, ld load.Result, apps []v1beta2.SparkApplication, pods []corev1.Pod) *summary {
@@ -48,7 +51,8 @@ func summarize(o *options, obs *recorder.Recorder, ld load.Result, apps []v1beta
 	var first, lastPod, lastDone time.Time
 	pods1, done1 := 0, 0
 	measured := map[string]bool{}
-	for key, r := range obs.Records() {
+	records := obs.Records()
+	for key, r := range records {
 		if !r.Measured || r.Sent.IsZero() {
 			continue
 		}
@@ -117,7 +121,20 @@ func summarize(o *options, obs *recorder.Recorder, ld load.Result, apps []v1beta
 			s.multiPod = appendUnique(s.multiPod, key)
 		}
 	}
-	s.unfinished += len(measured) - len(seen)
+	// Not listed at the end: deleted by their TTL (-ttl) after the recorder saw them finish.
+	for key := range measured {
+		if seen[key] {
+			continue
+		}
+		switch records[key].State {
+		case v1beta2.ApplicationStateCompleted:
+			s.completed++
+		case v1beta2.ApplicationStateFailed:
+			s.failed++
+		default:
+			s.unfinished++
+		}
+	}
 	slices.Sort(s.multiPod)
 	slices.Sort(s.multiAttempt)
 	return s

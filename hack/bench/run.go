@@ -18,12 +18,15 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 
 	"github.com/sparkop/spark-operator/hack/bench/cluster"
+	"github.com/sparkop/spark-operator/hack/bench/kubeflow"
 	"github.com/sparkop/spark-operator/hack/bench/load"
 	"github.com/sparkop/spark-operator/hack/bench/operator"
 	"github.com/sparkop/spark-operator/hack/bench/recorder"
 	"github.com/sparkop/spark-operator/hack/bench/scraper"
+	"github.com/sparkop/spark-operator/hack/bench/soak"
 )
 
 // failover is what happened around the leader kill.
@@ -95,7 +98,18 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := cl.InstallCRDs(ctx, load.CanListApps(rc)); err != nil {
+	crdDir := filepath.Join(root, "config", "crd", "bases")
+	if o.kubeflow != nil {
+		crdDir = o.kubeflow.CRDDir
+	}
+	canList := load.CanListApps(rc)
+	if err := cl.InstallCRDsFrom(ctx, crdDir, func(ctx context.Context) error {
+		if err := canList(ctx); err != nil {
+			return err
+		}
+		// The operator maps kinds through discovery, which may lag behind the CRD being served.
+		return servedInDiscovery(cs, "sparkoperator.k8s.io/v1beta2", "sparkapplications")
+	}); err != nil {
 		return err
 	}
 	namespaces := make([]string, o.namespaces)
@@ -109,6 +123,8 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	obsCtx, stopObserving := context.WithCancel(ctx)
 	defer stopObserving()
 	obs := recorder.New()
+	running := newPodRunning()
+	obs.OnPod = running.onPod
 	if err := obs.Start(obsCtx, cfg, cs); err != nil {
 		return err
 	}
@@ -126,8 +142,30 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		flags = append(flags, "--leader-election", "--leader-election-lock-name="+operator.LeaseName, "--leader-election-lock-namespace="+operator.LeaseNamespace)
 	}
 	flags = append(flags, strings.Fields(o.operatorFlags)...)
+	kubeconfig, env := cl.Kubeconfig(), strings.Fields(o.operatorEnv)
+	if o.kubeflow != nil {
+		// Kubeflow's operator and its spark-submit: a token kubeconfig, SPARK_HOME, the API server.
+		kubeconfig = filepath.Join(work, "kubeflow-kubeconfig.yaml")
+		if err := kubeflow.SubmitterKubeconfig(ctx, cs, cfg, kubeconfig); err != nil {
+			return err
+		}
+		kfEnv, err := o.kubeflow.OperatorEnv(cfg)
+		if err != nil {
+			return err
+		}
+		env = append(env, kfEnv...)
+	}
+	metricsURL := ""
+	if o.duration > 0 {
+		// The steady mode samples the live heap from the operator's metrics endpoint.
+		addr, err := freeLocalAddr()
+		if err != nil {
+			return err
+		}
+		flags, metricsURL = append(flags, "--metrics-bind-address="+addr), "http://"+addr+"/metrics"
+	}
 	if !o.raw {
-		logf("starting %d operator replica(s): %s%s controller start %s", o.replicas, envPrefix(o.operatorEnv), rel(root, bin), strings.Join(flags, " "))
+		logf("starting %d operator replica(s): %s%s controller start %s", o.replicas, envPrefix(strings.Join(env, " ")), rel(root, bin), strings.Join(flags, " "))
 	}
 	for i := range replicas {
 		pprofAddr := ""
@@ -136,7 +174,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 				return err
 			}
 		}
-		r, err := operator.Start(i, bin, cl.Kubeconfig(), filepath.Join(work, fmt.Sprintf("operator-%d.log", i)), flags, strings.Fields(o.operatorEnv), pprofAddr)
+		r, err := operator.Start(i, bin, kubeconfig, filepath.Join(work, fmt.Sprintf("operator-%d.log", i)), flags, env, pprofAddr)
 		if err != nil {
 			return err
 		}
@@ -159,7 +197,12 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	// and the leader is working before the clock starts. It is not counted.
 	if !o.raw {
 		logf("warm-up: one application, waiting for its driver pod")
-		if err := warmUp(ctx, rc, obs, ops, namespaces[0]); err != nil {
+		// Kubeflow's first spark-submit starts two JVMs, which takes minutes on a busy machine.
+		warmUpTimeout := 2 * time.Minute
+		if o.kubeflow != nil {
+			warmUpTimeout = 10 * time.Minute
+		}
+		if err := warmUp(ctx, rc, obs, ops, namespaces[0], warmUpTimeout); err != nil {
 			return err
 		}
 	}
@@ -170,6 +213,11 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	cpuStart := scraper.TakeCPUSnapshot(cl, "bench")
 	reqStart, reqErr := scraper.ScrapeRequests(ctx, cs)
 
+	tree := operator.StartTreeSampler(ctx, ops, 250*time.Millisecond)
+	var steady *soak.Monitor
+	if o.duration > 0 {
+		steady = soak.StartMonitor(ctx, func() int64 { _, _, rss, _ := ops.Totals(); return rss }, metricsURL, o.sampleInterval)
+	}
 	var profiles *profiler
 	if o.pprof {
 		profiles = startProfiling(ctx, ops, cs, work)
@@ -219,6 +267,12 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	if err != nil {
 		return err
 	}
+	// The operator's process tree: Kubeflow's spark-submit JVMs count as the operator's memory.
+	peakRSS = max(peakRSS, tree.Stop())
+	var soakRep *soakReport
+	if steady != nil {
+		soakRep = finishSoak(ctx, o, cfg, cs, obs, steady.Stop(), loadStart, namespaces)
+	}
 	cpuSplit := scraper.Breakdown(cpuStart, scraper.TakeCPUSnapshot(cl, "bench"), cpu-baseCPU)
 	if waitErr != nil && ctx.Err() != nil {
 		return waitErr
@@ -235,6 +289,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	}
 	s := summarize(o, obs, ld, apps, pods)
 	s.cpu, s.baseCPU, s.peakRSS, s.rss, s.cpuSplit, s.build = cpu, baseCPU, peakRSS, rss, cpuSplit, build
+	s.statusLag = running.statusLag(obs.Records())
 	if fo != nil {
 		s.failover = fo
 		s.gap, s.firstAfterKill = failoverGap(obs, fo)
@@ -247,7 +302,15 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	if reqErr == nil {
 		if reqEnd, err := scraper.ScrapeRequests(ctx, cs); err == nil {
 			logf("API writes per application (every client: the operator, the benchmark, kube-controller-manager, kube-scheduler, kwok): %s", scraper.PerApp(reqStart, reqEnd, o.n))
+			s.writesPerApp = scraper.WritesPerApp(reqStart, reqEnd, o.n)
 		}
+	}
+	logf("driver pod seen running -> RUNNING seen in the status: %s", s.statusLag)
+	if soakRep != nil {
+		fmt.Println(soakRep.line())
+	}
+	if o.onSummary != nil {
+		o.onSummary(s)
 	}
 	if o.out != "" {
 		path := o.out
@@ -256,6 +319,11 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		}
 		if err := table.Write(path, s.row(command)); err != nil {
 			return err
+		}
+		if soakRep != nil {
+			if err := soakTable.Write(path, soakRow(command, s, *soakRep)); err != nil {
+				return err
+			}
 		}
 		logf("results table updated: %s", rel(root, path))
 	}
@@ -266,24 +334,27 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	if v := s.violations(); v != "" {
 		return errors.New(v)
 	}
+	if soakRep != nil && soakRep.failed() {
+		return fmt.Errorf("leak audit: %s", soakRep.auditText())
+	}
 	return nil
 }
 
 // warmUp creates one application (not measured) and waits for its driver pod.
-func warmUp(ctx context.Context, rc *rest.RESTClient, obs *recorder.Recorder, ops *operator.Set, ns string) error {
-	if err := load.CreateApp(ctx, rc, load.App(ns, "warmup", time.Second)); err != nil {
+func warmUp(ctx context.Context, rc *rest.RESTClient, obs *recorder.Recorder, ops *operator.Set, ns string, timeout time.Duration) error {
+	if err := load.CreateApp(ctx, rc, load.App(ns, warmupName, time.Second)); err != nil {
 		return fmt.Errorf("creating the warm-up application: %w", err)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(timeout)
 	for {
-		if r, ok := obs.Get(recorder.Key(ns, "warmup")); ok && !r.PodAdded.IsZero() {
+		if r, ok := obs.Get(recorder.Key(ns, warmupName)); ok && !r.PodAdded.IsZero() {
 			return nil
 		}
 		if r := ops.AnyExitedUnexpectedly(); r != nil {
 			return r.ExitError()
 		}
 		if time.Now().After(deadline) {
-			return errors.New("the warm-up application got no driver pod within 2 minutes; see the operator log in .cache/bench/")
+			return fmt.Errorf("the warm-up application got no driver pod within %s; see the operator log in .cache/bench/", timeout)
 		}
 		select {
 		case <-ctx.Done():
@@ -299,6 +370,9 @@ func runLoad(ctx context.Context, o *options, rc *rest.RESTClient, cs kubernetes
 	create := func(ctx context.Context, i int, sent time.Time) (int, error) {
 		ns := namespaces[i%len(namespaces)]
 		app := load.App(ns, fmt.Sprintf("app-%05d", i), o.runDuration)
+		if o.ttl > 0 {
+			app.Spec.TimeToLiveSeconds = ptr.To(int64(o.ttl.Round(time.Second).Seconds()))
+		}
 		r := obs.Expect(ns, app.Name, sent)
 		var retries int
 		var err error

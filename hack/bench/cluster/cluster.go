@@ -160,7 +160,14 @@ func (c *Cluster) Down(ctx context.Context) error {
 
 // InstallCRDs applies config/crd/bases and waits until SparkApplications can be listed.
 func (c *Cluster) InstallCRDs(ctx context.Context, canList func(context.Context) error) error {
-	if err := c.Command(ctx, c.Bin("kubectl"), "--kubeconfig", c.Kubeconfig(), "apply", "-f", filepath.Join(c.Root, "config", "crd", "bases")); err != nil {
+	return c.InstallCRDsFrom(ctx, filepath.Join(c.Root, "config", "crd", "bases"), canList)
+}
+
+// InstallCRDsFrom applies the CRDs in dir (ours, or Kubeflow's from its chart) with a server-side
+// apply (Kubeflow's are too large for kubectl's last-applied annotation) and waits until
+// SparkApplications can be listed.
+func (c *Cluster) InstallCRDsFrom(ctx context.Context, dir string, canList func(context.Context) error) error {
+	if err := c.Command(ctx, c.Bin("kubectl"), "--kubeconfig", c.Kubeconfig(), "apply", "--server-side", "-f", dir); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(time.Minute)

@@ -173,7 +173,9 @@ func (r *Replica) Stop() {
 	}
 }
 
-// Stats reads the replica's CPU time and memory from /proc, or from its rusage once it exited.
+// Stats reads the replica's CPU time and memory from /proc, or from its rusage once it exited. The
+// CPU time includes the children the replica waited for (cutime, cstime; an exited replica's rusage
+// includes them too).
 func (r *Replica) Stats() (scraper.ProcStats, error) {
 	if r.Exited() {
 		r.mu.Lock()
@@ -185,7 +187,14 @@ func (r *Replica) Stats() (scraper.ProcStats, error) {
 		cpu := time.Duration(u.Utime.Nano() + u.Stime.Nano())
 		return scraper.ProcStats{CPU: cpu, PeakRSS: u.Maxrss * 1024}, nil
 	}
-	return scraper.ReadProc(r.PID())
+	s, err := scraper.ReadProc(r.PID())
+	if err != nil {
+		return s, err
+	}
+	// With the children it waited for (Kubeflow's spark-submit processes).
+	c, err := scraper.ChildCPU(r.PID())
+	s.CPU += c
+	return s, err
 }
 
 // Set is the operator replicas and what is known about their leader election.

@@ -259,8 +259,12 @@ func (o *Recorder) Start(ctx context.Context, cfg *rest.Config, cs kubernetes.In
 	if _, err := appInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    o.onApp,
 		UpdateFunc: func(_, n any) { o.onApp(n) },
+		// An application deleted (hack/bench -ttl) right after it finished: its last state may come
+		// only with the deletion, when the watch was re-established in between.
 		DeleteFunc: func(obj any) {
-			if a, ok := tombstone(obj).(*v1beta2.SparkApplication); ok && o.OnAppGone != nil {
+			obj = tombstone(obj)
+			o.onApp(obj)
+			if a, ok := obj.(*v1beta2.SparkApplication); ok && o.OnAppGone != nil {
 				o.OnAppGone(a)
 			}
 		},

@@ -25,3 +25,10 @@ func TestScrapeParsing(t *testing.T) {
 		t.Errorf("perApp = %q, want %q", got, want)
 	}
 }
+
+func TestWritesPerAppLeavesOutLeases(t *testing.T) {
+	got := WritesPerApp(RequestCounts{"POST pods": 10}, RequestCounts{"POST pods": 30, "POST events": 60, "PUT leases": 500}, 10)
+	if got != 8 {
+		t.Errorf("WritesPerApp = %v, want 8", got)
+	}
+}
