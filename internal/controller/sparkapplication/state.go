@@ -515,6 +515,14 @@ func (r *Reconciler) handleTerminated(ctx context.Context, s *scope) error {
 	if !ok {
 		return nil
 	}
+	if !isTerminal(s.orig.Status.AppState.State) {
+		// The application terminated in this reconcile and its COMPLETED or FAILED is not written
+		// yet: write it first, so that clients waiting for the terminal state (Airflow's sensor,
+		// kubectl wait) see it even when the time to live has already passed (a reconcile that
+		// comes late, or timeToLiveSeconds 0), and delete it on the next reconcile.
+		s.requeue(time.Millisecond)
+		return nil
+	}
 	end := s.app.Status.TerminationTime.Time
 	if end.IsZero() {
 		end = s.now
@@ -542,4 +550,9 @@ func (r *Reconciler) timeToLive(app *v1beta2.SparkApplication) (time.Duration, b
 		return r.opts.DefaultTimeToLive, true
 	}
 	return 0, false
+}
+
+// isTerminal says whether state is COMPLETED or FAILED, where an application ends.
+func isTerminal(state v1beta2.ApplicationStateType) bool {
+	return state == v1beta2.ApplicationStateCompleted || state == v1beta2.ApplicationStateFailed
 }

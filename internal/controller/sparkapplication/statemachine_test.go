@@ -777,6 +777,25 @@ func TestStateMachine(t *testing.T) {
 			want:    "(deleted)", wantEvents: []string{sparkapplication.ReasonTTLExpired},
 		},
 		{
+			// A reconcile that comes after the time to live has passed since the driver ended: the
+			// terminal state is written first (what clients wait for), the deletion comes next.
+			name: "RUNNING with timeToLiveSeconds: exit 0 seen late -> COMPLETED written, deleted by the next reconcile",
+			app:  pi().TimeToLive(30),
+			given: func(h *harness) {
+				h.exited(0)
+				h.clock.Step(time.Minute)
+			},
+			want: v1beta2.ApplicationStateCompleted, wantEvents: []string{sparkapplication.ReasonDriverCompleted}, wantRequeue: time.Millisecond,
+			check: func(t *testing.T, h *harness, _ *v1beta2.SparkApplication) {
+				if _, err := h.reconcile(); err != nil {
+					t.Fatal(err)
+				}
+				if h.exists(&v1beta2.SparkApplication{}, "pi") {
+					t.Error("the COMPLETED application outlived its time to live")
+				}
+			},
+		},
+		{
 			name:    "SUBMITTED with timeToLiveSeconds: never deleted before it terminates",
 			app:     pi().TimeToLive(2),
 			given:   func(h *harness) { h.submitted() },
