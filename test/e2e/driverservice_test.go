@@ -74,9 +74,10 @@ func TestDriverServiceModes(t *testing.T) {
 			case !tc.service:
 				host = driver.Status.PodIP
 			}
-			// "Bound SparkUI to 0.0.0.0, and started at http://<host>:<port>" (4040, or the next free
-			// port when another driver on the node has it).
-			if log := driverLog(t, ctx, got); !strings.Contains(log, "started at http://"+host+":") {
+			// "Bound SparkUI to 0.0.0.0, and started at http://<host>:<port>" and "Stopped Spark web
+			// UI at http://<host>:<port>" (4040, or the next free port when another driver on the
+			// node has it).
+			if log := driverLog(t, ctx, got); !strings.Contains(log, "web UI at http://"+host+":") {
 				t.Errorf("the driver does not advertise %s (spark.driver.host):\n%s", host, tail(log, 40))
 			}
 			t.Logf("%s on Spark %s: COMPLETED with %d executor(s); the driver advertised %s", tc.name, tc.version, tm.executors, host)
