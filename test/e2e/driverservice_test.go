@@ -18,7 +18,8 @@ import (
 // on 3.5.3), and through spark-submit's headless Service, which an application gets when it sets the
 // Service's labels (Spark 3.5.3; --enable-driver-service gives every application this). Each must
 // complete with its executor, and the driver must advertise the address it was given: the Spark UI
-// URL in the driver's log is built from spark.driver.host.
+// URL in the driver's log is built from spark.driver.host. (The driver Service is gone by the end:
+// Spark deletes it when the driver stops.)
 func TestDriverServiceModes(t *testing.T) {
 	requireCluster(t)
 	for _, tc := range []struct {
@@ -49,26 +50,34 @@ func TestDriverServiceModes(t *testing.T) {
 			if err := k8s.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: got.Status.DriverInfo.PodName}, driver); err != nil {
 				t.Fatal(err)
 			}
-			svcs := &corev1.ServiceList{}
-			if err := k8s.List(ctx, svcs, client.InNamespace(app.Namespace),
+			// The driver Service itself is gone by now: Spark deletes it when the driver stops
+			// (spark.kubernetes.driver.service.deleteOnTermination). spark.properties says whether
+			// the submission pointed spark.driver.host at it.
+			cms := &corev1.ConfigMapList{}
+			if err := k8s.List(ctx, cms, client.InNamespace(app.Namespace),
 				client.MatchingLabels{v1beta2.LabelSubmissionID: got.Status.SubmissionID}); err != nil {
 				t.Fatal(err)
 			}
 			var host string
-			for _, s := range svcs.Items {
-				if strings.HasSuffix(s.Name, "-driver-svc") {
-					host = s.Name + "." + s.Namespace + ".svc"
+			for _, cm := range cms.Items {
+				for _, line := range strings.Split(cm.Data["spark.properties"], "\n") {
+					if v, ok := strings.CutPrefix(line, "spark.driver.host="); ok {
+						host = v
+					}
 				}
 			}
 			switch {
-			case tc.service && host == "":
-				t.Fatalf("no driver Service for an application with spec.driver.serviceLabels")
+			case tc.service && !strings.HasSuffix(host, "-driver-svc."+app.Namespace+".svc"):
+				t.Fatalf("spark.driver.host = %q, want the driver Service of an application with spec.driver.serviceLabels", host)
 			case !tc.service && host != "":
-				t.Fatalf("a driver Service %s by default", host)
+				t.Fatalf("spark.driver.host = %q in spark.properties, want none (the pod IP comes from the driver's arguments)", host)
 			case !tc.service:
 				host = driver.Status.PodIP
 			}
-			if log := driverLog(t, ctx, got); !strings.Contains(log, "started at http://"+host+":4040") {
+			// "Bound SparkUI to 0.0.0.0, and started at http://<host>:<port>" and "Stopped Spark web
+			// UI at http://<host>:<port>" (4040, or the next free port when another driver on the
+			// node has it).
+			if log := driverLog(t, ctx, got); !strings.Contains(log, "web UI at http://"+host+":") {
 				t.Errorf("the driver does not advertise %s (spark.driver.host):\n%s", host, tail(log, 40))
 			}
 			t.Logf("%s on Spark %s: COMPLETED with %d executor(s); the driver advertised %s", tc.name, tc.version, tm.executors, host)
