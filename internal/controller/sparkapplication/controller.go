@@ -259,6 +259,12 @@ func (s *scope) requeue(d time.Duration) {
 // Reconcile fetches the application, runs the state machine on a copy, writes the status once, then
 // records events and releases finalizers.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	res, err := r.reconcile(ctx, req)
+	return retryWhenUnavailable(ctx, res, err)
+}
+
+// reconcile is one pass of Reconcile; its errors go through retryWhenUnavailable.
+func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := ctrl.LoggerFrom(ctx).WithValues("sparkApplication", req.NamespacedName)
 	ctx = ctrl.LoggerInto(ctx, log)
 	if ok, err := r.opts.Namespaces.Serves(ctx, req.Namespace); err != nil || !ok {
