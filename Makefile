@@ -69,13 +69,15 @@ GENERATED = api/v1beta2/zz_generated.deepcopy.go config/crd/bases/*.yaml config/
 	$(CHART_DIR)/crds/*.yaml $(CHART_DIR)/files/controller-role.yaml
 
 .PHONY: verify
-verify: ## Fail if generated code or CRDs are stale (regenerating them changes them).
-	@before=$$(cat $(GENERATED) | sha256sum); \
+verify: ## Fail if generated code or CRDs are stale: regenerate, `git diff --exit-code` the generated paths against what was there, and put the tree back as it was.
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	mkdir -p "$$tmp/before" "$$tmp/after"; \
+	cp --parents $(GENERATED) "$$tmp/before/"; \
 	$(MAKE) --no-print-directory generate manifests >/dev/null; \
-	after=$$(cat $(GENERATED) | sha256sum); \
-	if [[ "$$before" != "$$after" ]]; then \
-		echo "verify: generated DeepCopy code, CRDs or RBAC were stale; they are regenerated now, review and commit them:"; \
-		git --no-pager diff --stat -- $(GENERATED); exit 1; \
+	cp --parents $(GENERATED) "$$tmp/after/"; \
+	if ! (cd "$$tmp" && git --no-pager diff --no-index --exit-code --stat before after); then \
+		rm -f $(GENERATED); (cd "$$tmp/before" && cp --parents $(GENERATED) "$(CURDIR)/"); \
+		echo "verify: generated DeepCopy code, CRDs or RBAC are stale (diff above; the tree is as it was): run make generate manifests and commit the result"; exit 1; \
 	fi; echo "verify: generated files are up to date"
 
 # The tiers of `make test`. Integration packages start a control plane from bin/ (envtest through
