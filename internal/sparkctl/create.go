@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
 )
 
 // CreateOptions are the flags and arguments of `sparkctl create`.
@@ -40,7 +42,7 @@ type CreateOptions struct {
 	// DryRun prints what would be created, with the upload URIs, without uploading or creating.
 	DryRun bool
 
-	output   *outputFlags
+	output   *printing.OutputFlags
 	f        *Factory
 	streams  genericiooptions.IOStreams
 	pathSet  bool
@@ -91,7 +93,7 @@ If an upload fails, nothing is created, and the files this command uploaded are 
 	fl.BoolVarP(&o.Delete, "delete", "d", false, "delete an existing application of the same name first")
 	fl.BoolVarP(&o.Logs, "logs", "l", false, "follow the driver's log once the application is created")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "print what would be created (with upload URIs) without uploading or creating")
-	o.output.addFlags(cmd)
+	o.output.AddFlags(cmd)
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	return cmd
 }
@@ -140,7 +142,7 @@ func (o *CreateOptions) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate refuses unknown fields, local files without --upload-to, and bad upload settings.
 func (o *CreateOptions) Validate() error {
-	if err := o.output.validate(); err != nil {
+	if err := o.output.Validate(); err != nil {
 		return err
 	}
 	if slices.ContainsFunc(o.app.problems, fieldProblem.refused) {
@@ -203,7 +205,7 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	}
 	if o.DryRun {
 		rewrite(plans)
-		return o.output.printDone(obj, resource, obj.GetName(), "created (dry run)", o.streams.Out)
+		return o.output.PrintDone(obj, resource, obj.GetName(), "created (dry run)", o.streams.Out)
 	}
 
 	c, err := o.f.Client()
@@ -239,11 +241,12 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	if err := c.Create(ctx, obj, client.FieldValidation("Strict")); err != nil {
 		return o.failed(ctx, up, fmt.Errorf("creating %s %s/%s: %w", kind, o.ns, obj.GetName(), err))
 	}
-	if err := o.output.printDone(obj, resource, obj.GetName(), "created", o.streams.Out); err != nil {
+	if err := o.output.PrintDone(obj, resource, obj.GetName(), "created", o.streams.Out); err != nil {
 		return err
 	}
 	if o.Logs && o.app.app != nil {
-		l := &LogOptions{f: o.f, streams: o.streams, Name: obj.GetName(), Follow: true, Executor: -1, Tail: -1, PodRunningTimeout: 5 * time.Minute, ns: o.ns}
+		l := &LogOptions{target: newTarget(o.f, o.streams, nil), Follow: true, Executor: -1, Tail: -1, PodRunningTimeout: 5 * time.Minute}
+		l.Name, l.ns = obj.GetName(), o.ns
 		return l.Run(ctx)
 	}
 	return nil

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
 )
 
 // LintOptions are the flags of `sparkctl lint`.
@@ -234,7 +236,7 @@ func (o *LintOptions) printReport(w io.Writer, r lintReport) {
 		}
 		fmt.Fprintf(w, "  %-8s%s\n", label, line)
 		if f.Explanation != "" {
-			fmt.Fprintln(w, wrapText(f.Explanation, 92, "          "))
+			fmt.Fprintln(w, printing.WrapText(f.Explanation, 92, "          "))
 		}
 	}
 	fmt.Fprintln(w)

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
@@ -348,7 +349,7 @@ func TestDeniedConfMatchesCRD(t *testing.T) {
 		crd = append(crd, k[1])
 	}
 	slices.Sort(crd)
-	ours := sortedStrings(deniedConf)
+	ours := printing.SortedStrings(deniedConf)
 	if !slices.Equal(crd, ours) {
 		t.Errorf("CRD refuses %v\nlint refuses %v", crd, ours)
 	}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -257,7 +258,7 @@ func (l *linter) checkConf() {
 	conf := l.spec.SparkConf
 	field := func(k string) string { return fmt.Sprintf("%s.sparkConf[%s]", l.p, k) }
 	specs := l.confSpec()
-	for _, k := range sortedStrings(conf) {
+	for _, k := range printing.SortedStrings(conf) {
 		v := conf[k]
 		if instead, ok := deniedConf[k]; ok {
 			l.add(severityError, field(k), "not allowed in sparkConf: "+instead,
@@ -299,7 +300,7 @@ func (l *linter) checkConf() {
 				"The spec field wins, as a later --conf does in spark-submit. Set the value in one place.")
 		}
 	}
-	for _, k := range sortedStrings(l.spec.HadoopConf) {
+	for _, k := range printing.SortedStrings(l.spec.HadoopConf) {
 		if strings.HasPrefix(k, "spark.hadoop.") {
 			l.add(severityWarning, fmt.Sprintf("%s.hadoopConf[%s]", l.p, k), "already has the spark.hadoop. prefix, which the operator adds again",
 				fmt.Sprintf("It becomes spark.hadoop.%s, which Hadoop does not know. Write %s.", k, strings.TrimPrefix(k, "spark.hadoop.")))
