@@ -46,16 +46,16 @@ type CreateOptions struct {
 	f        *Factory
 	streams  genericiooptions.IOStreams
 	pathSet  bool
-	app      *application
+	app      *Application
 	ns       string
 	workDir  string
-	target   s3Target
-	progress *progress
+	target   Target
+	progress *Progress
 }
 
 // NewCreateCommand returns `sparkctl create`.
 func NewCreateCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &CreateOptions{f: f, streams: streams, output: newOutputFlags("created", false), UploadAttempts: 3, PartSize: defaultPartSize}
+	o := &CreateOptions{f: f, streams: streams, output: newOutputFlags("created", false), UploadAttempts: 3, PartSize: DefaultPartSize}
 	cmd := &cobra.Command{
 		Use:   "create -f FILE",
 		Short: "Create a SparkApplication or ScheduledSparkApplication, uploading its local files",
@@ -110,14 +110,14 @@ func (o *CreateOptions) Complete(cmd *cobra.Command, args []string) error {
 		return errors.New("a manifest is required: sparkctl create -f FILE (or -f - for standard input)")
 	}
 	o.pathSet = cmd.Flags().Changed("s3-force-path-style")
-	docs, err := readDocuments(o.Filename, o.streams.In)
+	docs, err := ReadDocuments(o.Filename, o.streams.In)
 	if err != nil {
 		return err
 	}
 	if len(docs) > 1 {
-		return fmt.Errorf("%s holds %d objects; create takes one application (use kubectl apply -f for several)", docs[0].source, len(docs))
+		return fmt.Errorf("%s holds %d objects; create takes one application (use kubectl apply -f for several)", docs[0].Source, len(docs))
 	}
-	o.app, err = decodeApplication(docs[0])
+	o.app, err = DecodeApplication(docs[0])
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (o *CreateOptions) Complete(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	obj := o.app.object()
+	obj := o.app.Object()
 	switch {
 	case obj.GetNamespace() == "":
 		obj.SetNamespace(ns)
@@ -136,7 +136,7 @@ func (o *CreateOptions) Complete(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("the manifest's namespace %q does not match --namespace %q; drop one of them", obj.GetNamespace(), ns)
 	}
 	o.ns = obj.GetNamespace()
-	o.progress = &progress{w: o.streams.ErrOut, tty: isTerminal(o.streams.ErrOut)}
+	o.progress = NewProgress(o.streams.ErrOut, isTerminal(o.streams.ErrOut))
 	return nil
 }
 
@@ -145,22 +145,22 @@ func (o *CreateOptions) Validate() error {
 	if err := o.output.Validate(); err != nil {
 		return err
 	}
-	if slices.ContainsFunc(o.app.problems, fieldProblem.refused) {
+	if slices.ContainsFunc(o.app.Problems, FieldProblem.Refused) {
 		var lines []string
-		for _, p := range o.app.problems {
-			lines = append(lines, fmt.Sprintf("  %s: %s", p.path, p.message()))
+		for _, p := range o.app.Problems {
+			lines = append(lines, fmt.Sprintf("  %s: %s", p.Path, p.Message()))
 		}
-		return fmt.Errorf("%s has fields the API does not know, or gives some twice:\n%s\n(sparkctl lint -f %s explains more)", o.app.doc.where(), strings.Join(lines, "\n"), o.Filename)
+		return fmt.Errorf("%s has fields the API does not know, or gives some twice:\n%s\n(sparkctl lint -f %s explains more)", o.app.Doc.Where(), strings.Join(lines, "\n"), o.Filename)
 	}
-	if o.app.object().GetName() == "" {
-		return fmt.Errorf("%s: metadata.name is required", o.app.doc.where())
+	if o.app.Object().GetName() == "" {
+		return fmt.Errorf("%s: metadata.name is required", o.app.Doc.Where())
 	}
-	local := localFileRefs(o.app.spec(), o.app.specPath())
+	local := LocalFileRefs(o.app.Spec(), o.app.SpecPath())
 	if o.UploadTo == "" {
 		if len(local) > 0 {
 			var lines []string
 			for _, r := range local {
-				lines = append(lines, fmt.Sprintf("  %s: %s", r.field, *r.value))
+				lines = append(lines, fmt.Sprintf("  %s: %s", r.Field, *r.Value))
 			}
 			return fmt.Errorf("these files are on your disk, where the driver cannot read them:\n%s\nupload them with --upload-to s3://BUCKET/PATH, or use local:// for files in the image", strings.Join(lines, "\n"))
 		}
@@ -171,7 +171,7 @@ func (o *CreateOptions) Validate() error {
 		}
 		return nil
 	}
-	t, err := parseUploadTarget(o.UploadTo)
+	t, err := ParseTarget(o.UploadTo)
 	if err != nil {
 		return err
 	}
@@ -187,15 +187,15 @@ func (o *CreateOptions) Validate() error {
 
 // Run uploads the local files and creates the application.
 func (o *CreateOptions) Run(ctx context.Context) error {
-	obj := o.app.object()
-	kind, resource := o.app.doc.kind, appResource
-	if o.app.scheduled != nil {
+	obj := o.app.Object()
+	kind, resource := o.app.Doc.Kind, appResource
+	if o.app.Scheduled != nil {
 		resource = scheduledResource
 	}
-	var plans []*upload
+	var plans []*Upload
 	if o.UploadTo != "" {
 		var err error
-		plans, err = planUploads(localFileRefs(o.app.spec(), o.app.specPath()), o.target, o.workDir, o.ns, obj.GetName())
+		plans, err = Plan(LocalFileRefs(o.app.Spec(), o.app.SpecPath()), o.target, o.workDir, o.ns, obj.GetName())
 		if err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 		}
 	}
 	if o.DryRun {
-		rewrite(plans)
+		Rewrite(plans)
 		return o.output.PrintDone(obj, resource, obj.GetName(), "created (dry run)", o.streams.Out)
 	}
 
@@ -220,22 +220,22 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("the API server refuses %s %s/%s: %w", kind, o.ns, obj.GetName(), err)
 	}
 
-	var up *uploader
+	var up *Uploader
 	if len(plans) > 0 {
-		up, err = newUploader(ctx, o.target, s3Settings{
-			endpoint: o.Endpoint, region: o.Region, pathStyle: o.PathStyle || (!o.pathSet && o.Endpoint != ""),
-			maxAttempts: o.UploadAttempts, partSize: o.PartSize,
+		up, err = NewUploader(ctx, o.target, Settings{
+			Endpoint: o.Endpoint, Region: o.Region, PathStyle: o.PathStyle || (!o.pathSet && o.Endpoint != ""),
+			MaxAttempts: o.UploadAttempts, PartSize: o.PartSize,
 		}, o.progress)
 		if err != nil {
 			return err
 		}
-		if err := up.checkBucket(ctx); err != nil {
+		if err := up.CheckBucket(ctx); err != nil {
 			return fmt.Errorf("%w; nothing was uploaded or created", err)
 		}
-		if err := up.uploadAll(ctx, plans); err != nil {
+		if err := up.UploadAll(ctx, plans); err != nil {
 			return o.failed(ctx, up, err)
 		}
-		rewrite(plans)
+		Rewrite(plans)
 		o.hintS3AConfig()
 	}
 	if err := c.Create(ctx, obj, client.FieldValidation("Strict")); err != nil {
@@ -244,7 +244,7 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	if err := o.output.PrintDone(obj, resource, obj.GetName(), "created", o.streams.Out); err != nil {
 		return err
 	}
-	if o.Logs && o.app.app != nil {
+	if o.Logs && o.app.App != nil {
 		l := &LogOptions{target: newTarget(o.f, o.streams, nil), Follow: true, Executor: -1, Tail: -1, PodRunningTimeout: 5 * time.Minute}
 		l.Name, l.ns = obj.GetName(), o.ns
 		return l.Run(ctx)
@@ -253,11 +253,11 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 }
 
 // failed rolls back the uploads of a create that did not complete and says so.
-func (o *CreateOptions) failed(ctx context.Context, up *uploader, err error) error {
+func (o *CreateOptions) failed(ctx context.Context, up *Uploader, err error) error {
 	msg := "nothing was created"
 	if up != nil {
 		n := len(up.created)
-		if rerr := up.rollback(ctx); rerr != nil {
+		if rerr := up.Rollback(ctx); rerr != nil {
 			return fmt.Errorf("%w\n%s; deleting the files uploaded so far failed too: %v", err, msg, rerr)
 		}
 		if n > 0 {
@@ -269,7 +269,7 @@ func (o *CreateOptions) failed(ctx context.Context, up *uploader, err error) err
 
 // replaceExisting refuses to go on when the application exists, or deletes it first with --delete.
 func (o *CreateOptions) replaceExisting(ctx context.Context, c client.Client, kind string) error {
-	obj := o.app.object()
+	obj := o.app.Object()
 	existing := obj.DeepCopyObject().(client.Object)
 	err := c.Get(ctx, client.ObjectKeyFromObject(obj), existing)
 	if apierrors.IsNotFound(err) {
@@ -297,7 +297,7 @@ func (o *CreateOptions) replaceExisting(ctx context.Context, c client.Client, ki
 // hintS3AConfig reminds the user that the driver needs S3A settings to read the uploaded files when
 // the application sets none.
 func (o *CreateOptions) hintS3AConfig() {
-	spec := o.app.spec()
+	spec := o.app.Spec()
 	for k := range spec.HadoopConf {
 		if strings.HasPrefix(k, "fs.s3a.") {
 			return

@@ -118,7 +118,7 @@ func (o *EventOptions) follow(ctx context.Context, c client.WithWatch, app *v1be
 
 // appEventSelector selects the events regarding a SparkApplication.
 func appEventSelector(app *v1beta2.SparkApplication) fields.Selector {
-	return fields.SelectorFromSet(fields.Set{"regarding.kind": kindApp, "regarding.name": app.Name})
+	return fields.SelectorFromSet(fields.Set{"regarding.kind": KindApp, "regarding.name": app.Name})
 }
 
 // eventOf reports whether e regards app itself, not an earlier application of the same name.

@@ -30,7 +30,7 @@ type LintOptions struct {
 
 	streams genericiooptions.IOStreams
 	workDir string
-	docs    []document
+	docs    []Document
 }
 
 // lintReport is the result of lint for one document.
@@ -100,7 +100,7 @@ func (o *LintOptions) Complete(*cobra.Command, []string) error {
 			}
 		}
 		for _, f := range files {
-			docs, err := readDocuments(f, o.streams.In)
+			docs, err := ReadDocuments(f, o.streams.In)
 			if err != nil {
 				return err
 			}
@@ -178,24 +178,24 @@ func (o *LintOptions) Run(context.Context) error {
 func (o *LintOptions) lint() []lintReport {
 	var reports []lintReport
 	for _, d := range o.docs {
-		r := lintReport{Source: d.where(), Kind: d.kind}
-		if !d.isOurs() {
-			r.Findings = []finding{{Severity: severityInfo, Message: "skipped: " + d.kindError().Error()}}
-			if strings.HasPrefix(d.apiVersion, "sparkoperator.k8s.io/") {
+		r := lintReport{Source: d.Where(), Kind: d.Kind}
+		if !d.IsOurs() {
+			r.Findings = []finding{{Severity: severityInfo, Message: "skipped: " + d.KindError().Error()}}
+			if strings.HasPrefix(d.APIVersion, "sparkoperator.k8s.io/") {
 				r.Findings[0].Severity = severityError
-				r.Findings[0].Message = d.kindError().Error()
+				r.Findings[0].Message = d.KindError().Error()
 			}
 			reports = append(reports, r)
 			continue
 		}
-		a, err := decodeApplication(d)
+		a, err := DecodeApplication(d)
 		if err != nil {
-			r.Findings = []finding{{Severity: severityError, Message: strings.TrimPrefix(err.Error(), d.where()+": "),
-				Explanation: "The document cannot be read as a " + d.kind + "; the API server would refuse it."}}
+			r.Findings = []finding{{Severity: severityError, Message: strings.TrimPrefix(err.Error(), d.Where()+": "),
+				Explanation: "The document cannot be read as a " + d.Kind + "; the API server would refuse it."}}
 			reports = append(reports, r)
 			continue
 		}
-		obj := a.object()
+		obj := a.Object()
 		r.Namespace, r.Name = obj.GetNamespace(), obj.GetName()
 		for _, f := range lintApplication(a, o.workDir, o.KubeSchedulerNames...) {
 			if o.Quiet && f.Severity == severityInfo {

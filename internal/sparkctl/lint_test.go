@@ -25,11 +25,11 @@ import (
 // lintYAML lints one manifest given as text, from dir.
 func lintYAML(t *testing.T, dir, text string) []finding {
 	t.Helper()
-	docs, err := splitDocuments("test.yaml", strings.NewReader(text))
+	docs, err := SplitDocuments("test.yaml", strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := decodeApplication(docs[0])
+	a, err := DecodeApplication(docs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,11 +246,11 @@ func TestLintExamples(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			docs, err := readDocuments(f, nil)
+			docs, err := ReadDocuments(f, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := decodeApplication(docs[0])
+			a, err := DecodeApplication(docs[0])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -370,13 +370,13 @@ spec:
     emptyDirr: {}
 `
 	app := &v1beta2.SparkApplication{}
-	problems, err := decodeStrict([]byte(text), app)
+	problems, err := DecodeStrict([]byte(text), app)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
 	for _, p := range problems {
-		got[p.path] = p.suggestion
+		got[p.Path] = p.Suggestion
 	}
 	want := map[string]string{"spec.MainClass": "mainClass", "spec.driver.memroy": "memory", "spec.volumes[0].emptyDirr": "emptyDir"}
 	for k, v := range want {
@@ -386,31 +386,31 @@ spec:
 	}
 
 	// A wrong type names the field.
-	_, err = decodeStrict([]byte("spec:\n  driver:\n    cores: one\n"), &v1beta2.SparkApplication{})
+	_, err = DecodeStrict([]byte("spec:\n  driver:\n    cores: one\n"), &v1beta2.SparkApplication{})
 	if err == nil || !strings.Contains(err.Error(), "spec.driver.cores") || !strings.Contains(err.Error(), "a number") {
 		t.Errorf("type error = %v", err)
 	}
 
 	// A key given twice is reported.
-	problems, err = decodeStrict([]byte("metadata:\n  name: a\n  name: b\n"), &v1beta2.SparkApplication{})
-	if err != nil || len(problems) != 1 || !problems[0].duplicate {
+	problems, err = DecodeStrict([]byte("metadata:\n  name: a\n  name: b\n"), &v1beta2.SparkApplication{})
+	if err != nil || len(problems) != 1 || !problems[0].Duplicate {
 		t.Errorf("duplicate key: problems %+v, err %v", problems, err)
 	}
 }
 
 func TestReadDocumentsKinds(t *testing.T) {
 	text := "# comment only\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: sparkoperator.k8s.io/v1beta1\nkind: SparkApplication\n"
-	docs, err := splitDocuments("f.yaml", strings.NewReader(text))
+	docs, err := SplitDocuments("f.yaml", strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(docs) != 2 {
 		t.Fatalf("documents = %d, want 2 (the comment-only one is skipped)", len(docs))
 	}
-	if _, err := decodeApplication(docs[0]); err == nil || !strings.Contains(err.Error(), "is not a sparkoperator.k8s.io/v1beta2 SparkApplication") {
+	if _, err := DecodeApplication(docs[0]); err == nil || !strings.Contains(err.Error(), "is not a sparkoperator.k8s.io/v1beta2 SparkApplication") {
 		t.Errorf("ConfigMap: %v", err)
 	}
-	if _, err := decodeApplication(docs[1]); err == nil || !strings.Contains(err.Error(), "v1beta1 is not served") {
+	if _, err := DecodeApplication(docs[1]); err == nil || !strings.Contains(err.Error(), "v1beta1 is not served") {
 		t.Errorf("v1beta1: %v", err)
 	}
 }
@@ -528,16 +528,16 @@ spec:
 					t.Errorf("error finding: %s: %s", f.Field, f.Message)
 				}
 			}
-			docs, err := splitDocuments("test.yaml", strings.NewReader(text))
+			docs, err := SplitDocuments("test.yaml", strings.NewReader(text))
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := decodeApplication(docs[0])
+			a, err := DecodeApplication(docs[0])
 			if err != nil {
 				t.Fatal(err)
 			}
-			if slices.ContainsFunc(a.problems, fieldProblem.refused) {
-				t.Errorf("problems refused by create and render: %+v", a.problems)
+			if slices.ContainsFunc(a.Problems, FieldProblem.Refused) {
+				t.Errorf("problems refused by create and render: %+v", a.Problems)
 			}
 		})
 	}

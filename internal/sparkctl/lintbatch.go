@@ -42,10 +42,10 @@ func (l *linter) checkBatchScheduler(kubeSchedulerNames []string) {
 		l.add(severityWarning, l.p+".batchSchedulerOptions.priorityClassName", "not read by YuniKorn",
 			"YuniKorn takes the priority from the pods: set spec.driver.priorityClassName and spec.executor.priorityClassName instead.")
 	}
-	if l.a.app == nil {
+	if l.a.App == nil {
 		return
 	}
-	if v, ok := l.a.app.Annotations[v1beta2.AnnotationDriverStartTimeout]; ok {
+	if v, ok := l.a.App.Annotations[v1beta2.AnnotationDriverStartTimeout]; ok {
 		if d, err := time.ParseDuration(strings.TrimSpace(v)); v != "0" && (err != nil || d < 0) {
 			l.add(severityError, "metadata.annotations["+v1beta2.AnnotationDriverStartTimeout+"]", fmt.Sprintf("%q is not a duration such as 30m or 2h", v),
 				"The operator fails the submission. Use a Go duration, or 0 to wait without limit.")

@@ -50,11 +50,11 @@ func TestLintBatchScheduler(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			text := manifest(t, tc.mod)
-			docs, err := splitDocuments("test.yaml", strings.NewReader(text))
+			docs, err := SplitDocuments("test.yaml", strings.NewReader(text))
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := decodeApplication(docs[0])
+			a, err := DecodeApplication(docs[0])
 			if err != nil {
 				t.Fatal(err)
 			}

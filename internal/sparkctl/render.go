@@ -32,7 +32,7 @@ type RenderOptions struct {
 	Output string
 
 	streams genericiooptions.IOStreams
-	docs    []document
+	docs    []Document
 }
 
 // NewRenderCommand returns `sparkctl render`.
@@ -73,7 +73,7 @@ func (o *RenderOptions) Complete(_ *cobra.Command, args []string) error {
 	if o.Filename == "" {
 		return errors.New("a manifest is required: sparkctl render -f FILE (or -f - for standard input)")
 	}
-	docs, err := readDocuments(o.Filename, o.streams.In)
+	docs, err := ReadDocuments(o.Filename, o.streams.In)
 	o.docs = docs
 	return err
 }
@@ -94,24 +94,24 @@ func (o *RenderOptions) Run(context.Context) error {
 	var items []json.RawMessage
 	rendered := 0
 	for _, d := range o.docs {
-		if !d.isOurs() {
-			fmt.Fprintf(o.streams.ErrOut, "render: skipping %v\n", d.kindError())
+		if !d.IsOurs() {
+			fmt.Fprintf(o.streams.ErrOut, "render: skipping %v\n", d.KindError())
 			continue
 		}
-		a, err := decodeApplication(d)
+		a, err := DecodeApplication(d)
 		if err != nil {
 			return err
 		}
-		if i := slices.IndexFunc(a.problems, fieldProblem.refused); i >= 0 {
-			p := a.problems[i]
-			return fmt.Errorf("%s: %s: %s (sparkctl lint -f %s lists every problem)", d.where(), p.path, p.message(), o.Filename)
+		if i := slices.IndexFunc(a.Problems, FieldProblem.Refused); i >= 0 {
+			p := a.Problems[i]
+			return fmt.Errorf("%s: %s: %s (sparkctl lint -f %s lists every problem)", d.Where(), p.Path, p.Message(), o.Filename)
 		}
 		app := &v1beta2.SparkApplication{}
-		if a.scheduled != nil {
-			app.ObjectMeta = *a.scheduled.ObjectMeta.DeepCopy()
-			app.Spec = *a.scheduled.Spec.Template.DeepCopy()
+		if a.Scheduled != nil {
+			app.ObjectMeta = *a.Scheduled.ObjectMeta.DeepCopy()
+			app.Spec = *a.Scheduled.Spec.Template.DeepCopy()
 		} else {
-			app = a.app
+			app = a.App
 		}
 		if app.Namespace == "" {
 			app.Namespace = "default"
@@ -122,7 +122,7 @@ func (o *RenderOptions) Run(context.Context) error {
 		sub := submission.NewSubmission(app.UID, "1", o.Attempt, time.Now())
 		res, err := submission.Render(app, sub, submission.Options{MasterURL: o.MasterURL, SparkUser: o.SparkUser})
 		if err != nil {
-			return fmt.Errorf("%s: %s/%s cannot be submitted: %w", d.where(), app.Namespace, app.Name, err)
+			return fmt.Errorf("%s: %s/%s cannot be submitted: %w", d.Where(), app.Namespace, app.Name, err)
 		}
 		rendered++
 		if o.Output == "yaml" {
@@ -139,12 +139,12 @@ func (o *RenderOptions) Run(context.Context) error {
 		if err != nil {
 			return err
 		}
-		docs, err := splitDocuments("rendered", bytes.NewReader(text))
+		docs, err := SplitDocuments("rendered", bytes.NewReader(text))
 		if err != nil {
 			return err
 		}
 		for _, rd := range docs {
-			js, err := yaml.YAMLToJSON(rd.data)
+			js, err := yaml.YAMLToJSON(rd.Data)
 			if err != nil {
 				return err
 			}
