@@ -16,7 +16,10 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
+	"github.com/sparkop/spark-operator/internal/sparkctl/upload"
 )
 
 // CreateOptions are the flags and arguments of `sparkctl create`.
@@ -46,16 +49,16 @@ type CreateOptions struct {
 	f        *Factory
 	streams  genericiooptions.IOStreams
 	pathSet  bool
-	app      *Application
+	app      *manifest.Application
 	ns       string
 	workDir  string
-	target   Target
-	progress *Progress
+	target   upload.Target
+	progress *upload.Progress
 }
 
 // NewCreateCommand returns `sparkctl create`.
 func NewCreateCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &CreateOptions{f: f, streams: streams, output: newOutputFlags("created", false), UploadAttempts: 3, PartSize: DefaultPartSize}
+	o := &CreateOptions{f: f, streams: streams, output: newOutputFlags("created", false), UploadAttempts: 3, PartSize: upload.DefaultPartSize}
 	cmd := &cobra.Command{
 		Use:   "create -f FILE",
 		Short: "Create a SparkApplication or ScheduledSparkApplication, uploading its local files",
@@ -79,7 +82,7 @@ If an upload fails, nothing is created, and the files this command uploaded are 
   # From standard input, replacing an existing application of the same name, then follow its log
   cat app.yaml | sparkctl create -f - --delete --logs`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: runE(o),
+		RunE: cmdutil.RunE(o),
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&o.Filename, "filename", "f", "", "manifest of the application (- for standard input); a positional FILE works too")
@@ -110,14 +113,14 @@ func (o *CreateOptions) Complete(cmd *cobra.Command, args []string) error {
 		return errors.New("a manifest is required: sparkctl create -f FILE (or -f - for standard input)")
 	}
 	o.pathSet = cmd.Flags().Changed("s3-force-path-style")
-	docs, err := ReadDocuments(o.Filename, o.streams.In)
+	docs, err := manifest.ReadDocuments(o.Filename, o.streams.In)
 	if err != nil {
 		return err
 	}
 	if len(docs) > 1 {
 		return fmt.Errorf("%s holds %d objects; create takes one application (use kubectl apply -f for several)", docs[0].Source, len(docs))
 	}
-	o.app, err = DecodeApplication(docs[0])
+	o.app, err = manifest.DecodeApplication(docs[0])
 	if err != nil {
 		return err
 	}
@@ -136,7 +139,7 @@ func (o *CreateOptions) Complete(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("the manifest's namespace %q does not match --namespace %q; drop one of them", obj.GetNamespace(), ns)
 	}
 	o.ns = obj.GetNamespace()
-	o.progress = NewProgress(o.streams.ErrOut, isTerminal(o.streams.ErrOut))
+	o.progress = upload.NewProgress(o.streams.ErrOut, isTerminal(o.streams.ErrOut))
 	return nil
 }
 
@@ -145,7 +148,7 @@ func (o *CreateOptions) Validate() error {
 	if err := o.output.Validate(); err != nil {
 		return err
 	}
-	if slices.ContainsFunc(o.app.Problems, FieldProblem.Refused) {
+	if slices.ContainsFunc(o.app.Problems, manifest.FieldProblem.Refused) {
 		var lines []string
 		for _, p := range o.app.Problems {
 			lines = append(lines, fmt.Sprintf("  %s: %s", p.Path, p.Message()))
@@ -155,7 +158,7 @@ func (o *CreateOptions) Validate() error {
 	if o.app.Object().GetName() == "" {
 		return fmt.Errorf("%s: metadata.name is required", o.app.Doc.Where())
 	}
-	local := LocalFileRefs(o.app.Spec(), o.app.SpecPath())
+	local := manifest.LocalFileRefs(o.app.Spec(), o.app.SpecPath())
 	if o.UploadTo == "" {
 		if len(local) > 0 {
 			var lines []string
@@ -171,7 +174,7 @@ func (o *CreateOptions) Validate() error {
 		}
 		return nil
 	}
-	t, err := ParseTarget(o.UploadTo)
+	t, err := upload.ParseTarget(o.UploadTo)
 	if err != nil {
 		return err
 	}
@@ -192,10 +195,10 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	if o.app.Scheduled != nil {
 		resource = scheduledResource
 	}
-	var plans []*Upload
+	var plans []*upload.Upload
 	if o.UploadTo != "" {
 		var err error
-		plans, err = Plan(LocalFileRefs(o.app.Spec(), o.app.SpecPath()), o.target, o.workDir, o.ns, obj.GetName())
+		plans, err = upload.Plan(manifest.LocalFileRefs(o.app.Spec(), o.app.SpecPath()), o.target, o.workDir, o.ns, obj.GetName())
 		if err != nil {
 			return err
 		}
@@ -204,7 +207,7 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 		}
 	}
 	if o.DryRun {
-		Rewrite(plans)
+		upload.Rewrite(plans)
 		return o.output.PrintDone(obj, resource, obj.GetName(), "created (dry run)", o.streams.Out)
 	}
 
@@ -220,9 +223,9 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("the API server refuses %s %s/%s: %w", kind, o.ns, obj.GetName(), err)
 	}
 
-	var up *Uploader
+	var up *upload.Uploader
 	if len(plans) > 0 {
-		up, err = NewUploader(ctx, o.target, Settings{
+		up, err = upload.NewUploader(ctx, o.target, upload.Settings{
 			Endpoint: o.Endpoint, Region: o.Region, PathStyle: o.PathStyle || (!o.pathSet && o.Endpoint != ""),
 			MaxAttempts: o.UploadAttempts, PartSize: o.PartSize,
 		}, o.progress)
@@ -235,7 +238,7 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 		if err := up.UploadAll(ctx, plans); err != nil {
 			return o.failed(ctx, up, err)
 		}
-		Rewrite(plans)
+		upload.Rewrite(plans)
 		o.hintS3AConfig()
 	}
 	if err := c.Create(ctx, obj, client.FieldValidation("Strict")); err != nil {
@@ -253,10 +256,10 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 }
 
 // failed rolls back the uploads of a create that did not complete and says so.
-func (o *CreateOptions) failed(ctx context.Context, up *Uploader, err error) error {
+func (o *CreateOptions) failed(ctx context.Context, up *upload.Uploader, err error) error {
 	msg := "nothing was created"
 	if up != nil {
-		n := len(up.created)
+		n := up.Created()
 		if rerr := up.Rollback(ctx); rerr != nil {
 			return fmt.Errorf("%w\n%s; deleting the files uploaded so far failed too: %v", err, msg, rerr)
 		}

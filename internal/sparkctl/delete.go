@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 )
 
 // DeleteOptions are the flags and arguments of `sparkctl delete`.
@@ -34,7 +35,7 @@ shut down, and the garbage collector removes the executors, ConfigMaps and Servi
 application. By default the command waits until each application is gone.`,
 		Example:           `  sparkctl delete spark-pi`,
 		ValidArgsFunction: completeAppNames(f),
-		RunE:              runE(o),
+		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVar(&o.Wait, "wait", o.Wait, "wait until each application is gone")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 )
 
 // EventOptions are the flags and arguments of `sparkctl event`.
@@ -118,7 +119,7 @@ func (o *EventOptions) follow(ctx context.Context, c client.WithWatch, app *v1be
 
 // appEventSelector selects the events regarding a SparkApplication.
 func appEventSelector(app *v1beta2.SparkApplication) fields.Selector {
-	return fields.SelectorFromSet(fields.Set{"regarding.kind": KindApp, "regarding.name": app.Name})
+	return fields.SelectorFromSet(fields.Set{"regarding.kind": manifest.KindApp, "regarding.name": app.Name})
 }
 
 // eventOf reports whether e regards app itself, not an earlier application of the same name.

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
 )
 
@@ -52,7 +53,7 @@ the driver pod, the executors and the last error.`,
   sparkctl list -A -o wide
   sparkctl list --watch`,
 		Args: cobra.NoArgs,
-		RunE: runE(o),
+		RunE: cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "list the applications of every namespace")
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "after listing, print each change until interrupted")

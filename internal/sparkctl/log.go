@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 )
 
 // LogOptions are the flags and arguments of `sparkctl log`.
@@ -95,7 +96,7 @@ func (o *LogOptions) Run(ctx context.Context) error {
 	driver := o.Executor < 0
 	container := o.Container
 	if container == "" {
-		container = sparkContainer(pod, driver)
+		container = cmdutil.SparkContainer(pod, driver)
 	}
 	if !slices.ContainsFunc(pod.Spec.Containers, func(c corev1.Container) bool { return c.Name == container }) &&
 		!slices.ContainsFunc(pod.Spec.InitContainers, func(c corev1.Container) bool { return c.Name == container }) {

@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -32,7 +34,7 @@ type RenderOptions struct {
 	Output string
 
 	streams genericiooptions.IOStreams
-	docs    []Document
+	docs    []manifest.Document
 }
 
 // NewRenderCommand returns `sparkctl render`.
@@ -49,7 +51,7 @@ field to fix. For a ScheduledSparkApplication, its template is rendered.`,
 		Example: `  sparkctl render -f examples/spark-pi.yaml
   sparkctl render -f app.yaml -o json | jq '.items[0].spec.containers[0].resources'`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: runE(o),
+		RunE: cmdutil.RunE(o),
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&o.Filename, "filename", "f", "", "manifest to render (- for standard input)")
@@ -73,7 +75,7 @@ func (o *RenderOptions) Complete(_ *cobra.Command, args []string) error {
 	if o.Filename == "" {
 		return errors.New("a manifest is required: sparkctl render -f FILE (or -f - for standard input)")
 	}
-	docs, err := ReadDocuments(o.Filename, o.streams.In)
+	docs, err := manifest.ReadDocuments(o.Filename, o.streams.In)
 	o.docs = docs
 	return err
 }
@@ -98,11 +100,11 @@ func (o *RenderOptions) Run(context.Context) error {
 			fmt.Fprintf(o.streams.ErrOut, "render: skipping %v\n", d.KindError())
 			continue
 		}
-		a, err := DecodeApplication(d)
+		a, err := manifest.DecodeApplication(d)
 		if err != nil {
 			return err
 		}
-		if i := slices.IndexFunc(a.Problems, FieldProblem.Refused); i >= 0 {
+		if i := slices.IndexFunc(a.Problems, manifest.FieldProblem.Refused); i >= 0 {
 			p := a.Problems[i]
 			return fmt.Errorf("%s: %s: %s (sparkctl lint -f %s lists every problem)", d.Where(), p.Path, p.Message(), o.Filename)
 		}
@@ -139,7 +141,7 @@ func (o *RenderOptions) Run(context.Context) error {
 		if err != nil {
 			return err
 		}
-		docs, err := SplitDocuments("rendered", bytes.NewReader(text))
+		docs, err := manifest.SplitDocuments("rendered", bytes.NewReader(text))
 		if err != nil {
 			return err
 		}

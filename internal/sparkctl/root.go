@@ -30,6 +30,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
+	"github.com/sparkop/spark-operator/internal/sparkctl/lint"
 )
 
 // PluginName is the name under which kubectl finds sparkctl as a plugin: an executable called
@@ -182,7 +184,7 @@ kubectl-sparkapp on the PATH, it also runs as "kubectl sparkapp".`,
 	)
 	add("offline",
 		NewRenderCommand(streams),
-		NewLintCommand(streams),
+		lint.NewCommand(streams),
 	)
 	root.AddCommand(newVersionCommand(streams))
 	return root
@@ -194,23 +196,14 @@ func Execute(ctx context.Context, cmd *cobra.Command, args []string) int {
 	cmd.SetArgs(args)
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(cmd.ErrOrStderr(), "error: "+describeError(err))
-		var exit *exitError
+		var exit *cmdutil.ExitError
 		if errors.As(err, &exit) {
-			return exit.code
+			return exit.Code
 		}
 		return 1
 	}
 	return 0
 }
-
-// exitError is an error that carries a specific exit code (lint uses it).
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
 
 // describeError makes API errors read well: the server's message, without the Go error chain noise.
 func describeError(err error) string {

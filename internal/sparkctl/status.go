@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 )
 
 // StatusOptions are the flags and arguments of `sparkctl status`.
@@ -132,7 +133,7 @@ func (o *StatusOptions) describeDriver(ctx context.Context, c client.Client, app
 		parts = append(parts, "terminating")
 	}
 	for _, cs := range pod.Status.ContainerStatuses {
-		if cs.Name != sparkContainer(pod, true) {
+		if cs.Name != cmdutil.SparkContainer(pod, true) {
 			continue
 		}
 		switch {

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 )
 
 // SuspendOptions are the flags and arguments of `sparkctl suspend` and `sparkctl resume`.
@@ -43,7 +44,7 @@ func newSuspendCommand(f *Factory, streams genericiooptions.IOStreams, suspend b
 again (RESUMING, then SUBMITTED). With Kueue, Kueue resumes applications when it admits them.`,
 		Example:           `  sparkctl resume spark-pi`,
 		ValidArgsFunction: completeAppNames(f),
-		RunE:              runE(o),
+		RunE:              cmdutil.RunE(o),
 	}
 	if suspend {
 		cmd.Use = "suspend NAME..."

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
 )
 
@@ -104,10 +105,10 @@ func (o *target) each(ctx context.Context, one func(ctx context.Context, c clien
 
 // oneAppCommand finishes cmd (Use, Short, Long, Example set by the caller) as a command on exactly
 // one SparkApplication run by o: the argument check, name completion and RunE.
-func oneAppCommand(f *Factory, o runner, cmd *cobra.Command) *cobra.Command {
+func oneAppCommand(f *Factory, o cmdutil.Runner, cmd *cobra.Command) *cobra.Command {
 	cmd.Args = exactlyOneName("SparkApplication")
 	cmd.ValidArgsFunction = completeAppNames(f)
-	cmd.RunE = runE(o)
+	cmd.RunE = cmdutil.RunE(o)
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 )
 
 // TriggerOptions are the flags and arguments of `sparkctl trigger`.
@@ -35,7 +36,7 @@ changed. --wait waits until the run was created and prints its name.`,
   sparkctl trigger nightly-report --wait && sparkctl list`,
 		Args:              exactlyOneName("ScheduledSparkApplication"),
 		ValidArgsFunction: completeScheduledNames(f),
-		RunE:              runE(o),
+		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "wait until the operator started the run, and print its name")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")

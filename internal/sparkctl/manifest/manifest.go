@@ -1,4 +1,7 @@
-package sparkctl
+// Package manifest reads sparkctl's input: the YAML documents of a manifest, decoded strictly into a
+// SparkApplication or ScheduledSparkApplication (unknown and duplicate fields reported with a
+// suggestion), and the file references of a spec (main file and deps) that create uploads and lint checks.
+package manifest
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package sparkctl
+package lint
 
 import (
 	"fmt"

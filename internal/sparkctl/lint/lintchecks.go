@@ -1,4 +1,4 @@
-package sparkctl
+package lint
 
 import (
 	"errors"
@@ -16,7 +16,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
+	"github.com/sparkop/spark-operator/internal/sparkctl/upload"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -42,7 +45,7 @@ type finding struct {
 
 // linter runs the checks of one application and collects the findings.
 type linter struct {
-	a        *Application
+	a        *manifest.Application
 	spec     *v1beta2.SparkApplicationSpec
 	p        string // path of spec: "spec" or "spec.template"
 	findings []finding
@@ -65,7 +68,7 @@ func (l *linter) has(field string) bool {
 // lintApplication runs every check on a decoded application and returns the findings, errors first.
 // kubeSchedulerNames are the operator's --kube-scheduler-names (batch schedulers it handles besides
 // volcano and yunikorn).
-func lintApplication(a *Application, workDir string, kubeSchedulerNames ...string) []finding {
+func lintApplication(a *manifest.Application, workDir string, kubeSchedulerNames ...string) []finding {
 	l := &linter{a: a, spec: a.Spec(), p: a.SpecPath(), workDir: workDir}
 	l.checkFields()
 	l.checkMetadata()
@@ -125,11 +128,11 @@ func (l *linter) checkMetadata() {
 
 // checkLocalFiles reports files on the user's disk that were not uploaded.
 func (l *linter) checkLocalFiles() {
-	for _, r := range LocalFileRefs(l.spec, l.p) {
-		local, _ := LocalPath(*r.Value)
+	for _, r := range manifest.LocalFileRefs(l.spec, l.p) {
+		local, _ := manifest.LocalPath(*r.Value)
 		where := "it does not exist here either (relative paths are read from the current directory)"
-		if st, err := os.Stat(ResolvePath(l.workDir, local)); err == nil && !st.IsDir() {
-			where = fmt.Sprintf("it exists here (%s)", HumanBytes(st.Size()))
+		if st, err := os.Stat(manifest.ResolvePath(l.workDir, local)); err == nil && !st.IsDir() {
+			where = fmt.Sprintf("it exists here (%s)", upload.HumanBytes(st.Size()))
 		}
 		l.add(severityError, r.Field, fmt.Sprintf("%q is a file on your disk, which the driver cannot read; %s", *r.Value, where),
 			"The driver runs in the cluster and only sees the image and remote storage; the operator refuses local files (SUBMISSION_FAILED). "+
@@ -421,8 +424,8 @@ func (l *linter) checkRender() {
 	}
 	app.UID = types.UID("00000000-0000-0000-0000-000000000000")
 	// Local files are reported above; render as if they had been uploaded.
-	for _, r := range LocalFileRefs(&app.Spec, "spec") {
-		local, frag := LocalPath(*r.Value)
+	for _, r := range manifest.LocalFileRefs(&app.Spec, "spec") {
+		local, frag := manifest.LocalPath(*r.Value)
 		*r.Value = "s3a://uploaded/" + path.Base(local) + frag
 	}
 	res, err := submission.Render(app, submission.NewSubmission(app.UID, "1", 1, time.Unix(0, 0)), submission.Options{})
@@ -538,7 +541,7 @@ func (l *linter) memory(app *v1beta2.SparkApplication, res *submission.Resources
 		if role == "driver" {
 			pod := res.DriverPod
 			for _, c := range pod.Spec.Containers {
-				if c.Name != sparkContainer(pod, true) {
+				if c.Name != cmdutil.SparkContainer(pod, true) {
 					continue
 				}
 				if q, ok := c.Resources.Requests[corev1.ResourceMemory]; ok && q.Value()>>20 != m.total() {

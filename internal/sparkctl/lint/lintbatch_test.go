@@ -1,10 +1,12 @@
-package sparkctl
+package lint
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -49,12 +51,12 @@ func TestLintBatchScheduler(t *testing.T) {
 		"start timeout": {mod: func(w *wrappers.SparkApplicationWrapper) { w.Annotation(v1beta2.AnnotationDriverStartTimeout, "2h") }, clean: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			text := manifest(t, tc.mod)
-			docs, err := SplitDocuments("test.yaml", strings.NewReader(text))
+			text := util.SparkPiYAML(t, tc.mod)
+			docs, err := manifest.SplitDocuments("test.yaml", strings.NewReader(text))
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := DecodeApplication(docs[0])
+			a, err := manifest.DecodeApplication(docs[0])
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,9 +1,8 @@
-package sparkctl
+package upload
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 	"github.com/sparkop/spark-operator/internal/sparkctl/sparkctltest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 func TestParseUploadTarget(t *testing.T) {
@@ -50,35 +51,17 @@ func TestLocalPath(t *testing.T) {
 		"env.tar.gz#environment": {"env.tar.gz", "#environment"},
 		"file:///x/y.zip#alias":  {"/x/y.zip", "#alias"},
 	} {
-		p, frag := LocalPath(in)
+		p, frag := manifest.LocalPath(in)
 		if p != want[0] || frag != want[1] {
 			t.Errorf("localPath(%q) = %q, %q; want %q, %q", in, p, frag, want[0], want[1])
 		}
 	}
 }
 
-// writeFile writes a file of size random bytes (or the given text) under dir.
-func writeFile(t *testing.T, dir, name string, size int, text string) string {
-	t.Helper()
-	data := []byte(text)
-	if size > 0 {
-		data = make([]byte, size)
-		_, _ = rand.Read(data)
-	}
-	p := filepath.Join(dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestPlanUploads(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "main.py", 0, "print(1)\n")
-	writeFile(t, dir, "lib/helpers.zip", 0, "zip")
+	util.WriteFile(t, dir, "main.py", 0, "print(1)\n")
+	util.WriteFile(t, dir, "lib/helpers.zip", 0, "zip")
 	spec := &v1beta2.SparkApplicationSpec{
 		MainApplicationFile: aws.String("main.py"),
 		Deps: v1beta2.Dependencies{
@@ -87,7 +70,7 @@ func TestPlanUploads(t *testing.T) {
 			Jars:     []string{"local:///opt/spark/jars/x.jar"},
 		},
 	}
-	refs := LocalFileRefs(spec, "spec")
+	refs := manifest.LocalFileRefs(spec, "spec")
 	if len(refs) != 4 {
 		t.Fatalf("local refs = %d, want 4 (main, 2 pyFiles, 1 archive): %+v", len(refs), refs)
 	}
@@ -119,12 +102,12 @@ func TestPlanUploads(t *testing.T) {
 
 	// A missing file and a directory are refused with the field.
 	spec = &v1beta2.SparkApplicationSpec{MainApplicationFile: aws.String("nope.py"), Deps: v1beta2.Dependencies{Files: []string{"lib"}}}
-	_, err = Plan(LocalFileRefs(spec, "spec"), Target{bucket: "b"}, dir, "ns", "app")
+	_, err = Plan(manifest.LocalFileRefs(spec, "spec"), Target{bucket: "b"}, dir, "ns", "app")
 	if err == nil || !strings.Contains(err.Error(), "spec.mainApplicationFile") || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing file: error = %v", err)
 	}
 	spec.MainApplicationFile = aws.String("main.py")
-	_, err = Plan(LocalFileRefs(spec, "spec"), Target{bucket: "b"}, dir, "ns", "app")
+	_, err = Plan(manifest.LocalFileRefs(spec, "spec"), Target{bucket: "b"}, dir, "ns", "app")
 	if err == nil || !strings.Contains(err.Error(), "spec.deps.files[0]") || !strings.Contains(err.Error(), "directory") {
 		t.Errorf("directory: error = %v", err)
 	}
@@ -151,10 +134,10 @@ func testUploader(t *testing.T, endpoint, bucket string, attempts int, out *byte
 func TestUploader(t *testing.T) {
 	srv := sparkctltest.StartS3(t, "bucket")
 	dir := t.TempDir()
-	small := writeFile(t, dir, "main.py", 0, "print('hello')\n")
-	large := writeFile(t, dir, "big.jar", 12<<20, "")
+	small := util.WriteFile(t, dir, "main.py", 0, "print('hello')\n")
+	large := util.WriteFile(t, dir, "big.jar", 12<<20, "")
 	spec := &v1beta2.SparkApplicationSpec{MainApplicationFile: aws.String(small), Deps: v1beta2.Dependencies{Jars: []string{large}}}
-	plans, err := Plan(LocalFileRefs(spec, "spec"), Target{bucket: "bucket", prefix: "up"}, dir, "ns", "app")
+	plans, err := Plan(manifest.LocalFileRefs(spec, "spec"), Target{bucket: "bucket", prefix: "up"}, dir, "ns", "app")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,9 +194,9 @@ func TestUploaderInterrupted(t *testing.T) {
 	srv := sparkctltest.StartS3(t, "bucket")
 	proxy := sparkctltest.StartCuttingProxy(t, strings.TrimPrefix(srv.URL, "http://"))
 	dir := t.TempDir()
-	large := writeFile(t, dir, "big.jar", 11<<20, "")
+	large := util.WriteFile(t, dir, "big.jar", 11<<20, "")
 	spec := &v1beta2.SparkApplicationSpec{MainApplicationFile: aws.String(large)}
-	plans, err := Plan(LocalFileRefs(spec, "spec"), Target{bucket: "bucket", prefix: "up"}, dir, "ns", "app")
+	plans, err := Plan(manifest.LocalFileRefs(spec, "spec"), Target{bucket: "bucket", prefix: "up"}, dir, "ns", "app")
 	if err != nil {
 		t.Fatal(err)
 	}

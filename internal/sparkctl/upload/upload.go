@@ -1,4 +1,7 @@
-package sparkctl
+// Package upload is `sparkctl create --upload-to`: local files of a spec uploaded to S3 (or an
+// S3-compatible store) under content-addressed keys, the spec rewritten to the s3a:// URIs, and the
+// uploads deleted again when the create fails.
+package upload
 
 import (
 	"context"
@@ -22,6 +25,8 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 )
 
 // uploadedScheme is the scheme of the URIs uploaded files are rewritten to: Hadoop's S3A file system,
@@ -70,19 +75,19 @@ type Upload struct {
 	// key is the object key; uri the s3a:// URI written into the spec (without fragment).
 	key, uri string
 	// refs are the spec fields naming this file, and their fragments.
-	refs []FileRef
+	refs []manifest.FileRef
 }
 
 // Plan checks every local file of refs, hashes it, and decides its key:
 // <prefix>/<namespace>/<name>/<first 16 hex of sha256>/<file name>. The content hash keeps a new
 // version of a file from replacing one a running application reads, and lets an unchanged file be
 // found already uploaded. A file named twice is uploaded once.
-func Plan(refs []FileRef, target Target, workDir, namespace, name string) ([]*Upload, error) {
+func Plan(refs []manifest.FileRef, target Target, workDir, namespace, name string) ([]*Upload, error) {
 	var plans []*Upload
 	byPath := map[string]*Upload{}
 	for _, r := range refs {
-		p, _ := LocalPath(*r.Value)
-		abs := ResolvePath(workDir, p)
+		p, _ := manifest.LocalPath(*r.Value)
+		abs := manifest.ResolvePath(workDir, p)
 		if u, ok := byPath[abs]; ok {
 			u.refs = append(u.refs, r)
 			continue
@@ -102,7 +107,7 @@ func Plan(refs []FileRef, target Target, workDir, namespace, name string) ([]*Up
 		}
 		key := path.Join(target.prefix, namespace, name, sum[:16], filepath.Base(abs))
 		u := &Upload{local: abs, display: p, size: st.Size(), sha256: sum, key: key,
-			uri: fmt.Sprintf("%s://%s/%s", uploadedScheme, target.bucket, key), refs: []FileRef{r}}
+			uri: fmt.Sprintf("%s://%s/%s", uploadedScheme, target.bucket, key), refs: []manifest.FileRef{r}}
 		byPath[abs] = u
 		plans = append(plans, u)
 	}
@@ -113,7 +118,7 @@ func Plan(refs []FileRef, target Target, workDir, namespace, name string) ([]*Up
 func Rewrite(plans []*Upload) {
 	for _, u := range plans {
 		for _, r := range u.refs {
-			_, frag := LocalPath(*r.Value)
+			_, frag := manifest.LocalPath(*r.Value)
 			*r.Value = u.uri + frag
 		}
 	}
@@ -317,6 +322,9 @@ func (u *Uploader) multipart(ctx context.Context, f *os.File, up *Upload, meta m
 	})
 	return err
 }
+
+// Created is how many objects this uploader created (and Rollback would delete).
+func (u *Uploader) Created() int { return len(u.created) }
 
 // Rollback deletes the objects this uploader created, so that a failed create leaves nothing
 // behind. Objects that were already there are kept: other applications may use them.
