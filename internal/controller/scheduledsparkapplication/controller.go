@@ -39,17 +39,6 @@ import (
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
-// Event reasons of the ScheduledSparkApplication controller.
-const (
-	ReasonRunStarted      = "ScheduledRunStarted"
-	ReasonManualRun       = "ManualRunStarted"
-	ReasonMissedSchedule  = "MissedSchedule"
-	ReasonRunWaiting      = "ScheduledRunWaiting"
-	ReasonRunReplaced     = "ScheduledRunReplaced"
-	ReasonInvalidSchedule = "InvalidSchedule"
-	ReasonRunDeleted      = "HistoryRunDeleted"
-)
-
 // conflictRetry is how soon a reconcile whose status write lost a conflict runs again.
 const conflictRetry = time.Second
 
