@@ -118,13 +118,13 @@ func (o *ForwardOptions) Run(ctx context.Context) error {
 		return o.forwardError(pod, remote, err)
 	case <-ctx.Done():
 		close(stop)
-		<-done
+		<-done //nolint:errcheck // drained after stop: the forwarder's error no longer matters
 		return nil
 	}
 	ports, err := fw.GetPorts()
 	if err != nil || len(ports) == 0 {
 		close(stop)
-		<-done
+		<-done //nolint:errcheck // drained after stop: the forwarder's error no longer matters
 		return fmt.Errorf("forwarding to %s: no local port: %v", pod.Name, err)
 	}
 	local := int(ports[0].Local)
@@ -139,7 +139,7 @@ func (o *ForwardOptions) Run(ctx context.Context) error {
 		return o.forwardError(pod, remote, err)
 	case <-ctx.Done():
 		close(stop)
-		<-done
+		<-done //nolint:errcheck // drained after stop: the forwarder's error no longer matters
 		return nil
 	}
 }
