@@ -13,8 +13,9 @@ import (
 	"github.com/golangci/golangci-lint/v2/pkg/commands"
 	"github.com/golangci/golangci-lint/v2/pkg/exitcodes"
 
-	// Registers kube-api-linter as the module plugin "kubeapilinter" (linters.settings.custom).
-	_ "sigs.k8s.io/kube-api-linter/pkg/plugin/base"
+	// Registers kube-api-linter as the module plugin "kubeapilinter" (linters.settings.custom),
+	// with its linters (the root package imports both the plugin and the linters' registration).
+	_ "sigs.k8s.io/kube-api-linter"
 )
 
 func main() {
