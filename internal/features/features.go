@@ -12,24 +12,24 @@ import (
 )
 
 const (
-	// PartialRestart: a change of only the executor's priorityClassName, nodeSelector, tolerations,
+	// PartialRestart (feature gate): a change of only the executor's priorityClassName, nodeSelector, tolerations,
 	// affinity or schedulerName does not restart a running application (no INVALIDATING); the new
 	// values are used from the next submission on. Kubeflow alpha since v2.5.0, default off.
 	PartialRestart featuregate.Feature = "PartialRestart"
 
-	// LoadSparkDefaults: the operator reads the spark-defaults.conf of its own Spark configuration
+	// LoadSparkDefaults (feature gate): the operator reads the spark-defaults.conf of its own Spark configuration
 	// directory ($SPARK_CONF_DIR, else $SPARK_HOME/conf) at start and applies its properties to every
 	// submission as the lowest-precedence defaults, as Kubeflow's spark-submit does with
 	// --load-spark-defaults. Kubeflow alpha since v2.5.0, default off.
 	LoadSparkDefaults featuregate.Feature = "LoadSparkDefaults"
 
-	// DefaultTimeToLive: --default-time-to-live-seconds applies to terminated applications without
+	// DefaultTimeToLive (feature gate): --default-time-to-live-seconds applies to terminated applications without
 	// spec.timeToLiveSeconds. In Kubeflow (alpha, after v2.5.0) it is off by default and the flag needs
 	// it; here it is on by default, so the flag alone works, and turning it off while the flag is set
 	// is refused at start.
 	DefaultTimeToLive featuregate.Feature = "DefaultTimeToLive"
 
-	// RestSubmitter: Kubeflow's REST submission service (alpha, after v2.5.0). Accepted for
+	// RestSubmitter (feature gate): Kubeflow's REST submission service (alpha, after v2.5.0). Accepted for
 	// compatibility; it changes nothing here, as submission is native (no spark-submit JVM to offload).
 	RestSubmitter featuregate.Feature = "RestSubmitter"
 )

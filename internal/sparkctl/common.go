@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
@@ -22,12 +21,6 @@ import (
 const (
 	appResource       = "sparkapplication.sparkoperator.k8s.io"
 	scheduledResource = "scheduledsparkapplication.sparkoperator.k8s.io"
-)
-
-// Container names Spark gives the driver and executor containers.
-const (
-	driverContainer   = "spark-kubernetes-driver"
-	executorContainer = "spark-kubernetes-executor"
 )
 
 // getApp reads a SparkApplication, with an error that says where it looked when it is missing.
@@ -153,35 +146,6 @@ func describeExecutors(counts map[v1beta2.ExecutorState]int32) string {
 	return fmt.Sprintf("%s (%d total)", strings.Join(parts, ", "), total)
 }
 
-// sparkContainer picks the Spark container of a driver or executor pod: the one Spark names, else the
-// only one, else (driver) the last one, which is where spark-submit puts it, or (executor) the first.
-func sparkContainer(pod *corev1.Pod, driver bool) string {
-	want := executorContainer
-	if driver {
-		want = driverContainer
-	}
-	for _, c := range pod.Spec.Containers {
-		if c.Name == want {
-			return c.Name
-		}
-	}
-	if !driver {
-		for _, c := range pod.Spec.Containers {
-			if c.Name == "executor" {
-				return c.Name
-			}
-		}
-	}
-	switch {
-	case len(pod.Spec.Containers) == 0:
-		return ""
-	case driver:
-		return pod.Spec.Containers[len(pod.Spec.Containers)-1].Name
-	default:
-		return pod.Spec.Containers[0].Name
-	}
-}
-
 // newToken returns a unique token for the rerun and trigger annotations: the current time with
 // nanoseconds, which also tells when it was asked for.
 func newToken(now time.Time) string {
@@ -201,24 +165,4 @@ func ignoreInterrupt(ctx context.Context, err error) error {
 		return nil
 	}
 	return err
-}
-
-// runner is a command's kubectl-style options: Complete them from the arguments, Validate them, Run.
-type runner interface {
-	Complete(cmd *cobra.Command, args []string) error
-	Validate() error
-	Run(ctx context.Context) error
-}
-
-// runE is the cobra RunE of a command whose options are o.
-func runE(o runner) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := o.Complete(cmd, args); err != nil {
-			return err
-		}
-		if err := o.Validate(); err != nil {
-			return err
-		}
-		return o.Run(cmd.Context())
-	}
 }

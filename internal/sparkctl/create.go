@@ -15,6 +15,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
+	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
+	"github.com/sparkop/spark-operator/internal/sparkctl/upload"
 )
 
 // CreateOptions are the flags and arguments of `sparkctl create`.
@@ -40,20 +45,20 @@ type CreateOptions struct {
 	// DryRun prints what would be created, with the upload URIs, without uploading or creating.
 	DryRun bool
 
-	output   *outputFlags
+	output   *printing.OutputFlags
 	f        *Factory
 	streams  genericiooptions.IOStreams
 	pathSet  bool
-	app      *application
+	app      *manifest.Application
 	ns       string
 	workDir  string
-	target   s3Target
-	progress *progress
+	target   upload.Target
+	progress *upload.Progress
 }
 
 // NewCreateCommand returns `sparkctl create`.
 func NewCreateCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &CreateOptions{f: f, streams: streams, output: newOutputFlags("created", false), UploadAttempts: 3, PartSize: defaultPartSize}
+	o := &CreateOptions{f: f, streams: streams, output: newOutputFlags("created", false), UploadAttempts: 3, PartSize: upload.DefaultPartSize}
 	cmd := &cobra.Command{
 		Use:   "create -f FILE",
 		Short: "Create a SparkApplication or ScheduledSparkApplication, uploading its local files",
@@ -77,7 +82,7 @@ If an upload fails, nothing is created, and the files this command uploaded are 
   # From standard input, replacing an existing application of the same name, then follow its log
   cat app.yaml | sparkctl create -f - --delete --logs`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: runE(o),
+		RunE: cmdutil.RunE(o),
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&o.Filename, "filename", "f", "", "manifest of the application (- for standard input); a positional FILE works too")
@@ -91,7 +96,7 @@ If an upload fails, nothing is created, and the files this command uploaded are 
 	fl.BoolVarP(&o.Delete, "delete", "d", false, "delete an existing application of the same name first")
 	fl.BoolVarP(&o.Logs, "logs", "l", false, "follow the driver's log once the application is created")
 	fl.BoolVar(&o.DryRun, "dry-run", false, "print what would be created (with upload URIs) without uploading or creating")
-	o.output.addFlags(cmd)
+	o.output.AddFlags(cmd)
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	return cmd
 }
@@ -108,14 +113,14 @@ func (o *CreateOptions) Complete(cmd *cobra.Command, args []string) error {
 		return errors.New("a manifest is required: sparkctl create -f FILE (or -f - for standard input)")
 	}
 	o.pathSet = cmd.Flags().Changed("s3-force-path-style")
-	docs, err := readDocuments(o.Filename, o.streams.In)
+	docs, err := manifest.ReadDocuments(o.Filename, o.streams.In)
 	if err != nil {
 		return err
 	}
 	if len(docs) > 1 {
-		return fmt.Errorf("%s holds %d objects; create takes one application (use kubectl apply -f for several)", docs[0].source, len(docs))
+		return fmt.Errorf("%s holds %d objects; create takes one application (use kubectl apply -f for several)", docs[0].Source, len(docs))
 	}
-	o.app, err = decodeApplication(docs[0])
+	o.app, err = manifest.DecodeApplication(docs[0])
 	if err != nil {
 		return err
 	}
@@ -126,7 +131,7 @@ func (o *CreateOptions) Complete(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	obj := o.app.object()
+	obj := o.app.Object()
 	switch {
 	case obj.GetNamespace() == "":
 		obj.SetNamespace(ns)
@@ -134,31 +139,31 @@ func (o *CreateOptions) Complete(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("the manifest's namespace %q does not match --namespace %q; drop one of them", obj.GetNamespace(), ns)
 	}
 	o.ns = obj.GetNamespace()
-	o.progress = &progress{w: o.streams.ErrOut, tty: isTerminal(o.streams.ErrOut)}
+	o.progress = upload.NewProgress(o.streams.ErrOut, isTerminal(o.streams.ErrOut))
 	return nil
 }
 
 // Validate refuses unknown fields, local files without --upload-to, and bad upload settings.
 func (o *CreateOptions) Validate() error {
-	if err := o.output.validate(); err != nil {
+	if err := o.output.Validate(); err != nil {
 		return err
 	}
-	if slices.ContainsFunc(o.app.problems, fieldProblem.refused) {
+	if slices.ContainsFunc(o.app.Problems, manifest.FieldProblem.Refused) {
 		var lines []string
-		for _, p := range o.app.problems {
-			lines = append(lines, fmt.Sprintf("  %s: %s", p.path, p.message()))
+		for _, p := range o.app.Problems {
+			lines = append(lines, fmt.Sprintf("  %s: %s", p.Path, p.Message()))
 		}
-		return fmt.Errorf("%s has fields the API does not know, or gives some twice:\n%s\n(sparkctl lint -f %s explains more)", o.app.doc.where(), strings.Join(lines, "\n"), o.Filename)
+		return fmt.Errorf("%s has fields the API does not know, or gives some twice:\n%s\n(sparkctl lint -f %s explains more)", o.app.Doc.Where(), strings.Join(lines, "\n"), o.Filename)
 	}
-	if o.app.object().GetName() == "" {
-		return fmt.Errorf("%s: metadata.name is required", o.app.doc.where())
+	if o.app.Object().GetName() == "" {
+		return fmt.Errorf("%s: metadata.name is required", o.app.Doc.Where())
 	}
-	local := localFileRefs(o.app.spec(), o.app.specPath())
+	local := manifest.LocalFileRefs(o.app.Spec(), o.app.SpecPath())
 	if o.UploadTo == "" {
 		if len(local) > 0 {
 			var lines []string
 			for _, r := range local {
-				lines = append(lines, fmt.Sprintf("  %s: %s", r.field, *r.value))
+				lines = append(lines, fmt.Sprintf("  %s: %s", r.Field, *r.Value))
 			}
 			return fmt.Errorf("these files are on your disk, where the driver cannot read them:\n%s\nupload them with --upload-to s3://BUCKET/PATH, or use local:// for files in the image", strings.Join(lines, "\n"))
 		}
@@ -169,7 +174,7 @@ func (o *CreateOptions) Validate() error {
 		}
 		return nil
 	}
-	t, err := parseUploadTarget(o.UploadTo)
+	t, err := upload.ParseTarget(o.UploadTo)
 	if err != nil {
 		return err
 	}
@@ -185,15 +190,15 @@ func (o *CreateOptions) Validate() error {
 
 // Run uploads the local files and creates the application.
 func (o *CreateOptions) Run(ctx context.Context) error {
-	obj := o.app.object()
-	kind, resource := o.app.doc.kind, appResource
-	if o.app.scheduled != nil {
+	obj := o.app.Object()
+	kind, resource := o.app.Doc.Kind, appResource
+	if o.app.Scheduled != nil {
 		resource = scheduledResource
 	}
-	var plans []*upload
+	var plans []*upload.Upload
 	if o.UploadTo != "" {
 		var err error
-		plans, err = planUploads(localFileRefs(o.app.spec(), o.app.specPath()), o.target, o.workDir, o.ns, obj.GetName())
+		plans, err = upload.Plan(manifest.LocalFileRefs(o.app.Spec(), o.app.SpecPath()), o.target, o.workDir, o.ns, obj.GetName())
 		if err != nil {
 			return err
 		}
@@ -202,8 +207,8 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 		}
 	}
 	if o.DryRun {
-		rewrite(plans)
-		return o.output.printDone(obj, resource, obj.GetName(), "created (dry run)", o.streams.Out)
+		upload.Rewrite(plans)
+		return o.output.PrintDone(obj, resource, obj.GetName(), "created (dry run)", o.streams.Out)
 	}
 
 	c, err := o.f.Client()
@@ -218,43 +223,44 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("the API server refuses %s %s/%s: %w", kind, o.ns, obj.GetName(), err)
 	}
 
-	var up *uploader
+	var up *upload.Uploader
 	if len(plans) > 0 {
-		up, err = newUploader(ctx, o.target, s3Settings{
-			endpoint: o.Endpoint, region: o.Region, pathStyle: o.PathStyle || (!o.pathSet && o.Endpoint != ""),
-			maxAttempts: o.UploadAttempts, partSize: o.PartSize,
+		up, err = upload.NewUploader(ctx, o.target, upload.Settings{
+			Endpoint: o.Endpoint, Region: o.Region, PathStyle: o.PathStyle || (!o.pathSet && o.Endpoint != ""),
+			MaxAttempts: o.UploadAttempts, PartSize: o.PartSize,
 		}, o.progress)
 		if err != nil {
 			return err
 		}
-		if err := up.checkBucket(ctx); err != nil {
+		if err := up.CheckBucket(ctx); err != nil {
 			return fmt.Errorf("%w; nothing was uploaded or created", err)
 		}
-		if err := up.uploadAll(ctx, plans); err != nil {
+		if err := up.UploadAll(ctx, plans); err != nil {
 			return o.failed(ctx, up, err)
 		}
-		rewrite(plans)
+		upload.Rewrite(plans)
 		o.hintS3AConfig()
 	}
 	if err := c.Create(ctx, obj, client.FieldValidation("Strict")); err != nil {
 		return o.failed(ctx, up, fmt.Errorf("creating %s %s/%s: %w", kind, o.ns, obj.GetName(), err))
 	}
-	if err := o.output.printDone(obj, resource, obj.GetName(), "created", o.streams.Out); err != nil {
+	if err := o.output.PrintDone(obj, resource, obj.GetName(), "created", o.streams.Out); err != nil {
 		return err
 	}
-	if o.Logs && o.app.app != nil {
-		l := &LogOptions{f: o.f, streams: o.streams, Name: obj.GetName(), Follow: true, Executor: -1, Tail: -1, PodRunningTimeout: 5 * time.Minute, ns: o.ns}
+	if o.Logs && o.app.App != nil {
+		l := &LogOptions{target: newTarget(o.f, o.streams, nil), Follow: true, Executor: -1, Tail: -1, PodRunningTimeout: 5 * time.Minute}
+		l.Name, l.ns = obj.GetName(), o.ns
 		return l.Run(ctx)
 	}
 	return nil
 }
 
 // failed rolls back the uploads of a create that did not complete and says so.
-func (o *CreateOptions) failed(ctx context.Context, up *uploader, err error) error {
+func (o *CreateOptions) failed(ctx context.Context, up *upload.Uploader, err error) error {
 	msg := "nothing was created"
 	if up != nil {
-		n := len(up.created)
-		if rerr := up.rollback(ctx); rerr != nil {
+		n := up.Created()
+		if rerr := up.Rollback(ctx); rerr != nil {
 			return fmt.Errorf("%w\n%s; deleting the files uploaded so far failed too: %v", err, msg, rerr)
 		}
 		if n > 0 {
@@ -266,7 +272,7 @@ func (o *CreateOptions) failed(ctx context.Context, up *uploader, err error) err
 
 // replaceExisting refuses to go on when the application exists, or deletes it first with --delete.
 func (o *CreateOptions) replaceExisting(ctx context.Context, c client.Client, kind string) error {
-	obj := o.app.object()
+	obj := o.app.Object()
 	existing := obj.DeepCopyObject().(client.Object)
 	err := c.Get(ctx, client.ObjectKeyFromObject(obj), existing)
 	if apierrors.IsNotFound(err) {
@@ -294,7 +300,7 @@ func (o *CreateOptions) replaceExisting(ctx context.Context, c client.Client, ki
 // hintS3AConfig reminds the user that the driver needs S3A settings to read the uploaded files when
 // the application sets none.
 func (o *CreateOptions) hintS3AConfig() {
-	spec := o.app.spec()
+	spec := o.app.Spec()
 	for k := range spec.HadoopConf {
 		if strings.HasPrefix(k, "fs.s3a.") {
 			return

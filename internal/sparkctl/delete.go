@@ -8,31 +8,25 @@ import (
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 )
 
 // DeleteOptions are the flags and arguments of `sparkctl delete`.
 type DeleteOptions struct {
-	// Names are the SparkApplications to delete.
-	Names []string
+	target
 	// Wait waits until each application is gone.
 	Wait bool
 	// Timeout bounds the wait.
 	Timeout time.Duration
-
-	output  *outputFlags
-	f       *Factory
-	streams genericiooptions.IOStreams
-	ns      string
 }
 
 // NewDeleteCommand returns `sparkctl delete`.
 func NewDeleteCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &DeleteOptions{f: f, streams: streams, output: newOutputFlags("deleted", false), Wait: true, Timeout: 2 * time.Minute}
+	o := &DeleteOptions{target: newTarget(f, streams, newOutputFlags("deleted", false)), Wait: true, Timeout: 2 * time.Minute}
 	cmd := &cobra.Command{
 		Use:   "delete NAME...",
 		Short: "Delete SparkApplications (their driver, executors and UI go with them)",
@@ -41,20 +35,12 @@ shut down, and the garbage collector removes the executors, ConfigMaps and Servi
 application. By default the command waits until each application is gone.`,
 		Example:           `  sparkctl delete spark-pi`,
 		ValidArgsFunction: completeAppNames(f),
-		RunE:              runE(o),
+		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVar(&o.Wait, "wait", o.Wait, "wait until each application is gone")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")
-	o.output.addFlags(cmd)
+	o.output.AddFlags(cmd)
 	return cmd
-}
-
-// Complete reads the names and the namespace.
-func (o *DeleteOptions) Complete(_ *cobra.Command, args []string) error {
-	o.Names = args
-	ns, _, err := o.f.Namespace()
-	o.ns = ns
-	return err
 }
 
 // Validate checks the arguments.
@@ -62,26 +48,11 @@ func (o *DeleteOptions) Validate() error {
 	if len(o.Names) == 0 {
 		return errors.New("the name of the SparkApplication to delete is required")
 	}
-	if o.Timeout <= 0 {
-		return errors.New("--timeout must be positive")
-	}
-	return o.output.validate()
+	return o.validateTimeout(o.Timeout)
 }
 
 // Run deletes each application; it goes on after a failure and reports every one.
-func (o *DeleteOptions) Run(ctx context.Context) error {
-	c, err := o.f.Client()
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, name := range o.Names {
-		if err := o.deleteOne(ctx, c, name); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
+func (o *DeleteOptions) Run(ctx context.Context) error { return o.each(ctx, o.deleteOne) }
 
 func (o *DeleteOptions) deleteOne(ctx context.Context, c client.Client, name string) error {
 	app, err := getApp(ctx, c, o.ns, name)
@@ -95,7 +66,7 @@ func (o *DeleteOptions) deleteOne(ctx context.Context, c client.Client, name str
 		return fmt.Errorf("deleting %s: %w", name, err)
 	}
 	if o.Wait {
-		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, o.Timeout, true, func(ctx context.Context) (bool, error) {
+		err := pollUntil(ctx, o.Timeout, func(ctx context.Context) (bool, error) {
 			cur := &v1beta2.SparkApplication{}
 			err := c.Get(ctx, client.ObjectKey{Namespace: o.ns, Name: name}, cur)
 			if apierrors.IsNotFound(err) || (err == nil && cur.UID != app.UID) {
@@ -107,5 +78,5 @@ func (o *DeleteOptions) deleteOne(ctx context.Context, c client.Client, name str
 			return fmt.Errorf("SparkApplication %s was deleted but is still there after %s (finalizers %v): %w", name, o.Timeout, app.Finalizers, err)
 		}
 	}
-	return o.output.printDone(app, appResource, name, "deleted", o.streams.Out)
+	return o.output.PrintDone(app, appResource, name, "deleted", o.streams.Out)
 }

@@ -18,26 +18,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 )
 
 // EventOptions are the flags and arguments of `sparkctl event`.
 type EventOptions struct {
-	// Name is the SparkApplication.
-	Name string
+	target
 	// Follow prints new events as they are recorded, until interrupted.
 	Follow bool
-
-	output  *outputFlags
-	f       *Factory
-	streams genericiooptions.IOStreams
-	ns      string
-	now     func() time.Time
 }
 
 // NewEventCommand returns `sparkctl event`.
 func NewEventCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &EventOptions{f: f, streams: streams, output: newOutputFlags("", false), now: time.Now}
-	cmd := &cobra.Command{
+	o := &EventOptions{target: newTarget(f, streams, newOutputFlags("", false))}
+	cmd := oneAppCommand(f, o, &cobra.Command{
 		Use:     "event NAME",
 		Aliases: []string{"events"},
 		Short:   "Print the events of an application, oldest first",
@@ -46,33 +40,15 @@ failed, retries, ...), oldest first. --follow keeps printing new ones until inte
 expire (after an hour by default), so old applications may have none.`,
 		Example: `  sparkctl event spark-pi
   sparkctl event spark-pi --follow`,
-		Args:              exactlyOneName("SparkApplication"),
-		ValidArgsFunction: completeAppNames(f),
-		RunE:              runE(o),
-	}
+	})
 	cmd.Flags().BoolVarP(&o.Follow, "follow", "f", false, "print new events as they are recorded, until interrupted")
-	o.output.addFlags(cmd)
+	o.output.AddFlags(cmd)
 	return cmd
 }
 
-// Complete reads the name and the namespace.
-func (o *EventOptions) Complete(_ *cobra.Command, args []string) error {
-	o.Name = args[0]
-	ns, _, err := o.f.Namespace()
-	o.ns = ns
-	return err
-}
-
-// Validate checks the output format.
-func (o *EventOptions) Validate() error { return o.output.validate() }
-
 // Run prints the events, then follows them with --follow.
 func (o *EventOptions) Run(ctx context.Context) error {
-	c, err := o.f.Client()
-	if err != nil {
-		return err
-	}
-	app, err := getApp(ctx, c, o.ns, o.Name)
+	c, app, err := o.app(ctx)
 	if err != nil {
 		return err
 	}
@@ -81,7 +57,7 @@ func (o *EventOptions) Run(ctx context.Context) error {
 		return err
 	}
 	w := printers.GetNewTabWriter(o.streams.Out)
-	if o.output.human() {
+	if o.output.Human() {
 		if len(list.Items) == 0 {
 			fmt.Fprintf(o.streams.ErrOut, "No events for %s (events expire, after an hour by default).\n", app.Name)
 		} else {
@@ -92,10 +68,10 @@ func (o *EventOptions) Run(ctx context.Context) error {
 		}
 		w.Flush()
 	} else if !o.Follow {
-		return o.output.printObject(list, o.streams.Out)
+		return o.output.PrintObject(list, o.streams.Out)
 	} else {
 		for i := range list.Items {
-			if err := o.output.printObject(&list.Items[i], o.streams.Out); err != nil {
+			if err := o.output.PrintObject(&list.Items[i], o.streams.Out); err != nil {
 				return err
 			}
 		}
@@ -126,12 +102,12 @@ func (o *EventOptions) follow(ctx context.Context, c client.WithWatch, app *v1be
 				continue
 			}
 			rv = e.ResourceVersion
-			if o.output.human() {
+			if o.output.Human() {
 				printEventRow(w, e, o.now())
 				if tw != nil {
 					_ = tw.Flush()
 				}
-			} else if err := o.output.printObject(e, o.streams.Out); err != nil {
+			} else if err := o.output.PrintObject(e, o.streams.Out); err != nil {
 				watcher.Stop()
 				return err
 			}
@@ -143,7 +119,7 @@ func (o *EventOptions) follow(ctx context.Context, c client.WithWatch, app *v1be
 
 // appEventSelector selects the events regarding a SparkApplication.
 func appEventSelector(app *v1beta2.SparkApplication) fields.Selector {
-	return fields.SelectorFromSet(fields.Set{"regarding.kind": kindApp, "regarding.name": app.Name})
+	return fields.SelectorFromSet(fields.Set{"regarding.kind": manifest.KindApp, "regarding.name": app.Name})
 }
 
 // eventOf reports whether e regards app itself, not an earlier application of the same name.

@@ -26,8 +26,7 @@ const defaultUIPort = 4040
 
 // ForwardOptions are the flags and arguments of `sparkctl forward`.
 type ForwardOptions struct {
-	// Name is the SparkApplication.
-	Name string
+	target
 	// LocalPort is the local port; 0 picks a free one.
 	LocalPort int
 	// RemotePort is the driver's UI port; 0 finds it from the pod (the spark-ui port).
@@ -35,39 +34,25 @@ type ForwardOptions struct {
 	// Addresses are the local addresses to listen on.
 	Addresses []string
 
-	f       *Factory
-	streams genericiooptions.IOStreams
-	ns      string
 	// ready, when set, receives the local port once forwarding works (tests use it).
 	ready func(localPort int)
 }
 
 // NewForwardCommand returns `sparkctl forward`.
 func NewForwardCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &ForwardOptions{f: f, streams: streams, LocalPort: defaultUIPort}
-	cmd := &cobra.Command{
+	o := &ForwardOptions{target: newTarget(f, streams, nil), LocalPort: defaultUIPort}
+	cmd := oneAppCommand(f, o, &cobra.Command{
 		Use:   "forward NAME",
 		Short: "Forward a local port to the driver's Spark UI",
 		Long: `Forward a local port (4040 by default) to the Spark UI of the application's driver pod, through the
 API server as kubectl port-forward does, until interrupted. The driver must be running.`,
 		Example: `  sparkctl forward spark-pi                 # then open http://localhost:4040
   sparkctl forward spark-pi --local-port 8080`,
-		Args:              exactlyOneName("SparkApplication"),
-		ValidArgsFunction: completeAppNames(f),
-		RunE:              runE(o),
-	}
+	})
 	cmd.Flags().IntVarP(&o.LocalPort, "local-port", "l", o.LocalPort, "local port (0 picks a free one)")
 	cmd.Flags().IntVarP(&o.RemotePort, "remote-port", "r", 0, "the driver's UI port (default: its spark-ui container port, else spark.ui.port, else 4040)")
 	cmd.Flags().StringSliceVar(&o.Addresses, "address", []string{"localhost"}, "local addresses to listen on (comma-separated)")
 	return cmd
-}
-
-// Complete reads the name and the namespace.
-func (o *ForwardOptions) Complete(_ *cobra.Command, args []string) error {
-	o.Name = args[0]
-	ns, _, err := o.f.Namespace()
-	o.ns = ns
-	return err
 }
 
 // Validate checks the ports.
@@ -86,11 +71,7 @@ func (o *ForwardOptions) Validate() error {
 
 // Run forwards until ctx ends or the connection to the pod is lost.
 func (o *ForwardOptions) Run(ctx context.Context) error {
-	c, err := o.f.Client()
-	if err != nil {
-		return err
-	}
-	app, err := getApp(ctx, c, o.ns, o.Name)
+	c, app, err := o.app(ctx)
 	if err != nil {
 		return err
 	}
@@ -137,13 +118,13 @@ func (o *ForwardOptions) Run(ctx context.Context) error {
 		return o.forwardError(pod, remote, err)
 	case <-ctx.Done():
 		close(stop)
-		<-done
+		<-done //nolint:errcheck // drained after stop: the forwarder's error no longer matters
 		return nil
 	}
 	ports, err := fw.GetPorts()
 	if err != nil || len(ports) == 0 {
 		close(stop)
-		<-done
+		<-done //nolint:errcheck // drained after stop: the forwarder's error no longer matters
 		return fmt.Errorf("forwarding to %s: no local port: %v", pod.Name, err)
 	}
 	local := int(ports[0].Local)
@@ -158,7 +139,7 @@ func (o *ForwardOptions) Run(ctx context.Context) error {
 		return o.forwardError(pod, remote, err)
 	case <-ctx.Done():
 		close(stop)
-		<-done
+		<-done //nolint:errcheck // drained after stop: the forwarder's error no longer matters
 		return nil
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
+	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
 )
 
 // ListOptions are the flags of `sparkctl list`.
@@ -26,7 +28,7 @@ type ListOptions struct {
 	// Selector is a label selector.
 	Selector string
 
-	output   *outputFlags
+	output   *printing.OutputFlags
 	f        *Factory
 	streams  genericiooptions.IOStreams
 	ns       string
@@ -51,12 +53,12 @@ the driver pod, the executors and the last error.`,
   sparkctl list -A -o wide
   sparkctl list --watch`,
 		Args: cobra.NoArgs,
-		RunE: runE(o),
+		RunE: cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "list the applications of every namespace")
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "after listing, print each change until interrupted")
 	cmd.Flags().StringVarP(&o.Selector, "selector", "l", "", "label selector, e.g. team=data")
-	o.output.addFlags(cmd)
+	o.output.AddFlags(cmd)
 	return cmd
 }
 
@@ -69,7 +71,7 @@ func (o *ListOptions) Complete(*cobra.Command, []string) error {
 
 // Validate checks the output format and the selector.
 func (o *ListOptions) Validate() error {
-	if err := o.output.validate(); err != nil {
+	if err := o.output.Validate(); err != nil {
 		return err
 	}
 	sel, err := labels.Parse(o.Selector)
@@ -95,7 +97,7 @@ func (o *ListOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("listing SparkApplications: %w", err)
 	}
 	var table *tableWriter
-	if o.output.human() {
+	if o.output.Human() {
 		table = &tableWriter{w: o.streams.Out, last: map[string]string{}}
 		if o.Watch {
 			// Rows come one at a time: make room for the longest state from the start.
@@ -119,11 +121,11 @@ func (o *ListOptions) Run(ctx context.Context) error {
 			rows = append(rows, o.row(&list.Items[i], ""))
 		}
 		table.print(rows, "")
-	} else if !o.Watch && o.output.format() != "name" {
-		return o.output.printObject(list, o.streams.Out)
+	} else if !o.Watch && o.output.Format() != "name" {
+		return o.output.PrintObject(list, o.streams.Out)
 	} else {
 		for i := range list.Items {
-			if err := o.output.printObject(&list.Items[i], o.streams.Out); err != nil {
+			if err := o.output.PrintObject(&list.Items[i], o.streams.Out); err != nil {
 				return err
 			}
 		}
@@ -169,7 +171,7 @@ func (o *ListOptions) watch(ctx context.Context, c client.WithWatch, rv string, 
 					state = "DELETED"
 				}
 				table.print([][]string{o.row(app, state)}, app.Namespace+"/"+app.Name)
-			} else if err := o.output.printObject(app, o.streams.Out); err != nil {
+			} else if err := o.output.PrintObject(app, o.streams.Out); err != nil {
 				w.Stop()
 				return err
 			}
@@ -182,7 +184,7 @@ func (o *ListOptions) watch(ctx context.Context, c client.WithWatch, rv string, 
 // header is the table's header row.
 func (o *ListOptions) header() []string {
 	h := []string{"NAME", "STATE", "ATTEMPTS", "START", "DURATION", "AGE"}
-	if o.output.isWide() {
+	if o.output.IsWide() {
 		h = append(h, "SUBMISSIONS", "DRIVER", "EXECUTORS", "MESSAGE")
 	}
 	if o.AllNamespaces {
@@ -203,7 +205,7 @@ func (o *ListOptions) row(app *v1beta2.SparkApplication, stateOverride string) [
 		st = stateOverride
 	}
 	r := []string{app.Name, st, fmt.Sprint(app.Status.ExecutionAttempts), start, runDuration(app, now), age(app.CreationTimestamp, now)}
-	if o.output.isWide() {
+	if o.output.IsWide() {
 		driver := app.Status.DriverInfo.PodName
 		if driver == "" {
 			driver = "-"
@@ -217,7 +219,7 @@ func (o *ListOptions) row(app *v1beta2.SparkApplication, stateOverride string) [
 		if msg == "" {
 			msg = "-"
 		}
-		r = append(r, fmt.Sprint(app.Status.SubmissionAttempts), driver, executors, truncate(msg, 80))
+		r = append(r, fmt.Sprint(app.Status.SubmissionAttempts), driver, executors, printing.Truncate(msg, 80))
 	}
 	if o.AllNamespaces {
 		r = append([]string{app.Namespace}, r...)

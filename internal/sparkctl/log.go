@@ -17,12 +17,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 )
 
 // LogOptions are the flags and arguments of `sparkctl log`.
 type LogOptions struct {
-	// Name is the SparkApplication.
-	Name string
+	target
 	// Executor is the executor id whose log to show; negative means the driver.
 	Executor int
 	// Follow streams the log until the container ends (waiting for it to start first).
@@ -37,16 +37,12 @@ type LogOptions struct {
 	Tail int64
 	// PodRunningTimeout bounds how long --follow waits for the container to start.
 	PodRunningTimeout time.Duration
-
-	f       *Factory
-	streams genericiooptions.IOStreams
-	ns      string
 }
 
 // NewLogCommand returns `sparkctl log`.
 func NewLogCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &LogOptions{f: f, streams: streams, Executor: -1, Tail: -1, PodRunningTimeout: 2 * time.Minute}
-	cmd := &cobra.Command{
+	o := &LogOptions{target: newTarget(f, streams, nil), Executor: -1, Tail: -1, PodRunningTimeout: 2 * time.Minute}
+	cmd := oneAppCommand(f, o, &cobra.Command{
 		Use:     "log NAME",
 		Aliases: []string{"logs"},
 		Short:   "Print the log of the driver or an executor of an application",
@@ -59,10 +55,7 @@ attempt's driver, and with it its executors, before it starts the next one, so u
 		Example: `  sparkctl log spark-pi
   sparkctl log spark-pi --follow
   sparkctl log spark-pi --executor 2 --tail 100`,
-		Args:              exactlyOneName("SparkApplication"),
-		ValidArgsFunction: completeAppNames(f),
-		RunE:              runE(o),
-	}
+	})
 	fl := cmd.Flags()
 	fl.IntVarP(&o.Executor, "executor", "e", -1, "show executor N (its spark-exec-id) instead of the driver")
 	fl.BoolVarP(&o.Follow, "follow", "f", false, "stream the log until the container ends")
@@ -72,14 +65,6 @@ attempt's driver, and with it its executors, before it starts the next one, so u
 	fl.Int64Var(&o.Tail, "tail", -1, "show only the last N lines (-1: all)")
 	fl.DurationVar(&o.PodRunningTimeout, "pod-running-timeout", o.PodRunningTimeout, "how long --follow waits for the pod to start")
 	return cmd
-}
-
-// Complete reads the name and the namespace.
-func (o *LogOptions) Complete(_ *cobra.Command, args []string) error {
-	o.Name = args[0]
-	ns, _, err := o.f.Namespace()
-	o.ns = ns
-	return err
 }
 
 // Validate checks the flags.
@@ -111,7 +96,7 @@ func (o *LogOptions) Run(ctx context.Context) error {
 	driver := o.Executor < 0
 	container := o.Container
 	if container == "" {
-		container = sparkContainer(pod, driver)
+		container = cmdutil.SparkContainer(pod, driver)
 	}
 	if !slices.ContainsFunc(pod.Spec.Containers, func(c corev1.Container) bool { return c.Name == container }) &&
 		!slices.ContainsFunc(pod.Spec.InitContainers, func(c corev1.Container) bool { return c.Name == container }) {

@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -35,7 +37,7 @@ type RenderOptions struct {
 	Output string
 
 	streams genericiooptions.IOStreams
-	docs    []document
+	docs    []manifest.Document
 }
 
 // NewRenderCommand returns `sparkctl render`.
@@ -53,7 +55,7 @@ field to fix. For a ScheduledSparkApplication, its template is rendered.`,
 		Example: `  sparkctl render -f examples/spark-pi.yaml
   sparkctl render -f app.yaml -o json | jq '.items[0].spec.containers[0].resources'`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: runE(o),
+		RunE: cmdutil.RunE(o),
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&o.Filename, "filename", "f", "", "manifest to render (- for standard input)")
@@ -78,7 +80,7 @@ func (o *RenderOptions) Complete(_ *cobra.Command, args []string) error {
 	if o.Filename == "" {
 		return errors.New("a manifest is required: sparkctl render -f FILE (or -f - for standard input)")
 	}
-	docs, err := readDocuments(o.Filename, o.streams.In)
+	docs, err := manifest.ReadDocuments(o.Filename, o.streams.In)
 	o.docs = docs
 	return err
 }
@@ -99,24 +101,24 @@ func (o *RenderOptions) Run(context.Context) error {
 	var items []json.RawMessage
 	rendered := 0
 	for _, d := range o.docs {
-		if !d.isOurs() {
-			fmt.Fprintf(o.streams.ErrOut, "render: skipping %v\n", d.kindError())
+		if !d.IsOurs() {
+			fmt.Fprintf(o.streams.ErrOut, "render: skipping %v\n", d.KindError())
 			continue
 		}
-		a, err := decodeApplication(d)
+		a, err := manifest.DecodeApplication(d)
 		if err != nil {
 			return err
 		}
-		if i := slices.IndexFunc(a.problems, fieldProblem.refused); i >= 0 {
-			p := a.problems[i]
-			return fmt.Errorf("%s: %s: %s (sparkctl lint -f %s lists every problem)", d.where(), p.path, p.message(), o.Filename)
+		if i := slices.IndexFunc(a.Problems, manifest.FieldProblem.Refused); i >= 0 {
+			p := a.Problems[i]
+			return fmt.Errorf("%s: %s: %s (sparkctl lint -f %s lists every problem)", d.Where(), p.Path, p.Message(), o.Filename)
 		}
 		app := &v1beta2.SparkApplication{}
-		if a.scheduled != nil {
-			app.ObjectMeta = *a.scheduled.ObjectMeta.DeepCopy()
-			app.Spec = *a.scheduled.Spec.Template.DeepCopy()
+		if a.Scheduled != nil {
+			app.ObjectMeta = *a.Scheduled.ObjectMeta.DeepCopy()
+			app.Spec = *a.Scheduled.Spec.Template.DeepCopy()
 		} else {
-			app = a.app
+			app = a.App
 		}
 		if app.Namespace == "" {
 			app.Namespace = "default"
@@ -127,7 +129,7 @@ func (o *RenderOptions) Run(context.Context) error {
 		sub := submission.NewSubmission(app.UID, "1", o.Attempt, time.Now())
 		res, err := submission.Render(app, sub, submission.Options{MasterURL: o.MasterURL, SparkUser: o.SparkUser, DriverService: o.DriverService})
 		if err != nil {
-			return fmt.Errorf("%s: %s/%s cannot be submitted: %w", d.where(), app.Namespace, app.Name, err)
+			return fmt.Errorf("%s: %s/%s cannot be submitted: %w", d.Where(), app.Namespace, app.Name, err)
 		}
 		rendered++
 		if o.Output == "yaml" {
@@ -144,12 +146,12 @@ func (o *RenderOptions) Run(context.Context) error {
 		if err != nil {
 			return err
 		}
-		docs, err := splitDocuments("rendered", bytes.NewReader(text))
+		docs, err := manifest.SplitDocuments("rendered", bytes.NewReader(text))
 		if err != nil {
 			return err
 		}
 		for _, rd := range docs {
-			js, err := yaml.YAMLToJSON(rd.data)
+			js, err := yaml.YAMLToJSON(rd.Data)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -64,15 +65,15 @@ func TestRenderCommand(t *testing.T) {
 	}
 
 	// What the operator refuses, and unknown fields, are errors naming the field.
-	local := manifest(t, func(w *wrappers.SparkApplicationWrapper) { w.MainApplicationFile("app.jar") })
+	local := util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) { w.MainApplicationFile("app.jar") })
 	if _, _, err := runOffline(t, local, "render", "-f", "-"); err == nil || !strings.Contains(err.Error(), "cannot be submitted: spec.mainApplicationFile: \"app.jar\" is a file on the submitter's disk") {
 		t.Errorf("render of a local file: %v", err)
 	}
-	unknown := strings.Replace(manifest(t, nil), "sparkVersion:", "sparkversion:", 1)
+	unknown := strings.Replace(util.SparkPiYAML(t, nil), "sparkVersion:", "sparkversion:", 1)
 	if _, _, err := runOffline(t, unknown, "render", "-f", "-"); err == nil || !strings.Contains(err.Error(), `spec.sparkversion: unknown field; did you mean "sparkVersion"?`) {
 		t.Errorf("render of an unknown field: %v", err)
 	}
-	wrongType := strings.Replace(manifest(t, nil), "  driver:\n", "  driver:\n    template: {spec: {containers: [{name: c, ports: \"4040\"}]}}\n", 1)
+	wrongType := strings.Replace(util.SparkPiYAML(t, nil), "  driver:\n", "  driver:\n    template: {spec: {containers: [{name: c, ports: \"4040\"}]}}\n", 1)
 	if _, _, err := runOffline(t, wrongType, "render", "-f", "-"); err == nil || !strings.Contains(err.Error(), `spec.driver.template.spec.containers[0].ports: string "4040" where an array is expected`) {
 		t.Errorf("render of a wrong-typed pod template value: %v", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -16,26 +15,19 @@ import (
 
 // RerunOptions are the flags and arguments of `sparkctl rerun`.
 type RerunOptions struct {
-	// Name is the SparkApplication.
-	Name string
+	target
 	// Force reruns an application that has not finished, stopping its current attempt.
 	Force bool
 	// Wait waits until the operator submitted the new attempt.
 	Wait bool
 	// Timeout bounds the wait.
 	Timeout time.Duration
-
-	output  *outputFlags
-	f       *Factory
-	streams genericiooptions.IOStreams
-	ns      string
-	now     func() time.Time
 }
 
 // NewRerunCommand returns `sparkctl rerun`.
 func NewRerunCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &RerunOptions{f: f, streams: streams, output: newOutputFlags("rerun requested", false), now: time.Now, Timeout: time.Minute}
-	cmd := &cobra.Command{
+	o := &RerunOptions{target: newTarget(f, streams, newOutputFlags("rerun requested", false)), Timeout: time.Minute}
+	cmd := oneAppCommand(f, o, &cobra.Command{
 		Use:   "rerun NAME",
 		Short: "Run a finished SparkApplication again, as a new attempt with fresh counters",
 		Long: `Run a finished (COMPLETED, FAILED or SUBMISSION_FAILED) SparkApplication again, without deleting
@@ -43,41 +35,21 @@ and recreating it: the annotation ` + v1beta2.AnnotationRerun + ` is set to a ne
 operator submits the application again with fresh attempt counters, as after a spec change. With
 --force, an application that is still running is stopped first and started over. --wait waits
 until the new attempt is submitted.`,
-		Example:           `  sparkctl rerun spark-pi`,
-		Args:              exactlyOneName("SparkApplication"),
-		ValidArgsFunction: completeAppNames(f),
-		RunE:              runE(o),
-	}
+		Example: `  sparkctl rerun spark-pi`,
+	})
 	cmd.Flags().BoolVar(&o.Force, "force", false, "rerun even if the application has not finished, stopping its current attempt")
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "wait until the operator submitted the new attempt")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")
-	o.output.addFlags(cmd)
+	o.output.AddFlags(cmd)
 	return cmd
 }
 
-// Complete reads the name and the namespace.
-func (o *RerunOptions) Complete(_ *cobra.Command, args []string) error {
-	o.Name = args[0]
-	ns, _, err := o.f.Namespace()
-	o.ns = ns
-	return err
-}
-
 // Validate checks the flags.
-func (o *RerunOptions) Validate() error {
-	if o.Timeout <= 0 {
-		return fmt.Errorf("--timeout must be positive")
-	}
-	return o.output.validate()
-}
+func (o *RerunOptions) Validate() error { return o.validateTimeout(o.Timeout) }
 
 // Run sets the rerun annotation.
 func (o *RerunOptions) Run(ctx context.Context) error {
-	c, err := o.f.Client()
-	if err != nil {
-		return err
-	}
-	app, err := getApp(ctx, c, o.ns, o.Name)
+	c, app, err := o.app(ctx)
 	if err != nil {
 		return err
 	}
@@ -90,10 +62,10 @@ func (o *RerunOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("setting %s on %s: %w", v1beta2.AnnotationRerun, o.Name, err)
 	}
 	if !o.Wait {
-		return o.output.printDone(app, appResource, o.Name, "rerun requested", o.streams.Out)
+		return o.output.PrintDone(app, appResource, o.Name, "rerun requested", o.streams.Out)
 	}
 	// The new attempt has a new submission id and is at least submitted.
-	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, o.Timeout, true, func(ctx context.Context) (bool, error) {
+	err = pollUntil(ctx, o.Timeout, func(ctx context.Context) (bool, error) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(app), app); err != nil {
 			return false, err
 		}
@@ -104,5 +76,5 @@ func (o *RerunOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the rerun of %s was requested, but the operator did not submit it within %s (state %s): %w", o.Name, o.Timeout, state(app), err)
 	}
-	return o.output.printDone(app, appResource, o.Name, fmt.Sprintf("rerun: attempt submitted (%s, submission %s)", state(app), app.Status.SubmissionID), o.streams.Out)
+	return o.output.PrintDone(app, appResource, o.Name, fmt.Sprintf("rerun: attempt submitted (%s, submission %s)", state(app), app.Status.SubmissionID), o.streams.Out)
 }

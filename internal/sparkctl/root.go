@@ -31,7 +31,9 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1alpha1"
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 	"github.com/sparkop/spark-operator/internal/sparkctl/connect"
+	"github.com/sparkop/spark-operator/internal/sparkctl/lint"
 )
 
 // PluginName is the name under which kubectl finds sparkctl as a plugin: an executable called
@@ -185,7 +187,7 @@ kubectl-sparkapp on the PATH, it also runs as "kubectl sparkapp".`,
 	)
 	add("offline",
 		NewRenderCommand(streams),
-		NewLintCommand(streams),
+		lint.NewCommand(streams),
 	)
 	root.AddCommand(newVersionCommand(streams))
 	root.AddCommand(connect.NewCommand(f, streams))
@@ -198,23 +200,14 @@ func Execute(ctx context.Context, cmd *cobra.Command, args []string) int {
 	cmd.SetArgs(args)
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(cmd.ErrOrStderr(), "error: "+describeError(err))
-		var exit *exitError
+		var exit *cmdutil.ExitError
 		if errors.As(err, &exit) {
-			return exit.code
+			return exit.Code
 		}
 		return 1
 	}
 	return 0
 }
-
-// exitError is an error that carries a specific exit code (lint uses it).
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
 
 // describeError makes API errors read well: the server's message, without the Go error chain noise.
 func describeError(err error) string {

@@ -16,62 +16,38 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 )
 
 // StatusOptions are the flags and arguments of `sparkctl status`.
 type StatusOptions struct {
-	// Name is the SparkApplication.
-	Name string
-
-	output  *outputFlags
-	f       *Factory
-	streams genericiooptions.IOStreams
-	ns      string
-	now     func() time.Time
+	target
 }
 
 // NewStatusCommand returns `sparkctl status`.
 func NewStatusCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &StatusOptions{f: f, streams: streams, output: newOutputFlags("", false), now: time.Now}
-	cmd := &cobra.Command{
+	o := &StatusOptions{target: newTarget(f, streams, newOutputFlags("", false))}
+	cmd := oneAppCommand(f, o, &cobra.Command{
 		Use:   "status NAME",
 		Short: "Show an application's state, driver, UI, executors, last error and timeline",
 		Long: `Show the state of a SparkApplication: its attempts, the driver pod, the Spark UI address, the
 executors of the current attempt by state, what holds it (Kueue's queue and admission state, a
 ResourceQuota without room, the driver PodDisruptionBudget), the last error, and the timeline of its
 state changes (from the events the operator recorded). -o yaml or -o json prints the object instead.`,
-		Example:           `  sparkctl status spark-pi`,
-		Args:              exactlyOneName("SparkApplication"),
-		ValidArgsFunction: completeAppNames(f),
-		RunE:              runE(o),
-	}
-	o.output.addFlags(cmd)
+		Example: `  sparkctl status spark-pi`,
+	})
+	o.output.AddFlags(cmd)
 	return cmd
 }
 
-// Complete reads the name and the namespace.
-func (o *StatusOptions) Complete(_ *cobra.Command, args []string) error {
-	o.Name = args[0]
-	ns, _, err := o.f.Namespace()
-	o.ns = ns
-	return err
-}
-
-// Validate checks the output format.
-func (o *StatusOptions) Validate() error { return o.output.validate() }
-
 // Run prints the status.
 func (o *StatusOptions) Run(ctx context.Context) error {
-	c, err := o.f.Client()
+	c, app, err := o.app(ctx)
 	if err != nil {
 		return err
 	}
-	app, err := getApp(ctx, c, o.ns, o.Name)
-	if err != nil {
-		return err
-	}
-	if !o.output.human() {
-		return o.output.printObject(app, o.streams.Out)
+	if !o.output.Human() {
+		return o.output.PrintObject(app, o.streams.Out)
 	}
 	now := o.now()
 	w := printers.GetNewTabWriter(o.streams.Out)
@@ -161,7 +137,7 @@ func (o *StatusOptions) describeDriver(ctx context.Context, c client.Client, app
 		parts = append(parts, "terminating")
 	}
 	for _, cs := range pod.Status.ContainerStatuses {
-		if cs.Name != sparkContainer(pod, true) {
+		if cs.Name != cmdutil.SparkContainer(pod, true) {
 			continue
 		}
 		switch {

@@ -11,19 +11,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 )
 
 // SuspendOptions are the flags and arguments of `sparkctl suspend` and `sparkctl resume`.
 type SuspendOptions struct {
-	// Names are the SparkApplications.
-	Names []string
+	target
 	// Suspend is true for suspend and false for resume.
 	Suspend bool
-
-	output  *outputFlags
-	f       *Factory
-	streams genericiooptions.IOStreams
-	ns      string
 }
 
 // NewSuspendCommand returns `sparkctl suspend`.
@@ -41,7 +36,7 @@ func newSuspendCommand(f *Factory, streams genericiooptions.IOStreams, suspend b
 	if suspend {
 		verb = "suspended"
 	}
-	o := &SuspendOptions{f: f, streams: streams, Suspend: suspend, output: newOutputFlags(verb, false)}
+	o := &SuspendOptions{target: newTarget(f, streams, newOutputFlags(verb, false)), Suspend: suspend}
 	cmd := &cobra.Command{
 		Use:   "resume NAME...",
 		Short: "Resume suspended SparkApplications (spec.suspend: false)",
@@ -49,7 +44,7 @@ func newSuspendCommand(f *Factory, streams genericiooptions.IOStreams, suspend b
 again (RESUMING, then SUBMITTED). With Kueue, Kueue resumes applications when it admits them.`,
 		Example:           `  sparkctl resume spark-pi`,
 		ValidArgsFunction: completeAppNames(f),
-		RunE:              runE(o),
+		RunE:              cmdutil.RunE(o),
 	}
 	if suspend {
 		cmd.Use = "suspend NAME..."
@@ -59,16 +54,8 @@ again (RESUMING, then SUBMITTED). With Kueue, Kueue resumes applications when it
 resumed. A finished application is not affected.`
 		cmd.Example = `  sparkctl suspend spark-pi`
 	}
-	o.output.addFlags(cmd)
+	o.output.AddFlags(cmd)
 	return cmd
-}
-
-// Complete reads the names and the namespace.
-func (o *SuspendOptions) Complete(_ *cobra.Command, args []string) error {
-	o.Names = args
-	ns, _, err := o.f.Namespace()
-	o.ns = ns
-	return err
 }
 
 // Validate checks the arguments.
@@ -76,23 +63,11 @@ func (o *SuspendOptions) Validate() error {
 	if len(o.Names) == 0 {
 		return errors.New("the name of the SparkApplication is required")
 	}
-	return o.output.validate()
+	return o.output.Validate()
 }
 
 // Run sets spec.suspend on each application.
-func (o *SuspendOptions) Run(ctx context.Context) error {
-	c, err := o.f.Client()
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, name := range o.Names {
-		if err := o.one(ctx, c, name); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
+func (o *SuspendOptions) Run(ctx context.Context) error { return o.each(ctx, o.one) }
 
 func (o *SuspendOptions) one(ctx context.Context, c client.Client, name string) error {
 	app, err := getApp(ctx, c, o.ns, name)
@@ -106,7 +81,7 @@ func (o *SuspendOptions) one(ctx context.Context, c client.Client, name string) 
 	}
 	if suspended == o.Suspend {
 		fmt.Fprintf(o.streams.ErrOut, "%s is already %s (state %s)\n", name, map[bool]string{true: "suspended", false: "not suspended"}[suspended], state(app))
-		return o.output.printDone(app, appResource, name, "unchanged", o.streams.Out)
+		return o.output.PrintDone(app, appResource, name, "unchanged", o.streams.Out)
 	}
 	if o.Suspend && isFinished(app) {
 		fmt.Fprintf(o.streams.ErrOut, "note: %s is %s; suspend only stops running applications, and keeps it from being run again until resumed\n", name, state(app))
@@ -115,7 +90,7 @@ func (o *SuspendOptions) one(ctx context.Context, c client.Client, name string) 
 	if err := c.Patch(ctx, app, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return fmt.Errorf("setting spec.suspend of %s: %w", name, err)
 	}
-	return o.output.printDone(app, appResource, name, verb, o.streams.Out)
+	return o.output.PrintDone(app, appResource, name, verb, o.streams.Out)
 }
 
 // annotate sets an annotation of obj with a merge patch.

@@ -6,32 +6,25 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 )
 
 // TriggerOptions are the flags and arguments of `sparkctl trigger`.
 type TriggerOptions struct {
-	// Name is the ScheduledSparkApplication.
-	Name string
+	target
 	// Wait waits until the operator started the run, and prints its name.
 	Wait bool
 	// Timeout bounds the wait.
 	Timeout time.Duration
-
-	output  *outputFlags
-	f       *Factory
-	streams genericiooptions.IOStreams
-	ns      string
-	now     func() time.Time
 }
 
 // NewTriggerCommand returns `sparkctl trigger`.
 func NewTriggerCommand(f *Factory, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &TriggerOptions{f: f, streams: streams, output: newOutputFlags("triggered", false), now: time.Now, Timeout: 30 * time.Second}
+	o := &TriggerOptions{target: newTarget(f, streams, newOutputFlags("triggered", false)), Timeout: 30 * time.Second}
 	cmd := &cobra.Command{
 		Use:   "trigger NAME",
 		Short: "Start one run of a ScheduledSparkApplication now",
@@ -43,37 +36,20 @@ changed. --wait waits until the run was created and prints its name.`,
   sparkctl trigger nightly-report --wait && sparkctl list`,
 		Args:              exactlyOneName("ScheduledSparkApplication"),
 		ValidArgsFunction: completeScheduledNames(f),
-		RunE:              runE(o),
+		RunE:              cmdutil.RunE(o),
 	}
 	cmd.Flags().BoolVar(&o.Wait, "wait", false, "wait until the operator started the run, and print its name")
 	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")
-	o.output.addFlags(cmd)
+	o.output.AddFlags(cmd)
 	return cmd
 }
 
-// Complete reads the name and the namespace.
-func (o *TriggerOptions) Complete(_ *cobra.Command, args []string) error {
-	o.Name = args[0]
-	ns, _, err := o.f.Namespace()
-	o.ns = ns
-	return err
-}
-
 // Validate checks the flags.
-func (o *TriggerOptions) Validate() error {
-	if o.Timeout <= 0 {
-		return fmt.Errorf("--timeout must be positive")
-	}
-	return o.output.validate()
-}
+func (o *TriggerOptions) Validate() error { return o.validateTimeout(o.Timeout) }
 
 // Run sets the trigger annotation.
 func (o *TriggerOptions) Run(ctx context.Context) error {
-	c, err := o.f.Client()
-	if err != nil {
-		return err
-	}
-	app, err := getScheduledApp(ctx, c, o.ns, o.Name)
+	c, app, err := o.scheduledApp(ctx)
 	if err != nil {
 		return err
 	}
@@ -85,9 +61,9 @@ func (o *TriggerOptions) Run(ctx context.Context) error {
 		return fmt.Errorf("setting %s on %s: %w", v1beta2.AnnotationTriggerRun, o.Name, err)
 	}
 	if !o.Wait {
-		return o.output.printDone(app, scheduledResource, o.Name, "triggered", o.streams.Out)
+		return o.output.PrintDone(app, scheduledResource, o.Name, "triggered", o.streams.Out)
 	}
-	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, o.Timeout, true, func(ctx context.Context) (bool, error) {
+	err = pollUntil(ctx, o.Timeout, func(ctx context.Context) (bool, error) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(app), app); err != nil {
 			return false, err
 		}
@@ -96,5 +72,5 @@ func (o *TriggerOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s was triggered, but the operator did not start the run within %s (is it running, and watching namespace %s?): %w", o.Name, o.Timeout, o.ns, err)
 	}
-	return o.output.printDone(app, scheduledResource, o.Name, "triggered: run "+app.Status.LastRunName+" started", o.streams.Out)
+	return o.output.PrintDone(app, scheduledResource, o.Name, "triggered: run "+app.Status.LastRunName+" started", o.streams.Out)
 }

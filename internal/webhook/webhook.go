@@ -31,7 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
-	"github.com/sparkop/spark-operator/internal/controller/scheduledsparkapplication"
+	"github.com/sparkop/spark-operator/internal/schedule"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -134,7 +134,7 @@ func (v *ScheduledSparkApplicationValidator) ValidateCreate(_ context.Context, s
 		return nil, nil
 	}
 	var errs field.ErrorList
-	if _, err := scheduledsparkapplication.ParseSchedule(ssa.Spec.Schedule, ssa.Spec.TimeZone); err != nil {
+	if _, err := schedule.Parse(ssa.Spec.Schedule, ssa.Spec.TimeZone); err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("spec", "schedule"), ssa.Spec.Schedule, err.Error()))
 	}
 	run := &v1beta2.SparkApplication{Spec: *ssa.Spec.Template.DeepCopy()}

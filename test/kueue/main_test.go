@@ -184,10 +184,10 @@ integrations:
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-exited:
+		case <-exited: //nolint:errcheck // only the exit matters here
 		case <-time.After(20 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
+			<-exited //nolint:errcheck // only the exit matters here
 		}
 		_ = logFile.Close()
 	})

@@ -35,18 +35,8 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
+	"github.com/sparkop/spark-operator/internal/schedule"
 	"github.com/sparkop/spark-operator/internal/submission"
-)
-
-// Event reasons of the ScheduledSparkApplication controller.
-const (
-	ReasonRunStarted      = "ScheduledRunStarted"
-	ReasonManualRun       = "ManualRunStarted"
-	ReasonMissedSchedule  = "MissedSchedule"
-	ReasonRunWaiting      = "ScheduledRunWaiting"
-	ReasonRunReplaced     = "ScheduledRunReplaced"
-	ReasonInvalidSchedule = "InvalidSchedule"
-	ReasonRunDeleted      = "HistoryRunDeleted"
 )
 
 // conflictRetry is how soon a reconcile whose status write lost a conflict runs again.
@@ -147,7 +137,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 func (r *Reconciler) reconcile(ctx context.Context, s *scope) error {
 	st := &s.ssa.Status
-	sched, err := ParseSchedule(s.ssa.Spec.Schedule, s.ssa.Spec.TimeZone)
+	sched, err := schedule.Parse(s.ssa.Spec.Schedule, s.ssa.Spec.TimeZone)
 	if err != nil {
 		if st.ScheduleState != v1beta2.ScheduleStateFailedValidation || st.Reason != err.Error() {
 			s.event(corev1.EventTypeWarning, ReasonInvalidSchedule, "%v", err)
@@ -235,7 +225,7 @@ func (r *Reconciler) manualTrigger(ctx context.Context, s *scope, runs []v1beta2
 }
 
 // scheduledRun starts the run that is due, if any, under the concurrency policy, and sets nextRun.
-func (r *Reconciler) scheduledRun(ctx context.Context, s *scope, sched *Schedule, runs []v1beta2.SparkApplication) error {
+func (r *Reconciler) scheduledRun(ctx context.Context, s *scope, sched *schedule.Schedule, runs []v1beta2.SparkApplication) error {
 	st := &s.ssa.Status
 	ref := st.LastScheduleTime.Time
 	if ref.IsZero() {

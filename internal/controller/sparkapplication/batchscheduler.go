@@ -20,10 +20,6 @@ import (
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
-// ReasonBatchSchedulerNotHandled is the Warning event of a submission whose spec.batchScheduler or
-// spec.batchSchedulerOptions has no effect (batchscheduler.Registry.Resolve says why).
-const ReasonBatchSchedulerNotHandled = "SparkApplicationBatchSchedulerNotHandled"
-
 // The objects of the batch schedulers (internal/batchscheduler): Volcano's and scheduler-plugins'
 // PodGroups, created before the driver, brought up to date on resubmission and deleted when the
 // application ends. The operator neither lists nor watches them.

@@ -25,11 +25,6 @@ import (
 // podFailurePolicy rule on the DisruptionTarget condition. A driver whose Spark container exited 0
 // before it was disrupted completed: the exit code is the application's own word.
 
-// ReasonInfrastructureFailure (ours) is the Warning recorded when an attempt ends because its
-// driver was lost to the infrastructure; its message names the cause and whether the application
-// is restarted without consuming a retry.
-const ReasonInfrastructureFailure = "SparkDriverInfrastructureFailure"
-
 // Causes of an infrastructure failure: the reasons of ConditionInfrastructureFailure.
 const (
 	causeEvicted             = "Evicted"

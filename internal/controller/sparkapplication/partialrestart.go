@@ -8,10 +8,6 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 )
 
-// ReasonExecutorFieldsUpdated is the Event reason when the PartialRestart feature gate keeps a running
-// application running through a change of its executor scheduling fields (Kubeflow's reason).
-const ReasonExecutorFieldsUpdated = "SparkApplicationWebhookFieldsUpdated"
-
 // clearPartialRestartFields clears the executor fields whose change alone does not restart an
 // application under the PartialRestart feature gate: priorityClassName, nodeSelector, tolerations,
 // affinity and schedulerName (Kubeflow's list). Driver fields always restart it: the driver pod

@@ -32,10 +32,6 @@ import (
 // without --enable-driver-pdb is not silently left unprotected: its DriverPodDisruptionBudget
 // condition is False (reason DisabledInOperator) and a Warning Event says so once per attempt.
 
-// ReasonDriverPDBDisabled is the Event reason of an application that sets
-// spec.driverPodDisruptionBudget while the operator runs without --enable-driver-pdb.
-const ReasonDriverPDBDisabled = "SparkDriverPodDisruptionBudgetDisabled"
-
 // Reasons of the DriverPodDisruptionBudget condition.
 const (
 	pdbReasonCreated      = "Created"

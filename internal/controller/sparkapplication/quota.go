@@ -29,10 +29,6 @@ import (
 // executors are missing and the namespace has quotas, then at most every quotaRecheckInterval.
 // The webhook (--enable-resource-quota-enforcement) refuses such applications up front instead.
 
-// ReasonExecutorQuotaExceeded is the Event reason of a running application whose executors a
-// ResourceQuota keeps from being created.
-const ReasonExecutorQuotaExceeded = "SparkExecutorQuotaExceeded"
-
 // quotaRecheckInterval is how often an application missing executors in a namespace with quotas is
 // checked again (quota changes bring no event to the controller).
 const quotaRecheckInterval = 30 * time.Second

@@ -18,34 +18,6 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 )
 
-// Event reasons, exactly as Kubeflow's operator records them. Like Kubeflow v2.5, a plain
-// successful application gets three Events: Submitted, DriverRunning and DriverCompleted (Kubeflow
-// defines SparkApplicationAdded and SparkApplicationCompleted too, but its controller never writes
-// them for this lifecycle, and neither do we: docs/state-machine.md).
-const (
-	ReasonSubmitted        = "SparkApplicationSubmitted"
-	ReasonSubmissionFailed = "SparkApplicationSubmissionFailed"
-	ReasonFailed           = "SparkApplicationFailed"
-	ReasonPendingRerun     = "SparkApplicationPendingRerun"
-	ReasonInvalidated      = "SparkApplicationInvalidated"
-	ReasonSuspending       = "SparkApplicationSuspending"
-	ReasonSuspended        = "SparkApplicationSuspended"
-	ReasonResuming         = "SparkApplicationResuming"
-	ReasonTTLExpired       = "SparkApplicationTTLExpired"
-	ReasonDriverNotFound   = "SparkDriverNotFound"
-	ReasonDriverPending    = "SparkDriverPending"
-	ReasonDriverRunning    = "SparkDriverRunning"
-	ReasonDriverCompleted  = "SparkDriverCompleted"
-	ReasonDriverFailed     = "SparkDriverFailed"
-	ReasonDriverUnknown    = "SparkDriverUnknown"
-	ReasonDriverTimeout    = "SparkDriverStartTimeout"
-	ReasonDriverWaiting    = "SparkDriverWaiting"
-	ReasonUIFailed         = "SparkUIServiceFailed"
-	// ReasonTemplateFieldsDropped (ours) names the fields of a pod template that a v1
-	// PodTemplateSpec does not have, which are dropped.
-	ReasonTemplateFieldsDropped = "SparkTemplateFieldsDropped"
-)
-
 // maxTransitionsPerReconcile bounds how many states one reconcile may pass through (for example
 // RUNNING -> SUCCEEDING -> COMPLETED) before writing the status once.
 const maxTransitionsPerReconcile = 4

@@ -23,10 +23,6 @@ import (
 // may still run the old driver beside the new one until it comes back; the timeout is the price
 // paid for that, and a Node object deleted by its owner means the machine is gone.
 
-// ReasonDriverForceDeleted (ours) is the Warning recorded when a driver pod stuck Terminating on a node
-// that is gone or not Ready is force-deleted.
-const ReasonDriverForceDeleted = "SparkDriverForceDeleted"
-
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get
 
 // stuckTerminating says whether pod, being deleted, is stuck on a node that is gone or not Ready

@@ -25,12 +25,6 @@ import (
 // with the reason, then the restart policy applies): these are the application's failures, not the
 // infrastructure's. A value that is not a duration fails the submission naming the annotation.
 
-// Event reasons (ours) of the timeouts.
-const (
-	ReasonDriverReadyTimeout   = "SparkDriverReadyTimeout"
-	ReasonExecutorStartTimeout = "SparkExecutorStartTimeout"
-)
-
 // checkAttemptTimeouts applies the driver ready and executor start timeouts of the application to
 // its driver pod, which has not terminated. It reports whether the attempt ended.
 func (r *Reconciler) checkAttemptTimeouts(ctx context.Context, s *scope, pod *corev1.Pod) (bool, error) {

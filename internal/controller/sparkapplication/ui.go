@@ -66,7 +66,7 @@ func DriverIngressServiceName(app *v1beta2.SparkApplication, port int32) string 
 	return submission.DerivedName(app.Name, fmt.Sprintf("driver-%d", port))
 }
 
-// DriverIngressName: see DriverIngressServiceName.
+// DriverIngressName is the name of the Ingress of the driver UI port: see DriverIngressServiceName.
 func DriverIngressName(app *v1beta2.SparkApplication, port int32) string {
 	return submission.DerivedName(app.Name, fmt.Sprintf("ing-%d", port))
 }

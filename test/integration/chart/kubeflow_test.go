@@ -15,9 +15,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sparkop/spark-operator/internal/testing/util"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // This file checks the chart against Kubeflow's own chart, read from the Kubeflow Spark Operator's Go

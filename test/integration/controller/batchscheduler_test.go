@@ -4,8 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sparkop/spark-operator/api/v1beta2"
 	"k8s.io/utils/ptr"
+
+	"github.com/sparkop/spark-operator/api/v1beta2"
 
 	"github.com/sparkop/spark-operator/internal/batchscheduler"
 	"github.com/sparkop/spark-operator/internal/batchscheduler/kubernetes"

@@ -160,7 +160,7 @@ func sparkctlStart(t *testing.T, ns string, args ...string) *background {
 	root := sparkctl.NewRootCommand("sparkctl", genericiooptions.IOStreams{In: strings.NewReader(""), Out: b.out, ErrOut: b.errOut})
 	root.SetArgs(append([]string{"--kubeconfig", env.Kubeconfig, "-n", ns}, args...))
 	go func() { b.done <- root.ExecuteContext(ctx) }()
-	t.Cleanup(func() { cancel(); <-b.done })
+	t.Cleanup(func() { cancel(); <-b.done }) //nolint:errcheck // the command's error after cancel does not matter
 	return b
 }
 

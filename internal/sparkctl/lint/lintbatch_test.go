@@ -1,10 +1,12 @@
-package sparkctl
+package lint
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -60,12 +62,12 @@ func TestLintBatchScheduler(t *testing.T) {
 		}, clean: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			text := manifest(t, tc.mod)
-			docs, err := splitDocuments("test.yaml", strings.NewReader(text))
+			text := util.SparkPiYAML(t, tc.mod)
+			docs, err := manifest.SplitDocuments("test.yaml", strings.NewReader(text))
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := decodeApplication(docs[0])
+			a, err := manifest.DecodeApplication(docs[0])
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,7 @@
-package sparkctl
+// Package manifest reads sparkctl's input: the YAML documents of a manifest, decoded strictly into a
+// SparkApplication or ScheduledSparkApplication (unknown and duplicate fields reported with a
+// suggestion), and the file references of a spec (main file and deps) that create uploads and lint checks.
+package manifest
 
 import (
 	"bufio"
@@ -7,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -24,49 +29,49 @@ import (
 
 // Kinds sparkctl reads from manifests.
 const (
-	kindApp       = "SparkApplication"
-	kindScheduled = "ScheduledSparkApplication"
+	KindApp       = "SparkApplication"
+	KindScheduled = "ScheduledSparkApplication"
 )
 
-// document is one YAML document of a manifest.
-type document struct {
+// Document is one YAML document of a manifest.
+type Document struct {
 	// source is the file name, or "<stdin>".
-	source string
+	Source string
 	// index is the 1-based position of the document in its source.
-	index int
+	Index int
 	// data is the document as read.
-	data []byte
+	Data []byte
 	// apiVersion and kind are the document's type.
-	apiVersion, kind string
+	APIVersion, Kind string
 }
 
-// where names the document in messages: "app.yaml" or "app.yaml (document 2)".
-func (d document) where() string {
-	if d.index > 1 {
-		return fmt.Sprintf("%s (document %d)", d.source, d.index)
+// Where names the document in messages: "app.yaml" or "app.yaml (document 2)".
+func (d Document) Where() string {
+	if d.Index > 1 {
+		return fmt.Sprintf("%s (document %d)", d.Source, d.Index)
 	}
-	return d.source
+	return d.Source
 }
 
-// isOurs reports whether the document is a sparkoperator.k8s.io/v1beta2 SparkApplication or
+// IsOurs reports whether the document is a sparkoperator.k8s.io/v1beta2 SparkApplication or
 // ScheduledSparkApplication.
-func (d document) isOurs() bool {
-	return d.apiVersion == v1beta2.GroupVersion.String() && (d.kind == kindApp || d.kind == kindScheduled)
+func (d Document) IsOurs() bool {
+	return d.APIVersion == v1beta2.GroupVersion.String() && (d.Kind == KindApp || d.Kind == KindScheduled)
 }
 
-// kindError explains why a document is not something sparkctl handles.
-func (d document) kindError() error {
-	if strings.HasPrefix(d.apiVersion, v1beta2.GroupVersion.Group+"/") && d.apiVersion != v1beta2.GroupVersion.String() {
-		return fmt.Errorf("%s: apiVersion %s is not served; use %s (the fields are the same as Kubeflow's v1beta2)", d.where(), d.apiVersion, v1beta2.GroupVersion)
+// KindError explains why a document is not something sparkctl handles.
+func (d Document) KindError() error {
+	if strings.HasPrefix(d.APIVersion, v1beta2.GroupVersion.Group+"/") && d.APIVersion != v1beta2.GroupVersion.String() {
+		return fmt.Errorf("%s: apiVersion %s is not served; use %s (the fields are the same as Kubeflow's v1beta2)", d.Where(), d.APIVersion, v1beta2.GroupVersion)
 	}
-	if d.kind == "" || d.apiVersion == "" {
-		return fmt.Errorf("%s: not a Kubernetes object (apiVersion and kind are missing)", d.where())
+	if d.Kind == "" || d.APIVersion == "" {
+		return fmt.Errorf("%s: not a Kubernetes object (apiVersion and kind are missing)", d.Where())
 	}
-	return fmt.Errorf("%s: %s %s is not a %s SparkApplication or ScheduledSparkApplication", d.where(), d.apiVersion, d.kind, v1beta2.GroupVersion)
+	return fmt.Errorf("%s: %s %s is not a %s SparkApplication or ScheduledSparkApplication", d.Where(), d.APIVersion, d.Kind, v1beta2.GroupVersion)
 }
 
-// readDocuments reads the YAML documents of file ("-" is standard input), skipping empty ones.
-func readDocuments(file string, stdin io.Reader) ([]document, error) {
+// ReadDocuments reads the YAML documents of file ("-" is standard input), skipping empty ones.
+func ReadDocuments(file string, stdin io.Reader) ([]Document, error) {
 	var r io.Reader
 	source := file
 	if file == "-" {
@@ -79,13 +84,13 @@ func readDocuments(file string, stdin io.Reader) ([]document, error) {
 		defer f.Close()
 		r = f
 	}
-	return splitDocuments(source, r)
+	return SplitDocuments(source, r)
 }
 
-// splitDocuments splits a YAML stream into its non-empty documents.
-func splitDocuments(source string, r io.Reader) ([]document, error) {
+// SplitDocuments splits a YAML stream into its non-empty documents.
+func SplitDocuments(source string, r io.Reader) ([]Document, error) {
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
-	var docs []document
+	var docs []Document
 	for i := 1; ; i++ {
 		data, err := reader.Read()
 		if errors.Is(err, io.EOF) {
@@ -97,15 +102,15 @@ func splitDocuments(source string, r io.Reader) ([]document, error) {
 		if len(bytes.TrimSpace(stripComments(data))) == 0 {
 			continue
 		}
-		d := document{source: source, index: i, data: data}
+		d := Document{Source: source, Index: i, Data: data}
 		var meta struct {
 			APIVersion string `json:"apiVersion"`
 			Kind       string `json:"kind"`
 		}
 		if err := yaml.Unmarshal(data, &meta); err != nil {
-			return nil, fmt.Errorf("%s: not valid YAML: %w", d.where(), err)
+			return nil, fmt.Errorf("%s: not valid YAML: %w", d.Where(), err)
 		}
-		d.apiVersion, d.kind = meta.APIVersion, meta.Kind
+		d.APIVersion, d.Kind = meta.APIVersion, meta.Kind
 		docs = append(docs, d)
 	}
 	if len(docs) == 0 {
@@ -126,47 +131,47 @@ func stripComments(data []byte) []byte {
 	return bytes.Join(out, []byte("\n"))
 }
 
-// fieldProblem is a field that strict decoding refused: unknown or given twice.
-type fieldProblem struct {
+// FieldProblem is a field that strict decoding refused: unknown or given twice.
+type FieldProblem struct {
 	// path is the field's path, e.g. "spec.driver.memroy" or "spec.volumes[0].nmae".
-	path string
+	Path string
 	// duplicate is true for a field given twice, false for an unknown field.
-	duplicate bool
+	Duplicate bool
 	// suggestion is the known field the path most likely meant, or "".
-	suggestion string
+	Suggestion string
 	// inTemplate is true for an unknown field inside a driver or executor pod template: the API server
 	// stores it (the template keeps unknown fields, even under strict field validation), and the
 	// operator, Kubernetes and Spark drop it. It is a warning, never a reason to refuse the manifest.
-	inTemplate bool
+	InTemplate bool
 }
 
-// refused reports whether sparkctl create and render refuse the manifest for the problem: every one
+// Refused reports whether sparkctl create and render refuse the manifest for the problem: every one
 // but an unknown field inside a pod template.
-func (p fieldProblem) refused() bool { return !p.inTemplate }
+func (p FieldProblem) Refused() bool { return !p.InTemplate }
 
-// message describes the problem in one line.
-func (p fieldProblem) message() string {
-	if p.duplicate {
+// Message describes the problem in one line.
+func (p FieldProblem) Message() string {
+	if p.Duplicate {
 		return "given more than once; only the last value is kept"
 	}
-	if p.inTemplate {
+	if p.InTemplate {
 		msg := "unknown field of a pod template: dropped (the API server stores it, but the operator, Kubernetes and Spark ignore it)"
-		if p.suggestion != "" {
-			msg = fmt.Sprintf("unknown field of a pod template; did you mean %q? As written, it is dropped", p.suggestion)
+		if p.Suggestion != "" {
+			msg = fmt.Sprintf("unknown field of a pod template; did you mean %q? As written, it is dropped", p.Suggestion)
 		}
 		return msg
 	}
 	msg := "unknown field: the operator ignores it (the API server drops it or, with strict field validation, refuses the object)"
-	if p.suggestion != "" {
-		msg = fmt.Sprintf("unknown field; did you mean %q? As written, the operator ignores it", p.suggestion)
+	if p.Suggestion != "" {
+		msg = fmt.Sprintf("unknown field; did you mean %q? As written, the operator ignores it", p.Suggestion)
 	}
 	return msg
 }
 
-// decodeStrict decodes the YAML document into obj and returns every unknown or duplicate field,
+// DecodeStrict decodes the YAML document into obj and returns every unknown or duplicate field,
 // with a suggestion for misspelt names. err is set when the document cannot be decoded at all
 // (bad YAML, or a value of the wrong type).
-func decodeStrict(data []byte, obj any) (problems []fieldProblem, err error) {
+func DecodeStrict(data []byte, obj any) (problems []FieldProblem, err error) {
 	js, yerr := yaml.YAMLToJSONStrict(data)
 	if yerr != nil {
 		// Duplicate keys are the usual reason; decode leniently and report them below.
@@ -188,17 +193,17 @@ func decodeStrict(data []byte, obj any) (problems []fieldProblem, err error) {
 		if !errors.As(e, &fe) {
 			return nil, e
 		}
-		p := fieldProblem{path: fe.FieldPath(), duplicate: strings.HasPrefix(e.Error(), "duplicate")}
-		if !p.duplicate {
-			p.suggestion = suggestField(t, p.path)
-			p.inTemplate = podTemplateField.MatchString(p.path)
+		p := FieldProblem{Path: fe.FieldPath(), Duplicate: strings.HasPrefix(e.Error(), "duplicate")}
+		if !p.Duplicate {
+			p.Suggestion = suggestField(t, p.Path)
+			p.InTemplate = podTemplateField.MatchString(p.Path)
 		}
 		problems = append(problems, p)
 	}
 	problems = append(problems, templateFieldProblems(js, t)...)
-	if yerr != nil && !slices.ContainsFunc(problems, func(p fieldProblem) bool { return p.duplicate }) {
+	if yerr != nil && !slices.ContainsFunc(problems, func(p FieldProblem) bool { return p.Duplicate }) {
 		for _, m := range duplicateKey.FindAllStringSubmatch(yerr.Error(), -1) {
-			problems = append(problems, fieldProblem{path: fmt.Sprintf("%s (line %s)", m[2], m[1]), duplicate: true})
+			problems = append(problems, FieldProblem{Path: fmt.Sprintf("%s (line %s)", m[2], m[1]), Duplicate: true})
 		}
 	}
 	return problems, nil
@@ -208,17 +213,17 @@ func decodeStrict(data []byte, obj any) (problems []fieldProblem, err error) {
 // the JSON document (submission.TemplateUnknownFields). The strict decoder does not see them:
 // v1beta2.PodTemplate decodes its own JSON, leniently. A value of the wrong type inside a template is
 // not one of them: the decoded template records it, and Render refuses it, naming the field.
-func templateFieldProblems(js []byte, t reflect.Type) []fieldProblem {
+func templateFieldProblems(js []byte, t reflect.Type) []FieldProblem {
 	var obj map[string]any
 	if json.Unmarshal(js, &obj) != nil {
 		return nil
 	}
-	var out []fieldProblem
+	var out []FieldProblem
 	for _, path := range submission.TemplateUnknownFields(obj) {
 		if strings.Contains(path, " ") {
 			continue // "path (decoding error)": a wrong-typed value, see above
 		}
-		out = append(out, fieldProblem{path: path, inTemplate: true, suggestion: suggestField(t, path)})
+		out = append(out, FieldProblem{Path: path, InTemplate: true, Suggestion: suggestField(t, path)})
 	}
 	return out
 }
@@ -382,57 +387,122 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// application is a decoded SparkApplication or ScheduledSparkApplication, with the spec that runs.
-type application struct {
-	doc       document
-	app       *v1beta2.SparkApplication
-	scheduled *v1beta2.ScheduledSparkApplication
-	problems  []fieldProblem
+// Application is a decoded SparkApplication or ScheduledSparkApplication, with the spec that runs.
+type Application struct {
+	Doc       Document
+	App       *v1beta2.SparkApplication
+	Scheduled *v1beta2.ScheduledSparkApplication
+	Problems  []FieldProblem
 }
 
-// object returns the decoded object.
-func (a *application) object() client.Object {
-	if a.scheduled != nil {
-		return a.scheduled
+// Object returns the decoded object.
+func (a *Application) Object() client.Object {
+	if a.Scheduled != nil {
+		return a.Scheduled
 	}
-	return a.app
+	return a.App
 }
 
-// spec returns the SparkApplicationSpec that is submitted: the application's, or the template of a
+// Spec returns the SparkApplicationSpec that is submitted: the application's, or the template of a
 // ScheduledSparkApplication.
-func (a *application) spec() *v1beta2.SparkApplicationSpec {
-	if a.scheduled != nil {
-		return &a.scheduled.Spec.Template
+func (a *Application) Spec() *v1beta2.SparkApplicationSpec {
+	if a.Scheduled != nil {
+		return &a.Scheduled.Spec.Template
 	}
-	return &a.app.Spec
+	return &a.App.Spec
 }
 
-// specPath is the path of spec() in messages.
-func (a *application) specPath() string {
-	if a.scheduled != nil {
+// SpecPath is the path of spec() in messages.
+func (a *Application) SpecPath() string {
+	if a.Scheduled != nil {
 		return "spec.template"
 	}
 	return "spec"
 }
 
-// decodeApplication decodes a SparkApplication or ScheduledSparkApplication document strictly.
-func decodeApplication(d document) (*application, error) {
-	if !d.isOurs() {
-		return nil, d.kindError()
+// DecodeApplication decodes a SparkApplication or ScheduledSparkApplication document strictly.
+func DecodeApplication(d Document) (*Application, error) {
+	if !d.IsOurs() {
+		return nil, d.KindError()
 	}
-	a := &application{doc: d}
+	a := &Application{Doc: d}
 	var obj any
-	if d.kind == kindScheduled {
-		a.scheduled = &v1beta2.ScheduledSparkApplication{}
-		obj = a.scheduled
+	if d.Kind == KindScheduled {
+		a.Scheduled = &v1beta2.ScheduledSparkApplication{}
+		obj = a.Scheduled
 	} else {
-		a.app = &v1beta2.SparkApplication{}
-		obj = a.app
+		a.App = &v1beta2.SparkApplication{}
+		obj = a.App
 	}
-	problems, err := decodeStrict(d.data, obj)
+	problems, err := DecodeStrict(d.Data, obj)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", d.where(), err)
+		return nil, fmt.Errorf("%s: %w", d.Where(), err)
 	}
-	a.problems = problems
+	a.Problems = problems
 	return a, nil
+}
+
+// FileRef is a main application file or dependency URI in a spec.
+type FileRef struct {
+	// field is the path in messages, e.g. spec.deps.jars[1].
+	Field string
+	// value points at the URI in the spec, so that create can rewrite it.
+	Value *string
+}
+
+// FileRefs lists the main application file and the jars, files, pyFiles and archives of spec, whose
+// path in messages is p.
+func FileRefs(spec *v1beta2.SparkApplicationSpec, p string) []FileRef {
+	var refs []FileRef
+	if spec.MainApplicationFile != nil && *spec.MainApplicationFile != "" {
+		refs = append(refs, FileRef{p + ".mainApplicationFile", spec.MainApplicationFile})
+	}
+	lists := []struct {
+		name string
+		list []string
+	}{{"jars", spec.Deps.Jars}, {"files", spec.Deps.Files}, {"pyFiles", spec.Deps.PyFiles}, {"archives", spec.Deps.Archives}}
+	for _, l := range lists {
+		for i := range l.list {
+			refs = append(refs, FileRef{fmt.Sprintf("%s.deps.%s[%d]", p, l.name, i), &l.list[i]})
+		}
+	}
+	return refs
+}
+
+// LocalFileRefs lists the references of spec to files on the submitter's disk: those that create
+// --upload-to uploads and the operator otherwise refuses.
+func LocalFileRefs(spec *v1beta2.SparkApplicationSpec, p string) []FileRef {
+	var out []FileRef
+	for _, r := range FileRefs(spec, p) {
+		if submission.IsSubmitterLocal(*r.Value) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// LocalPath splits a local file reference ("main.py", "file:///tmp/a.jar", "env.tar.gz#env") into the
+// path on disk and the fragment (with its '#'), which Spark uses to rename files and archives.
+func LocalPath(ref string) (p, fragment string) {
+	base, frag, hasFrag := strings.Cut(ref, "#")
+	if hasFrag {
+		fragment = "#" + frag
+	}
+	if strings.HasPrefix(base, "file:") {
+		if u, err := url.Parse(base); err == nil {
+			if u.Path != "" {
+				return u.Path, fragment
+			}
+			return u.Opaque, fragment
+		}
+	}
+	return base, fragment
+}
+
+// ResolvePath makes a relative path absolute against dir.
+func ResolvePath(dir, p string) string {
+	if filepath.IsAbs(p) || dir == "" {
+		return p
+	}
+	return filepath.Join(dir, p)
 }

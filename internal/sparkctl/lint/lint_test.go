@@ -1,4 +1,4 @@
-package sparkctl
+package lint
 
 import (
 	"bytes"
@@ -14,39 +14,28 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
+	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
 	"github.com/sparkop/spark-operator/internal/submission"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
 // lintYAML lints one manifest given as text, from dir.
 func lintYAML(t *testing.T, dir, text string) []finding {
 	t.Helper()
-	docs, err := splitDocuments("test.yaml", strings.NewReader(text))
+	docs, err := manifest.SplitDocuments("test.yaml", strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := decodeApplication(docs[0])
+	a, err := manifest.DecodeApplication(docs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	return lintApplication(a, dir)
-}
-
-// manifest returns the YAML of the test SparkPi application after mod.
-func manifest(t *testing.T, mod func(*wrappers.SparkApplicationWrapper)) string {
-	t.Helper()
-	w := wrappers.MakeSparkApplication("pi", "team")
-	if mod != nil {
-		mod(w)
-	}
-	out, err := yaml.Marshal(w.Obj())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
 }
 
 // expect is a finding a test wants: its severity, and substrings of its field and message.
@@ -60,24 +49,24 @@ func hasFinding(findings []finding, e expect) bool {
 
 func TestLintFindings(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "main.py", 0, "print(1)\n")
+	util.WriteFile(t, dir, "main.py", 0, "print(1)\n")
 	cases := map[string]struct {
 		yaml string
 		want []expect
 		// none are severities that must not appear.
 		none []string
 	}{
-		"clean": {yaml: manifest(t, nil), none: []string{severityError, severityWarning}},
+		"clean": {yaml: util.SparkPiYAML(t, nil), none: []string{severityError, severityWarning}},
 		"unknown field with suggestion": {
-			yaml: strings.Replace(manifest(t, nil), "mainClass:", "mainclass:", 1),
+			yaml: strings.Replace(util.SparkPiYAML(t, nil), "mainClass:", "mainclass:", 1),
 			want: []expect{{severityError, "spec.mainclass", `did you mean "mainClass"`}},
 		},
 		"misspelt nested field": {
-			yaml: strings.Replace(manifest(t, nil), "  executor:\n", "  executor:\n    instnces: 3\n", 1),
+			yaml: strings.Replace(util.SparkPiYAML(t, nil), "  executor:\n", "  executor:\n    instnces: 3\n", 1),
 			want: []expect{{severityError, "spec.executor.instnces", `did you mean "instances"`}},
 		},
 		"local files": {
-			yaml: manifest(t, func(w *wrappers.SparkApplicationWrapper) {
+			yaml: util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) {
 				w.Python().MainApplicationFile("main.py").Spec(func(s *v1beta2.SparkApplicationSpec) {
 					s.Deps.PyFiles = []string{"file:///nowhere/x.zip", "s3a://b/y.zip"}
 				})
@@ -88,7 +77,7 @@ func TestLintFindings(t *testing.T) {
 			},
 		},
 		"denied, refused and overridden conf": {
-			yaml: manifest(t, func(w *wrappers.SparkApplicationWrapper) {
+			yaml: util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) {
 				w.SparkConf("spark.kubernetes.container.image", "x").SparkConf("spark.driver.host", "h").
 					SparkConf("spark.app.name", "n").SparkConf("spark.kubernetes.namespace", "other").
 					SparkConf("spark.kubernetes.file.upload.path", "s3a://b").SparkConf("fs.s3a.endpoint", "http://minio").
@@ -108,27 +97,27 @@ func TestLintFindings(t *testing.T) {
 			},
 		},
 		"packages without ivy (seed 004)": {
-			yaml: manifest(t, func(w *wrappers.SparkApplicationWrapper) {
+			yaml: util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) {
 				w.SparkConf("spark.jars.packages", "org.apache.hadoop:hadoop-aws:3.3.4")
 			}),
 			want: []expect{{severityInfo, "sparkConf[spark.jars.packages]", "the operator sets spark.jars.ivy=/tmp/.ivy2"}},
 			none: []string{severityError, severityWarning},
 		},
 		"packages with ivy in the read-only home": {
-			yaml: manifest(t, func(w *wrappers.SparkApplicationWrapper) {
+			yaml: util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) {
 				w.Spec(func(s *v1beta2.SparkApplicationSpec) { s.Deps.Packages = []string{"org.postgresql:postgresql:42.3.3"} }).
 					SparkConf("spark.jars.ivy", "/home/spark/.ivy2")
 			}),
 			want: []expect{{severityWarning, "sparkConf[spark.jars.ivy]", "probably not writable"}},
 		},
 		"packages with a relative ivy": {
-			yaml: manifest(t, func(w *wrappers.SparkApplicationWrapper) {
+			yaml: util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) {
 				w.SparkConf("spark.jars.packages", "a:b:1").SparkConf("spark.jars.ivy", "~/.ivy2")
 			}),
 			want: []expect{{severityWarning, "sparkConf[spark.jars.ivy]", "not an absolute path"}},
 		},
 		"packages on a read-only root filesystem": {
-			yaml: manifest(t, func(w *wrappers.SparkApplicationWrapper) {
+			yaml: util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) {
 				w.SparkConf("spark.jars.packages", "a:b:1").Driver(func(d *v1beta2.DriverSpec) {
 					d.SecurityContext = &corev1.SecurityContext{ReadOnlyRootFilesystem: wrappers.Ptr(true)}
 				})
@@ -136,7 +125,7 @@ func TestLintFindings(t *testing.T) {
 			want: []expect{{severityError, "sparkConf[spark.jars.packages]", "root filesystem is read-only"}},
 		},
 		"packages on a read-only root filesystem with /tmp mounted": {
-			yaml: manifest(t, func(w *wrappers.SparkApplicationWrapper) {
+			yaml: util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) {
 				w.SparkConf("spark.jars.packages", "a:b:1").EmptyDirVolume("tmp", "/tmp").Driver(func(d *v1beta2.DriverSpec) {
 					d.SecurityContext = &corev1.SecurityContext{ReadOnlyRootFilesystem: wrappers.Ptr(true)}
 				})
@@ -145,7 +134,7 @@ func TestLintFindings(t *testing.T) {
 			none: []string{severityError},
 		},
 		"memory notation and minimum heap": {
-			yaml: manifest(t, func(w *wrappers.SparkApplicationWrapper) {
+			yaml: util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) {
 				w.ExecutorMemory("2Gi").DriverMemory("300m")
 			}),
 			want: []expect{
@@ -154,13 +143,13 @@ func TestLintFindings(t *testing.T) {
 			},
 		},
 		"refused by the submitter": {
-			yaml: manifest(t, func(w *wrappers.SparkApplicationWrapper) {
+			yaml: util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) {
 				w.DriverLabel("spark-role", "x")
 			}),
 			want: []expect{{severityError, "spec.driver.labels", "set by Spark itself"}},
 		},
 		"python with main class, OnFailure without retries, unbounded dynamic allocation": {
-			yaml: manifest(t, func(w *wrappers.SparkApplicationWrapper) {
+			yaml: util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) {
 				w.Python().MainClass("x.Y").RestartPolicy(v1beta2.RestartPolicyOnFailure).Spec(func(s *v1beta2.SparkApplicationSpec) {
 					s.DynamicAllocation = &v1beta2.DynamicAllocation{Enabled: true}
 				})
@@ -172,7 +161,7 @@ func TestLintFindings(t *testing.T) {
 			},
 		},
 		"bad name": {
-			yaml: manifest(t, func(w *wrappers.SparkApplicationWrapper) { w.Name("Etl_Job") }),
+			yaml: util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) { w.Name("Etl_Job") }),
 			want: []expect{{severityError, "metadata.name", "not a DNS-1035 label"}},
 		},
 	}
@@ -239,17 +228,17 @@ spec:
 // TestLintExamples: every example lints without errors, and the memory arithmetic of lint agrees
 // with the driver pod the submitter renders.
 func TestLintExamples(t *testing.T) {
-	files, err := filepath.Glob("../../examples/*.yaml")
+	files, err := filepath.Glob("../../../examples/*.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no examples: %v", err)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			docs, err := readDocuments(f, nil)
+			docs, err := manifest.ReadDocuments(f, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := decodeApplication(docs[0])
+			a, err := manifest.DecodeApplication(docs[0])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -305,7 +294,7 @@ func TestRoleMemory(t *testing.T) {
 			pod := res.DriverPod
 			var podMi int64
 			for _, c := range pod.Spec.Containers {
-				if c.Name == sparkContainer(pod, true) {
+				if c.Name == cmdutil.SparkContainer(pod, true) {
 					q := c.Resources.Requests[corev1.ResourceMemory]
 					podMi = q.Value() >> 20
 				}
@@ -326,7 +315,7 @@ func TestRoleMemory(t *testing.T) {
 
 // TestDeniedConfMatchesCRD keeps lint's list of refused sparkConf keys equal to the CRD's CEL rule.
 func TestDeniedConfMatchesCRD(t *testing.T) {
-	data, err := os.ReadFile("../../config/crd/bases/sparkoperator.k8s.io_sparkapplications.yaml")
+	data, err := os.ReadFile("../../../config/crd/bases/sparkoperator.k8s.io_sparkapplications.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +337,7 @@ func TestDeniedConfMatchesCRD(t *testing.T) {
 		crd = append(crd, k[1])
 	}
 	slices.Sort(crd)
-	ours := sortedStrings(deniedConf)
+	ours := printing.SortedStrings(deniedConf)
 	if !slices.Equal(crd, ours) {
 		t.Errorf("CRD refuses %v\nlint refuses %v", crd, ours)
 	}
@@ -369,13 +358,13 @@ spec:
     emptyDirr: {}
 `
 	app := &v1beta2.SparkApplication{}
-	problems, err := decodeStrict([]byte(text), app)
+	problems, err := manifest.DecodeStrict([]byte(text), app)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
 	for _, p := range problems {
-		got[p.path] = p.suggestion
+		got[p.Path] = p.Suggestion
 	}
 	want := map[string]string{"spec.MainClass": "mainClass", "spec.driver.memroy": "memory", "spec.volumes[0].emptyDirr": "emptyDir"}
 	for k, v := range want {
@@ -385,31 +374,31 @@ spec:
 	}
 
 	// A wrong type names the field.
-	_, err = decodeStrict([]byte("spec:\n  driver:\n    cores: one\n"), &v1beta2.SparkApplication{})
+	_, err = manifest.DecodeStrict([]byte("spec:\n  driver:\n    cores: one\n"), &v1beta2.SparkApplication{})
 	if err == nil || !strings.Contains(err.Error(), "spec.driver.cores") || !strings.Contains(err.Error(), "a number") {
 		t.Errorf("type error = %v", err)
 	}
 
 	// A key given twice is reported.
-	problems, err = decodeStrict([]byte("metadata:\n  name: a\n  name: b\n"), &v1beta2.SparkApplication{})
-	if err != nil || len(problems) != 1 || !problems[0].duplicate {
+	problems, err = manifest.DecodeStrict([]byte("metadata:\n  name: a\n  name: b\n"), &v1beta2.SparkApplication{})
+	if err != nil || len(problems) != 1 || !problems[0].Duplicate {
 		t.Errorf("duplicate key: problems %+v, err %v", problems, err)
 	}
 }
 
 func TestReadDocumentsKinds(t *testing.T) {
 	text := "# comment only\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: sparkoperator.k8s.io/v1beta1\nkind: SparkApplication\n"
-	docs, err := splitDocuments("f.yaml", strings.NewReader(text))
+	docs, err := manifest.SplitDocuments("f.yaml", strings.NewReader(text))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(docs) != 2 {
 		t.Fatalf("documents = %d, want 2 (the comment-only one is skipped)", len(docs))
 	}
-	if _, err := decodeApplication(docs[0]); err == nil || !strings.Contains(err.Error(), "is not a sparkoperator.k8s.io/v1beta2 SparkApplication") {
+	if _, err := manifest.DecodeApplication(docs[0]); err == nil || !strings.Contains(err.Error(), "is not a sparkoperator.k8s.io/v1beta2 SparkApplication") {
 		t.Errorf("ConfigMap: %v", err)
 	}
-	if _, err := decodeApplication(docs[1]); err == nil || !strings.Contains(err.Error(), "v1beta1 is not served") {
+	if _, err := manifest.DecodeApplication(docs[1]); err == nil || !strings.Contains(err.Error(), "v1beta1 is not served") {
 		t.Errorf("v1beta1: %v", err)
 	}
 }
@@ -417,14 +406,15 @@ func TestReadDocumentsKinds(t *testing.T) {
 // TestLintCommand runs the command: text and JSON output, exit status, --strict and --quiet.
 func TestLintCommand(t *testing.T) {
 	dir := t.TempDir()
-	good := writeFile(t, dir, "good.yaml", 0, manifest(t, nil))
-	warn := writeFile(t, dir, "warn.yaml", 0, manifest(t, func(w *wrappers.SparkApplicationWrapper) { w.SparkConf("spark.app.name", "x") }))
-	bad := writeFile(t, dir, "bad.yaml", 0, manifest(t, func(w *wrappers.SparkApplicationWrapper) { w.MainApplicationFile("app.jar") }))
+	good := util.WriteFile(t, dir, "good.yaml", 0, util.SparkPiYAML(t, nil))
+	warn := util.WriteFile(t, dir, "warn.yaml", 0, util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) { w.SparkConf("spark.app.name", "x") }))
+	bad := util.WriteFile(t, dir, "bad.yaml", 0, util.SparkPiYAML(t, func(w *wrappers.SparkApplicationWrapper) { w.MainApplicationFile("app.jar") }))
 
 	run := func(args ...string) (string, error) {
 		var out bytes.Buffer
-		cmd := NewRootCommand("sparkctl", genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out})
-		cmd.SetArgs(append([]string{"lint"}, args...))
+		cmd := NewCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &out})
+		cmd.SilenceUsage, cmd.SilenceErrors = true, true
+		cmd.SetArgs(args)
 		err := cmd.Execute()
 		return out.String(), err
 	}
@@ -527,16 +517,16 @@ spec:
 					t.Errorf("error finding: %s: %s", f.Field, f.Message)
 				}
 			}
-			docs, err := splitDocuments("test.yaml", strings.NewReader(text))
+			docs, err := manifest.SplitDocuments("test.yaml", strings.NewReader(text))
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := decodeApplication(docs[0])
+			a, err := manifest.DecodeApplication(docs[0])
 			if err != nil {
 				t.Fatal(err)
 			}
-			if slices.ContainsFunc(a.problems, fieldProblem.refused) {
-				t.Errorf("problems refused by create and render: %+v", a.problems)
+			if slices.ContainsFunc(a.Problems, manifest.FieldProblem.Refused) {
+				t.Errorf("problems refused by create and render: %+v", a.Problems)
 			}
 		})
 	}

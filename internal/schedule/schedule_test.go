@@ -1,4 +1,4 @@
-package scheduledsparkapplication
+package schedule
 
 import (
 	"strings"
@@ -8,9 +8,9 @@ import (
 
 func mustParse(t *testing.T, expr, tz string) *Schedule {
 	t.Helper()
-	s, err := ParseSchedule(expr, tz)
+	s, err := Parse(expr, tz)
 	if err != nil {
-		t.Fatalf("ParseSchedule(%q, %q): %v", expr, tz, err)
+		t.Fatalf("Parse(%q, %q): %v", expr, tz, err)
 	}
 	return s
 }
@@ -37,8 +37,8 @@ func TestParseScheduleErrors(t *testing.T) {
 		{"0 * * * *", "Mars/Olympus"}: "spec.timeZone",
 	}
 	for in, field := range cases {
-		if _, err := ParseSchedule(in[0], in[1]); err == nil || !strings.Contains(err.Error(), field) {
-			t.Errorf("ParseSchedule(%q, %q) = %v, want an error naming %s", in[0], in[1], err, field)
+		if _, err := Parse(in[0], in[1]); err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("Parse(%q, %q) = %v, want an error naming %s", in[0], in[1], err, field)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package sparkctl
+package lint
 
 import (
 	"errors"
@@ -16,6 +16,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
+	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
+	"github.com/sparkop/spark-operator/internal/sparkctl/upload"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -41,7 +45,7 @@ type finding struct {
 
 // linter runs the checks of one application and collects the findings.
 type linter struct {
-	a        *application
+	a        *manifest.Application
 	spec     *v1beta2.SparkApplicationSpec
 	p        string // path of spec: "spec" or "spec.template"
 	findings []finding
@@ -64,8 +68,8 @@ func (l *linter) has(field string) bool {
 // lintApplication runs every check on a decoded application and returns the findings, errors first.
 // kubeSchedulerNames are the operator's --kube-scheduler-names (batch schedulers it handles besides
 // volcano and yunikorn).
-func lintApplication(a *application, workDir string, kubeSchedulerNames ...string) []finding {
-	l := &linter{a: a, spec: a.spec(), p: a.specPath(), workDir: workDir}
+func lintApplication(a *manifest.Application, workDir string, kubeSchedulerNames ...string) []finding {
+	l := &linter{a: a, spec: a.Spec(), p: a.SpecPath(), workDir: workDir}
 	l.checkFields()
 	l.checkMetadata()
 	l.checkLocalFiles()
@@ -91,17 +95,17 @@ func severityRank(s string) int {
 
 // checkFields reports unknown and duplicate fields.
 func (l *linter) checkFields() {
-	for _, p := range l.a.problems {
-		if p.duplicate {
-			l.add(severityWarning, p.path, p.message(), "YAML keeps the last value of a key given twice; remove the other one so the manifest says what runs.")
+	for _, p := range l.a.Problems {
+		if p.Duplicate {
+			l.add(severityWarning, p.Path, p.Message(), "YAML keeps the last value of a key given twice; remove the other one so the manifest says what runs.")
 			continue
 		}
-		if p.inTemplate {
-			l.add(severityWarning, p.path, p.message(),
+		if p.InTemplate {
+			l.add(severityWarning, p.Path, p.Message(),
 				"A pod template is read as a Kubernetes v1 PodTemplateSpec, as Spark reads it; a field it does not have (misspelt, or in the wrong place: capabilities and allowPrivilegeEscalation belong to a container's securityContext, not the pod's) has no effect. The operator reports it in a SparkTemplateFieldsDropped Event.")
 			continue
 		}
-		l.add(severityError, p.path, p.message(),
+		l.add(severityError, p.Path, p.Message(),
 			"Fields are case-sensitive and must match the v1beta2 API (docs: api/v1beta2). kubectl apply refuses unknown fields by default (strict field validation); without it they are dropped silently and the setting has no effect.")
 	}
 }
@@ -111,7 +115,7 @@ var dns1035 = regexp.MustCompile(`^[a-z]([-a-z0-9]*[a-z0-9])?$`)
 // checkMetadata checks the name, which the CRD requires to be a DNS-1035 label (it names the driver
 // pod and Services).
 func (l *linter) checkMetadata() {
-	meta := l.a.object()
+	meta := l.a.Object()
 	name := meta.GetName()
 	switch {
 	case name == "" && meta.GetGenerateName() == "":
@@ -122,54 +126,15 @@ func (l *linter) checkMetadata() {
 	}
 }
 
-// fileRef is a main application file or dependency URI in a spec.
-type fileRef struct {
-	// field is the path in messages, e.g. spec.deps.jars[1].
-	field string
-	// value points at the URI in the spec, so that create can rewrite it.
-	value *string
-}
-
-// fileRefs lists the main application file and the jars, files, pyFiles and archives of spec, whose
-// path in messages is p.
-func fileRefs(spec *v1beta2.SparkApplicationSpec, p string) []fileRef {
-	var refs []fileRef
-	if spec.MainApplicationFile != nil && *spec.MainApplicationFile != "" {
-		refs = append(refs, fileRef{p + ".mainApplicationFile", spec.MainApplicationFile})
-	}
-	lists := []struct {
-		name string
-		list []string
-	}{{"jars", spec.Deps.Jars}, {"files", spec.Deps.Files}, {"pyFiles", spec.Deps.PyFiles}, {"archives", spec.Deps.Archives}}
-	for _, l := range lists {
-		for i := range l.list {
-			refs = append(refs, fileRef{fmt.Sprintf("%s.deps.%s[%d]", p, l.name, i), &l.list[i]})
-		}
-	}
-	return refs
-}
-
-// localFileRefs lists the references of spec to files on the submitter's disk: those that create
-// --upload-to uploads and the operator otherwise refuses.
-func localFileRefs(spec *v1beta2.SparkApplicationSpec, p string) []fileRef {
-	var out []fileRef
-	for _, r := range fileRefs(spec, p) {
-		if submission.IsSubmitterLocal(*r.value) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // checkLocalFiles reports files on the user's disk that were not uploaded.
 func (l *linter) checkLocalFiles() {
-	for _, r := range localFileRefs(l.spec, l.p) {
-		local, _ := localPath(*r.value)
+	for _, r := range manifest.LocalFileRefs(l.spec, l.p) {
+		local, _ := manifest.LocalPath(*r.Value)
 		where := "it does not exist here either (relative paths are read from the current directory)"
-		if st, err := os.Stat(resolvePath(l.workDir, local)); err == nil && !st.IsDir() {
-			where = fmt.Sprintf("it exists here (%s)", humanBytes(st.Size()))
+		if st, err := os.Stat(manifest.ResolvePath(l.workDir, local)); err == nil && !st.IsDir() {
+			where = fmt.Sprintf("it exists here (%s)", upload.HumanBytes(st.Size()))
 		}
-		l.add(severityError, r.field, fmt.Sprintf("%q is a file on your disk, which the driver cannot read; %s", *r.value, where),
+		l.add(severityError, r.Field, fmt.Sprintf("%q is a file on your disk, which the driver cannot read; %s", *r.Value, where),
 			"The driver runs in the cluster and only sees the image and remote storage; the operator refuses local files (SUBMISSION_FAILED). "+
 				"Upload it with `sparkctl create --upload-to s3://BUCKET/PATH`, which rewrites it to the uploaded s3a:// URI, or use local:///path for a file inside the image.")
 	}
@@ -211,8 +176,8 @@ var overriddenConf = map[string]string{
 
 // confSpec are sparkConf keys that a spec field also sets; the spec field wins when both are set.
 func (l *linter) confSpec() map[string]struct {
-	field string
-	value *string
+	Field string
+	Value *string
 } {
 	s := l.spec
 	str := func(p *string) *string { return p }
@@ -231,8 +196,8 @@ func (l *linter) confSpec() map[string]struct {
 		return num(p)
 	}
 	type fv = struct {
-		field string
-		value *string
+		Field string
+		Value *string
 	}
 	return map[string]fv{
 		"spark.driver.cores":                          {"driver.cores", num(s.Driver.Cores)},
@@ -257,7 +222,7 @@ func (l *linter) checkConf() {
 	conf := l.spec.SparkConf
 	field := func(k string) string { return fmt.Sprintf("%s.sparkConf[%s]", l.p, k) }
 	specs := l.confSpec()
-	for _, k := range sortedStrings(conf) {
+	for _, k := range printing.SortedStrings(conf) {
 		v := conf[k]
 		if instead, ok := deniedConf[k]; ok {
 			l.add(severityError, field(k), "not allowed in sparkConf: "+instead,
@@ -275,7 +240,7 @@ func (l *linter) checkConf() {
 		}
 		switch {
 		case k == "spark.kubernetes.namespace":
-			if ns := l.a.object().GetNamespace(); ns != "" && v != ns {
+			if ns := l.a.Object().GetNamespace(); ns != "" && v != ns {
 				l.add(severityError, field(k), fmt.Sprintf("%q differs from the application's namespace %q", v, ns),
 					"The driver always runs in the application's namespace; the operator refuses a different value (SUBMISSION_FAILED). Remove the key.")
 			}
@@ -294,12 +259,12 @@ func (l *linter) checkConf() {
 			l.add(severityWarning, field(k), "a Hadoop setting in sparkConf, where Spark ignores it",
 				"Spark passes only spark.hadoop.* keys to Hadoop. Move it to spec.hadoopConf (the operator adds the spark.hadoop. prefix) or prefix it with spark.hadoop.")
 		}
-		if s, ok := specs[k]; ok && s.value != nil && *s.value != v {
-			l.add(severityWarning, field(k), fmt.Sprintf("%q is overridden by %s.%s=%q", v, l.p, s.field, *s.value),
+		if s, ok := specs[k]; ok && s.Value != nil && *s.Value != v {
+			l.add(severityWarning, field(k), fmt.Sprintf("%q is overridden by %s.%s=%q", v, l.p, s.Field, *s.Value),
 				"The spec field wins, as a later --conf does in spark-submit. Set the value in one place.")
 		}
 	}
-	for _, k := range sortedStrings(l.spec.HadoopConf) {
+	for _, k := range printing.SortedStrings(l.spec.HadoopConf) {
 		if strings.HasPrefix(k, "spark.hadoop.") {
 			l.add(severityWarning, fmt.Sprintf("%s.hadoopConf[%s]", l.p, k), "already has the spark.hadoop. prefix, which the operator adds again",
 				fmt.Sprintf("It becomes spark.hadoop.%s, which Hadoop does not know. Write %s.", k, strings.TrimPrefix(k, "spark.hadoop.")))
@@ -401,14 +366,14 @@ func (l *linter) checkMemoryNotation() {
 	}
 	s := l.spec
 	for _, f := range []struct {
-		field string
+		Field string
 		v     *string
 	}{
 		{"driver.memory", s.Driver.Memory}, {"driver.memoryOverhead", s.Driver.MemoryOverhead},
 		{"executor.memory", s.Executor.Memory}, {"executor.memoryOverhead", s.Executor.MemoryOverhead},
 	} {
 		if f.v != nil {
-			check(l.p+"."+f.field, *f.v, false)
+			check(l.p+"."+f.Field, *f.v, false)
 		}
 	}
 	for _, k := range []string{"spark.driver.memory", "spark.executor.memory", "spark.driver.memoryOverhead", "spark.executor.memoryOverhead"} {
@@ -445,11 +410,11 @@ func (l *linter) checkSpec() {
 // the memory each pod requests.
 func (l *linter) checkRender() {
 	app := &v1beta2.SparkApplication{}
-	if l.a.scheduled != nil {
-		app.ObjectMeta = *l.a.scheduled.ObjectMeta.DeepCopy()
-		app.Spec = *l.a.scheduled.Spec.Template.DeepCopy()
+	if l.a.Scheduled != nil {
+		app.ObjectMeta = *l.a.Scheduled.ObjectMeta.DeepCopy()
+		app.Spec = *l.a.Scheduled.Spec.Template.DeepCopy()
 	} else {
-		app = l.a.app.DeepCopy()
+		app = l.a.App.DeepCopy()
 	}
 	if app.Name == "" {
 		app.Name = strings.TrimSuffix(app.GenerateName, "-") + "-x"
@@ -459,9 +424,9 @@ func (l *linter) checkRender() {
 	}
 	app.UID = types.UID("00000000-0000-0000-0000-000000000000")
 	// Local files are reported above; render as if they had been uploaded.
-	for _, r := range localFileRefs(&app.Spec, "spec") {
-		local, frag := localPath(*r.value)
-		*r.value = "s3a://uploaded/" + path.Base(local) + frag
+	for _, r := range manifest.LocalFileRefs(&app.Spec, "spec") {
+		local, frag := manifest.LocalPath(*r.Value)
+		*r.Value = "s3a://uploaded/" + path.Base(local) + frag
 	}
 	res, err := submission.Render(app, submission.NewSubmission(app.UID, "1", 1, time.Unix(0, 0)), submission.Options{})
 	if err != nil {
@@ -576,7 +541,7 @@ func (l *linter) memory(app *v1beta2.SparkApplication, res *submission.Resources
 		if role == "driver" {
 			pod := res.DriverPod
 			for _, c := range pod.Spec.Containers {
-				if c.Name != sparkContainer(pod, true) {
+				if c.Name != cmdutil.SparkContainer(pod, true) {
 					continue
 				}
 				if q, ok := c.Resources.Requests[corev1.ResourceMemory]; ok && q.Value()>>20 != m.total() {

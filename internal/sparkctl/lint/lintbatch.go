@@ -1,4 +1,4 @@
-package sparkctl
+package lint
 
 import (
 	"fmt"
@@ -41,12 +41,12 @@ func (l *linter) checkBatchScheduler(kubeSchedulerNames []string) {
 		l.add(severityWarning, l.p+".batchSchedulerOptions.priorityClassName", "not read by YuniKorn",
 			"YuniKorn takes the priority from the pods: set spec.driver.priorityClassName and spec.executor.priorityClassName instead.")
 	}
-	if l.a.app == nil {
+	if l.a.App == nil {
 		return
 	}
 	for _, key := range v1beta2.TimeoutAnnotations {
-		if _, _, err := v1beta2.ParseTimeoutAnnotation(l.a.app.Annotations, key); err != nil {
-			l.add(severityError, "metadata.annotations["+key+"]", fmt.Sprintf("%q is not a duration such as 30m or 2h", l.a.app.Annotations[key]),
+		if _, _, err := v1beta2.ParseTimeoutAnnotation(l.a.App.Annotations, key); err != nil {
+			l.add(severityError, "metadata.annotations["+key+"]", fmt.Sprintf("%q is not a duration such as 30m or 2h", l.a.App.Annotations[key]),
 				"The operator fails the submission. Use a Go duration, or 0 to wait without limit.")
 		}
 	}

@@ -1,9 +1,13 @@
-package scheduledsparkapplication
+// Package schedule parses the cron schedules of ScheduledSparkApplications (spec.schedule and
+// spec.timeZone) and computes their next and missed times; the controller runs them and the webhook
+// validates them with the same parser.
+package schedule
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
 	// The IANA time zone database, so that spec.timeZone works in a distroless image.
 	_ "time/tzdata"
 
@@ -24,11 +28,11 @@ type Schedule struct {
 	loc   *time.Location
 }
 
-// ParseSchedule parses a standard five-field cron expression or a descriptor ("@hourly",
+// Parse parses a standard five-field cron expression or a descriptor ("@hourly",
 // "@every 5m"), as Kubernetes CronJob and Kubeflow do (robfig/cron's ParseStandard), in time zone tz:
 // an IANA name such as "Europe/Paris", "" or "Local" for the operator's local zone, "UTC". A
 // "CRON_TZ=<zone>" prefix in the expression wins over tz. Errors say which of the two is wrong.
-func ParseSchedule(expr, tz string) (*Schedule, error) {
+func Parse(expr, tz string) (*Schedule, error) {
 	loc := time.Local
 	if tz != "" && tz != "Local" {
 		l, err := time.LoadLocation(tz)

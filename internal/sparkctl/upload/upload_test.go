@@ -1,9 +1,8 @@
-package sparkctl
+package upload
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,17 +13,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 	"github.com/sparkop/spark-operator/internal/sparkctl/sparkctltest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 func TestParseUploadTarget(t *testing.T) {
-	for in, want := range map[string]s3Target{
+	for in, want := range map[string]Target{
 		"s3://bucket":            {bucket: "bucket"},
 		"s3://bucket/":           {bucket: "bucket"},
 		"s3://bucket/apps/team/": {bucket: "bucket", prefix: "apps/team"},
 		"s3a://bucket/apps":      {bucket: "bucket", prefix: "apps"},
 	} {
-		got, err := parseUploadTarget(in)
+		got, err := ParseTarget(in)
 		if err != nil || got != want {
 			t.Errorf("parseUploadTarget(%q) = %+v, %v; want %+v", in, got, err, want)
 		}
@@ -35,7 +36,7 @@ func TestParseUploadTarget(t *testing.T) {
 		"bucket/x":        "not an s3://BUCKET/PATH URL",
 		"s3:///no-bucket": "not an s3://BUCKET/PATH URL",
 	} {
-		if _, err := parseUploadTarget(in); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := ParseTarget(in); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("parseUploadTarget(%q) error = %v, want it to contain %q", in, err, want)
 		}
 	}
@@ -50,35 +51,17 @@ func TestLocalPath(t *testing.T) {
 		"env.tar.gz#environment": {"env.tar.gz", "#environment"},
 		"file:///x/y.zip#alias":  {"/x/y.zip", "#alias"},
 	} {
-		p, frag := localPath(in)
+		p, frag := manifest.LocalPath(in)
 		if p != want[0] || frag != want[1] {
 			t.Errorf("localPath(%q) = %q, %q; want %q, %q", in, p, frag, want[0], want[1])
 		}
 	}
 }
 
-// writeFile writes a file of size random bytes (or the given text) under dir.
-func writeFile(t *testing.T, dir, name string, size int, text string) string {
-	t.Helper()
-	data := []byte(text)
-	if size > 0 {
-		data = make([]byte, size)
-		_, _ = rand.Read(data)
-	}
-	p := filepath.Join(dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestPlanUploads(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "main.py", 0, "print(1)\n")
-	writeFile(t, dir, "lib/helpers.zip", 0, "zip")
+	util.WriteFile(t, dir, "main.py", 0, "print(1)\n")
+	util.WriteFile(t, dir, "lib/helpers.zip", 0, "zip")
 	spec := &v1beta2.SparkApplicationSpec{
 		MainApplicationFile: aws.String("main.py"),
 		Deps: v1beta2.Dependencies{
@@ -87,11 +70,11 @@ func TestPlanUploads(t *testing.T) {
 			Jars:     []string{"local:///opt/spark/jars/x.jar"},
 		},
 	}
-	refs := localFileRefs(spec, "spec")
+	refs := manifest.LocalFileRefs(spec, "spec")
 	if len(refs) != 4 {
 		t.Fatalf("local refs = %d, want 4 (main, 2 pyFiles, 1 archive): %+v", len(refs), refs)
 	}
-	plans, err := planUploads(refs, s3Target{bucket: "b", prefix: "apps"}, dir, "ns", "app")
+	plans, err := Plan(refs, Target{bucket: "b", prefix: "apps"}, dir, "ns", "app")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +85,7 @@ func TestPlanUploads(t *testing.T) {
 	if !strings.HasPrefix(main.key, "apps/ns/app/") || !strings.HasSuffix(main.key, "/main.py") || len(strings.Split(main.key, "/")) != 5 {
 		t.Errorf("key = %q, want apps/ns/app/<hash>/main.py", main.key)
 	}
-	rewrite(plans)
+	Rewrite(plans)
 	if !strings.HasPrefix(*spec.MainApplicationFile, "s3a://b/apps/ns/app/") {
 		t.Errorf("mainApplicationFile = %q", *spec.MainApplicationFile)
 	}
@@ -119,27 +102,27 @@ func TestPlanUploads(t *testing.T) {
 
 	// A missing file and a directory are refused with the field.
 	spec = &v1beta2.SparkApplicationSpec{MainApplicationFile: aws.String("nope.py"), Deps: v1beta2.Dependencies{Files: []string{"lib"}}}
-	_, err = planUploads(localFileRefs(spec, "spec"), s3Target{bucket: "b"}, dir, "ns", "app")
+	_, err = Plan(manifest.LocalFileRefs(spec, "spec"), Target{bucket: "b"}, dir, "ns", "app")
 	if err == nil || !strings.Contains(err.Error(), "spec.mainApplicationFile") || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing file: error = %v", err)
 	}
 	spec.MainApplicationFile = aws.String("main.py")
-	_, err = planUploads(localFileRefs(spec, "spec"), s3Target{bucket: "b"}, dir, "ns", "app")
+	_, err = Plan(manifest.LocalFileRefs(spec, "spec"), Target{bucket: "b"}, dir, "ns", "app")
 	if err == nil || !strings.Contains(err.Error(), "spec.deps.files[0]") || !strings.Contains(err.Error(), "directory") {
 		t.Errorf("directory: error = %v", err)
 	}
 }
 
 // testUploader returns an uploader for the S3 server (or the proxy) at endpoint.
-func testUploader(t *testing.T, endpoint, bucket string, attempts int, out *bytes.Buffer) *uploader {
+func testUploader(t *testing.T, endpoint, bucket string, attempts int, out *bytes.Buffer) *Uploader {
 	t.Helper()
 	t.Setenv("AWS_ACCESS_KEY_ID", sparkctltest.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", sparkctltest.SecretKey)
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	u, err := newUploader(context.Background(), s3Target{bucket: bucket, prefix: "up"},
-		s3Settings{endpoint: endpoint, pathStyle: true, maxAttempts: attempts, partSize: 5 << 20}, &progress{w: out})
+	u, err := NewUploader(context.Background(), Target{bucket: bucket, prefix: "up"},
+		Settings{Endpoint: endpoint, PathStyle: true, MaxAttempts: attempts, PartSize: 5 << 20}, NewProgress(out, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,20 +134,20 @@ func testUploader(t *testing.T, endpoint, bucket string, attempts int, out *byte
 func TestUploader(t *testing.T) {
 	srv := sparkctltest.StartS3(t, "bucket")
 	dir := t.TempDir()
-	small := writeFile(t, dir, "main.py", 0, "print('hello')\n")
-	large := writeFile(t, dir, "big.jar", 12<<20, "")
+	small := util.WriteFile(t, dir, "main.py", 0, "print('hello')\n")
+	large := util.WriteFile(t, dir, "big.jar", 12<<20, "")
 	spec := &v1beta2.SparkApplicationSpec{MainApplicationFile: aws.String(small), Deps: v1beta2.Dependencies{Jars: []string{large}}}
-	plans, err := planUploads(localFileRefs(spec, "spec"), s3Target{bucket: "bucket", prefix: "up"}, dir, "ns", "app")
+	plans, err := Plan(manifest.LocalFileRefs(spec, "spec"), Target{bucket: "bucket", prefix: "up"}, dir, "ns", "app")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var progress bytes.Buffer
 	u := testUploader(t, srv.URL, "bucket", 3, &progress)
 	ctx := context.Background()
-	if err := u.checkBucket(ctx); err != nil {
+	if err := u.CheckBucket(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := u.uploadAll(ctx, plans); err != nil {
+	if err := u.UploadAll(ctx, plans); err != nil {
 		t.Fatalf("upload: %v", err)
 	}
 	for _, p := range plans {
@@ -183,7 +166,7 @@ func TestUploader(t *testing.T) {
 	// Uploading again finds both; nothing new is created.
 	progress.Reset()
 	u2 := testUploader(t, srv.URL, "bucket", 3, &progress)
-	if err := u2.uploadAll(ctx, plans); err != nil {
+	if err := u2.UploadAll(ctx, plans); err != nil {
 		t.Fatal(err)
 	}
 	if len(u2.created) != 0 || strings.Count(progress.String(), "is already at") != 2 {
@@ -191,7 +174,7 @@ func TestUploader(t *testing.T) {
 	}
 
 	// Rollback deletes what the first uploader created.
-	if err := u.rollback(ctx); err != nil {
+	if err := u.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if keys := srv.Keys(t, "bucket"); len(keys) != 0 {
@@ -200,7 +183,7 @@ func TestUploader(t *testing.T) {
 
 	// A missing bucket is reported as such.
 	u3 := testUploader(t, srv.URL, "missing", 1, &progress)
-	if err := u3.checkBucket(ctx); err == nil || !strings.Contains(err.Error(), `bucket "missing" does not exist`) {
+	if err := u3.CheckBucket(ctx); err == nil || !strings.Contains(err.Error(), `bucket "missing" does not exist`) {
 		t.Errorf("checkBucket(missing) = %v", err)
 	}
 }
@@ -211,9 +194,9 @@ func TestUploaderInterrupted(t *testing.T) {
 	srv := sparkctltest.StartS3(t, "bucket")
 	proxy := sparkctltest.StartCuttingProxy(t, strings.TrimPrefix(srv.URL, "http://"))
 	dir := t.TempDir()
-	large := writeFile(t, dir, "big.jar", 11<<20, "")
+	large := util.WriteFile(t, dir, "big.jar", 11<<20, "")
 	spec := &v1beta2.SparkApplicationSpec{MainApplicationFile: aws.String(large)}
-	plans, err := planUploads(localFileRefs(spec, "spec"), s3Target{bucket: "bucket", prefix: "up"}, dir, "ns", "app")
+	plans, err := Plan(manifest.LocalFileRefs(spec, "spec"), Target{bucket: "bucket", prefix: "up"}, dir, "ns", "app")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +205,7 @@ func TestUploaderInterrupted(t *testing.T) {
 
 	proxy.CutAfter(1<<20, 1)
 	u := testUploader(t, proxy.URL, "bucket", 3, &progress)
-	if err := u.uploadAll(ctx, plans); err != nil {
+	if err := u.UploadAll(ctx, plans); err != nil {
 		t.Fatalf("an upload interrupted once should be retried and succeed: %v", err)
 	}
 	if proxy.Cuts() != 1 {
@@ -232,14 +215,14 @@ func TestUploaderInterrupted(t *testing.T) {
 	if got := srv.Object(t, "bucket", plans[0].key); !bytes.Equal(got, want) {
 		t.Fatalf("after a retried part the object holds %d bytes, want %d", len(got), len(want))
 	}
-	if err := u.rollback(ctx); err != nil {
+	if err := u.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
 
 	proxy.CutAfter(1<<20, -1)
 	u = testUploader(t, proxy.URL, "bucket", 2, &progress)
 	start := time.Now()
-	err = u.uploadAll(ctx, plans)
+	err = u.UploadAll(ctx, plans)
 	if err == nil {
 		t.Fatal("an upload cut on every attempt succeeded")
 	}
@@ -263,7 +246,7 @@ func TestUploaderInterrupted(t *testing.T) {
 
 func TestHumanBytes(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 12 << 20: "12.0 MiB", 3 << 30: "3.0 GiB"} {
-		if got := humanBytes(n); got != want {
+		if got := HumanBytes(n); got != want {
 			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
 		}
 	}

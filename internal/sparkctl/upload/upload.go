@@ -1,4 +1,7 @@
-package sparkctl
+// Package upload is `sparkctl create --upload-to`: local files of a spec uploaded to S3 (or an
+// S3-compatible store) under content-addressed keys, the spec rewritten to the s3a:// URIs, and the
+// uploads deleted again when the create fails.
+package upload
 
 import (
 	"context"
@@ -22,73 +25,49 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 )
 
 // uploadedScheme is the scheme of the URIs uploaded files are rewritten to: Hadoop's S3A file system,
 // which Spark images use for S3 and S3-compatible stores (hadoop-aws).
 const uploadedScheme = "s3a"
 
-// defaultPartSize is the size of the parts of a multipart upload; files larger than it are uploaded
+// DefaultPartSize is the size of the parts of a multipart upload; files larger than it are uploaded
 // in parts, with progress reported after each.
-const defaultPartSize = 8 << 20
+const DefaultPartSize = 8 << 20
 
-// s3Target is where --upload-to points: a bucket and a key prefix (without slashes at the ends).
-type s3Target struct {
+// Target is where --upload-to points: a bucket and a key prefix (without slashes at the ends).
+type Target struct {
 	bucket, prefix string
 }
 
 // String returns the target as an s3:// URL.
-func (t s3Target) String() string {
+func (t Target) String() string {
 	if t.prefix == "" {
 		return "s3://" + t.bucket
 	}
 	return "s3://" + t.bucket + "/" + t.prefix
 }
 
-// parseUploadTarget parses --upload-to: s3://bucket[/prefix] (s3a:// is accepted too).
-func parseUploadTarget(s string) (s3Target, error) {
+// ParseTarget parses --upload-to: s3://bucket[/prefix] (s3a:// is accepted too).
+func ParseTarget(s string) (Target, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
-		return s3Target{}, fmt.Errorf("--upload-to %q is not an s3://BUCKET/PATH URL", s)
+		return Target{}, fmt.Errorf("--upload-to %q is not an s3://BUCKET/PATH URL", s)
 	}
 	switch u.Scheme {
 	case "s3", "s3a":
 	case "gs":
-		return s3Target{}, fmt.Errorf("--upload-to %q: Google Cloud Storage is not supported; use s3:// (GCS has an S3-compatible endpoint: --endpoint https://storage.googleapis.com with HMAC keys)", s)
+		return Target{}, fmt.Errorf("--upload-to %q: Google Cloud Storage is not supported; use s3:// (GCS has an S3-compatible endpoint: --endpoint https://storage.googleapis.com with HMAC keys)", s)
 	default:
-		return s3Target{}, fmt.Errorf("--upload-to %q: only s3://BUCKET/PATH is supported (S3, or an S3-compatible store with --endpoint)", s)
+		return Target{}, fmt.Errorf("--upload-to %q: only s3://BUCKET/PATH is supported (S3, or an S3-compatible store with --endpoint)", s)
 	}
-	return s3Target{bucket: u.Host, prefix: strings.Trim(u.Path, "/")}, nil
+	return Target{bucket: u.Host, prefix: strings.Trim(u.Path, "/")}, nil
 }
 
-// localPath splits a local file reference ("main.py", "file:///tmp/a.jar", "env.tar.gz#env") into the
-// path on disk and the fragment (with its '#'), which Spark uses to rename files and archives.
-func localPath(ref string) (p, fragment string) {
-	base, frag, hasFrag := strings.Cut(ref, "#")
-	if hasFrag {
-		fragment = "#" + frag
-	}
-	if strings.HasPrefix(base, "file:") {
-		if u, err := url.Parse(base); err == nil {
-			if u.Path != "" {
-				return u.Path, fragment
-			}
-			return u.Opaque, fragment
-		}
-	}
-	return base, fragment
-}
-
-// resolvePath makes a relative path absolute against dir.
-func resolvePath(dir, p string) string {
-	if filepath.IsAbs(p) || dir == "" {
-		return p
-	}
-	return filepath.Join(dir, p)
-}
-
-// upload is one local file to upload and the URI it becomes.
-type upload struct {
+// Upload is one local file to upload and the URI it becomes.
+type Upload struct {
 	// local is the absolute path of the file; display how the manifest names it.
 	local, display string
 	size           int64
@@ -96,19 +75,19 @@ type upload struct {
 	// key is the object key; uri the s3a:// URI written into the spec (without fragment).
 	key, uri string
 	// refs are the spec fields naming this file, and their fragments.
-	refs []fileRef
+	refs []manifest.FileRef
 }
 
-// planUploads checks every local file of refs, hashes it, and decides its key:
+// Plan checks every local file of refs, hashes it, and decides its key:
 // <prefix>/<namespace>/<name>/<first 16 hex of sha256>/<file name>. The content hash keeps a new
 // version of a file from replacing one a running application reads, and lets an unchanged file be
 // found already uploaded. A file named twice is uploaded once.
-func planUploads(refs []fileRef, target s3Target, workDir, namespace, name string) ([]*upload, error) {
-	var plans []*upload
-	byPath := map[string]*upload{}
+func Plan(refs []manifest.FileRef, target Target, workDir, namespace, name string) ([]*Upload, error) {
+	var plans []*Upload
+	byPath := map[string]*Upload{}
 	for _, r := range refs {
-		p, _ := localPath(*r.value)
-		abs := resolvePath(workDir, p)
+		p, _ := manifest.LocalPath(*r.Value)
+		abs := manifest.ResolvePath(workDir, p)
 		if u, ok := byPath[abs]; ok {
 			u.refs = append(u.refs, r)
 			continue
@@ -116,31 +95,31 @@ func planUploads(refs []fileRef, target s3Target, workDir, namespace, name strin
 		st, err := os.Stat(abs)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-			return nil, fmt.Errorf("%s: local file %q does not exist (relative paths are read from the current directory, %s)", r.field, p, workDir)
+			return nil, fmt.Errorf("%s: local file %q does not exist (relative paths are read from the current directory, %s)", r.Field, p, workDir)
 		case err != nil:
-			return nil, fmt.Errorf("%s: %w", r.field, err)
+			return nil, fmt.Errorf("%s: %w", r.Field, err)
 		case st.IsDir():
-			return nil, fmt.Errorf("%s: %q is a directory; upload files (for a directory, make an archive and list it in deps.archives)", r.field, p)
+			return nil, fmt.Errorf("%s: %q is a directory; upload files (for a directory, make an archive and list it in deps.archives)", r.Field, p)
 		}
 		sum, err := hashFile(abs)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", r.field, err)
+			return nil, fmt.Errorf("%s: %w", r.Field, err)
 		}
 		key := path.Join(target.prefix, namespace, name, sum[:16], filepath.Base(abs))
-		u := &upload{local: abs, display: p, size: st.Size(), sha256: sum, key: key,
-			uri: fmt.Sprintf("%s://%s/%s", uploadedScheme, target.bucket, key), refs: []fileRef{r}}
+		u := &Upload{local: abs, display: p, size: st.Size(), sha256: sum, key: key,
+			uri: fmt.Sprintf("%s://%s/%s", uploadedScheme, target.bucket, key), refs: []manifest.FileRef{r}}
 		byPath[abs] = u
 		plans = append(plans, u)
 	}
 	return plans, nil
 }
 
-// rewrite points the spec fields of the planned uploads at the uploaded URIs, keeping fragments.
-func rewrite(plans []*upload) {
+// Rewrite points the spec fields of the planned uploads at the uploaded URIs, keeping fragments.
+func Rewrite(plans []*Upload) {
 	for _, u := range plans {
 		for _, r := range u.refs {
-			_, frag := localPath(*r.value)
-			*r.value = u.uri + frag
+			_, frag := manifest.LocalPath(*r.Value)
+			*r.Value = u.uri + frag
 		}
 	}
 }
@@ -158,38 +137,38 @@ func hashFile(p string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// s3Settings configure the S3 client.
-type s3Settings struct {
-	// endpoint is the URL of an S3-compatible store (MinIO, Ceph, ...); empty means AWS.
-	endpoint string
-	// region is the bucket's region; empty means the AWS configuration's, else us-east-1.
-	region string
-	// pathStyle addresses buckets as <endpoint>/<bucket> instead of <bucket>.<endpoint>.
-	pathStyle bool
-	// maxAttempts is how many times a request is tried before giving up.
-	maxAttempts int
-	// partSize is the multipart part size.
-	partSize int64
+// Settings configure the S3 client.
+type Settings struct {
+	// Endpoint is the URL of an S3-compatible store (MinIO, Ceph, ...); empty means AWS.
+	Endpoint string
+	// Region is the bucket's region; empty means the AWS configuration's, else us-east-1.
+	Region string
+	// PathStyle addresses buckets as <endpoint>/<bucket> instead of <bucket>.<endpoint>.
+	PathStyle bool
+	// MaxAttempts is how many times a request is tried before giving up.
+	MaxAttempts int
+	// PartSize is the multipart part size.
+	PartSize int64
 }
 
-// uploader uploads files to S3 and remembers what it created, so a failed create can delete it.
-type uploader struct {
+// Uploader uploads files to S3 and remembers what it created, so a failed create can delete it.
+type Uploader struct {
 	s3       *s3.Client
-	target   s3Target
+	target   Target
 	partSize int64
-	progress *progress
+	progress *Progress
 
 	mu      sync.Mutex
 	created []string
 }
 
-// newUploader returns an uploader for target. Credentials come from the usual AWS places: the
+// NewUploader returns an uploader for target. Credentials come from the usual AWS places: the
 // AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables, AWS_PROFILE and ~/.aws, or the
 // instance's role.
-func newUploader(ctx context.Context, target s3Target, s s3Settings, progress *progress) (*uploader, error) {
-	opts := []func(*config.LoadOptions) error{config.WithRetryMaxAttempts(s.maxAttempts)}
-	if s.region != "" {
-		opts = append(opts, config.WithRegion(s.region))
+func NewUploader(ctx context.Context, target Target, s Settings, progress *Progress) (*Uploader, error) {
+	opts := []func(*config.LoadOptions) error{config.WithRetryMaxAttempts(s.MaxAttempts)}
+	if s.Region != "" {
+		opts = append(opts, config.WithRegion(s.Region))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -199,23 +178,23 @@ func newUploader(ctx context.Context, target s3Target, s s3Settings, progress *p
 		cfg.Region = "us-east-1"
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		if s.endpoint != "" {
-			o.BaseEndpoint = aws.String(s.endpoint)
+		if s.Endpoint != "" {
+			o.BaseEndpoint = aws.String(s.Endpoint)
 		}
-		o.UsePathStyle = s.pathStyle
+		o.UsePathStyle = s.PathStyle
 		// S3-compatible stores often lack the newer checksum headers; TLS and SigV4 protect the data.
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
-	partSize := s.partSize
+	partSize := s.PartSize
 	if partSize <= 0 {
-		partSize = defaultPartSize
+		partSize = DefaultPartSize
 	}
-	return &uploader{s3: client, target: target, partSize: partSize, progress: progress}, nil
+	return &Uploader{s3: client, target: target, partSize: partSize, progress: progress}, nil
 }
 
-// checkBucket fails early, with a clear message, when the bucket is missing or not accessible.
-func (u *uploader) checkBucket(ctx context.Context) error {
+// CheckBucket fails early, with a clear message, when the bucket is missing or not accessible.
+func (u *Uploader) CheckBucket(ctx context.Context) error {
 	_, err := u.s3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(u.target.bucket)})
 	if err == nil {
 		return nil
@@ -229,7 +208,7 @@ func (u *uploader) checkBucket(ctx context.Context) error {
 	return fmt.Errorf("reaching bucket %q at %s: %w", u.target.bucket, u.endpointName(), describeS3Error(err))
 }
 
-func (u *uploader) endpointName() string {
+func (u *Uploader) endpointName() string {
 	if e := u.s3.Options().BaseEndpoint; e != nil {
 		return *e
 	}
@@ -247,7 +226,7 @@ func httpStatus(err error) int {
 
 // exists reports whether the object of up is already there with the same size (its key holds the
 // content hash, so same key and size means same content).
-func (u *uploader) exists(ctx context.Context, up *upload) (bool, error) {
+func (u *Uploader) exists(ctx context.Context, up *Upload) (bool, error) {
 	out, err := u.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(u.target.bucket), Key: aws.String(up.key)})
 	if err != nil {
 		if httpStatus(err) == 404 {
@@ -264,7 +243,7 @@ func (u *uploader) exists(ctx context.Context, up *upload) (bool, error) {
 
 // upload uploads one file, in parts when it is larger than the part size. It returns whether the
 // file was already there.
-func (u *uploader) upload(ctx context.Context, up *upload) (skipped bool, err error) {
+func (u *Uploader) upload(ctx context.Context, up *Upload) (skipped bool, err error) {
 	found, err := u.exists(ctx, up)
 	if err != nil {
 		return false, fmt.Errorf("checking s3://%s/%s: %w", u.target.bucket, up.key, err)
@@ -297,7 +276,7 @@ func (u *uploader) upload(ctx context.Context, up *upload) (skipped bool, err er
 
 // multipart uploads a large file in parts, reporting progress after each; on failure it aborts the
 // upload so that no partial object or orphaned parts stay behind.
-func (u *uploader) multipart(ctx context.Context, f *os.File, up *upload, meta map[string]string) (err error) {
+func (u *Uploader) multipart(ctx context.Context, f *os.File, up *Upload, meta map[string]string) (err error) {
 	partSize := u.partSize
 	const maxParts = 10000 // S3's limit
 	if up.size/partSize >= maxParts {
@@ -344,9 +323,12 @@ func (u *uploader) multipart(ctx context.Context, f *os.File, up *upload, meta m
 	return err
 }
 
-// rollback deletes the objects this uploader created, so that a failed create leaves nothing
+// Created is how many objects this uploader created (and Rollback would delete).
+func (u *Uploader) Created() int { return len(u.created) }
+
+// Rollback deletes the objects this uploader created, so that a failed create leaves nothing
 // behind. Objects that were already there are kept: other applications may use them.
-func (u *uploader) rollback(ctx context.Context) error {
+func (u *Uploader) Rollback(ctx context.Context) error {
 	u.mu.Lock()
 	keys := u.created
 	u.created = nil
@@ -362,14 +344,14 @@ func (u *uploader) rollback(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// uploadAll uploads every planned file in order, reporting each on the progress writer.
-func (u *uploader) uploadAll(ctx context.Context, plans []*upload) error {
+// UploadAll uploads every planned file in order, reporting each on the progress writer.
+func (u *Uploader) UploadAll(ctx context.Context, plans []*Upload) error {
 	for _, up := range plans {
 		u.progress.start(up)
 		skipped, err := u.upload(ctx, up)
 		if err != nil {
 			u.progress.failed(up)
-			return fmt.Errorf("uploading %s (%s) to s3://%s/%s: %w", up.display, humanBytes(up.size), u.target.bucket, up.key, describeS3Error(err))
+			return fmt.Errorf("uploading %s (%s) to s3://%s/%s: %w", up.display, HumanBytes(up.size), u.target.bucket, up.key, describeS3Error(err))
 		}
 		u.progress.finish(up, skipped)
 	}
@@ -439,9 +421,13 @@ func (e *partError) Error() string {
 }
 func (e *partError) Unwrap() error { return e.err }
 
-// progress reports uploads on the error stream: one line per file, and for files uploaded in parts
+// NewProgress returns the progress report of uploads written to w; tty says w is a terminal, where
+// the share done is rewritten in place.
+func NewProgress(w io.Writer, tty bool) *Progress { return &Progress{w: w, tty: tty} }
+
+// Progress reports uploads on the error stream: one line per file, and for files uploaded in parts
 // the share done after each part (rewritten in place on a terminal, at every tenth otherwise).
-type progress struct {
+type Progress struct {
 	w   io.Writer
 	tty bool
 
@@ -450,7 +436,7 @@ type progress struct {
 	started time.Time
 }
 
-func (p *progress) start(up *upload) {
+func (p *Progress) start(up *Upload) {
 	if p == nil {
 		return
 	}
@@ -458,11 +444,11 @@ func (p *progress) start(up *upload) {
 	defer p.mu.Unlock()
 	p.shown, p.started = 0, time.Now()
 	if p.tty {
-		fmt.Fprintf(p.w, "uploading %s (%s) ...", up.display, humanBytes(up.size))
+		fmt.Fprintf(p.w, "uploading %s (%s) ...", up.display, HumanBytes(up.size))
 	}
 }
 
-func (p *progress) update(up *upload, done int64) {
+func (p *Progress) update(up *Upload, done int64) {
 	if p == nil || done >= up.size {
 		return
 	}
@@ -470,16 +456,16 @@ func (p *progress) update(up *upload, done int64) {
 	defer p.mu.Unlock()
 	pct := int(done * 100 / up.size)
 	if p.tty {
-		fmt.Fprintf(p.w, "\ruploading %s: %s of %s (%d%%) ", up.display, humanBytes(done), humanBytes(up.size), pct)
+		fmt.Fprintf(p.w, "\ruploading %s: %s of %s (%d%%) ", up.display, HumanBytes(done), HumanBytes(up.size), pct)
 		return
 	}
 	if tenth := pct / 10; tenth > p.shown {
 		p.shown = tenth
-		fmt.Fprintf(p.w, "uploading %s: %s of %s (%d%%)\n", up.display, humanBytes(done), humanBytes(up.size), pct)
+		fmt.Fprintf(p.w, "uploading %s: %s of %s (%d%%)\n", up.display, HumanBytes(done), HumanBytes(up.size), pct)
 	}
 }
 
-func (p *progress) finish(up *upload, skipped bool) {
+func (p *Progress) finish(up *Upload, skipped bool) {
 	if p == nil {
 		return
 	}
@@ -489,13 +475,13 @@ func (p *progress) finish(up *upload, skipped bool) {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
 	if skipped {
-		fmt.Fprintf(p.w, "%s (%s) is already at %s\n", up.display, humanBytes(up.size), up.uri)
+		fmt.Fprintf(p.w, "%s (%s) is already at %s\n", up.display, HumanBytes(up.size), up.uri)
 		return
 	}
-	fmt.Fprintf(p.w, "uploaded %s (%s) to %s in %s\n", up.display, humanBytes(up.size), up.uri, time.Since(p.started).Round(time.Millisecond))
+	fmt.Fprintf(p.w, "uploaded %s (%s) to %s in %s\n", up.display, HumanBytes(up.size), up.uri, time.Since(p.started).Round(time.Millisecond))
 }
 
-func (p *progress) failed(*upload) {
+func (p *Progress) failed(*Upload) {
 	if p == nil {
 		return
 	}
@@ -506,8 +492,8 @@ func (p *progress) failed(*upload) {
 	}
 }
 
-// humanBytes formats a size as "12 B", "1.5 KiB", "96.0 MiB".
-func humanBytes(n int64) string {
+// HumanBytes formats a size as "12 B", "1.5 KiB", "96.0 MiB".
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

@@ -1,4 +1,7 @@
-package sparkctl
+// Package lint is `sparkctl lint`: offline checks of SparkApplication and ScheduledSparkApplication
+// manifests (what the API server, the operator or Spark would refuse or silently change), each with
+// the field, a severity and an explanation.
+package lint
 
 import (
 	"context"
@@ -11,10 +14,14 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
+	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
+	"github.com/sparkop/spark-operator/internal/sparkctl/printing"
 )
 
-// LintOptions are the flags of `sparkctl lint`.
-type LintOptions struct {
+// Options are the flags of `sparkctl lint`.
+type Options struct {
 	// Filenames are the manifests (- for standard input).
 	Filenames []string
 	// Strict fails on warnings too.
@@ -28,7 +35,7 @@ type LintOptions struct {
 
 	streams genericiooptions.IOStreams
 	workDir string
-	docs    []document
+	docs    []manifest.Document
 }
 
 // lintReport is the result of lint for one document.
@@ -43,9 +50,9 @@ type lintReport struct {
 	Findings []finding `json:"findings"`
 }
 
-// NewLintCommand returns `sparkctl lint`.
-func NewLintCommand(streams genericiooptions.IOStreams) *cobra.Command {
-	o := &LintOptions{streams: streams}
+// NewCommand returns `sparkctl lint`.
+func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
+	o := &Options{streams: streams}
 	cmd := &cobra.Command{
 		Use:   "lint -f FILE...",
 		Short: "Check application manifests offline and explain what the operator will do with them",
@@ -68,7 +75,7 @@ warnings, with --strict).`,
   sparkctl lint -f examples/ --quiet
   sparkctl lint -f app.yaml -o json`,
 		Args: cobra.NoArgs,
-		RunE: runE(o),
+		RunE: cmdutil.RunE(o),
 	}
 	cmd.Flags().StringSliceVarP(&o.Filenames, "filename", "f", nil, "manifests or directories of manifests to check (- for standard input); repeatable")
 	cmd.Flags().BoolVar(&o.Strict, "strict", false, "exit non-zero on warnings too")
@@ -81,7 +88,7 @@ warnings, with --strict).`,
 }
 
 // Complete reads every manifest.
-func (o *LintOptions) Complete(*cobra.Command, []string) error {
+func (o *Options) Complete(*cobra.Command, []string) error {
 	if len(o.Filenames) == 0 {
 		return errors.New("a manifest is required: sparkctl lint -f FILE (or -f - for standard input)")
 	}
@@ -98,7 +105,7 @@ func (o *LintOptions) Complete(*cobra.Command, []string) error {
 			}
 		}
 		for _, f := range files {
-			docs, err := readDocuments(f, o.streams.In)
+			docs, err := manifest.ReadDocuments(f, o.streams.In)
 			if err != nil {
 				return err
 			}
@@ -128,7 +135,7 @@ func manifestsIn(dir string) ([]string, error) {
 }
 
 // Validate checks the flags.
-func (o *LintOptions) Validate() error {
+func (o *Options) Validate() error {
 	if o.Output != "" && o.Output != "text" && o.Output != "json" {
 		return fmt.Errorf("--output %q is not supported; use text or json", o.Output)
 	}
@@ -136,7 +143,7 @@ func (o *LintOptions) Validate() error {
 }
 
 // Run lints every document and prints the findings.
-func (o *LintOptions) Run(context.Context) error {
+func (o *Options) Run(context.Context) error {
 	reports := o.lint()
 	var errs, warns, infos int
 	for _, r := range reports {
@@ -165,35 +172,35 @@ func (o *LintOptions) Run(context.Context) error {
 	}
 	switch {
 	case errs > 0:
-		return &exitError{code: 1, err: fmt.Errorf("lint found %s", plural(errs, "error"))}
+		return &cmdutil.ExitError{Code: 1, Err: fmt.Errorf("lint found %s", plural(errs, "error"))}
 	case warns > 0 && o.Strict:
-		return &exitError{code: 1, err: fmt.Errorf("lint found %s (--strict)", plural(warns, "warning"))}
+		return &cmdutil.ExitError{Code: 1, Err: fmt.Errorf("lint found %s (--strict)", plural(warns, "warning"))}
 	}
 	return nil
 }
 
 // lint checks each document.
-func (o *LintOptions) lint() []lintReport {
+func (o *Options) lint() []lintReport {
 	var reports []lintReport
 	for _, d := range o.docs {
-		r := lintReport{Source: d.where(), Kind: d.kind}
-		if !d.isOurs() {
-			r.Findings = []finding{{Severity: severityInfo, Message: "skipped: " + d.kindError().Error()}}
-			if strings.HasPrefix(d.apiVersion, "sparkoperator.k8s.io/") {
+		r := lintReport{Source: d.Where(), Kind: d.Kind}
+		if !d.IsOurs() {
+			r.Findings = []finding{{Severity: severityInfo, Message: "skipped: " + d.KindError().Error()}}
+			if strings.HasPrefix(d.APIVersion, "sparkoperator.k8s.io/") {
 				r.Findings[0].Severity = severityError
-				r.Findings[0].Message = d.kindError().Error()
+				r.Findings[0].Message = d.KindError().Error()
 			}
 			reports = append(reports, r)
 			continue
 		}
-		a, err := decodeApplication(d)
+		a, err := manifest.DecodeApplication(d)
 		if err != nil {
-			r.Findings = []finding{{Severity: severityError, Message: strings.TrimPrefix(err.Error(), d.where()+": "),
-				Explanation: "The document cannot be read as a " + d.kind + "; the API server would refuse it."}}
+			r.Findings = []finding{{Severity: severityError, Message: strings.TrimPrefix(err.Error(), d.Where()+": "),
+				Explanation: "The document cannot be read as a " + d.Kind + "; the API server would refuse it."}}
 			reports = append(reports, r)
 			continue
 		}
-		obj := a.object()
+		obj := a.Object()
 		r.Namespace, r.Name = obj.GetNamespace(), obj.GetName()
 		for _, f := range lintApplication(a, o.workDir, o.KubeSchedulerNames...) {
 			if o.Quiet && f.Severity == severityInfo {
@@ -210,7 +217,7 @@ func (o *LintOptions) lint() []lintReport {
 }
 
 // printReport prints the findings of one document, each with its explanation below it.
-func (o *LintOptions) printReport(w io.Writer, r lintReport) {
+func (o *Options) printReport(w io.Writer, r lintReport) {
 	title := r.Source
 	if r.Kind != "" {
 		title += ": " + r.Kind
@@ -234,7 +241,7 @@ func (o *LintOptions) printReport(w io.Writer, r lintReport) {
 		}
 		fmt.Fprintf(w, "  %-8s%s\n", label, line)
 		if f.Explanation != "" {
-			fmt.Fprintln(w, wrapText(f.Explanation, 92, "          "))
+			fmt.Fprintln(w, printing.WrapText(f.Explanation, 92, "          "))
 		}
 	}
 	fmt.Fprintln(w)
