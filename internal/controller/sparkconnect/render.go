@@ -21,7 +21,7 @@ const ServerClass = "org.apache.spark.sql.connect.service.SparkConnectServer"
 // ServerPort is the Spark Connect gRPC port (spark.connect.grpc.binding.port's default).
 const ServerPort = 15002
 
-// AnnotationRevision, on the server pod, is the revision it was rendered from:
+// AnnotationRevision is the annotation on the server pod that holds the revision it was rendered from:
 // "<generation>/<start token>". The generation tells a server of an older spec (replaced); the whole
 // revision lets a reconcile render the same objects again for a pod it created before.
 const AnnotationRevision = "sparkoperator.k8s.io/connect-revision"
