@@ -291,7 +291,13 @@ func (s *stream) stopAndCheck(t *testing.T) {
 // killed -> the interrupted batch committed by the next driver.
 func TestStreamingExactlyOnceThroughDriverKill(t *testing.T) {
 	requireCluster(t)
-	for _, version := range []string{"3.5.3", "4.0.1"} {
+	// Spark 4.0.1 by default (3.5.3 streams in TestStreamingGracefulStop); SPARK_E2E_ALL_VERSIONS=1
+	// runs the kill on both, about 5 more minutes.
+	versions := []string{"4.0.1"}
+	if os.Getenv("SPARK_E2E_ALL_VERSIONS") == "1" {
+		versions = []string{"3.5.3", "4.0.1"}
+	}
+	for _, version := range versions {
 		t.Run(version, func(t *testing.T) {
 			s := streamingApp(t, "stream-kill-"+strings.ReplaceAll(version, ".", ""), version)
 			create(t, s.app)
