@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,6 +49,26 @@ func TestPodNetworkNamespaces(t *testing.T) {
 	}
 	if got := readLine(t, pathA, "127.0.0.1:443"); got != "api" {
 		t.Errorf("pod A's API server proxy: %q", got)
+	}
+	// A container joins its pod's namespace: it can listen on the pod's address.
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &container{name: "main"}
+	spec := &ContainerSpec{Root: t.TempDir(), Hostname: "b", Mounts: hostBaseMounts(nil), Dir: "/", NetNS: pathB,
+		Env: []string{"PATH=/usr/bin:/bin"}, Argv: []string{"perl", "-MIO::Socket::INET", "-e",
+			`$s = IO::Socket::INET->new(LocalAddr => "` + ipB + `:9100", Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { print $c "container\n"; close $c }`}}
+	if err := c.start(self, t.TempDir(), spec, func() {}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.signal(syscall.SIGKILL); <-c.done }()
+	var got string
+	for deadline := time.Now().Add(30 * time.Second); got != "container" && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		got = quietReadLine(ipB + ":9100")
+	}
+	if got != "container" {
+		t.Errorf("the container in pod B's namespace did not answer on %s:9100 (%q)", ipB, got)
 	}
 	p.remove("uid-a")
 	if _, err := os.Stat(pathA); !os.IsNotExist(err) {
@@ -106,6 +127,18 @@ func readLine(t *testing.T, netns, addr string) string {
 	}
 	defer conn.Close()
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, _ := bufio.NewReader(conn).ReadString('\n')
+	return strings.TrimSpace(line)
+}
+
+// quietReadLine dials addr from the node and reads a line; "" when that fails.
+func quietReadLine(addr string) string {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return ""
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	line, _ := bufio.NewReader(conn).ReadString('\n')
 	return strings.TrimSpace(line)
 }

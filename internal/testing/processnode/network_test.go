@@ -19,8 +19,9 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// webServer answers every HTTP request on port 8080 of all the pod's addresses with one line.
-const webServer = `exec perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => "0.0.0.0:8080", Listen => 5, ReuseAddr => 1) or die $!; while ($c = $s->accept) { while (<$c>) { last if /^\r?$/ } print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello from web\n"; close $c }'`
+// webServer answers every HTTP request on port 8080 of all the pod's addresses with one line, one
+// process per connection (a stuck client cannot block the others).
+const webServer = `exec perl -MIO::Socket::INET -e '$SIG{CHLD} = "IGNORE"; $s = IO::Socket::INET->new(LocalAddr => "0.0.0.0:8080", Listen => 20, ReuseAddr => 1) or die $!; while (1) { $c = $s->accept or next; if (fork() == 0) { alarm 10; while (<$c>) { last if /^\r?$/ } print $c "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello from web\n"; close $c; exit 0 } close $c }'`
 
 // Pods get addresses on the pod network (a network namespace each): EndpointSlices accept them,
 // the API server's proxy and the node reach them, other pods reach them by their Service's name,
