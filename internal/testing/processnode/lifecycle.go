@@ -131,7 +131,7 @@ func (w *podWorker) stopContainer(ctx context.Context, pod *corev1.Pod, c *conta
 }
 
 // runHook runs one lifecycle handler of the container and returns its output: exec runs the
-// command inside the container (its mount, UTS and PID namespaces, root and working directory,
+// command inside the container (its mount, UTS, network and PID namespaces, root and working directory,
 // with the container's env) through nsenter(1); httpGet is sent to the pod IP like a probe; sleep
 // sleeps. It ends when ctx does.
 func (c *container) runHook(ctx context.Context, h *corev1.LifecycleHandler, podIP string) (string, error) {
@@ -140,7 +140,7 @@ func (c *container) runHook(ctx context.Context, h *corev1.LifecycleHandler, pod
 		if len(h.Exec.Command) == 0 {
 			return "", errors.New("exec hook without a command")
 		}
-		args := append([]string{"-t", strconv.Itoa(c.pid), "-m", "-u", "-p", "-r", "-w", "--"}, h.Exec.Command...)
+		args := append([]string{"-t", strconv.Itoa(c.pid), "-m", "-u", "-n", "-p", "-r", "-w", "--"}, h.Exec.Command...)
 		cmd := exec.CommandContext(ctx, "nsenter", args...)
 		cmd.Env = c.env
 		cmd.WaitDelay = time.Second

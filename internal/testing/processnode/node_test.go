@@ -41,7 +41,8 @@ func TestMain(m *testing.M) {
 }
 
 // startNode runs a process node with a node of its own for the test, on free ports.
-func startNode(t *testing.T) (string, *kubernetes.Clientset) {
+// startNode starts a process node for the test; opts change its Config.
+func startNode(t *testing.T, opts ...func(*processnode.Config)) (string, *kubernetes.Clientset) {
 	t.Helper()
 	clientset, err := kubernetes.NewForConfig(env.Config)
 	if err != nil {
@@ -52,7 +53,7 @@ func startNode(t *testing.T) (string, *kubernetes.Clientset) {
 		t.Fatal(err)
 	}
 	name := "pn-" + rand.String(6)
-	node, err := processnode.New(processnode.Config{
+	cfg := processnode.Config{
 		Client:              clientset,
 		APIServer:           u.Host,
 		NodeNames:           []string{name},
@@ -62,7 +63,11 @@ func startNode(t *testing.T) (string, *kubernetes.Clientset) {
 		PodIPBlock:          100 + rand.Intn(50),
 		Images:              processnode.ImageConfig{HostImages: []string{"busybox"}},
 		Log:                 testr.New(t),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	node, err := processnode.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func countObjects(t *testing.T, ns, name string) (services, configMaps int) {
 	return len(svcs.Items), len(cms.Items)
 }
 
-// TestLifecycle: a SparkConnect gets its server pod, headless and client Services and ConfigMaps;
+// TestLifecycle: a SparkConnect gets its server pod, headless and client Services and its ConfigMap;
 // it is Ready once the server container is, counts its executors, starts a new server when a ready
 // one dies, and deleting it removes everything (garbage collector).
 func TestLifecycle(t *testing.T) {
@@ -69,7 +69,7 @@ func TestLifecycle(t *testing.T) {
 	}
 	util.WaitFor(t, "the Services and ConfigMaps", func() (bool, string) {
 		svcs, cms := countObjects(t, ns, "sc")
-		return svcs == 2 && cms == 2, describe(svcs, cms)
+		return svcs == 2 && cms == 1, describe(svcs, cms)
 	})
 
 	util.RunDriver(t, env.Client, ns, "sc-server")
