@@ -22,18 +22,6 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 )
 
-// decommissionConf is what Spark needs to move an evicted executor's blocks instead of losing
-// them: decommissioning (which also makes Spark give each executor pod the preStop hook
-// /opt/decom.sh, which sends the executor SIGPWR), and block migration for shuffle files and
-// cached RDD blocks.
-var decommissionConf = map[string]string{
-	"spark.decommission.enabled":                              "true",
-	"spark.storage.decommission.enabled":                      "true",
-	"spark.storage.decommission.shuffleBlocks.enabled":        "true",
-	"spark.storage.decommission.rddBlocks.enabled":            "true",
-	"spark.storage.decommission.replicationReattemptInterval": "5s",
-}
-
 var shuffleResult = regexp.MustCompile(`shuffle_twice: result (\d+) map records, (\d+) cached records computed \(of (\d+) each\)`)
 
 // drainCase is one run of TestDrainWithDecommissioning.
@@ -83,11 +71,13 @@ func TestDrainWithDecommissioning(t *testing.T) {
 				"spark.kubernetes.driver.requestTimeout":    "60000",
 			}
 			if tc.decommission {
-				for k, v := range decommissionConf {
-					app.Spec.SparkConf[k] = v
-				}
+				// The operator's one switch: decommissioning (which makes Spark give each executor
+				// the preStop hook /opt/decom.sh, sending it SIGPWR), shuffle and cached block
+				// migration, a 5 s migration recheck and a 60 s executor grace period.
+				app.Annotations = map[string]string{v1beta2.AnnotationExecutorDecommissioning: "true"}
 				if tc.sparkDefaults {
-					delete(app.Spec.SparkConf, "spark.storage.decommission.replicationReattemptInterval")
+					// sparkConf wins over the switch: Spark's own 30 s recheck.
+					app.Spec.SparkConf["spark.storage.decommission.replicationReattemptInterval"] = "30s"
 				}
 			}
 			app.Spec.Volumes = []corev1.Volume{
@@ -126,6 +116,9 @@ func TestDrainWithDecommissioning(t *testing.T) {
 				t.Errorf("Spark gave executor %s no preStop hook", victim.Name)
 			}
 			grace := ptr.Deref(victim.Spec.TerminationGracePeriodSeconds, 30)
+			if tc.decommission && grace != 60 {
+				t.Errorf("executor %s has a grace period of %d s, want the switch's 60", victim.Name, grace)
+			}
 			evicted := time.Now()
 			if err := clientset.PolicyV1().Evictions(app.Namespace).Evict(ctx, &policyv1.Eviction{
 				ObjectMeta: metav1.ObjectMeta{Name: victim.Name, Namespace: app.Namespace}}); err != nil {
