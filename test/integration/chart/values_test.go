@@ -117,6 +117,9 @@ var valuesCases = []valuesCase{
 			deployment.contains(args, "--metrics-bind-address=:8080"),
 			deployment.contains(args, "--enable-metrics=true"),
 			deployment.contains(args, "--metrics-endpoint=/metrics"),
+			// SparkConnect on (Kubeflow's operator always runs it); the driver Service off.
+			deployment.contains(args, "--enable-spark-connect=true"),
+			deployment.noPrefix(args, "--enable-driver-service"),
 			deployment.contains(args, "--health-probe-bind-address=:8081"),
 			// Kubeflow's chart defaults, with Kubeflow's flags.
 			deployment.contains(args, "--feature-gates=PartialRestart=false,LoadSparkDefaults=false"),
@@ -786,6 +789,14 @@ controller:
 		checks: []check{
 			pdb.equal("spec.minAvailable", 2),
 			pdb.equal(`spec.selector.matchLabels."app.kubernetes.io/component"`, "controller"),
+		},
+	},
+	{
+		name:   "driver Service on, SparkConnect off",
+		values: "controller: {driverService: {enable: true}}\nsparkConnect: {enable: false}",
+		checks: []check{
+			deployment.contains(args, "--enable-driver-service=true"),
+			deployment.noPrefix(args, "--enable-spark-connect"),
 		},
 	},
 	{name: "refused: jobNamespaceSelector with all namespaces", values: `spark: {jobNamespaces: [""], jobNamespaceSelector: team=data}`, failWith: "spark.jobNamespaceSelector has no effect"},
