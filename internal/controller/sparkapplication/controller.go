@@ -141,6 +141,8 @@ type Reconciler struct {
 	opts     Options
 	// writes holds back reconciles that would read a status this controller already replaced.
 	writes statusWrites
+	// releases keeps a reconcile from releasing a driver finalizer a second time (releases.go).
+	releases driverReleases
 	// apiReader reads from the API server without the cache (the raw templates, templates.go); set
 	// by SetupWithManager, nil without a manager.
 	apiReader client.Reader
@@ -232,6 +234,9 @@ type scope struct {
 	transitions []v1beta2.ApplicationStateType
 	// afterWrite runs after the status write succeeded (finalizer releases).
 	afterWrite []func(context.Context) error
+	// releasing is the driver pod whose finalizer afterWrite releases: one reconcile that goes
+	// through SUCCEEDING to COMPLETED reaches releaseDriver twice and releases once.
+	releasing *podVersion
 	// requeueAfter is the earliest time the application needs another look; 0 means none.
 	requeueAfter time.Duration
 	// deleted is set when the reconcile deleted the application (TTL): no status to write.
@@ -274,6 +279,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.client.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.writes.forget(req.NamespacedName)
+			r.releases.forget(req.NamespacedName)
 			return ctrl.Result{}, r.cleanupDeleted(ctx, req.NamespacedName)
 		}
 		return ctrl.Result{}, err
