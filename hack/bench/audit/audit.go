@@ -33,8 +33,9 @@ rules:
 - level: None
 `
 
-// Writes are write requests counted by client (see Client) and resource ("pods",
-// "pods/binding", "sparkapplications/status", with " (<code>)" appended when the request failed).
+// Writes are write requests counted by client (see Client) and by verb and resource ("create pods",
+// "create pods/binding", "update sparkapplications/status", with " (<code>)" appended when the
+// request failed).
 type Writes map[string]map[string]int
 
 // Add counts one request.
@@ -61,7 +62,7 @@ func Parse(r io.Reader, from, to time.Time) (Writes, error) {
 		if (!from.IsZero() && at.Before(from)) || (!to.IsZero() && !at.Before(to)) {
 			continue
 		}
-		w.Add(Client(ev.UserAgent, ev.User.Username), Resource(&ev))
+		w.Add(Client(ev.UserAgent, ev.User.Username), ev.Verb+" "+Resource(&ev))
 	}
 	return w, sc.Err()
 }
@@ -161,7 +162,7 @@ func (w Writes) Total() (all, withoutLeases int) {
 	for _, byRes := range w {
 		for res, c := range byRes {
 			all += c
-			if r, _, _ := strings.Cut(res, " "); r != "leases" {
+			if f := strings.Fields(res); len(f) < 2 || f[1] != "leases" {
 				withoutLeases += c
 			}
 		}
@@ -170,12 +171,12 @@ func (w Writes) Total() (all, withoutLeases int) {
 }
 
 // String is the client's writes per application, e.g.
-// "spark-operator 9.0: events 3.0, sparkapplications/status 3.0, pods 1.0".
+// "spark-operator 9.0: create events 3.0, update sparkapplications/status 3.0, create pods 1.0".
 func (c ClientWrites) String() string {
 	return fmt.Sprintf("%s %.1f: %s", c.Client, c.Total, c.ResourcesText())
 }
 
-// ResourcesText is "events 3.0, pods 1.0, ..." (resources under 0.05 per application left out,
+// ResourcesText is "create events 3.0, create pods 1.0, ..." (resources under 0.05 per application left out,
 // as "+ k more").
 func (c ClientWrites) ResourcesText() string {
 	var parts []string

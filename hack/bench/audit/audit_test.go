@@ -20,12 +20,12 @@ func TestParseCountsWritesByClientAndResource(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Writes{
-		"sparkop-bench":  {"sparkapplications": 1},
-		"spark-operator": {"pods": 2, "configmaps": 1, "sparkapplications/status": 1, "sparkapplications/status (409)": 1},
-		"kube-scheduler": {"pods/binding": 1},
-		"kwok":           {"pods/status": 1, "leases": 1},
-		"kube-controller-manager endpointslice-controller": {"endpointslices": 1},
-		"kube-controller-manager endpoint-controller":      {"endpoints": 1},
+		"sparkop-bench":  {"create sparkapplications": 1},
+		"spark-operator": {"create pods": 1, "patch pods": 1, "create configmaps": 1, "update sparkapplications/status": 1, "update sparkapplications/status (409)": 1},
+		"kube-scheduler": {"create pods/binding": 1},
+		"kwok":           {"patch pods/status": 1, "update leases": 1},
+		"kube-controller-manager endpointslice-controller": {"create endpointslices": 1},
+		"kube-controller-manager endpoint-controller":      {"create endpoints": 1},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Parse (-want +got):\n%s", d)
@@ -38,7 +38,7 @@ func TestParseCountsWritesByClientAndResource(t *testing.T) {
 	if per[0].Client != "spark-operator" || per[0].Total != 2.5 {
 		t.Errorf("first client = %+v, want spark-operator at 2.5 per application", per[0])
 	}
-	if s, want := per[0].String(), "spark-operator 2.5: pods 1.0, configmaps 0.5, sparkapplications/status 0.5, sparkapplications/status (409) 0.5"; s != want {
+	if s, want := per[0].String(), "spark-operator 2.5: create configmaps 0.5, create pods 0.5, patch pods 0.5, update sparkapplications/status 0.5, update sparkapplications/status (409) 0.5"; s != want {
 		t.Errorf("String = %q, want %q", s, want)
 	}
 }
