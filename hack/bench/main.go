@@ -53,7 +53,9 @@
 // binary; -pprof builds it with net/http/pprof (hack/bench/pprofoperator) and saves CPU profiles of
 // the operator and of kube-apiserver during the load and a heap profile of the operator at the end.
 // Besides the summary line the run logs the CPU time of every process (operator, control plane,
-// benchmark, the rest of the machine) and the API writes per application by verb and resource; -raw
+// benchmark, the rest of the machine) and the API writes per application by verb and resource; -audit
+// adds the writes per application by client (package audit: a kube-apiserver audit log of the
+// writes, which costs the API server CPU, so it is off by default); -raw
 // measures what the API server alone takes (the benchmark creates what a submission creates).
 // See docs/benchmarks.md. Logs of the operator and the cluster are kept in
 // .cache/bench/<cluster>/. Everything started is stopped at the end, also on failure or Ctrl-C;
@@ -62,7 +64,7 @@
 // The machinery is in packages of its own, for other load runs (hack/chaos) to reuse: cluster (the
 // kwok cluster), operator (build, replicas, Lease), load (clients, the application, paced creation),
 // recorder (informers recording each application's life), scraper (API server request counters,
-// /proc CPU and memory) and report (quantiles, command lines, results tables in Markdown).
+// /proc CPU and memory), audit (writes by client from the audit log) and report (quantiles, command lines, results tables in Markdown).
 package main
 
 import (

@@ -146,6 +146,9 @@ type Reconciler struct {
 	// apiReader reads from the API server without the cache (the raw templates, templates.go); set
 	// by SetupWithManager, nil without a manager.
 	apiReader client.Reader
+	// status writes the status and reads back only metadata (statuswrite.go); set by
+	// SetupWithManager, nil without a manager.
+	status *statusWriter
 }
 
 // NewReconciler returns a Reconciler. c is the (cached) client of the manager; recorder records the
@@ -175,6 +178,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	r.apiReader = mgr.GetAPIReader()
+	status, err := newStatusWriter(mgr)
+	if err != nil {
+		return err
+	}
+	r.status = status
 	byApp := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		name := o.GetLabels()[v1beta2.LabelAppName]
 		if name == "" {
@@ -305,7 +313,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	setConditions(s.app, s.now)
 	s.app.Status.ObservedGeneration = s.app.Generation
 	if !equality.Semantic.DeepEqual(s.orig.Status, s.app.Status) {
-		if err := r.client.Status().Update(ctx, s.app); err != nil {
+		if err := r.writeStatus(ctx, s.app); err != nil {
 			if apierrors.IsConflict(err) {
 				// The API server holds a newer version than the cached copy: another writer got
 				// there first, or a write of ours went through but its reply was lost (an API
