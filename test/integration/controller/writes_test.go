@@ -19,7 +19,7 @@ import (
 // COMPLETED; SUCCEEDING passes within the reconcile that reaches COMPLETED), exactly the three
 // Events Kubeflow v2.5 writes for the same lifecycle (SparkApplicationSubmitted, SparkDriverRunning,
 // SparkDriverCompleted), and the submission's objects: the driver pod and one ConfigMap, no driver
-// Service (plus the UI Service and its deletion).
+// Service (plus the UI Service and its deletion), and one PATCH releasing the driver finalizer.
 func TestWritesPerLifecycle(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
