@@ -26,7 +26,9 @@ type statusWriter struct {
 	rest rest.Interface
 }
 
-// newStatusWriter builds a statusWriter on the manager's configuration and HTTP client.
+// newStatusWriter builds a statusWriter on the manager's configuration and HTTP client; like each of
+// controller-runtime's per-kind REST clients it has its own token bucket of the configured QPS and
+// burst (--kube-api-qps, --kube-api-burst).
 func newStatusWriter(mgr ctrl.Manager) (*statusWriter, error) {
 	gvk := v1beta2.GroupVersion.WithKind("SparkApplication")
 	rc, err := apiutil.RESTClientForGVK(gvk, true, false, mgr.GetConfig(), serializer.NewCodecFactory(mgr.GetScheme()), mgr.GetHTTPClient())
