@@ -151,7 +151,8 @@ type Reconciler struct {
 	status *statusWriter
 }
 
-// NewReconciler returns a Reconciler. c is the (cached) client of the manager; recorder records the
+// NewReconciler returns a Reconciler. c is the (cached) client of the manager (after SetupWithManager
+// the status writes go through a REST client of the manager's instead, statuswrite.go); recorder records the
 // Kubeflow-named events (package eventrecorder in the operator); clk is the time source (a fake one
 // in tests).
 func NewReconciler(c client.Client, recorder events.EventRecorder, clk clock.Clock, opts Options) *Reconciler {
