@@ -61,12 +61,16 @@ var auditTable = report.Table{
 	},
 }
 
-// rows are the run's rows of auditTable: all clients, then each client, largest first.
+// rows are the run's rows of auditTable: all clients, then each client with at least 0.05 writes per
+// application, largest first.
 func (a *auditBreakdown) rows(command, build string) []string {
 	date := time.Now().Format("2006-01-02 15:04")
 	rows := []string{report.Cells(date, "`"+command+"`", build, "all clients",
 		fmt.Sprintf("%.1f (%.1f without Lease renewals)", a.all, a.withoutLeases), fmt.Sprintf("%d writes, %d applications", a.requests, a.applications))}
 	for _, c := range a.clients {
+		if c.Total < 0.05 {
+			continue // e.g. the node controller's few writes in a whole run
+		}
 		rows = append(rows, report.Cells(date, "`"+command+"`", build, c.Client, fmt.Sprintf("%.1f", c.Total), c.ResourcesText()))
 	}
 	return rows
