@@ -53,7 +53,9 @@
 // binary; -pprof builds it with net/http/pprof (hack/bench/pprofoperator) and saves CPU profiles of
 // the operator and of kube-apiserver during the load and a heap profile of the operator at the end.
 // Besides the summary line the run logs the CPU time of every process (operator, control plane,
-// benchmark, the rest of the machine) and the API writes per application by verb and resource; -raw
+// benchmark, the rest of the machine) and the API writes per application by verb and resource; -audit
+// adds the writes per application by client (package audit: a kube-apiserver audit log of the
+// writes, which costs the API server CPU, so it is off by default); -raw
 // measures what the API server alone takes (the benchmark creates what a submission creates).
 // See docs/benchmarks.md. Logs of the operator and the cluster are kept in
 // .cache/bench/<cluster>/. Everything started is stopped at the end, also on failure or Ctrl-C;
@@ -62,7 +64,7 @@
 // The machinery is in packages of its own, for other load runs (hack/chaos) to reuse: cluster (the
 // kwok cluster), operator (build, replicas, Lease), load (clients, the application, paced creation),
 // recorder (informers recording each application's life), scraper (API server request counters,
-// /proc CPU and memory) and report (quantiles, command lines, results tables in Markdown).
+// /proc CPU and memory), audit (writes by client from the audit log) and report (quantiles, command lines, results tables in Markdown).
 package main
 
 import (
@@ -104,6 +106,7 @@ type options struct {
 	pprof           bool
 	raw             bool
 	bare            bool
+	audit           bool
 
 	// -kubeflow: the comparison with Kubeflow's operator (modes.go, package kubeflow).
 	kubeflowBinary string
@@ -145,6 +148,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.pprof, "pprof", false, "run the operator with net/http/pprof (hack/bench/pprofoperator) and save CPU and heap profiles in .cache/bench/<cluster>/")
 	fs.BoolVar(&o.bare, "bare", false, "with -raw: a cluster of etcd and kube-apiserver only (no kube-controller-manager, kube-scheduler, kwok or nodes), so nothing reacts to the created objects: what a bare client gets from the API server")
 	fs.BoolVar(&o.raw, "raw", false, "no operator: the benchmark itself creates, per application, what a submission creates (the SparkApplication, the driver pod, its two ConfigMaps and its Service, rendered by internal/submission), to measure what the API server alone can take on this machine right now")
+	fs.BoolVar(&o.audit, "audit", false, "start the cluster with a kube-apiserver audit log of the writes (package audit) and report the API writes per application by client and resource (with -out, in the audit table); auditing costs the API server CPU, so the CPU figures of such a run are not comparable with others")
 	fs.StringVar(&o.kubeflowBinary, "kubeflow", "", "also run Kubeflow's operator, this binary (make kubeflow-operator builds bin/kubeflow-spark-operator), with spark-submit from PyPI's Spark "+kubeflow.SparkVersion+", after ours on a fresh cluster of the same set-up and load; -out gets both rows and the comparison")
 	fs.StringVar(&o.kubeflowFlags, "kubeflow-flags", "", "flags of Kubeflow's `controller start` besides --metrics-bind-address=0 --health-probe-bind-address=0 (default: none, Kubeflow's defaults: 10 controller threads)")
 	fs.DurationVar(&o.duration, "duration", 0, "steady mode: create applications at -rate for this long (N = rate x duration; -n is ignored), then audit for leaks and report the operator's RSS, heap and p99 latency trends")
@@ -175,6 +179,8 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("-operator-env %q: want space-separated NAME=VALUE", o.operatorEnv)
 	case o.raw && o.replicas != 1:
 		return nil, errors.New("-raw runs no operator: no -replicas 2 or -kill-leader-after")
+	case o.audit && o.kwokDefaults:
+		return nil, errors.New("-audit needs the benchmark's own cluster set-up: no -kwok-defaults")
 	case o.bare && (!o.raw || o.kwokDefaults):
 		return nil, errors.New("-bare needs -raw (nothing would run the applications) and cannot be combined with -kwok-defaults")
 	}

@@ -141,12 +141,18 @@ type Reconciler struct {
 	opts     Options
 	// writes holds back reconciles that would read a status this controller already replaced.
 	writes statusWrites
+	// releases keeps a reconcile from releasing a driver finalizer a second time (releases.go).
+	releases driverReleases
 	// apiReader reads from the API server without the cache (the raw templates, templates.go); set
 	// by SetupWithManager, nil without a manager.
 	apiReader client.Reader
+	// status writes the status and reads back only metadata (statuswrite.go); set by
+	// SetupWithManager, nil without a manager.
+	status *statusWriter
 }
 
-// NewReconciler returns a Reconciler. c is the (cached) client of the manager; recorder records the
+// NewReconciler returns a Reconciler. c is the (cached) client of the manager (after SetupWithManager
+// the status writes go through a REST client of the manager's instead, statuswrite.go); recorder records the
 // Kubeflow-named events (package eventrecorder in the operator); clk is the time source (a fake one
 // in tests).
 func NewReconciler(c client.Client, recorder events.EventRecorder, clk clock.Clock, opts Options) *Reconciler {
@@ -173,6 +179,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	r.apiReader = mgr.GetAPIReader()
+	status, err := newStatusWriter(mgr)
+	if err != nil {
+		return err
+	}
+	r.status = status
 	byApp := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		name := o.GetLabels()[v1beta2.LabelAppName]
 		if name == "" {
@@ -232,6 +243,9 @@ type scope struct {
 	transitions []v1beta2.ApplicationStateType
 	// afterWrite runs after the status write succeeded (finalizer releases).
 	afterWrite []func(context.Context) error
+	// releasing is the driver pod whose finalizer afterWrite releases: one reconcile that goes
+	// through SUCCEEDING to COMPLETED reaches releaseDriver twice and releases once.
+	releasing *podVersion
 	// requeueAfter is the earliest time the application needs another look; 0 means none.
 	requeueAfter time.Duration
 	// deleted is set when the reconcile deleted the application (TTL): no status to write.
@@ -274,6 +288,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if err := r.client.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.writes.forget(req.NamespacedName)
+			r.releases.forget(req.NamespacedName)
 			return ctrl.Result{}, r.cleanupDeleted(ctx, req.NamespacedName)
 		}
 		return ctrl.Result{}, err
@@ -299,7 +314,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	setConditions(s.app, s.now)
 	s.app.Status.ObservedGeneration = s.app.Generation
 	if !equality.Semantic.DeepEqual(s.orig.Status, s.app.Status) {
-		if err := r.client.Status().Update(ctx, s.app); err != nil {
+		if err := r.writeStatus(ctx, s.app); err != nil {
 			if apierrors.IsConflict(err) {
 				// The API server holds a newer version than the cached copy: another writer got
 				// there first, or a write of ours went through but its reply was lost (an API
