@@ -47,16 +47,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
-	"github.com/sparkop/spark-operator/hack/bench/report"
+	"github.com/sparkop/spark-operator/hack/harness"
 )
 
 // options are the command-line flags.
@@ -125,24 +121,7 @@ func parseFlags(args []string) (*options, error) {
 	return o, nil
 }
 
-func main() {
-	opts, err := parseFlags(os.Args[1:])
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "chaos:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, opts, report.CommandLine("go run ./hack/chaos", os.Args[1:])); err != nil {
-		fmt.Fprintln(os.Stderr, "chaos: FAILED:", err)
-		os.Exit(1)
-	}
-}
+func main() { harness.Main("chaos", parseFlags, run) }
 
 // logf prints a progress line.
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "chaos: %s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
-}
+var logf = harness.Logf("chaos")
