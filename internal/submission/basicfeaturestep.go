@@ -12,28 +12,6 @@ import (
 // (executorpod.go) do alike to the Spark container: CPU, memory with its overhead, custom resources,
 // and the node selector. Each caller keeps Spark's order of the checks.
 
-// roleKeys are the sparkConf keys and spec fields of one role's container resources.
-type roleKeys struct {
-	cores, requestCores, limitCores string // spark.<role>.cores, spark.kubernetes.<role>.{request,limit}.cores
-	memory, overhead, minOverhead   string // spark.<role>.memory, .memoryOverhead, .minMemoryOverhead
-	nodeSelector                    string // spark.kubernetes.<role>.node.selector.
-	resource                        string // spark.<role>.resource.
-	field                           string // spec.driver or spec.executor, for errors
-}
-
-var (
-	driverKeys = roleKeys{
-		cores: keyDriverCores, requestCores: keyDriverRequestCores, limitCores: keyDriverLimitCores,
-		memory: keyDriverMemory, overhead: keyDriverMemoryOverhead, minOverhead: keyDriverMinOverhead,
-		nodeSelector: prefixDriverNodeSelector, resource: "spark.driver.resource.", field: "spec.driver",
-	}
-	executorKeys = roleKeys{
-		cores: keyExecutorCores, requestCores: keyExecutorRequestCores, limitCores: keyExecutorLimitCores,
-		memory: keyExecutorMemory, overhead: keyExecutorMemoryOverhead, minOverhead: keyExecutorMinOverhead,
-		nodeSelector: prefixExecNodeSelector, resource: prefixExecutorResource, field: "spec.executor",
-	}
-)
-
 // initResources makes sure the container's requests and limits can be written.
 func initResources(c *corev1.Container) {
 	if c.Resources.Requests == nil {
