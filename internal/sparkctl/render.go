@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -71,14 +70,8 @@ field to fix. For a ScheduledSparkApplication, its template is rendered.`,
 
 // Complete reads the manifest.
 func (o *RenderOptions) Complete(_ *cobra.Command, args []string) error {
-	if len(args) == 1 {
-		if o.Filename != "" {
-			return fmt.Errorf("give the manifest once: either -f %s or %s", o.Filename, args[0])
-		}
-		o.Filename = args[0]
-	}
-	if o.Filename == "" {
-		return errors.New("a manifest is required: sparkctl render -f FILE (or -f - for standard input)")
+	if err := manifestArgument(&o.Filename, args, "render"); err != nil {
+		return err
 	}
 	docs, err := manifest.ReadDocuments(o.Filename, o.streams.In)
 	o.docs = docs
