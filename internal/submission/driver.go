@@ -111,7 +111,7 @@ func (b *driverBuilder) build() (*Resources, error) {
 	if err := b.monitoring(spark); err != nil {
 		return nil, err
 	}
-	b.pod.OwnerReferences = []metav1.OwnerReference{applicationOwner(b.app)}
+	b.pod.OwnerReferences = []metav1.OwnerReference{ApplicationOwner(b.app)}
 	b.res.DriverPod = b.pod
 	b.res.ConfConfigMap = b.confConfigMap()
 	b.res.ExecutorTemplateConfigMap = b.res.ConfConfigMap
@@ -197,8 +197,10 @@ func operatorObjectLabels(app *v1beta2.SparkApplication, sub Submission) map[str
 	}
 }
 
-// applicationOwner is the controller owner reference from a driver pod to its SparkApplication.
-func applicationOwner(app *v1beta2.SparkApplication) metav1.OwnerReference {
+// ApplicationOwner is the controller owner reference from an object of the application (its driver
+// pod, a batch scheduler's objects, the driver PodDisruptionBudget) to the SparkApplication, with
+// blockOwnerDeletion.
+func ApplicationOwner(app *v1beta2.SparkApplication) metav1.OwnerReference {
 	return metav1.OwnerReference{
 		APIVersion:         v1beta2.GroupVersion.String(),
 		Kind:               "SparkApplication",
