@@ -68,7 +68,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -116,11 +115,7 @@ type options struct {
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: go run ./hack/bench [flags]\n\nBenchmarks the spark-operator on its own local kwok cluster (see the package documentation).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := harness.NewFlagSet("bench", "Benchmarks the spark-operator on its own local kwok cluster (see the package documentation).")
 	fs.IntVar(&o.n, "n", 200, "number of SparkApplications to create")
 	fs.Float64Var(&o.rate, "rate", 0, "creations per second (0: all at once, as fast as the workers go)")
 	fs.DurationVar(&o.runDuration, "run-duration", 5*time.Second, "how long kwok runs each driver pod (annotation kwok.sparkop.dev/run-duration)")

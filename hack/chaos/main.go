@@ -48,7 +48,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"time"
 
@@ -76,11 +75,7 @@ type options struct {
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
-	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: go run ./hack/chaos [flags]\n\nRuns SparkApplications on a kwok cluster while faults are injected, and checks that the operator loses nothing (see the package documentation).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := harness.NewFlagSet("chaos", "Runs SparkApplications on a kwok cluster while faults are injected, and checks that the operator loses nothing (see the package documentation).")
 	fs.IntVar(&o.n, "n", 2000, "number of SparkApplications to create")
 	fs.Float64Var(&o.rate, "rate", 8, "creations per second")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds of faults, each with every kind once in random order")

@@ -43,3 +43,14 @@ func Logf(name string) func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "%s: %s %s\n", name, time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 	}
 }
+
+// NewFlagSet returns the flag set of `go run ./hack/<name>`: errors are returned (flag.ContinueOnError)
+// and -h prints "Usage: go run ./hack/<name> [flags]", about, and the flags.
+func NewFlagSet(name, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: go run ./hack/%s [flags]\n\n%s\n\nFlags:\n", name, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
