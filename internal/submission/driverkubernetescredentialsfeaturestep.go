@@ -1,7 +1,5 @@
 package submission
 
-import ()
-
 // credentialsStep is DriverKubernetesCredentialsFeatureStep without uploaded credentials: the
 // driver's service account.
 func (b *driverBuilder) credentialsStep() error {
