@@ -70,18 +70,14 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sparkop/spark-operator/hack/bench/kubeflow"
-	"github.com/sparkop/spark-operator/hack/bench/report"
 	"github.com/sparkop/spark-operator/hack/bench/soak"
+	"github.com/sparkop/spark-operator/hack/harness"
 )
 
 // options are the command-line flags.
@@ -122,11 +118,7 @@ type options struct {
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: go run ./hack/bench [flags]\n\nBenchmarks the spark-operator on its own local kwok cluster (see the package documentation).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := harness.NewFlagSet("bench", "Benchmarks the spark-operator on its own local kwok cluster (see the package documentation).")
 	fs.IntVar(&o.n, "n", 200, "number of SparkApplications to create")
 	fs.Float64Var(&o.rate, "rate", 0, "creations per second (0: all at once, as fast as the workers go)")
 	fs.DurationVar(&o.runDuration, "run-duration", 5*time.Second, "how long kwok runs each driver pod (annotation kwok.sparkop.dev/run-duration)")
@@ -245,27 +237,13 @@ func (o *options) killThreshold() (int, error) {
 }
 
 func main() {
-	opts, err := parseFlags(os.Args[1:])
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
+	harness.Main("bench", parseFlags, func(ctx context.Context, opts *options, command string) error {
+		if opts.kubeflowBinary != "" {
+			return compare(ctx, opts, command)
 		}
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	runner := run
-	if opts.kubeflowBinary != "" {
-		runner = compare
-	}
-	if err := runner(ctx, opts, report.CommandLine("go run ./hack/bench", os.Args[1:])); err != nil {
-		fmt.Fprintln(os.Stderr, "bench: FAILED:", err)
-		os.Exit(1)
-	}
+		return run(ctx, opts, command)
+	})
 }
 
 // logf prints a progress line with the time since start.
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: %s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
-}
+var logf = harness.Logf("bench")

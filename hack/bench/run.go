@@ -77,18 +77,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	} else {
 		logf("starting kwok cluster %s with %d nodes (log: %s)", o.cluster, o.nodes, rel(root, cl.LogPath))
 	}
-	defer func() {
-		if o.keepCluster {
-			logf("the cluster keeps running: export KUBECONFIG=%s; stop it with hack/kwok-cluster.sh down %s", cl.Kubeconfig(), o.cluster)
-			return
-		}
-		logf("deleting kwok cluster %s", o.cluster)
-		downCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if derr := cl.Down(downCtx); derr != nil {
-			err = errors.Join(err, derr)
-		}
-	}()
+	defer cl.Teardown(o.keepCluster, logf, &err)
 	clOpts := cluster.Options{KwokDefaults: o.kwokDefaults, Bare: o.bare, Nodes: o.nodes}
 	if o.audit {
 		if clOpts.AuditPolicy, err = writeAuditPolicy(work); err != nil {

@@ -171,6 +171,21 @@ func (c *Cluster) Down(ctx context.Context) error {
 	return c.Command(ctx, filepath.Join(c.Root, "hack", "kwok-cluster.sh"), "down", c.Name)
 }
 
+// Teardown ends a run's cluster, for a deferred call: with keep it logs how to reach the cluster and
+// stop it, else it deletes it (Down, within 2 minutes) and joins a failure into *err.
+func (c *Cluster) Teardown(keep bool, logf func(format string, args ...any), err *error) {
+	if keep {
+		logf("the cluster keeps running: export KUBECONFIG=%s; stop it with hack/kwok-cluster.sh down %s", c.Kubeconfig(), c.Name)
+		return
+	}
+	logf("deleting kwok cluster %s", c.Name)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if derr := c.Down(ctx); derr != nil {
+		*err = errors.Join(*err, derr)
+	}
+}
+
 // InstallCRDs applies config/crd/bases and waits until SparkApplications can be listed.
 func (c *Cluster) InstallCRDs(ctx context.Context, canList func(context.Context) error) error {
 	return c.InstallCRDsFrom(ctx, filepath.Join(c.Root, "config", "crd", "bases"), canList)

@@ -23,11 +23,9 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -35,6 +33,7 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/batchscheduler"
+	"github.com/sparkop/spark-operator/internal/controller/ctrlkit"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/metrics"
 	"github.com/sparkop/spark-operator/internal/submission"
@@ -129,7 +128,7 @@ func (o *Options) defaults() {
 		o.MaxTrackedExecutors = 1000
 	}
 	if o.MaxConcurrentReconciles == 0 {
-		o.MaxConcurrentReconciles = 10
+		o.MaxConcurrentReconciles = ctrlkit.DefaultWorkers
 	}
 }
 
@@ -200,7 +199,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// A driver budget deleted by someone else is created again.
 		b = b.Watches(&policyv1.PodDisruptionBudget{}, byApp, builder.WithPredicates(deletedPredicate()))
 	}
-	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter, RecoverPanic: ptr.To(true)}).
+	return b.WithOptions(ctrlkit.ControllerOptions(r.opts.MaxConcurrentReconciles, r.opts.RateLimiter)).
 		Complete(r)
 }
 
@@ -238,7 +237,7 @@ type scope struct {
 	app    *v1beta2.SparkApplication
 	now    time.Time
 	log    klog.Logger
-	events []pendingEvent
+	events ctrlkit.Events
 	// transitions are the states the application went through in this reconcile, in order.
 	transitions []v1beta2.ApplicationStateType
 	// afterWrite runs after the status write succeeded (finalizer releases).
@@ -252,12 +251,8 @@ type scope struct {
 	deleted bool
 }
 
-type pendingEvent struct {
-	eventType, reason, message string
-}
-
 func (s *scope) event(eventType, reason, format string, args ...any) {
-	s.events = append(s.events, pendingEvent{eventType, reason, fmt.Sprintf(format, args...)})
+	s.events.Add(eventType, reason, format, args...)
 }
 
 // requeue asks for another reconcile after d at the latest.
@@ -279,9 +274,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 // reconcile is one pass of Reconcile; its errors go through retryWhenUnavailable.
 func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := ctrl.LoggerFrom(ctx).WithValues("sparkApplication", req.NamespacedName)
-	ctx = ctrl.LoggerInto(ctx, log)
-	if ok, err := r.opts.Namespaces.Serves(ctx, req.Namespace); err != nil || !ok {
+	ctx, log, ok, err := ctrlkit.Begin(ctx, req, "sparkApplication", r.opts.Namespaces)
+	if err != nil || !ok {
 		return ctrl.Result{}, err
 	}
 	app := &v1beta2.SparkApplication{}
@@ -336,9 +330,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		r.opts.Metrics.Observe(s.app, &s.orig.Status, s.transitions, s.now)
 	}
-	for _, e := range s.events {
-		r.recorder.Eventf(s.app, nil, e.eventType, e.reason, "Reconcile", "%s", e.message)
-	}
+	s.events.Emit(r.recorder, s.app)
 	for _, f := range s.afterWrite {
 		if err := f(ctx); err != nil {
 			return ctrl.Result{}, err
