@@ -264,7 +264,9 @@ func TestRoleMemory(t *testing.T) {
 		"1g":        {func(w *wrappers.SparkApplicationWrapper) { w.DriverMemory("1g").ExecutorMemory("1g") }, 1408, 1408},
 		"4g":        {func(w *wrappers.SparkApplicationWrapper) { w.DriverMemory("4g").ExecutorMemory("4g") }, 4505, 4505},
 		"python 1g": {func(w *wrappers.SparkApplicationWrapper) { w.Python().DriverMemory("1g").ExecutorMemory("1g") }, 1433, 1433},
-		"1g + 512m": {func(w *wrappers.SparkApplicationWrapper) { w.DriverMemory("1g").MemoryOverhead(wrappers.DriverRole, "512m") }, 1536, 896},
+		"1g + 512m": {func(w *wrappers.SparkApplicationWrapper) {
+			w.DriverMemory("1g").MemoryOverhead(wrappers.DriverRole, "512m")
+		}, 1536, 896},
 		"8g, factor 0.2": {func(w *wrappers.SparkApplicationWrapper) {
 			w.DriverMemory("8g").ExecutorMemory("8g").SparkConf("spark.driver.memoryOverheadFactor", "0.2")
 		}, 9830, 9011},

@@ -41,11 +41,11 @@ import (
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	os.Exit(framework.RunMain(m, &env,
+	util.Main(m, &env,
 		framework.WithScheme(v1beta2.AddToScheme, volcanov1beta1.AddToScheme),
 		framework.WithCRDPaths("test/integration/batchscheduler/testdata/crds"),
 		framework.WithControllerManager(),
-		framework.WithLogger(logr.Discard())))
+		framework.WithLogger(logr.Discard()))
 }
 
 // kubeScheduler is the --kube-scheduler-names entry of the tests.

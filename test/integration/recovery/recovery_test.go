@@ -30,37 +30,27 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-
-	"go.uber.org/zap/zapcore"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/operatorcmd"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	level := zapcore.Level(2)
-	if os.Getenv("TEST_VERBOSE") != "" {
-		level = -2
-	}
-	if os.Getenv("TEST_KLOG_V") != "" {
-		level = -10
-	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
-	klog.SetLogger(ctrl.Log) // as `controller start` does
-	if v := os.Getenv("TEST_KLOG_V"); v != "" {
+	klog.SetLogger(ctrl.Log) // as `controller start` does; ctrl.Log delegates to util.Main's logger
+	if v := os.Getenv(util.EnvKlogVerbosity); v != "" {
 		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
 		klog.InitFlags(fs)
 		_ = fs.Set("v", v)
 	}
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithStartTimeout(60*time.Second)))
+	util.Main(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithStartTimeout(60*time.Second))
 }
 
 // recoveryBound is what the tests assert for "seen within 5 s of the API server's return": far below

@@ -6,7 +6,6 @@ package scheduled_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -29,7 +28,7 @@ import (
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithLogger(logr.Discard())))
+	util.Main(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithLogger(logr.Discard()))
 }
 
 // startOperator runs the scheduled controller for namespace ns until the test ends, or until the

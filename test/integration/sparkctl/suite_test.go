@@ -28,7 +28,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -44,8 +43,7 @@ import (
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	ctrl.SetLogger(util.Logger())
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithControllerManager()))
+	util.Main(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithControllerManager())
 }
 
 var (
