@@ -314,7 +314,7 @@ func New(opts ...Option) (*Env, error) {
 func (e *Env) Stop() error {
 	var errs []error
 	if e.kcm != nil {
-		if err := e.kcm.stop(); err != nil {
+		if err := e.kcm.Stop(10 * time.Second); err != nil {
 			errs = append(errs, err)
 		}
 		e.kcm = nil

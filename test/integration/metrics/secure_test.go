@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/operatorcmd"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 func TestSecureMetrics(t *testing.T) {
@@ -63,12 +63,7 @@ func TestSecureMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := util.FreeAddr(t)
 	mgr := operatortest.NewManager(t, operatorCfg, env.Scheme, []string{ns}, func(o *ctrl.Options) {
 		o.Metrics = operatorcmd.MetricsServerOptions(addr, "/spark-metrics", true, false)
 	})

@@ -11,7 +11,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -305,7 +304,7 @@ func waitForHolder(t *testing.T, ns string) string {
 // /healthz, failing /readyz) and starts once it is back, instead of exiting.
 func TestStartWhileAPIServerDown(t *testing.T) {
 	ns := env.NewNamespace(t)
-	healthAddr := freeAddr(t)
+	healthAddr := util.FreeAddr(t)
 	if err := env.StopAPIServer(); err != nil {
 		t.Fatal(err)
 	}
@@ -446,15 +445,4 @@ func gauge(t *testing.T, name string) float64 {
 	}
 	t.Fatalf("no gauge %s", name)
 	return 0
-}
-
-// freeAddr returns a loopback address with a port free right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

@@ -7,14 +7,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +29,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -70,27 +69,19 @@ func runWebhookStart(t *testing.T, kubeconfig string, args ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
 	cmd := exec.Command(bin, append([]string{"webhook", "start", "--kubeconfig=" + kubeconfig, "--zap-log-level=info"}, args...)...)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	p, err := framework.StartProcess("webhook start", filepath.Join(t.TempDir(), "webhook.log"), cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil && !t.Failed() {
-				t.Errorf("webhook start exited with %v after SIGTERM:\n%s", err, out.String())
-			}
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("webhook start did not stop within 30 s of SIGTERM")
+		if err := p.Stop(30 * time.Second); err != nil {
+			t.Error(err)
+		} else if err := p.Err(); err != nil && !t.Failed() {
+			t.Errorf("webhook start exited with %v after SIGTERM:\n%s", err, p.Log())
 		}
 		if t.Failed() {
-			t.Logf("webhook start output:\n%s", out.String())
+			t.Logf("webhook start output:\n%s", p.Log())
 		}
 	})
 }
@@ -115,17 +106,6 @@ func TestBadFlagExitsNonZero(t *testing.T) {
 			t.Errorf("%v: %v, output %q; want a non-zero exit naming %s", args, err, out, flagName)
 		}
 	}
-}
-
-// freePort returns a loopback TCP port nobody listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // TestWebhookStartCertManager: `webhook start --enable-cert-manager`, with Kubeflow's flags, serves
@@ -242,7 +222,7 @@ func TestWebhookStartSelfSigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	certDir := filepath.Join(t.TempDir(), "serving-certs")
-	port, health := freePort(t), freePort(t)
+	port, health := util.FreePort(t), util.FreePort(t)
 	runWebhookStart(t, env.Kubeconfig, "--webhook-secret-namespace=spark-operator",
 		"--webhook-svc-name=spark-operator-webhook", "--webhook-svc-namespace=spark-operator",
 		"--webhook-port="+strconv.Itoa(port), "--webhook-cert-dir="+certDir,
