@@ -80,3 +80,14 @@ func Condition(app *v1beta2.SparkApplication, typ string) metav1.ConditionStatus
 	}
 	return ""
 }
+
+// CreateRunning creates app (in namespace ns of an operator that runs) and brings it to RUNNING
+// as the operator and a kubelet would together: it waits for SUBMITTED, sets the driver pod
+// "<name>-driver" Running (RunDriver) and returns the application once it is RUNNING.
+func CreateRunning(t testing.TB, c client.Client, app *v1beta2.SparkApplication) *v1beta2.SparkApplication {
+	t.Helper()
+	Create(t, c, app)
+	WaitForState(t, c, app.Namespace, app.Name, v1beta2.ApplicationStateSubmitted)
+	RunDriver(t, c, app.Namespace, app.Name+"-driver")
+	return WaitForState(t, c, app.Namespace, app.Name, v1beta2.ApplicationStateRunning)
+}

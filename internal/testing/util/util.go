@@ -30,6 +30,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/internal/testing/framework"
@@ -91,3 +92,12 @@ func WaitFor(t testing.TB, what string, cond func() (ok bool, seen string)) {
 
 // describe formats values for a waiter's "last seen" message.
 func describe(values ...any) string { return fmt.Sprint(values...) }
+
+// Count lists list with opts (e.g. client.InNamespace, client.MatchingLabels) and returns how many
+// objects it holds, or -1 when listing fails, for waiters that wait for objects to appear or go.
+func Count(c client.Client, list client.ObjectList, opts ...client.ListOption) int {
+	if err := c.List(context.Background(), list, opts...); err != nil {
+		return -1
+	}
+	return meta.LenList(list)
+}

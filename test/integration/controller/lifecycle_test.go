@@ -122,10 +122,7 @@ func TestFailureWithoutRetries(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	util.Create(t, env.Client, wrappers.MakeSparkApplication("fail", ns).Obj())
-	util.WaitForState(t, env.Client, ns, "fail", v1beta2.ApplicationStateSubmitted)
-	util.RunDriver(t, env.Client, ns, "fail-driver")
-	util.WaitForState(t, env.Client, ns, "fail", v1beta2.ApplicationStateRunning)
+	util.CreateRunning(t, env.Client, wrappers.MakeSparkApplication("fail", ns).Obj())
 	util.FinishDriver(t, env.Client, ns, "fail-driver", 1)
 	app := util.WaitForState(t, env.Client, ns, "fail", v1beta2.ApplicationStateFailed)
 	if !strings.Contains(app.Status.AppState.ErrorMessage, "driver container failed with ExitCode: 1, Reason: Error") || app.Status.ExecutionAttempts != 1 ||
@@ -287,10 +284,7 @@ func TestSuspendResume(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	util.Create(t, env.Client, wrappers.MakeSparkApplication("nap", ns).DriverTerminationGracePeriod(45).Obj())
-	util.WaitForState(t, env.Client, ns, "nap", v1beta2.ApplicationStateSubmitted)
-	util.RunDriver(t, env.Client, ns, "nap-driver")
-	util.WaitForState(t, env.Client, ns, "nap", v1beta2.ApplicationStateRunning)
+	util.CreateRunning(t, env.Client, wrappers.MakeSparkApplication("nap", ns).DriverTerminationGracePeriod(45).Obj())
 	if got := util.GetPod(t, env.Client, ns, "nap-driver").Spec.TerminationGracePeriodSeconds; got == nil || *got != 45 {
 		t.Errorf("driver terminationGracePeriodSeconds = %v, want 45", got)
 	}
@@ -362,10 +356,7 @@ func TestDeleteRunningApplication(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	util.Create(t, env.Client, wrappers.MakeSparkApplication("gone", ns).Obj())
-	util.WaitForState(t, env.Client, ns, "gone", v1beta2.ApplicationStateSubmitted)
-	util.RunDriver(t, env.Client, ns, "gone-driver")
-	app := util.WaitForState(t, env.Client, ns, "gone", v1beta2.ApplicationStateRunning)
+	app := util.CreateRunning(t, env.Client, wrappers.MakeSparkApplication("gone", ns).Obj())
 	driver := util.GetPod(t, env.Client, ns, "gone-driver")
 	util.CreateExecutor(t, env.Client, app, driver, 1)
 	if err := env.Client.Delete(context.Background(), app); err != nil {
@@ -374,10 +365,9 @@ func TestDeleteRunningApplication(t *testing.T) {
 	util.WaitForPodGone(t, env.Client, ns, "gone-driver")
 	util.WaitForPodGone(t, env.Client, ns, "gone-exec-1")
 	framework.WaitFor(t, 20*time.Second, "the driver's ConfigMaps and Services to be collected", func() (bool, string) {
-		cms, svcs := &corev1.ConfigMapList{}, &corev1.ServiceList{}
-		_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"})
-		_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"})
-		return len(cms.Items) == 0 && len(svcs.Items) == 0, fmt.Sprint(len(cms.Items), len(svcs.Items))
+		of := []client.ListOption{client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"}}
+		cms, svcs := util.Count(env.Client, &corev1.ConfigMapList{}, of...), util.Count(env.Client, &corev1.ServiceList{}, of...)
+		return cms == 0 && svcs == 0, fmt.Sprint(cms, svcs)
 	})
 }
 
@@ -387,10 +377,7 @@ func TestDriverDeletedWhileRunning(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, defaultOptions())
-	util.Create(t, env.Client, wrappers.MakeSparkApplication("killed", ns).Obj())
-	util.WaitForState(t, env.Client, ns, "killed", v1beta2.ApplicationStateSubmitted)
-	util.RunDriver(t, env.Client, ns, "killed-driver")
-	util.WaitForState(t, env.Client, ns, "killed", v1beta2.ApplicationStateRunning)
+	util.CreateRunning(t, env.Client, wrappers.MakeSparkApplication("killed", ns).Obj())
 	if err := env.Client.Delete(context.Background(), util.GetPod(t, env.Client, ns, "killed-driver")); err != nil {
 		t.Fatal(err)
 	}
@@ -695,11 +682,9 @@ func TestUIIngress(t *testing.T) {
 	util.FinishDriver(t, env.Client, ns, "web-driver", 0)
 	util.WaitForState(t, env.Client, ns, "web", v1beta2.ApplicationStateCompleted)
 	framework.WaitFor(t, 10*time.Second, "the UI objects to be deleted", func() (bool, string) {
-		ings := &networkingv1.IngressList{}
-		svcs := &corev1.ServiceList{}
-		_ = env.Client.List(context.Background(), ings, client.InNamespace(ns))
-		_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{sparkapplication.LabelComponent: "ui"})
-		return len(ings.Items) == 0 && len(svcs.Items) == 0, fmt.Sprint(len(ings.Items), len(svcs.Items))
+		ings := util.Count(env.Client, &networkingv1.IngressList{}, client.InNamespace(ns))
+		svcs := util.Count(env.Client, &corev1.ServiceList{}, client.InNamespace(ns), client.MatchingLabels{sparkapplication.LabelComponent: "ui"})
+		return ings == 0 && svcs == 0, fmt.Sprint(ings, svcs)
 	})
 }
 

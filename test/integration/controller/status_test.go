@@ -65,12 +65,11 @@ func TestStatusNamesLiveUIObjects(t *testing.T) {
 		t.Helper()
 		framework.WaitFor(t, 30*time.Second, what, func() (bool, string) {
 			app = util.GetApp(t, env.Client, ns, name)
-			svcs, ings := &corev1.ServiceList{}, &networkingv1.IngressList{}
-			_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{sparkapplication.LabelComponent: "ui"})
-			_ = env.Client.List(context.Background(), ings, client.InNamespace(ns))
+			svcs := util.Count(env.Client, &corev1.ServiceList{}, client.InNamespace(ns), client.MatchingLabels{sparkapplication.LabelComponent: "ui"})
+			ings := util.Count(env.Client, &networkingv1.IngressList{}, client.InNamespace(ns))
 			di := app.Status.DriverInfo
 			clear := di.WebUIServiceName == "" && di.WebUIAddress == "" && di.WebUIPort == 0 && di.WebUIIngressName == "" && di.WebUIIngressAddress == ""
-			return clear && len(svcs.Items) == 0 && len(ings.Items) == 0, fmt.Sprint(app.Status.AppState.State, " ", di, " services ", len(svcs.Items), " ingresses ", len(ings.Items))
+			return clear && svcs == 0 && ings == 0, fmt.Sprint(app.Status.AppState.State, " ", di, " services ", svcs, " ingresses ", ings)
 		})
 	}
 	// The driver fails; the retry waits an hour: the attempt is over, its UI objects are gone.
