@@ -130,6 +130,28 @@ func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.
 
 func ptrTrue(b *bool) bool { return b != nil && *b }
 
+// keyRef is the value of key in the data (read by get) of the ConfigMap or Secret ns/name (kind
+// says which), as the kubelet resolves an env var's configMapKeyRef or secretKeyRef: skip is set
+// when optional and the object or the key is missing; otherwise a missing one is an error worded
+// as the kubelet's.
+func keyRef(kind, ns, name, key string, optional *bool, get func() (map[string]string, error)) (v string, skip bool, err error) {
+	data, err := get()
+	if err != nil {
+		if apierrors.IsNotFound(err) && ptrTrue(optional) {
+			return "", true, nil
+		}
+		return "", false, fmt.Errorf("%s %q: %w", strings.ToLower(kind), name, err)
+	}
+	v, ok := data[key]
+	if !ok {
+		if ptrTrue(optional) {
+			return "", true, nil
+		}
+		return "", false, fmt.Errorf("couldn't find key %s in %s %s/%s", key, kind, ns, name)
+	}
+	return v, false, nil
+}
+
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -150,38 +172,26 @@ func envValueFrom(pod *corev1.Pod, c *corev1.Container, from *corev1.EnvVarSourc
 		return v, false, err
 	case from.ConfigMapKeyRef != nil:
 		ref := from.ConfigMapKeyRef
-		cm, err := getCM(ref.Name)
-		if err != nil {
-			if apierrors.IsNotFound(err) && ptrTrue(ref.Optional) {
-				return "", true, nil
+		return keyRef("ConfigMap", pod.Namespace, ref.Name, ref.Key, ref.Optional, func() (map[string]string, error) {
+			cm, err := getCM(ref.Name)
+			if err != nil {
+				return nil, err
 			}
-			return "", false, fmt.Errorf("configmap %q: %w", ref.Name, err)
-		}
-		v, ok := cm.Data[ref.Key]
-		if !ok {
-			if ptrTrue(ref.Optional) {
-				return "", true, nil
-			}
-			return "", false, fmt.Errorf("couldn't find key %s in ConfigMap %s/%s", ref.Key, pod.Namespace, ref.Name)
-		}
-		return v, false, nil
+			return cm.Data, nil
+		})
 	case from.SecretKeyRef != nil:
 		ref := from.SecretKeyRef
-		s, err := getSecret(ref.Name)
-		if err != nil {
-			if apierrors.IsNotFound(err) && ptrTrue(ref.Optional) {
-				return "", true, nil
+		return keyRef("Secret", pod.Namespace, ref.Name, ref.Key, ref.Optional, func() (map[string]string, error) {
+			s, err := getSecret(ref.Name)
+			if err != nil {
+				return nil, err
 			}
-			return "", false, fmt.Errorf("secret %q: %w", ref.Name, err)
-		}
-		v, ok := s.Data[ref.Key]
-		if !ok {
-			if ptrTrue(ref.Optional) {
-				return "", true, nil
+			data := make(map[string]string, len(s.Data))
+			for k, v := range s.Data {
+				data[k] = string(v)
 			}
-			return "", false, fmt.Errorf("couldn't find key %s in Secret %s/%s", ref.Key, pod.Namespace, ref.Name)
-		}
-		return string(v), false, nil
+			return data, nil
+		})
 	}
 	return "", false, fmt.Errorf("unsupported valueFrom")
 }
