@@ -204,13 +204,7 @@ func TestKubernetesGangDynamicAllocation(t *testing.T) {
 	for _, p := range append(execs, canary) {
 		deletePod(t, p)
 	}
-	succeed(t, sub.driver)
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
-	waitForGangObjectsGone(t, ns)
-	if err := c.Delete(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	waitForNothingLeft(t, ns)
+	finishAndDelete(t, app, sub.driver)
 	step("application COMPLETED and deleted: nothing left in %s", ns)
 }
 
@@ -432,6 +426,20 @@ func deletePod(t *testing.T, pod *corev1.Pod) {
 
 // succeed ends the driver's containers with exit code 0 and its phase Succeeded, as the kubelet
 // reports a driver whose JVM exited 0.
+// finishAndDelete ends a gang test: the driver succeeds, the application is COMPLETED and the
+// operator deletes the gang's objects; then the application is deleted and nothing is left in its
+// namespace.
+func finishAndDelete(t *testing.T, app *v1beta2.SparkApplication, driver *corev1.Pod) {
+	t.Helper()
+	succeed(t, driver)
+	waitForState(t, app.Namespace, app.Name, v1beta2.ApplicationStateCompleted)
+	waitForGangObjectsGone(t, app.Namespace)
+	if err := env.Client.Delete(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	waitForNothingLeft(t, app.Namespace)
+}
+
 func succeed(t *testing.T, driver *corev1.Pod) {
 	t.Helper()
 	pod := getPod(t, driver.Namespace, driver.Name)
@@ -606,12 +614,6 @@ func TestKubernetesGangDriverWaits(t *testing.T) {
 	for _, e := range execs {
 		deletePod(t, e)
 	}
-	succeed(t, sub.driver)
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
-	waitForGangObjectsGone(t, ns)
-	if err := c.Delete(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	waitForNothingLeft(t, ns)
+	finishAndDelete(t, app, sub.driver)
 	step("application COMPLETED and deleted: nothing left in %s", ns)
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +26,7 @@ type Process struct {
 
 	logFile  *os.File
 	done     chan struct{} // closed when the process has exited; waitErr is then set
+	exited   atomic.Bool   // set just before done is closed
 	waitErr  error
 	stopOnce sync.Once
 	stopErr  error
@@ -52,6 +54,7 @@ func StartProcess(name, logPath string, cmd *exec.Cmd) (*Process, error) {
 	p := &Process{Name: name, LogPath: logPath, Cmd: cmd, logFile: logFile, done: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
+		p.exited.Store(true)
 		close(p.done)
 	}()
 	return p, nil
@@ -70,14 +73,7 @@ func (p *Process) Err() error {
 }
 
 // Exited reports whether the process has exited.
-func (p *Process) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *Process) Exited() bool { return p.exited.Load() }
 
 // Stop sends SIGTERM to the process group and waits up to grace for the process to exit; then it
 // sends SIGKILL and waits again. It returns an error only when SIGTERM could not be sent or the

@@ -174,11 +174,7 @@ func setDriverStatus(t *testing.T, ns, name string, phase corev1.PodPhase) {
 // then is recorded well within recoveryBound.
 func TestAPIServerRestart(t *testing.T) {
 	ns := env.NewNamespace(t)
-	op := startOperator(t, ns, nil)
-	create(t, wrappers.MakeSparkApplication("before", ns).Obj())
-	waitForState(t, ns, "before", v1beta2.ApplicationStateSubmitted, 30*time.Second)
-	setDriverStatus(t, ns, "before-driver", corev1.PodRunning)
-	waitForState(t, ns, "before", v1beta2.ApplicationStateRunning, 30*time.Second)
+	op := startWithRunningApp(t, ns)
 
 	// 25 s: long enough for client-go's default back-off of the refused watches to reach 12.8-25.6 s.
 	outage(t, 25*time.Second, func() {
@@ -196,6 +192,18 @@ func TestAPIServerRestart(t *testing.T) {
 	framework.WaitFor(t, 10*time.Second, "the probe to see the API server again", func() (bool, string) {
 		return op.probe.Reachable() && op.probe.Check(nil) == nil, "unreachable"
 	})
+}
+
+// startWithRunningApp is how the outage tests begin: it starts the operator for ns and brings
+// application "before" to RUNNING (its driver pod Running), within 30 s for each step.
+func startWithRunningApp(t *testing.T, ns string) *operator {
+	t.Helper()
+	op := startOperator(t, ns, nil)
+	create(t, wrappers.MakeSparkApplication("before", ns).Obj())
+	waitForState(t, ns, "before", v1beta2.ApplicationStateSubmitted, 30*time.Second)
+	setDriverStatus(t, ns, "before-driver", corev1.PodRunning)
+	waitForState(t, ns, "before", v1beta2.ApplicationStateRunning, 30*time.Second)
+	return op
 }
 
 // afterReturn is what the outage tests do once the control plane is back: the driver of "before"
@@ -227,11 +235,7 @@ func afterReturn(t *testing.T, ns string) string {
 // TestEtcdRestart: the same with etcd stopped and started again under a running kube-apiserver.
 func TestEtcdRestart(t *testing.T) {
 	ns := env.NewNamespace(t)
-	op := startOperator(t, ns, nil)
-	create(t, wrappers.MakeSparkApplication("before", ns).Obj())
-	waitForState(t, ns, "before", v1beta2.ApplicationStateSubmitted, 30*time.Second)
-	setDriverStatus(t, ns, "before-driver", corev1.PodRunning)
-	waitForState(t, ns, "before", v1beta2.ApplicationStateRunning, 30*time.Second)
+	op := startWithRunningApp(t, ns)
 
 	if err := env.StopEtcd(); err != nil {
 		t.Fatal(err)

@@ -39,22 +39,30 @@ import (
 	"github.com/sparkop/spark-operator/internal/webhook"
 )
 
+// chartHook is one webhook as the charts install them: admission review v1, no side effects,
+// failurePolicy Fail, served at path by Service spark-operator/spark-operator-webhook, for CREATE
+// and UPDATE of resource in group at versions. It is a ValidatingWebhook; mutatingConfig copies it
+// into MutatingWebhooks.
+func chartHook(name, group string, versions []string, resource, path string) admissionregistrationv1.ValidatingWebhook {
+	return admissionregistrationv1.ValidatingWebhook{
+		Name:                    name,
+		AdmissionReviewVersions: []string{"v1"},
+		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+		FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+		ClientConfig: admissionregistrationv1.WebhookClientConfig{
+			Service: &admissionregistrationv1.ServiceReference{Namespace: "spark-operator", Name: "spark-operator-webhook", Path: ptr.To(path)},
+		},
+		Rules: []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule:       admissionregistrationv1.Rule{APIGroups: []string{group}, APIVersions: versions, Resources: []string{resource}},
+		}},
+	}
+}
+
 // validatingConfig is the webhook configuration the Helm chart installs, for both kinds.
 func validatingConfig(name string) *admissionregistrationv1.ValidatingWebhookConfiguration {
 	hook := func(hookName, resource, path string) admissionregistrationv1.ValidatingWebhook {
-		return admissionregistrationv1.ValidatingWebhook{
-			Name:                    hookName,
-			AdmissionReviewVersions: []string{"v1"},
-			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
-			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{
-				Service: &admissionregistrationv1.ServiceReference{Namespace: "spark-operator", Name: "spark-operator-webhook", Path: ptr.To(path)},
-			},
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-				Rule:       admissionregistrationv1.Rule{APIGroups: []string{"sparkoperator.k8s.io"}, APIVersions: []string{"v1beta2"}, Resources: []string{resource}},
-			}},
-		}
+		return chartHook(hookName, "sparkoperator.k8s.io", []string{"v1beta2"}, resource, path)
 	}
 	return &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},

@@ -22,7 +22,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -37,19 +36,9 @@ import (
 // installs it (pods and SparkApplications).
 func mutatingConfig(name string) *admissionregistrationv1.MutatingWebhookConfiguration {
 	hook := func(hookName, group, resource, path string) admissionregistrationv1.MutatingWebhook {
-		return admissionregistrationv1.MutatingWebhook{
-			Name:                    hookName,
-			AdmissionReviewVersions: []string{"v1"},
-			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
-			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{
-				Service: &admissionregistrationv1.ServiceReference{Namespace: "spark-operator", Name: "spark-operator-webhook", Path: ptr.To(path)},
-			},
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-				Rule:       admissionregistrationv1.Rule{APIGroups: []string{group}, APIVersions: []string{"v1", "v1beta2"}, Resources: []string{resource}},
-			}},
-		}
+		v := chartHook(hookName, group, []string{"v1", "v1beta2"}, resource, path)
+		return admissionregistrationv1.MutatingWebhook{Name: v.Name, AdmissionReviewVersions: v.AdmissionReviewVersions,
+			SideEffects: v.SideEffects, FailurePolicy: v.FailurePolicy, ClientConfig: v.ClientConfig, Rules: v.Rules}
 	}
 	return &admissionregistrationv1.MutatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
