@@ -97,10 +97,7 @@ func example(t *testing.T, name, ns string) *v1beta2.SparkApplication {
 // finishDriver plays the kubelet: the driver's Spark container exited 0.
 func finishDriver(t *testing.T, ns, name string) {
 	t.Helper()
-	pod := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
-		t.Fatal(err)
-	}
+	pod := util.GetPod(t, env.Client, ns, name)
 	pod.Status.Phase = corev1.PodSucceeded
 	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "spark-kubernetes-driver", State: corev1.ContainerState{
 		Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", FinishedAt: metav1.Now()}}}}
@@ -168,10 +165,7 @@ func TestVolcanoPodGroup(t *testing.T) {
 	}
 	wantResources(t, *pg.Spec.MinResources, "3", "2688Mi")
 
-	driver := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano-driver"}, driver); err != nil {
-		t.Fatal(err)
-	}
+	driver := util.GetPod(t, env.Client, ns, "spark-pi-volcano-driver")
 	tmpl := executorTemplate(t, app)
 	for what, pod := range map[string]*corev1.Pod{"driver": driver, "executor template": tmpl} {
 		if pod.Annotations["scheduling.k8s.io/group-name"] != pg.Name || pod.Spec.SchedulerName != "volcano" {
@@ -222,10 +216,7 @@ func TestCoschedulingPodGroup(t *testing.T) {
 		t.Fatalf("PodGroup %v", pg.Object)
 	}
 	wantResources(t, corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(minResources["cpu"]), corev1.ResourceMemory: resource.MustParse(minResources["memory"])}, "3", "2688Mi")
-	driver := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-kube-scheduler-driver"}, driver); err != nil {
-		t.Fatal(err)
-	}
+	driver := util.GetPod(t, env.Client, ns, "spark-pi-kube-scheduler-driver")
 	tmpl := executorTemplate(t, app)
 	for what, pod := range map[string]*corev1.Pod{"driver": driver, "executor template": tmpl} {
 		if pod.Labels[coscheduling.PodGroupLabel] != pg.GetName() || pod.Spec.SchedulerName != kubeScheduler {
@@ -245,10 +236,7 @@ func TestYuniKorn(t *testing.T) {
 	startOperator(t, ns, true)
 	util.Create(t, env.Client, example(t, "spark-pi-yunikorn", ns))
 	app := util.WaitForState(t, env.Client, ns, "spark-pi-yunikorn", v1beta2.ApplicationStateSubmitted)
-	driver := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-yunikorn-driver"}, driver); err != nil {
-		t.Fatal(err)
-	}
+	driver := util.GetPod(t, env.Client, ns, "spark-pi-yunikorn-driver")
 	if driver.Spec.SchedulerName != "yunikorn" || driver.Labels["queue"] != "root.default" ||
 		driver.Annotations[yunikorn.TaskGroupNameAnnotation] != "spark-driver" || !strings.Contains(driver.Annotations[yunikorn.TaskGroupsAnnotation], `"minMember":2`) ||
 		driver.Labels[v1beta2.LabelSparkAppSelector] != app.Status.SparkApplicationID {
@@ -279,10 +267,7 @@ func TestNotHandled(t *testing.T) {
 		startOperator(t, ns, false)
 		util.Create(t, env.Client, example(t, "spark-pi-volcano", ns))
 		util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
-		driver := &corev1.Pod{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano-driver"}, driver); err != nil {
-			t.Fatal(err)
-		}
+		driver := util.GetPod(t, env.Client, ns, "spark-pi-volcano-driver")
 		if driver.Spec.SchedulerName != "volcano" || driver.Annotations["scheduling.k8s.io/group-name"] != "" {
 			t.Errorf("driver: schedulerName %q, annotations %v", driver.Spec.SchedulerName, driver.Annotations)
 		}

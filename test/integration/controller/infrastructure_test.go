@@ -49,9 +49,7 @@ func waitForAttempt(t *testing.T, ns, name string, n int32) *v1beta2.SparkApplic
 // drain does) is restarted although onFailureRetries is 0, status.infrastructureRestarts and an Event
 // say why, and an application failure after that still ends the application.
 func TestEvictedDriverRestartsWithoutRetry(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	runningOnNode(t, ns, ns+"-node", wrappers.MakeSparkApplication("evicted", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(0, 1))
 
 	util.EvictPod(t, env.Client, ns, "evicted-driver")
@@ -135,9 +133,7 @@ func TestDriverStuckTerminatingOnDeletedNode(t *testing.T) {
 // TestAttemptTimeouts: the driver-ready-timeout and executor-start-timeout annotations end attempts
 // that never get going, with the reason; unset, nothing times out.
 func TestAttemptTimeouts(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 
 	// The driver runs but never becomes Ready (the tests' kubelet writes no Ready condition).
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("unready", ns).Annotation(v1beta2.AnnotationDriverReadyTimeout, "3s").Obj())

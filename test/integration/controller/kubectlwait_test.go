@@ -60,9 +60,7 @@ func (w *kubectlWait) result(t *testing.T) error {
 // started while the application runs, returns 0 once it ends that way; waiting for the outcome that
 // does not happen times out with a non-zero exit.
 func TestKubectlWait(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 
 	for _, tc := range []struct {
 		name     string

@@ -49,6 +49,16 @@ func defaultOptions() testOptions {
 	}}
 }
 
+// parallelWithOperator marks t parallel and returns a new namespace with an operator of
+// defaultOptions running for it until t ends: how most tests of the suite begin.
+func parallelWithOperator(t *testing.T) string {
+	t.Helper()
+	t.Parallel()
+	ns := env.NewNamespace(t)
+	startOperator(t, ns, defaultOptions())
+	return ns
+}
+
 // startOperator runs the controller for namespace ns until the test ends (or Stop).
 func startOperator(t *testing.T, ns string, opts testOptions) *operator {
 	t.Helper()

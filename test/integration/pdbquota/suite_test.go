@@ -95,10 +95,7 @@ func finishDriver(t *testing.T, ns, name string) {
 
 func setPodStatus(t *testing.T, ns, name string, phase corev1.PodPhase, state corev1.ContainerState) {
 	t.Helper()
-	pod := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
-		t.Fatal(err)
-	}
+	pod := util.GetPod(t, env.Client, ns, name)
 	ready := corev1.ConditionFalse
 	if phase == corev1.PodRunning {
 		ready = corev1.ConditionTrue
