@@ -18,8 +18,6 @@ package sparkctl_test
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -203,15 +201,7 @@ func createExecutor(t *testing.T, ns string, app *v1beta2.SparkApplication, id i
 // writeManifest writes obj as YAML into a temporary file and returns its path.
 func writeManifest(t *testing.T, obj any) string {
 	t.Helper()
-	data, err := yaml.Marshal(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "app.yaml")
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return util.WriteYAML(t, "app.yaml", obj)
 }
 
 // manifestYAML is the YAML of obj without status and server fields.
