@@ -20,9 +20,7 @@ import (
 // TestSession is the session of docs/sparkctl.md: create an application, watch the list, read its
 // status, events and logs, open its UI through a port forward, and delete it.
 func TestSession(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := parallelWithOperator(t)
 	k := kubelet(t)
 	manifest := writeManifest(t, wrappers.MakeSparkApplication("spark-pi", "").Obj())
 
