@@ -58,10 +58,7 @@ func TestSparkSubmitConformance(t *testing.T) {
 	if os.Getenv("SPARK_CONFORMANCE") != "1" {
 		t.Skip("the spark-submit conformance test runs with SPARK_CONFORMANCE=1 (make conformance); it downloads Spark from PyPI once into .cache/spark")
 	}
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	versions := strings.Fields(os.Getenv("SPARK_CONFORMANCE_VERSIONS"))
 	if len(versions) == 0 {
 		versions = strings.Fields(defaultVersions)

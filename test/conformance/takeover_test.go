@@ -33,10 +33,7 @@ func TestTakeoverFromSparkSubmit(t *testing.T) {
 	if os.Getenv("SPARK_CONFORMANCE") != "1" {
 		t.Skip("runs with SPARK_CONFORMANCE=1 (make conformance)")
 	}
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	const version = "3.5.3"
 	ctx := context.Background()
 	env := framework.Start(t, framework.WithScheme(v1beta2.AddToScheme))

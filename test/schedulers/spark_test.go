@@ -30,10 +30,7 @@ func TestSparkKeepsSchedulingGroup(t *testing.T) {
 	if err != nil {
 		t.Skip("no java on PATH")
 	}
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	homes, _ := filepath.Glob(filepath.Join(root, ".cache", "spark", "*", "pyspark"))
 	var installed []string
 	for _, h := range homes {

@@ -375,6 +375,16 @@ func namespacePrefix(testName string) string {
 	return s + "-"
 }
 
+// RepoRoot is FindRepoRoot for a test: it fails the test when there is no repository root.
+func RepoRoot(tb testing.TB) string {
+	tb.Helper()
+	root, err := FindRepoRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return root
+}
+
 // FindRepoRoot returns the closest directory, from the working directory upwards, that holds a
 // go.mod file. For `go test`, the working directory is the package's directory, so this is the
 // repository root.

@@ -78,10 +78,7 @@ func startOperator(t *testing.T, ns string, enabled bool) {
 // example reads examples/<name>.yaml into namespace ns.
 func example(t *testing.T, name, ns string) *v1beta2.SparkApplication {
 	t.Helper()
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	data, err := os.ReadFile(root + "/examples/" + name + ".yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -26,10 +26,7 @@ type kubectlWait struct {
 // background against the test's API server.
 func startKubectlWait(t *testing.T, ns, name, forArg string, timeout time.Duration) *kubectlWait {
 	t.Helper()
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	w := &kubectlWait{
 		args: []string{"--kubeconfig", env.Kubeconfig, "-n", ns, "wait", "sparkapplication/" + name, forArg, "--timeout=" + timeout.String()},
 		done: make(chan error, 1),

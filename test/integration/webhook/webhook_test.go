@@ -80,10 +80,7 @@ func validatingConfig(name string) *admissionregistrationv1.ValidatingWebhookCon
 func startAdmission(t *testing.T, options ...webhook.Option) client.Client {
 	t.Helper()
 	logf.SetLogger(logr.Discard())
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: filepath.Join(root, "bin"),
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},

@@ -102,10 +102,7 @@ func TestBadFlagExitsNonZero(t *testing.T) {
 // (no volume): it rejects what the submitter would refuse in its --namespaces, lets other namespaces
 // through, and answers Kubeflow's mutating paths without changing anything.
 func TestWebhookStartCertManager(t *testing.T) {
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: filepath.Join(root, "bin"),
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
