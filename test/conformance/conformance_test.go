@@ -35,6 +35,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // defaultVersions are the Spark versions compared: the 3.5 line of the seed examples and a 4.0.
@@ -281,14 +282,7 @@ func (c *caseRun) run(file string) []difference {
 // has a UID and the CRD's defaults.
 func (c *caseRun) loadApp(file, ns string) *v1beta2.SparkApplication {
 	t := c.t
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := &v1beta2.SparkApplication{}
-	if err := yaml.UnmarshalStrict(data, app); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
+	app := util.ReadYAML(t, file, &v1beta2.SparkApplication{})
 	app.Namespace = ns
 	c.instancesOmitted = app.Spec.Executor.Instances == nil
 	app.Spec.SparkVersion = c.version

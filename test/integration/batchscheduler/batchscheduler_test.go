@@ -8,7 +8,7 @@ package batchscheduler_test
 import (
 	"context"
 	"fmt"
-	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -78,15 +78,7 @@ func startOperator(t *testing.T, ns string, enabled bool) {
 // example reads examples/<name>.yaml into namespace ns.
 func example(t *testing.T, name, ns string) *v1beta2.SparkApplication {
 	t.Helper()
-	root := framework.RepoRoot(t)
-	data, err := os.ReadFile(root + "/examples/" + name + ".yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := &v1beta2.SparkApplication{}
-	if err := yaml.UnmarshalStrict(data, app); err != nil {
-		t.Fatal(err)
-	}
+	app := util.ReadYAML(t, filepath.Join(framework.RepoRoot(t), "examples", name+".yaml"), &v1beta2.SparkApplication{})
 	app.Namespace = ns
 	return app
 }
