@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // The Airflow suite drives the operator through Apache Airflow's cncf.kubernetes provider
@@ -128,7 +128,7 @@ func airflowAccount() (string, error) {
 // airflowTask is one run of run_task.py.
 type airflowTask struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *util.SyncBuffer
 	done chan struct{}
 }
 
@@ -139,23 +139,6 @@ type airflowResult struct {
 	ErrorType string            `json:"error_type"`
 	Name      string            `json:"name"`
 	XCom      map[string]string `json:"xcom"`
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startAirflowTask starts run_task.py with args (see its doc) as the "airflow" account.
@@ -173,7 +156,7 @@ func startAirflowTask(t *testing.T, args map[string]any) *airflowTask {
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "AIRFLOW_HOME="+airflowEnv.home, "AIRFLOW_CONN_KUBERNETES_DEFAULT="+string(conn),
 		"AIRFLOW__CORE__LOAD_EXAMPLES=False", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///"+filepath.Join(airflowEnv.home, "airflow.db"))
-	task := &airflowTask{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	task := &airflowTask{cmd: cmd, out: &util.SyncBuffer{}, done: make(chan struct{})}
 	logFile, err := os.Create(filepath.Join(workDir, fmt.Sprintf("airflow-%s-%s.log", args["task_id"], args["run_id"])))
 	if err != nil {
 		t.Fatal(err)

@@ -133,27 +133,9 @@ func logSession(t *testing.T, args []string, r result) {
 	t.Logf("$ sparkctl %s\n%s%s%s", strings.Join(args, " "), r.errOut, r.out, errLine)
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reading test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // background is a sparkctl command running until it ends or is stopped (follow, watch, forward).
 type background struct {
-	out, errOut *syncBuffer
+	out, errOut *util.SyncBuffer
 	cancel      context.CancelFunc
 	done        chan error
 }
@@ -162,7 +144,7 @@ type background struct {
 func sparkctlStart(t *testing.T, ns string, args ...string) *background {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &background{out: &syncBuffer{}, errOut: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	b := &background{out: &util.SyncBuffer{}, errOut: &util.SyncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	root := sparkctl.NewRootCommand("sparkctl", genericiooptions.IOStreams{In: strings.NewReader(""), Out: b.out, ErrOut: b.errOut})
 	root.SetArgs(append([]string{"--kubeconfig", env.Kubeconfig, "-n", ns}, args...))
 	go func() { b.done <- root.ExecuteContext(ctx) }()
