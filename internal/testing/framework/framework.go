@@ -335,6 +335,19 @@ func (e *Env) Stop() error {
 	return errors.Join(errs...)
 }
 
+// ParallelNamespace marks t parallel (t.Parallel), creates a namespace for it (NewNamespace),
+// calls each of setUp with t and the namespace (a suite's startOperator, say) and returns the
+// namespace's name: how most tests of a suite begin.
+func (e *Env) ParallelNamespace(t *testing.T, setUp ...func(t *testing.T, ns string)) string {
+	t.Helper()
+	t.Parallel()
+	ns := e.NewNamespace(t)
+	for _, f := range setUp {
+		f(t, ns)
+	}
+	return ns
+}
+
 // NewNamespace creates a namespace with a unique name for the test and returns its name. The
 // namespace is deleted when the test ends (without kube-controller-manager it then stays
 // Terminating, which is harmless).

@@ -53,10 +53,7 @@ func defaultOptions() testOptions {
 // defaultOptions running for it until t ends: how most tests of the suite begin.
 func parallelWithOperator(t *testing.T) string {
 	t.Helper()
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
-	return ns
+	return env.ParallelNamespace(t, func(t *testing.T, ns string) { startOperator(t, ns, defaultOptions()) })
 }
 
 // startOperator runs the controller for namespace ns until the test ends (or Stop).

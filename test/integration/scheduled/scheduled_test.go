@@ -35,10 +35,7 @@ func TestMain(m *testing.M) {
 // running for it until t ends: how most tests of the suite begin.
 func parallelWithOperator(t *testing.T) string {
 	t.Helper()
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
-	return ns
+	return env.ParallelNamespace(t, func(t *testing.T, ns string) { startOperator(t, ns) })
 }
 
 // startOperator runs the scheduled controller for namespace ns until the test ends, or until the

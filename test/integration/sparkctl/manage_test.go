@@ -19,7 +19,7 @@ import (
 // TestSuspendResume suspends a running application (the operator stops it) and resumes it (the
 // operator submits it again).
 func TestSuspendResume(t *testing.T) {
-	ns := parallelWithOperator(t)
+	ns := env.ParallelNamespace(t, startOperator)
 	sparkctlOK(t, ns, "create", "-f", writeManifest(t, wrappers.MakeSparkApplication("pause", "").Obj()))
 	util.WaitForState(t, env.Client, ns, "pause", v1beta2.ApplicationStateSubmitted)
 	runDriver(t, ns, "pause-driver")
@@ -49,7 +49,7 @@ func TestSuspendResume(t *testing.T) {
 // TestRerunAndTrigger: rerun refuses a running application unless forced, and sets the rerun
 // annotation on a finished one; trigger sets the trigger annotation of a ScheduledSparkApplication.
 func TestRerunAndTrigger(t *testing.T) {
-	ns := parallelWithOperator(t)
+	ns := env.ParallelNamespace(t, startOperator)
 	sparkctlOK(t, ns, "create", "-f", writeManifest(t, wrappers.MakeSparkApplication("again", "").Obj()))
 	util.WaitForState(t, env.Client, ns, "again", v1beta2.ApplicationStateSubmitted)
 
@@ -189,7 +189,7 @@ func TestListAndOutputs(t *testing.T) {
 // TestEventFollowAndCreateLogs follows the events of an application while it runs, and creates it
 // with --logs, which waits for the driver and follows its log until it ends.
 func TestEventFollowAndCreateLogs(t *testing.T) {
-	ns := parallelWithOperator(t)
+	ns := env.ParallelNamespace(t, startOperator)
 	k := kubelet(t)
 	create := sparkctlStart(t, ns, "create", "-f", writeManifest(t, wrappers.MakeSparkApplication("evented", "").Obj()), "--logs")
 	util.WaitForState(t, env.Client, ns, "evented", v1beta2.ApplicationStateSubmitted)

@@ -34,7 +34,7 @@ var sparkctlRules = []rbacv1.PolicyRule{
 // the API server's RBAC authorizer: every command works in its namespace, and listing all
 // namespaces is refused with a hint.
 func TestLeastPrivilege(t *testing.T) {
-	ns := parallelWithOperator(t)
+	ns := env.ParallelNamespace(t, startOperator)
 	ctx := context.Background()
 	for _, obj := range []client.Object{
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "analyst", Namespace: ns}},

@@ -20,7 +20,7 @@ import (
 // TestSession is the session of docs/sparkctl.md: create an application, watch the list, read its
 // status, events and logs, open its UI through a port forward, and delete it.
 func TestSession(t *testing.T) {
-	ns := parallelWithOperator(t)
+	ns := env.ParallelNamespace(t, startOperator)
 	k := kubelet(t)
 	manifest := writeManifest(t, wrappers.MakeSparkApplication("spark-pi", "").Obj())
 

@@ -68,16 +68,6 @@ func kubelet(t *testing.T) *fakekubelet.Kubelet {
 	return theKubelet
 }
 
-// parallelWithOperator marks t parallel and returns a new namespace with the controllers running for
-// it until t ends (startOperator): how most tests of the suite begin.
-func parallelWithOperator(t *testing.T) string {
-	t.Helper()
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
-	return ns
-}
-
 // startOperator runs the SparkApplication and ScheduledSparkApplication controllers for namespace ns
 // until the test ends.
 func startOperator(t *testing.T, ns string) {

@@ -18,7 +18,7 @@ import (
 // TestStatusWaiting: `sparkctl status` of an application whose driver a scheduler holds says so,
 // with the scheduler, the queue and its last message.
 func TestStatusWaiting(t *testing.T) {
-	ns := parallelWithOperator(t)
+	ns := env.ParallelNamespace(t, startOperator)
 	app := wrappers.MakeSparkApplication("queued", ns).BatchScheduler("volcano").Obj()
 	app.Spec.BatchSchedulerOptions = &v1beta2.BatchSchedulerConfiguration{Queue: wrappers.Ptr("etl")}
 	if err := env.Client.Create(context.Background(), app); err != nil {
