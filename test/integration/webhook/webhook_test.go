@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,17 +75,16 @@ func validatingConfig(name string) *admissionregistrationv1.ValidatingWebhookCon
 	}
 }
 
-// startAdmission starts an API server whose webhook configuration points at a webhook server in the
-// test process, registers the validators (webhook.Register with options) and returns a client once
-// the webhook answers.
-func startAdmission(t *testing.T, options ...webhook.Option) client.Client {
+// startWebhookEnv starts a control plane of its own for the test with envtest (binaries from bin/
+// or $KUBEBUILDER_ASSETS, the CRDs of config/crd/bases) that calls the webhooks of hooks, and stops
+// it when the test ends; it returns the environment and its admin config.
+func startWebhookEnv(t *testing.T, hooks envtest.WebhookInstallOptions) (*envtest.Environment, *rest.Config) {
 	t.Helper()
-	logf.SetLogger(logr.Discard())
 	root := framework.RepoRoot(t)
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: filepath.Join(root, "bin"),
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		WebhookInstallOptions: envtest.WebhookInstallOptions{ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validatingConfig("spark-operator-webhook")}},
+		WebhookInstallOptions: hooks,
 		// envtest waits 10 s for the CRDs by default: too short on a loaded machine.
 		CRDInstallOptions: envtest.CRDInstallOptions{MaxTime: 2 * time.Minute},
 	}
@@ -96,6 +96,18 @@ func startAdmission(t *testing.T, options ...webhook.Option) client.Client {
 		t.Fatalf("starting the control plane (run make tools first): %v", err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
+	return env, cfg
+}
+
+// startAdmission starts an API server whose webhook configuration points at a webhook server in the
+// test process, registers the validators (webhook.Register with options) and returns a client once
+// the webhook answers.
+func startAdmission(t *testing.T, options ...webhook.Option) client.Client {
+	t.Helper()
+	logf.SetLogger(logr.Discard())
+	env, cfg := startWebhookEnv(t, envtest.WebhookInstallOptions{
+		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validatingConfig("spark-operator-webhook")},
+	})
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = v1beta2.AddToScheme(scheme)

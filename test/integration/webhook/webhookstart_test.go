@@ -102,23 +102,10 @@ func TestBadFlagExitsNonZero(t *testing.T) {
 // (no volume): it rejects what the submitter would refuse in its --namespaces, lets other namespaces
 // through, and answers Kubeflow's mutating paths without changing anything.
 func TestWebhookStartCertManager(t *testing.T) {
-	root := framework.RepoRoot(t)
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: filepath.Join(root, "bin"),
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		WebhookInstallOptions: envtest.WebhookInstallOptions{
-			ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validatingConfig("spark-operator-webhook")},
-			MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{mutatingConfig("spark-operator-webhook")},
-		},
-	}
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		env.BinaryAssetsDirectory = dir
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting the control plane (run make tools first): %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	env, cfg := startWebhookEnv(t, envtest.WebhookInstallOptions{
+		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validatingConfig("spark-operator-webhook")},
+		MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{mutatingConfig("spark-operator-webhook")},
+	})
 	admin, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, cfg)
 	if err != nil {
 		t.Fatal(err)
