@@ -75,6 +75,24 @@ func startOperator(t *testing.T, ns string, enabled bool) {
 	operatortest.Start(t, mgr)
 }
 
+// submitExample is how the tests of an example begin: in parallel, in a namespace of their own with
+// the operator running (batch scheduling on), examples/<name>.yaml is created and SUBMITTED.
+func submitExample(t *testing.T, name string) (ns string, app *v1beta2.SparkApplication) {
+	t.Helper()
+	ns = env.ParallelNamespace(t, func(t *testing.T, ns string) { startOperator(t, ns, true) })
+	util.Create(t, env.Client, example(t, name, ns))
+	return ns, util.WaitForState(t, env.Client, ns, name, v1beta2.ApplicationStateSubmitted)
+}
+
+// complete is how they end: the driver of application ns/name exits 0, the application is
+// COMPLETED and its scheduler object obj is deleted.
+func complete(t *testing.T, ns, name string, obj client.Object) {
+	t.Helper()
+	finishDriver(t, ns, name+"-driver")
+	util.WaitForState(t, env.Client, ns, name, v1beta2.ApplicationStateCompleted)
+	waitForGone(t, obj)
+}
+
 // example reads examples/<name>.yaml into namespace ns.
 func example(t *testing.T, name, ns string) *v1beta2.SparkApplication {
 	t.Helper()
@@ -139,11 +157,7 @@ func owned(obj metav1.Object, app *v1beta2.SparkApplication) bool {
 // carry the group annotation and schedulerName volcano; a resubmission with more executors resizes
 // the group; the group is deleted when the application completes.
 func TestVolcanoPodGroup(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, true)
-	util.Create(t, env.Client, example(t, "spark-pi-volcano", ns))
-	app := util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	ns, app := submitExample(t, "spark-pi-volcano")
 
 	pg := &volcanov1beta1.PodGroup{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-spark-pi-volcano-pg"}, pg); err != nil {
@@ -179,20 +193,14 @@ func TestVolcanoPodGroup(t *testing.T) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano-driver"}, p)
 		return err == nil && p.Labels[v1beta2.LabelSubmissionID] == a.Status.SubmissionID && a.Status.ExecutionAttempts == 1, fmt.Sprint(err)
 	})
-	finishDriver(t, ns, "spark-pi-volcano-driver")
-	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateCompleted)
-	waitForGone(t, pg)
+	complete(t, ns, "spark-pi-volcano", pg)
 }
 
 // TestCoschedulingPodGroup: a spec.batchScheduler in --kube-scheduler-names creates the
 // scheduling.x-k8s.io PodGroup <app>-pg against scheduler-plugins' schema, labels the pods with
 // scheduling.x-k8s.io/pod-group, and the group is deleted when the application completes.
 func TestCoschedulingPodGroup(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, true)
-	util.Create(t, env.Client, example(t, "spark-pi-kube-scheduler", ns))
-	app := util.WaitForState(t, env.Client, ns, "spark-pi-kube-scheduler", v1beta2.ApplicationStateSubmitted)
+	ns, app := submitExample(t, "spark-pi-kube-scheduler")
 
 	pg := &unstructured.Unstructured{}
 	pg.SetGroupVersionKind(coscheduling.PodGroupGVK)
@@ -212,19 +220,13 @@ func TestCoschedulingPodGroup(t *testing.T) {
 			t.Errorf("%s: labels %v, schedulerName %q", what, pod.Labels, pod.Spec.SchedulerName)
 		}
 	}
-	finishDriver(t, ns, "spark-pi-kube-scheduler-driver")
-	util.WaitForState(t, env.Client, ns, "spark-pi-kube-scheduler", v1beta2.ApplicationStateCompleted)
-	waitForGone(t, pg)
+	complete(t, ns, "spark-pi-kube-scheduler", pg)
 }
 
 // TestYuniKorn: YuniKorn needs no objects; the driver carries the task groups, the queue label and
 // schedulerName yunikorn, and its spark-app-selector label is the application id YuniKorn uses.
 func TestYuniKorn(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, true)
-	util.Create(t, env.Client, example(t, "spark-pi-yunikorn", ns))
-	app := util.WaitForState(t, env.Client, ns, "spark-pi-yunikorn", v1beta2.ApplicationStateSubmitted)
+	ns, app := submitExample(t, "spark-pi-yunikorn")
 	driver := util.GetPod(t, env.Client, ns, "spark-pi-yunikorn-driver")
 	if driver.Spec.SchedulerName != "yunikorn" || driver.Labels["queue"] != "root.default" ||
 		driver.Annotations[yunikorn.TaskGroupNameAnnotation] != "spark-driver" || !strings.Contains(driver.Annotations[yunikorn.TaskGroupsAnnotation], `"minMember":2`) ||
@@ -309,11 +311,7 @@ func wantResources(t *testing.T, got corev1.ResourceList, cpu, memory string) {
 // go on holding its queue's capacity) and made again when it resumes; a PodGroup of that name that
 // the application does not own is not taken over.
 func TestSuspendReleasesPodGroup(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, true)
-	util.Create(t, env.Client, example(t, "spark-pi-volcano", ns))
-	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	ns, _ := submitExample(t, "spark-pi-volcano")
 	pg := &volcanov1beta1.PodGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "spark-spark-pi-volcano-pg"}}
 	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), pg); err != nil {
 		t.Fatal(err)
