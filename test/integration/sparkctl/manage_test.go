@@ -215,15 +215,7 @@ func TestEventFollowAndCreateLogs(t *testing.T) {
 		strings.Index(out, "SparkDriverRunning") > strings.Index(out, "SparkDriverCompleted") {
 		t.Errorf("events out of order:\n%s", out)
 	}
-	select {
-	case err := <-create.done:
-		create.done <- err
-		if err != nil {
-			t.Errorf("create --logs: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Error("create --logs did not end with the driver's log")
-	}
+	create.waitEnd(t, "create --logs")
 	mustContain(t, "create --logs", create.out.String(), "sparkapplication.sparkoperator.k8s.io/evented created\nPi is roughly 3.14\n")
 	sparkctlOK(t, ns, "delete", "evented")
 }

@@ -107,15 +107,7 @@ func TestSession(t *testing.T) {
 	util.FinishDriver(t, env.Client, ns, "spark-pi-driver", 0)
 	k.EndLog(ns, "spark-pi-driver", "spark-kubernetes-driver")
 	util.WaitForState(t, env.Client, ns, "spark-pi", v1beta2.ApplicationStateCompleted)
-	select {
-	case err := <-follow.done:
-		follow.done <- err
-		if err != nil {
-			t.Errorf("log --follow ended with %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Error("log --follow did not end with the driver's log")
-	}
+	follow.waitEnd(t, "log --follow")
 	framework.WaitFor(t, 10*time.Second, "the watch to show COMPLETED", func() (bool, string) {
 		return strings.Contains(watch.out.String(), "COMPLETED"), watch.out.String()
 	})

@@ -143,6 +143,21 @@ func sparkctlStart(t *testing.T, ns string, args ...string) *background {
 }
 
 // stop interrupts the command (as Ctrl-C does) and returns its error.
+// waitEnd waits up to 10 s for the command (what, e.g. "log --follow") to end by itself, with the
+// driver's log, and fails the test when it does not or ends with an error.
+func (b *background) waitEnd(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case err := <-b.done:
+		b.done <- err
+		if err != nil {
+			t.Errorf("%s ended with %v", what, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("%s did not end with the driver's log", what)
+	}
+}
+
 func (b *background) stop(t *testing.T) error {
 	t.Helper()
 	b.cancel()
