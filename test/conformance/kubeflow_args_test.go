@@ -130,13 +130,7 @@ func buildKubeflowArgs(app *v1beta2.SparkApplication, master, submissionID, temp
 	}
 	d := &s.Driver
 	roleConf("driver", &d.SparkPodSpec)
-	confOpt(conf, "spark.kubernetes.driver.container.image", d.Image)
-	confOpt(conf, "spark.driver.cores", d.Cores)
-	confOpt(conf, "spark.kubernetes.driver.request.cores", d.CoreRequest)
-	confOpt(conf, "spark.kubernetes.driver.limit.cores", d.CoreLimit)
-	confOpt(conf, "spark.driver.memory", d.Memory)
-	confOpt(conf, "spark.driver.memoryOverhead", d.MemoryOverhead)
-	confOpt(conf, "spark.kubernetes.authenticate.driver.serviceAccountName", d.ServiceAccount)
+	podResources(conf, "driver", &d.SparkPodSpec, d.CoreRequest)
 	confOpt(conf, "spark.driver.extraJavaOptions", d.JavaOptions)
 	confOpt(conf, "spark.kubernetes.driver.master", d.KubernetesMaster)
 	labels := func(prefix string, role map[string]string) {
@@ -185,13 +179,7 @@ func buildKubeflowArgs(app *v1beta2.SparkApplication, master, submissionID, temp
 	e := &s.Executor
 	roleConf("executor", &e.SparkPodSpec)
 	confOpt(conf, "spark.executor.instances", e.Instances)
-	confOpt(conf, "spark.kubernetes.executor.container.image", e.Image)
-	confOpt(conf, "spark.executor.cores", e.Cores)
-	confOpt(conf, "spark.kubernetes.executor.request.cores", e.CoreRequest)
-	confOpt(conf, "spark.kubernetes.executor.limit.cores", e.CoreLimit)
-	confOpt(conf, "spark.executor.memory", e.Memory)
-	confOpt(conf, "spark.executor.memoryOverhead", e.MemoryOverhead)
-	confOpt(conf, "spark.kubernetes.authenticate.executor.serviceAccountName", e.ServiceAccount)
+	podResources(conf, "executor", &e.SparkPodSpec, e.CoreRequest)
 	confOpt(conf, "spark.kubernetes.executor.deleteOnTermination", e.DeleteOnTermination)
 	labels("spark.kubernetes.executor.label.", e.Labels)
 	for _, k := range sorted(e.Annotations) {
@@ -342,4 +330,17 @@ func confOpt[T any](conf func(key, value string), key string, v *T) {
 	if v != nil {
 		conf(key, fmt.Sprint(*v))
 	}
+}
+
+// podResources sets, in Kubeflow's order, the image, cores, core request and limit, memory, memory
+// overhead and service account of role ("driver" or "executor") that are set in p (coreRequest is
+// not part of v1beta2.SparkPodSpec).
+func podResources(conf func(key, value string), role string, p *v1beta2.SparkPodSpec, coreRequest *string) {
+	confOpt(conf, "spark.kubernetes."+role+".container.image", p.Image)
+	confOpt(conf, "spark."+role+".cores", p.Cores)
+	confOpt(conf, "spark.kubernetes."+role+".request.cores", coreRequest)
+	confOpt(conf, "spark.kubernetes."+role+".limit.cores", p.CoreLimit)
+	confOpt(conf, "spark."+role+".memory", p.Memory)
+	confOpt(conf, "spark."+role+".memoryOverhead", p.MemoryOverhead)
+	confOpt(conf, "spark.kubernetes.authenticate."+role+".serviceAccountName", p.ServiceAccount)
 }
