@@ -166,17 +166,13 @@ func submitterCredentials(t *testing.T, ctx context.Context, env *framework.Env)
 	t.Helper()
 	ns := env.NewNamespace(t)
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "spark-submit", Namespace: ns}}
-	if err := env.Client.Create(ctx, sa); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, sa)
 	crb := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "spark-submit-conformance"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
 		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: ns}},
 	}
-	if err := env.Client.Create(ctx, crb); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, crb)
 	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](7200)}}
 	if err := env.Client.SubResource("token").Create(ctx, sa, req); err != nil {
 		t.Fatal(err)

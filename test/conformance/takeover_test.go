@@ -41,9 +41,7 @@ func TestTakeoverFromSparkSubmit(t *testing.T) {
 		javaHome: findJavaHome(t), creds: submitterCredentials(t, ctx, env)}
 	ns := env.NewNamespace(t)
 	for _, sa := range []string{"spark", "spark-operator-spark"} {
-		if err := env.Client.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: ns}}); err != nil {
-			t.Fatal(err)
-		}
+		util.Create(t, env.Client, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: ns}})
 	}
 	app := c.loadApp(filepath.Join(root, "examples", "spark-pi.yaml"), ns)
 	submissionID := string(uuid.NewUUID())

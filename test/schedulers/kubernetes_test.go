@@ -27,6 +27,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -247,9 +248,7 @@ type gangSubmission struct {
 func submitGang(t *testing.T, app *v1beta2.SparkApplication) *gangSubmission {
 	t.Helper()
 	app.Spec.BatchScheduler = ptr.To(kubernetes.Name)
-	if err := env.Client.Create(context.Background(), app); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, app)
 	running := waitForState(t, app.Namespace, app.Name, v1beta2.ApplicationStateRunning)
 	return gangOf(t, running)
 }
@@ -334,9 +333,7 @@ func newPod(ns, name, cpu string) *corev1.Pod {
 func runPod(t *testing.T, ns, name, cpu string) *corev1.Pod {
 	t.Helper()
 	pod := newPod(ns, name, cpu)
-	if err := env.Client.Create(context.Background(), pod); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, pod)
 	return waitForRunning(t, pod)
 }
 

@@ -209,9 +209,7 @@ func testOperatorRBAC(t *testing.T, selector bool) {
 
 	sparkSA := inst.sparkSA
 	app := wrappers.MakeSparkApplication("pi", appNs).Label("app_type", "pi").Driver(func(d *v1beta2.DriverSpec) { d.ServiceAccount = &sparkSA }).Obj()
-	if err := env.Client.Create(ctx, app); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, app)
 	app = util.WaitForState(t, env.Client, appNs, "pi", v1beta2.ApplicationStateSubmitted)
 	driver := util.GetPod(t, env.Client, appNs, "pi-driver")
 	if driver.Spec.ServiceAccountName != sparkSA {

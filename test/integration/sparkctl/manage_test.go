@@ -87,9 +87,7 @@ func TestRerunAndTrigger(t *testing.T) {
 
 	// trigger: the annotation is the contract; the scheduled controller (running here) starts a run.
 	sched := wrappers.MakeScheduledSparkApplication("nightly", ns).Schedule("@daily").Suspend(true).Obj()
-	if err := env.Client.Create(context.Background(), sched); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, sched)
 	out = sparkctlOK(t, ns, "trigger", "nightly")
 	mustContain(t, "trigger", out, "scheduledsparkapplication.sparkoperator.k8s.io/nightly triggered")
 	got := &v1beta2.ScheduledSparkApplication{}
@@ -123,9 +121,7 @@ func TestListAndOutputs(t *testing.T) {
 	t.Parallel()
 	ns1, ns2 := env.NewNamespace(t), env.NewNamespace(t)
 	for _, ns := range []string{ns1, ns2} {
-		if err := env.Client.Create(context.Background(), wrappers.MakeSparkApplication("app-"+ns[len(ns)-5:], ns).Label("team", "data").Obj()); err != nil {
-			t.Fatal(err)
-		}
+		util.Create(t, env.Client, wrappers.MakeSparkApplication("app-"+ns[len(ns)-5:], ns).Label("team", "data").Obj())
 	}
 	out := sparkctlOK(t, ns1, "list", "-A", "-l", "team=data")
 	if !regexp.MustCompile(`(?m)^NAMESPACE\s+NAME\s+STATE`).MatchString(out) || !strings.Contains(out, ns1) || !strings.Contains(out, ns2) {
@@ -225,9 +221,7 @@ func TestCompletion(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	for _, name := range []string{"alpha", "beta"} {
-		if err := env.Client.Create(context.Background(), wrappers.MakeSparkApplication(name, ns).Obj()); err != nil {
-			t.Fatal(err)
-		}
+		util.Create(t, env.Client, wrappers.MakeSparkApplication(name, ns).Obj())
 	}
 	out := sparkctlOK(t, ns, "completion", "bash")
 	mustContain(t, "completion bash", out, "__start_sparkctl")

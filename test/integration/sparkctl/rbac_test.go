@@ -43,9 +43,7 @@ func TestLeastPrivilege(t *testing.T) {
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "sparkctl"},
 			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "analyst", Namespace: ns}}},
 	} {
-		if err := env.Client.Create(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
+		util.Create(t, env.Client, obj)
 	}
 	cfg, err := env.ServiceAccountConfig(ctx, ns, "analyst")
 	if err != nil {

@@ -21,9 +21,7 @@ func TestStatusWaiting(t *testing.T) {
 	ns := env.ParallelNamespace(t, startOperator)
 	app := wrappers.MakeSparkApplication("queued", ns).BatchScheduler("volcano").Obj()
 	app.Spec.BatchSchedulerOptions = &v1beta2.BatchSchedulerConfiguration{Queue: wrappers.Ptr("etl")}
-	if err := env.Client.Create(context.Background(), app); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, app)
 	util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateSubmitted)
 	pod := util.WaitForPod(t, env.Client, ns, "queued-driver")
 	pod.Status.Phase = corev1.PodPending

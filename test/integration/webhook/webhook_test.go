@@ -36,6 +36,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 	"github.com/sparkop/spark-operator/internal/webhook"
 )
@@ -202,12 +203,8 @@ func TestAdmission(t *testing.T) {
 func TestCertRotator(t *testing.T) {
 	env := framework.Start(t, framework.WithScheme(v1beta2.AddToScheme))
 	ctx := context.Background()
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Client.Create(ctx, validatingConfig("rotated-webhook")); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator"}})
+	util.Create(t, env.Client, validatingConfig("rotated-webhook"))
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
 	})

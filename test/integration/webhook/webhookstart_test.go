@@ -185,15 +185,9 @@ func TestWebhookStartCertManager(t *testing.T) {
 func TestWebhookStartSelfSigned(t *testing.T) {
 	env := framework.Start(t, framework.WithScheme(v1beta2.AddToScheme))
 	ctx := context.Background()
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Client.Create(ctx, validatingConfig("spark-operator-webhook")); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Client.Create(ctx, mutatingConfig("spark-operator-webhook")); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator"}})
+	util.Create(t, env.Client, validatingConfig("spark-operator-webhook"))
+	util.Create(t, env.Client, mutatingConfig("spark-operator-webhook"))
 	certDir := filepath.Join(t.TempDir(), "serving-certs")
 	port, health := util.FreePort(t), util.FreePort(t)
 	runWebhookStart(t, env.Kubeconfig, "--webhook-secret-namespace=spark-operator",
