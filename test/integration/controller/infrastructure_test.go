@@ -89,11 +89,7 @@ func TestEvictedDriverRestartsWithoutRetry(t *testing.T) {
 // the application restarts without consuming a retry. With restart policy Never the same loss
 // ends the application, the condition saying it was not restarted.
 func TestDriverStuckTerminatingOnDeletedNode(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	opts.StuckTerminatingTimeout = 2 * time.Second
-	startOperator(t, ns, opts)
+	ns := parallelWithOperator(t, func(o *testOptions) { o.StuckTerminatingTimeout = 2 * time.Second })
 	for _, tc := range []struct {
 		name   string
 		policy v1beta2.RestartPolicyType

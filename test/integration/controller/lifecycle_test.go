@@ -393,11 +393,7 @@ func TestShortJobDeletedBeforeSeen(t *testing.T) {
 func TestDriverStartTimeout(t *testing.T) {
 	t.Parallel()
 	t.Run("operator-wide", func(t *testing.T) {
-		t.Parallel()
-		ns := env.NewNamespace(t)
-		opts := defaultOptions()
-		opts.DriverStartTimeout = 2 * time.Second
-		startOperator(t, ns, opts)
+		ns := parallelWithOperator(t, func(o *testOptions) { o.DriverStartTimeout = 2 * time.Second })
 		util.Create(t, env.Client, wrappers.MakeSparkApplication("stuck", ns).Obj())
 		app := util.WaitForState(t, env.Client, ns, "stuck", v1beta2.ApplicationStateFailed)
 		if !strings.Contains(app.Status.AppState.ErrorMessage, "did not start within 2s") || !strings.Contains(app.Status.AppState.ErrorMessage, "not scheduled") {
@@ -491,11 +487,7 @@ func TestRestartMidSubmission(t *testing.T) {
 // TestExecutorStateBounded: status.executorState lists at most the configured number of executors,
 // the lowest ids, while executorCounts counts all of them.
 func TestExecutorStateBounded(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	opts.MaxTrackedExecutors = 2
-	startOperator(t, ns, opts)
+	ns := parallelWithOperator(t, func(o *testOptions) { o.MaxTrackedExecutors = 2 })
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("wide", ns).ExecutorInstances(5).Obj())
 	app := util.WaitForState(t, env.Client, ns, "wide", v1beta2.ApplicationStateSubmitted)
 	util.RunDriver(t, env.Client, ns, "wide-driver")
@@ -612,12 +604,10 @@ func TestNamespaceSelector(t *testing.T) {
 // rewritten), each driverIngressOptions port a Service and an Ingress, all recorded in driverInfo and
 // deleted when the attempt ends.
 func TestUIIngress(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	opts.IngressURLFormat = "spark.example.com/{{$appNamespace}}/{{$appName}}"
-	opts.IngressClassName = "nginx"
-	startOperator(t, ns, opts)
+	ns := parallelWithOperator(t, func(o *testOptions) {
+		o.IngressURLFormat = "spark.example.com/{{$appNamespace}}/{{$appName}}"
+		o.IngressClassName = "nginx"
+	})
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("web", ns).DriverIngress(8080, "metrics", "{{$appName}}-metrics.example.com").Obj())
 	util.WaitForState(t, env.Client, ns, "web", v1beta2.ApplicationStateSubmitted)
 	util.RunDriver(t, env.Client, ns, "web-driver")

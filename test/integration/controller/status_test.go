@@ -27,11 +27,7 @@ import (
 // get Kubeflow's names, status.driverInfo names them while they exist, and once the attempt ends
 // (here a failure waiting for its retry, and a completion) they are deleted and no longer named.
 func TestStatusNamesLiveUIObjects(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	opts.IngressURLFormat = "{{ $appName }}.spark.example.com/{{$appId}}"
-	startOperator(t, ns, opts)
+	ns := parallelWithOperator(t, func(o *testOptions) { o.IngressURLFormat = "{{ $appName }}.spark.example.com/{{$appId}}" })
 	const name = "spark-pi-long-name-0123456789-abcdefghij-0123456789-abcdefgh"
 	util.Create(t, env.Client, wrappers.MakeSparkApplication(name, ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 3600).
 		DriverIngress(8080, "metrics", "{{$appName}}-metrics.example.com").Obj())

@@ -49,11 +49,15 @@ func defaultOptions() testOptions {
 	}}
 }
 
-// parallelWithOperator marks t parallel and returns a new namespace with an operator of
-// defaultOptions running for it until t ends: how most tests of the suite begin.
-func parallelWithOperator(t *testing.T) string {
+// parallelWithOperator marks t parallel and returns a new namespace with an operator running for it
+// until t ends, with defaultOptions changed by each of mods: how most tests of the suite begin.
+func parallelWithOperator(t *testing.T, mods ...func(*testOptions)) string {
 	t.Helper()
-	return env.ParallelNamespace(t, func(t *testing.T, ns string) { startOperator(t, ns, defaultOptions()) })
+	opts := defaultOptions()
+	for _, mod := range mods {
+		mod(&opts)
+	}
+	return env.ParallelNamespace(t, func(t *testing.T, ns string) { startOperator(t, ns, opts) })
 }
 
 // startOperator runs the controller for namespace ns until the test ends (or Stop).
