@@ -199,6 +199,18 @@ func (a *airflowTask) wait(t *testing.T) airflowResult {
 }
 
 // waitForOutput waits until the task printed s.
+// succeeded waits for the task (what, e.g. "the task", for the message) and fails the test, with
+// the tail of its output, unless it succeeded; it returns the result and the whole output.
+func (a *airflowTask) succeeded(t *testing.T, what string) (airflowResult, string) {
+	t.Helper()
+	r := a.wait(t)
+	out := a.out.String()
+	if !r.OK {
+		t.Fatalf("%s failed: %s: %s\n%s", what, r.ErrorType, r.Error, tail(out, 40))
+	}
+	return r, out
+}
+
 func (a *airflowTask) waitForOutput(t *testing.T, s string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Minute)
@@ -264,11 +276,7 @@ func TestAirflowSparkPi(t *testing.T) {
 	t.Parallel()
 	task := startAirflowTask(t, map[string]any{"kind": "operator", "task_id": "spark_pi", "run_id": "manual__pi",
 		"application_file": filepath.Join(root, "examples", "spark-pi.yaml")})
-	r := task.wait(t)
-	out := task.out.String()
-	if !r.OK {
-		t.Fatalf("the task failed: %s: %s\n%s", r.ErrorType, r.Error, tail(out, 40))
-	}
+	r, out := task.succeeded(t, "the task")
 	if !strings.Contains(out, "[spark-kubernetes-driver] Pi is roughly 3.14") {
 		t.Errorf("the task log lacks the driver's \"Pi is roughly 3.14\":\n%s", tail(out, 40))
 	}
@@ -396,11 +404,7 @@ func TestAirflowReattach(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := startAirflowTask(t, args(2))
-	r := second.wait(t)
-	out := second.out.String()
-	if !r.OK {
-		t.Fatalf("the second try failed: %s: %s\n%s", r.ErrorType, r.Error, tail(out, 40))
-	}
+	r, out := second.succeeded(t, "the second try")
 	if !strings.Contains(out, "Reattaching to it") || !strings.Contains(out, "exiting with 0") {
 		t.Errorf("the second try did not reattach to the driver and follow it:\n%s", tail(out, 40))
 	}
@@ -421,11 +425,7 @@ func TestAirflowDeferrable(t *testing.T) {
 	spec := sparkExitSpec(t, "af-deferred", 0, 0)
 	task := startAirflowTask(t, map[string]any{"kind": "operator", "task_id": "deferred", "run_id": "manual__deferred",
 		"template_spec": spec, "random_name_suffix": false, "deferrable": true})
-	r := task.wait(t)
-	out := task.out.String()
-	if !r.OK {
-		t.Fatalf("the deferred task failed: %s: %s\n%s", r.ErrorType, r.Error, tail(out, 40))
-	}
+	_, out := task.succeeded(t, "the deferred task")
 	if !strings.Contains(out, "run_task: deferred to") {
 		t.Errorf("the task did not defer:\n%s", tail(out, 20))
 	}
