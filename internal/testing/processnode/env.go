@@ -53,50 +53,30 @@ func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.
 	// The kubelet's variables are not ordered; keep them stable.
 	sort.Strings(order[fromImage:])
 
-	cms := map[string]*corev1.ConfigMap{}
-	secrets := map[string]*corev1.Secret{}
-	getCM := func(name string) (*corev1.ConfigMap, error) {
-		if cm, ok := cms[name]; ok {
-			return cm, nil
-		}
-		cm, err := client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		cms[name] = cm
-		return cm, nil
-	}
-	getSecret := func(name string) (*corev1.Secret, error) {
-		if s, ok := secrets[name]; ok {
-			return s, nil
-		}
-		s, err := client.CoreV1().Secrets(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		secrets[name] = s
-		return s, nil
-	}
+	getCM := memo(func(name string) (*corev1.ConfigMap, error) {
+		return client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+	})
+	getSecret := memo(func(name string) (*corev1.Secret, error) {
+		return client.CoreV1().Secrets(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+	})
 	for _, from := range c.EnvFrom {
 		switch {
 		case from.ConfigMapRef != nil:
 			cm, err := getCM(from.ConfigMapRef.Name)
-			if err != nil {
-				if apierrors.IsNotFound(err) && ptrTrue(from.ConfigMapRef.Optional) {
-					continue
-				}
-				return nil, fmt.Errorf("configmap %q: %w", from.ConfigMapRef.Name, err)
+			if skip, err := readErr("configmap "+from.ConfigMapRef.Name, from.ConfigMapRef.Optional, err); err != nil {
+				return nil, err
+			} else if skip {
+				continue
 			}
 			for _, k := range sortedKeys(cm.Data) {
 				set(from.Prefix+k, cm.Data[k])
 			}
 		case from.SecretRef != nil:
 			s, err := getSecret(from.SecretRef.Name)
-			if err != nil {
-				if apierrors.IsNotFound(err) && ptrTrue(from.SecretRef.Optional) {
-					continue
-				}
-				return nil, fmt.Errorf("secret %q: %w", from.SecretRef.Name, err)
+			if skip, err := readErr("secret "+from.SecretRef.Name, from.SecretRef.Optional, err); err != nil {
+				return nil, err
+			} else if skip {
+				continue
 			}
 			keys := make([]string, 0, len(s.Data))
 			for k := range s.Data {
@@ -129,6 +109,23 @@ func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.
 }
 
 func ptrTrue(b *bool) bool { return b != nil && *b }
+
+// memo returns get, remembering the object it returns for each name (errors are not remembered),
+// so that a container's environment reads each ConfigMap or Secret once.
+func memo[T any](get func(name string) (T, error)) func(name string) (T, error) {
+	seen := map[string]T{}
+	return func(name string) (T, error) {
+		if v, ok := seen[name]; ok {
+			return v, nil
+		}
+		v, err := get(name)
+		if err != nil {
+			return v, err
+		}
+		seen[name] = v
+		return v, nil
+	}
+}
 
 // keyRef is the value of key in the data (read by get) of the ConfigMap or Secret ns/name (kind
 // says which), as the kubelet resolves an env var's configMapKeyRef or secretKeyRef: skip is set
