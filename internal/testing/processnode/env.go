@@ -119,11 +119,10 @@ func memo[T any](get func(name string) (T, error)) func(name string) (T, error) 
 			return v, nil
 		}
 		v, err := get(name)
-		if err != nil {
-			return v, err
+		if err == nil {
+			seen[name] = v
 		}
-		seen[name] = v
-		return v, nil
+		return v, err
 	}
 }
 
