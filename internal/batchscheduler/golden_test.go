@@ -20,6 +20,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/batchscheduler/volcano"
 	"github.com/sparkop/spark-operator/internal/batchscheduler/yunikorn"
 	"github.com/sparkop/spark-operator/internal/submission"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 var testTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -39,14 +40,7 @@ func registry(t testing.TB) *batchscheduler.Registry {
 
 func loadApp(t testing.TB, path string) *v1beta2.SparkApplication {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := &v1beta2.SparkApplication{}
-	if err := yaml.UnmarshalStrict(data, app); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	app := util.ReadYAML(t, path, &v1beta2.SparkApplication{})
 	app.UID = types.UID("00000000-0000-0000-0000-000000000001")
 	return app
 }

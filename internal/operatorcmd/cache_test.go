@@ -63,13 +63,8 @@ func TestTrimPod(t *testing.T) {
 		},
 		Status: *status.DeepCopy(),
 	}
-	meta := withoutManagedFields(pod.ObjectMeta)
-	out, err := TrimPod(pod)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := &corev1.Pod{
-		ObjectMeta: meta,
+		ObjectMeta: withoutManagedFields(pod.ObjectMeta),
 		Spec: corev1.PodSpec{
 			NodeName:                      "node-1",
 			SchedulerName:                 "volcano",
@@ -78,8 +73,18 @@ func TestTrimPod(t *testing.T) {
 		},
 		Status: status,
 	}
+	checkTrim(t, "TrimPod", TrimPod, pod, want)
+}
+
+// checkTrim fails the test unless trim (a cache transform, named name) turns in into want.
+func checkTrim(t *testing.T, name string, trim func(any) (any, error), in, want any) {
+	t.Helper()
+	out, err := trim(in)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !reflect.DeepEqual(out, want) {
-		t.Errorf("TrimPod:\n got %+v\nwant %+v", out, want)
+		t.Errorf("%s:\n got %+v\nwant %+v", name, out, want)
 	}
 }
 
@@ -93,15 +98,8 @@ func TestTrimService(t *testing.T) {
 		},
 		Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "1.2.3.4"}}}},
 	}
-	meta := withoutManagedFields(svc.ObjectMeta)
-	out, err := TrimService(svc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := &corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.10"}}
-	if !reflect.DeepEqual(out, want) {
-		t.Errorf("TrimService:\n got %+v\nwant %+v", out, want)
-	}
+	want := &corev1.Service{ObjectMeta: withoutManagedFields(svc.ObjectMeta), Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.10"}}
+	checkTrim(t, "TrimService", TrimService, svc, want)
 }
 
 func TestTrimIngress(t *testing.T) {
@@ -113,14 +111,7 @@ func TestTrimIngress(t *testing.T) {
 		},
 		Status: networkingv1.IngressStatus{LoadBalancer: networkingv1.IngressLoadBalancerStatus{Ingress: []networkingv1.IngressLoadBalancerIngress{{IP: "1.2.3.4"}}}},
 	}
-	meta := withoutManagedFields(ing.ObjectMeta)
-	out, err := TrimIngress(ing)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := (&networkingv1.Ingress{ObjectMeta: meta}); !reflect.DeepEqual(out, want) {
-		t.Errorf("TrimIngress:\n got %+v\nwant %+v", out, want)
-	}
+	checkTrim(t, "TrimIngress", TrimIngress, ing, &networkingv1.Ingress{ObjectMeta: withoutManagedFields(ing.ObjectMeta)})
 }
 
 func TestTrimApplication(t *testing.T) {
@@ -135,13 +126,7 @@ func TestTrimApplication(t *testing.T) {
 	want := app.DeepCopy()
 	want.ManagedFields = nil
 	want.Annotations = map[string]string{v1beta2.AnnotationRerun: "1"}
-	out, err := TrimApplication(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(out, want) {
-		t.Errorf("TrimApplication of a SparkApplication:\n got %+v\nwant %+v", out, want)
-	}
+	checkTrim(t, "TrimApplication of a SparkApplication", TrimApplication, app, want)
 
 	// Only the last-applied configuration: no annotations left.
 	ssa := wrappers.MakeScheduledSparkApplication("nightly", "ns").Obj()

@@ -35,6 +35,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // defaultVersions are the Spark versions compared: the 3.5 line of the seed examples and a 4.0.
@@ -58,10 +59,7 @@ func TestSparkSubmitConformance(t *testing.T) {
 	if os.Getenv("SPARK_CONFORMANCE") != "1" {
 		t.Skip("the spark-submit conformance test runs with SPARK_CONFORMANCE=1 (make conformance); it downloads Spark from PyPI once into .cache/spark")
 	}
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	versions := strings.Fields(os.Getenv("SPARK_CONFORMANCE_VERSIONS"))
 	if len(versions) == 0 {
 		versions = strings.Fields(defaultVersions)
@@ -168,17 +166,13 @@ func submitterCredentials(t *testing.T, ctx context.Context, env *framework.Env)
 	t.Helper()
 	ns := env.NewNamespace(t)
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "spark-submit", Namespace: ns}}
-	if err := env.Client.Create(ctx, sa); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, sa)
 	crb := &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "spark-submit-conformance"},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
 		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa.Name, Namespace: ns}},
 	}
-	if err := env.Client.Create(ctx, crb); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, crb)
 	req := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](7200)}}
 	if err := env.Client.SubResource("token").Create(ctx, sa, req); err != nil {
 		t.Fatal(err)
@@ -284,14 +278,7 @@ func (c *caseRun) run(file string) []difference {
 // has a UID and the CRD's defaults.
 func (c *caseRun) loadApp(file, ns string) *v1beta2.SparkApplication {
 	t := c.t
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := &v1beta2.SparkApplication{}
-	if err := yaml.UnmarshalStrict(data, app); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
+	app := util.ReadYAML(t, file, &v1beta2.SparkApplication{})
 	app.Namespace = ns
 	c.instancesOmitted = app.Spec.Executor.Instances == nil
 	app.Spec.SparkVersion = c.version

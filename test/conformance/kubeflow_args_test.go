@@ -130,33 +130,9 @@ func buildKubeflowArgs(app *v1beta2.SparkApplication, master, submissionID, temp
 	}
 	d := &s.Driver
 	roleConf("driver", &d.SparkPodSpec)
-	if d.Image != nil {
-		conf("spark.kubernetes.driver.container.image", *d.Image)
-	}
-	if d.Cores != nil {
-		conf("spark.driver.cores", fmt.Sprint(*d.Cores))
-	}
-	if d.CoreRequest != nil {
-		conf("spark.kubernetes.driver.request.cores", *d.CoreRequest)
-	}
-	if d.CoreLimit != nil {
-		conf("spark.kubernetes.driver.limit.cores", *d.CoreLimit)
-	}
-	if d.Memory != nil {
-		conf("spark.driver.memory", *d.Memory)
-	}
-	if d.MemoryOverhead != nil {
-		conf("spark.driver.memoryOverhead", *d.MemoryOverhead)
-	}
-	if d.ServiceAccount != nil {
-		conf("spark.kubernetes.authenticate.driver.serviceAccountName", *d.ServiceAccount)
-	}
-	if d.JavaOptions != nil {
-		conf("spark.driver.extraJavaOptions", *d.JavaOptions)
-	}
-	if d.KubernetesMaster != nil {
-		conf("spark.kubernetes.driver.master", *d.KubernetesMaster)
-	}
+	podResources(conf, "driver", &d.SparkPodSpec, d.CoreRequest)
+	confOpt(conf, "spark.driver.extraJavaOptions", d.JavaOptions)
+	confOpt(conf, "spark.kubernetes.driver.master", d.KubernetesMaster)
 	labels := func(prefix string, role map[string]string) {
 		for _, k := range sorted(app.Labels) {
 			if !strings.HasPrefix(k, "kueue.x-k8s.io/") {
@@ -202,33 +178,9 @@ func buildKubeflowArgs(app *v1beta2.SparkApplication, master, submissionID, temp
 	// executorConf, executorEnv, executorSecret, executorVolumeMounts.
 	e := &s.Executor
 	roleConf("executor", &e.SparkPodSpec)
-	if e.Instances != nil {
-		conf("spark.executor.instances", fmt.Sprint(*e.Instances))
-	}
-	if e.Image != nil {
-		conf("spark.kubernetes.executor.container.image", *e.Image)
-	}
-	if e.Cores != nil {
-		conf("spark.executor.cores", fmt.Sprint(*e.Cores))
-	}
-	if e.CoreRequest != nil {
-		conf("spark.kubernetes.executor.request.cores", *e.CoreRequest)
-	}
-	if e.CoreLimit != nil {
-		conf("spark.kubernetes.executor.limit.cores", *e.CoreLimit)
-	}
-	if e.Memory != nil {
-		conf("spark.executor.memory", *e.Memory)
-	}
-	if e.MemoryOverhead != nil {
-		conf("spark.executor.memoryOverhead", *e.MemoryOverhead)
-	}
-	if e.ServiceAccount != nil {
-		conf("spark.kubernetes.authenticate.executor.serviceAccountName", *e.ServiceAccount)
-	}
-	if e.DeleteOnTermination != nil {
-		conf("spark.kubernetes.executor.deleteOnTermination", fmt.Sprint(*e.DeleteOnTermination))
-	}
+	confOpt(conf, "spark.executor.instances", e.Instances)
+	podResources(conf, "executor", &e.SparkPodSpec, e.CoreRequest)
+	confOpt(conf, "spark.kubernetes.executor.deleteOnTermination", e.DeleteOnTermination)
 	labels("spark.kubernetes.executor.label.", e.Labels)
 	for _, k := range sorted(e.Annotations) {
 		conf("spark.kubernetes.executor.annotation."+k, e.Annotations[k])
@@ -236,9 +188,7 @@ func buildKubeflowArgs(app *v1beta2.SparkApplication, master, submissionID, temp
 	for _, k := range slices.Sorted(maps.Keys(e.EnvSecretKeyRefs)) {
 		conf("spark.kubernetes.executor.secretKeyRef."+k, e.EnvSecretKeyRefs[k].Name+":"+e.EnvSecretKeyRefs[k].Key)
 	}
-	if e.JavaOptions != nil {
-		conf("spark.executor.extraJavaOptions", *e.JavaOptions)
-	}
+	confOpt(conf, "spark.executor.extraJavaOptions", e.JavaOptions)
 	for _, k := range sorted(e.EnvVars) {
 		conf("spark.executorEnv."+k, e.EnvVars[k])
 	}
@@ -372,4 +322,25 @@ func templatePod(t *corev1.PodTemplateSpec, owners []metav1.OwnerReference) *cor
 		pod.Spec.Containers = []corev1.Container{}
 	}
 	return pod
+}
+
+// confOpt sets key to *v (through fmt.Sprint) when the optional field v is set, as Kubeflow's
+// argument builder does for each optional field of the driver and executor specs.
+func confOpt[T any](conf func(key, value string), key string, v *T) {
+	if v != nil {
+		conf(key, fmt.Sprint(*v))
+	}
+}
+
+// podResources sets, in Kubeflow's order, the image, cores, core request and limit, memory, memory
+// overhead and service account of role ("driver" or "executor") that are set in p (coreRequest is
+// not part of v1beta2.SparkPodSpec).
+func podResources(conf func(key, value string), role string, p *v1beta2.SparkPodSpec, coreRequest *string) {
+	confOpt(conf, "spark.kubernetes."+role+".container.image", p.Image)
+	confOpt(conf, "spark."+role+".cores", p.Cores)
+	confOpt(conf, "spark.kubernetes."+role+".request.cores", coreRequest)
+	confOpt(conf, "spark.kubernetes."+role+".limit.cores", p.CoreLimit)
+	confOpt(conf, "spark."+role+".memory", p.Memory)
+	confOpt(conf, "spark."+role+".memoryOverhead", p.MemoryOverhead)
+	confOpt(conf, "spark.kubernetes.authenticate."+role+".serviceAccountName", p.ServiceAccount)
 }

@@ -33,10 +33,7 @@ func TestTakeoverFromSparkSubmit(t *testing.T) {
 	if os.Getenv("SPARK_CONFORMANCE") != "1" {
 		t.Skip("runs with SPARK_CONFORMANCE=1 (make conformance)")
 	}
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	const version = "3.5.3"
 	ctx := context.Background()
 	env := framework.Start(t, framework.WithScheme(v1beta2.AddToScheme))
@@ -44,9 +41,7 @@ func TestTakeoverFromSparkSubmit(t *testing.T) {
 		javaHome: findJavaHome(t), creds: submitterCredentials(t, ctx, env)}
 	ns := env.NewNamespace(t)
 	for _, sa := range []string{"spark", "spark-operator-spark"} {
-		if err := env.Client.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: ns}}); err != nil {
-			t.Fatal(err)
-		}
+		util.Create(t, env.Client, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa, Namespace: ns}})
 	}
 	app := c.loadApp(filepath.Join(root, "examples", "spark-pi.yaml"), ns)
 	submissionID := string(uuid.NewUUID())

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +27,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // The Airflow suite drives the operator through Apache Airflow's cncf.kubernetes provider
@@ -128,7 +128,7 @@ func airflowAccount() (string, error) {
 // airflowTask is one run of run_task.py.
 type airflowTask struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *util.SyncBuffer
 	done chan struct{}
 }
 
@@ -139,23 +139,6 @@ type airflowResult struct {
 	ErrorType string            `json:"error_type"`
 	Name      string            `json:"name"`
 	XCom      map[string]string `json:"xcom"`
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startAirflowTask starts run_task.py with args (see its doc) as the "airflow" account.
@@ -173,7 +156,7 @@ func startAirflowTask(t *testing.T, args map[string]any) *airflowTask {
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "AIRFLOW_HOME="+airflowEnv.home, "AIRFLOW_CONN_KUBERNETES_DEFAULT="+string(conn),
 		"AIRFLOW__CORE__LOAD_EXAMPLES=False", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=sqlite:///"+filepath.Join(airflowEnv.home, "airflow.db"))
-	task := &airflowTask{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	task := &airflowTask{cmd: cmd, out: &util.SyncBuffer{}, done: make(chan struct{})}
 	logFile, err := os.Create(filepath.Join(workDir, fmt.Sprintf("airflow-%s-%s.log", args["task_id"], args["run_id"])))
 	if err != nil {
 		t.Fatal(err)
@@ -216,6 +199,18 @@ func (a *airflowTask) wait(t *testing.T) airflowResult {
 }
 
 // waitForOutput waits until the task printed s.
+// succeeded waits for the task (what, e.g. "the task", for the message) and fails the test, with
+// the tail of its output, unless it succeeded; it returns the result and the whole output.
+func (a *airflowTask) succeeded(t *testing.T, what string) (airflowResult, string) {
+	t.Helper()
+	r := a.wait(t)
+	out := a.out.String()
+	if !r.OK {
+		t.Fatalf("%s failed: %s: %s\n%s", what, r.ErrorType, r.Error, tail(out, 40))
+	}
+	return r, out
+}
+
 func (a *airflowTask) waitForOutput(t *testing.T, s string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Minute)
@@ -281,11 +276,7 @@ func TestAirflowSparkPi(t *testing.T) {
 	t.Parallel()
 	task := startAirflowTask(t, map[string]any{"kind": "operator", "task_id": "spark_pi", "run_id": "manual__pi",
 		"application_file": filepath.Join(root, "examples", "spark-pi.yaml")})
-	r := task.wait(t)
-	out := task.out.String()
-	if !r.OK {
-		t.Fatalf("the task failed: %s: %s\n%s", r.ErrorType, r.Error, tail(out, 40))
-	}
+	r, out := task.succeeded(t, "the task")
 	if !strings.Contains(out, "[spark-kubernetes-driver] Pi is roughly 3.14") {
 		t.Errorf("the task log lacks the driver's \"Pi is roughly 3.14\":\n%s", tail(out, 40))
 	}
@@ -413,11 +404,7 @@ func TestAirflowReattach(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := startAirflowTask(t, args(2))
-	r := second.wait(t)
-	out := second.out.String()
-	if !r.OK {
-		t.Fatalf("the second try failed: %s: %s\n%s", r.ErrorType, r.Error, tail(out, 40))
-	}
+	r, out := second.succeeded(t, "the second try")
 	if !strings.Contains(out, "Reattaching to it") || !strings.Contains(out, "exiting with 0") {
 		t.Errorf("the second try did not reattach to the driver and follow it:\n%s", tail(out, 40))
 	}
@@ -438,11 +425,7 @@ func TestAirflowDeferrable(t *testing.T) {
 	spec := sparkExitSpec(t, "af-deferred", 0, 0)
 	task := startAirflowTask(t, map[string]any{"kind": "operator", "task_id": "deferred", "run_id": "manual__deferred",
 		"template_spec": spec, "random_name_suffix": false, "deferrable": true})
-	r := task.wait(t)
-	out := task.out.String()
-	if !r.OK {
-		t.Fatalf("the deferred task failed: %s: %s\n%s", r.ErrorType, r.Error, tail(out, 40))
-	}
+	_, out := task.succeeded(t, "the deferred task")
 	if !strings.Contains(out, "run_task: deferred to") {
 		t.Errorf("the task did not defer:\n%s", tail(out, 20))
 	}

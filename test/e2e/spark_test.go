@@ -22,6 +22,7 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	sparkctlcmd "github.com/sparkop/spark-operator/internal/sparkctl"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // appTimeout bounds one application's run; Spark's own start-up takes 10-20 s here.
@@ -224,14 +225,7 @@ func sparkExitApp(t *testing.T, name string, code, sleepSeconds int) *v1beta2.Sp
 
 func loadExample(t *testing.T, name string) *v1beta2.SparkApplication {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, "examples", name+".yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := &v1beta2.SparkApplication{}
-	if err := yaml.UnmarshalStrict(data, app); err != nil {
-		t.Fatal(err)
-	}
+	app := util.ReadYAML(t, filepath.Join(root, "examples", name+".yaml"), &v1beta2.SparkApplication{})
 	app.Namespace = jobNamespace
 	return app
 }

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1alpha1"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // connectTimeout bounds the server's start (JVM, SparkContext, executors) on a busy machine.
@@ -112,14 +113,7 @@ func connectClient(t *testing.T) string {
 
 func loadConnectExample(t *testing.T) *v1alpha1.SparkConnect {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, "examples", "sparkconnect", "spark-connect.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := &v1alpha1.SparkConnect{}
-	if err := yaml.UnmarshalStrict(data, conn); err != nil {
-		t.Fatal(err)
-	}
+	conn := util.ReadYAML(t, filepath.Join(root, "examples", "sparkconnect", "spark-connect.yaml"), &v1alpha1.SparkConnect{})
 	conn.Namespace = jobNamespace
 	return conn
 }

@@ -141,20 +141,29 @@ func queuedApp(ns, name, priority string) *wrappers.SparkApplicationWrapper {
 // priorities within it) and the LocalQueue "lq" in ns pointing at it.
 func makeQueue(t *testing.T, ns, memory string) {
 	t.Helper()
-	createObject(t, kueueObject("ClusterQueue", "", ns, map[string]any{
+	createQueues(t, ns, flavorName, "10", memory, map[string]any{"preemption": map[string]any{"withinClusterQueue": "LowerPriority"}})
+}
+
+// createQueues creates the ClusterQueue named after ns (any namespace) with one resource flavor and
+// its cpu and memory quotas (quantities), plus the fields of extra in its spec, and the LocalQueue
+// "lq" in ns pointing at it.
+func createQueues(t *testing.T, ns, flavor, cpu, memory string, extra map[string]any) {
+	t.Helper()
+	spec := map[string]any{
 		"namespaceSelector": map[string]any{},
-		"preemption":        map[string]any{"withinClusterQueue": "LowerPriority"},
 		"resourceGroups": []any{map[string]any{
 			"coveredResources": []any{"cpu", "memory"},
 			"flavors": []any{map[string]any{
-				"name": flavorName,
+				"name": flavor,
 				"resources": []any{
-					map[string]any{"name": "cpu", "nominalQuota": "10"},
+					map[string]any{"name": "cpu", "nominalQuota": cpu},
 					map[string]any{"name": "memory", "nominalQuota": memory},
 				},
 			}},
 		}},
-	}))
+	}
+	maps.Copy(spec, extra)
+	createObject(t, kueueObject("ClusterQueue", "", ns, spec))
 	createObject(t, kueueObject("LocalQueue", ns, localQueueName, map[string]any{"clusterQueue": ns}))
 }
 
@@ -460,20 +469,7 @@ func testTopologyUngates(t *testing.T) {
 	for i := 1; i <= tasNodeCount; i++ {
 		makeNode(t, fmt.Sprintf("%s%d", tasNodePrefix, i))
 	}
-	createObject(t, kueueObject("ClusterQueue", "", ns, map[string]any{
-		"namespaceSelector": map[string]any{},
-		"resourceGroups": []any{map[string]any{
-			"coveredResources": []any{"cpu", "memory"},
-			"flavors": []any{map[string]any{
-				"name": tasFlavorName,
-				"resources": []any{
-					map[string]any{"name": "cpu", "nominalQuota": "8"},
-					map[string]any{"name": "memory", "nominalQuota": tasQueueMemory},
-				},
-			}},
-		}},
-	}))
-	createObject(t, kueueObject("LocalQueue", ns, localQueueName, map[string]any{"clusterQueue": ns}))
+	createQueues(t, ns, tasFlavorName, "8", tasQueueMemory, nil)
 
 	createObject(t, queuedApp(ns, "tas", "").ExecutorInstances(2).Obj())
 	app := waitForState(t, ns, "tas", v1beta2.ApplicationStateSubmitted)

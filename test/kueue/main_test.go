@@ -41,14 +41,12 @@ import (
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-
-	"go.uber.org/zap/zapcore"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // kueueFeatureGates turns on the SparkApplication integration (alpha in v0.17.0) and turns off the
@@ -62,7 +60,7 @@ func TestMain(m *testing.M) {
 		fmt.Println("test/kueue: skipped; run with KUEUE_E2E=1 (make e2e-kueue)")
 		os.Exit(0)
 	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	ctrl.SetLogger(util.Logger())
 	kueueDir, err := kueueModuleDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -70,13 +68,6 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithControllerManager(),
 		framework.WithCRDPaths(filepath.Join(kueueDir, "config", "components", "crd", "bases"))))
-}
-
-func zapLevel() zapcore.Level {
-	if os.Getenv("TEST_VERBOSE") != "" {
-		return -2
-	}
-	return 2
 }
 
 // kueueModuleDir is the module cache directory of the Kueue version hack/kueue/go.mod pins.
@@ -96,17 +87,6 @@ func kueueModuleDir() (string, error) {
 		return "", errors.New("hack/kueue: Kueue's module is not downloaded; run hack/build-kueue.sh")
 	}
 	return dir, nil
-}
-
-// freePort returns a loopback TCP port nobody listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // startKueue starts bin/kueue against env with its SparkApplication integration and registers its
@@ -136,7 +116,7 @@ func startKueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	ensureMetricsCert(t)
-	webhookPort, probePort := freePort(t), freePort(t)
+	webhookPort, probePort := util.FreePort(t), util.FreePort(t)
 	config := fmt.Sprintf(`apiVersion: config.kueue.x-k8s.io/v1beta2
 kind: Configuration
 namespace: kueue-system
@@ -168,37 +148,19 @@ integrations:
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	logFile, err := os.Create(filepath.Join(logDir, "kueue.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(filepath.Join(env.RepoRoot, "bin", "kueue"), "--config="+configFile,
 		"--feature-gates="+kueueFeatureGates, "--zap-log-level=2")
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+versionProxy(t, work))
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting bin/kueue (build it with hack/build-kueue.sh): %v", err)
+	kueue, err := framework.StartProcess("bin/kueue", filepath.Join(logDir, "kueue.log"), cmd)
+	if err != nil {
+		t.Fatalf("%v (build it with hack/build-kueue.sh)", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited: //nolint:errcheck // only the exit matters here
-		case <-time.After(20 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited //nolint:errcheck // only the exit matters here
-		}
-		_ = logFile.Close()
-	})
+	t.Cleanup(func() { _ = kueue.Stop(20 * time.Second) })
 
 	// Kueue is ready when its webhooks admit a ResourceFlavor (failurePolicy: Fail refuses it before).
 	framework.WaitFor(t, 3*time.Minute, "Kueue's webhooks to answer", func() (bool, string) {
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("bin/kueue exited: %v; see %s", err, logFile.Name())
-		default:
+		if kueue.Exited() {
+			t.Fatalf("bin/kueue exited: %v; see %s", kueue.Err(), kueue.LogPath)
 		}
 		rf := kueueObject("ResourceFlavor", "", "probe", map[string]any{})
 		err := env.Client.Create(ctx, rf, client.DryRunAll)
@@ -233,16 +195,10 @@ func versionProxy(t *testing.T, dir string) string {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(version.Info{Major: "1", Minor: "36", GitVersion: serverVersion, Platform: "linux/amd64"})
 	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	addr := util.Serve(t, mux)
 
 	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["proxy"] = &clientcmdapi.Cluster{Server: "http://" + l.Addr().String()}
+	cfg.Clusters["proxy"] = &clientcmdapi.Cluster{Server: "http://" + addr}
 	cfg.AuthInfos["proxy"] = &clientcmdapi.AuthInfo{}
 	cfg.Contexts["proxy"] = &clientcmdapi.Context{Cluster: "proxy", AuthInfo: "proxy"}
 	cfg.CurrentContext = "proxy"

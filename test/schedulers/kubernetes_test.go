@@ -27,6 +27,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -204,13 +205,7 @@ func TestKubernetesGangDynamicAllocation(t *testing.T) {
 	for _, p := range append(execs, canary) {
 		deletePod(t, p)
 	}
-	succeed(t, sub.driver)
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
-	waitForGangObjectsGone(t, ns)
-	if err := c.Delete(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	waitForNothingLeft(t, ns)
+	finishAndDelete(t, app, sub.driver)
 	step("application COMPLETED and deleted: nothing left in %s", ns)
 }
 
@@ -253,9 +248,7 @@ type gangSubmission struct {
 func submitGang(t *testing.T, app *v1beta2.SparkApplication) *gangSubmission {
 	t.Helper()
 	app.Spec.BatchScheduler = ptr.To(kubernetes.Name)
-	if err := env.Client.Create(context.Background(), app); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, app)
 	running := waitForState(t, app.Namespace, app.Name, v1beta2.ApplicationStateRunning)
 	return gangOf(t, running)
 }
@@ -340,9 +333,7 @@ func newPod(ns, name, cpu string) *corev1.Pod {
 func runPod(t *testing.T, ns, name, cpu string) *corev1.Pod {
 	t.Helper()
 	pod := newPod(ns, name, cpu)
-	if err := env.Client.Create(context.Background(), pod); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, pod)
 	return waitForRunning(t, pod)
 }
 
@@ -432,6 +423,20 @@ func deletePod(t *testing.T, pod *corev1.Pod) {
 
 // succeed ends the driver's containers with exit code 0 and its phase Succeeded, as the kubelet
 // reports a driver whose JVM exited 0.
+// finishAndDelete ends a gang test: the driver succeeds, the application is COMPLETED and the
+// operator deletes the gang's objects; then the application is deleted and nothing is left in its
+// namespace.
+func finishAndDelete(t *testing.T, app *v1beta2.SparkApplication, driver *corev1.Pod) {
+	t.Helper()
+	succeed(t, driver)
+	waitForState(t, app.Namespace, app.Name, v1beta2.ApplicationStateCompleted)
+	waitForGangObjectsGone(t, app.Namespace)
+	if err := env.Client.Delete(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	waitForNothingLeft(t, app.Namespace)
+}
+
 func succeed(t *testing.T, driver *corev1.Pod) {
 	t.Helper()
 	pod := getPod(t, driver.Namespace, driver.Name)
@@ -606,12 +611,6 @@ func TestKubernetesGangDriverWaits(t *testing.T) {
 	for _, e := range execs {
 		deletePod(t, e)
 	}
-	succeed(t, sub.driver)
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
-	waitForGangObjectsGone(t, ns)
-	if err := c.Delete(ctx, app); err != nil {
-		t.Fatal(err)
-	}
-	waitForNothingLeft(t, ns)
+	finishAndDelete(t, app, sub.driver)
 	step("application COMPLETED and deleted: nothing left in %s", ns)
 }

@@ -10,7 +10,6 @@
 package schedulers_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +18,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,12 +27,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-
-	"go.uber.org/zap/zapcore"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // The feature gates and API of Kubernetes' gang scheduling (Kubernetes 1.36, alpha): kube-apiserver
@@ -64,15 +60,8 @@ func TestMain(m *testing.M) {
 		skipReason = "the batch scheduler suite runs with SPARK_E2E_SCHEDULERS=1 (make e2e-schedulers): it starts a cluster with kube-scheduler and kwok"
 		os.Exit(m.Run())
 	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapLevel())))
+	ctrl.SetLogger(util.Logger())
 	os.Exit(run(m))
-}
-
-func zapLevel() zapcore.Level {
-	if os.Getenv("TEST_VERBOSE") != "" {
-		return -2
-	}
-	return 2
 }
 
 func run(m *testing.M) int {
@@ -166,8 +155,8 @@ func waitForCluster(procs ...*process) error {
 	}
 	for ctx.Err() == nil {
 		for _, p := range procs {
-			if p.exited() {
-				return fmt.Errorf("%s exited; its log (%s) ends with:\n%s", p.name, p.logPath, p.tail(20))
+			if p.Exited() {
+				return fmt.Errorf("%s exited; its log (%s) ends with:\n%s", p.Name, p.LogPath, p.LogTail(20))
 			}
 		}
 		got := &corev1.Pod{}
@@ -178,7 +167,7 @@ func waitForCluster(procs ...*process) error {
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("the probe pod was not scheduled and Running in time; kube-scheduler's log ends with:\n%s\nkwok's:\n%s",
-			procs[0].tail(20), procs[1].tail(20))
+			procs[0].LogTail(20), procs[1].LogTail(20))
 	}
 	if err := c.Delete(ctx, pod); err != nil {
 		return err
@@ -237,60 +226,23 @@ func createNode(ctx context.Context, node *corev1.Node) error {
 }
 
 // process is a component the suite runs (kube-scheduler, kwok), its output in <logDir>/<name>.log.
-type process struct {
-	name, logPath string
-	cmd           *exec.Cmd
-	done          chan struct{}
-}
+type process struct{ *framework.Process }
 
 func startProcess(name, bin string, args ...string) (*process, error) {
-	logPath := filepath.Join(logDir, name+".log")
-	f, err := os.Create(logPath)
+	p, err := framework.StartProcess(name, filepath.Join(logDir, name+".log"), exec.Command(bin, args...))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (run `make tools`?)", err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("starting %s: %w (run `make tools`?)", bin, err)
-	}
-	p := &process{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		_ = f.Close()
-		close(p.done)
-	}()
-	return p, nil
-}
-
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+	return &process{p}, nil
 }
 
 // stop sends SIGTERM, and SIGKILL when the process has not exited 10 s later.
-func (p *process) stop() {
-	if p.exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
+func (p *process) stop() { _ = p.Stop(10 * time.Second) }
 
 // cpuTime is the CPU time (user and system) the process has used so far, from /proc (Linux); 0 when
 // it cannot be read.
 func (p *process) cpuTime() time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
@@ -307,17 +259,4 @@ func (p *process) cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
-// tail returns the last n lines of the process's log.
-func (p *process) tail(n int) string {
-	data, err := os.ReadFile(p.logPath)
-	if err != nil {
-		return err.Error()
-	}
-	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.TrimSpace(string(bytes.Join(lines, []byte("\n"))))
 }

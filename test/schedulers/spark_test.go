@@ -15,6 +15,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/batchscheduler/kubernetes"
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -29,10 +30,7 @@ func TestSparkKeepsSchedulingGroup(t *testing.T) {
 	if err != nil {
 		t.Skip("no java on PATH")
 	}
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	homes, _ := filepath.Glob(filepath.Join(root, ".cache", "spark", "*", "pyspark"))
 	var installed []string
 	for _, h := range homes {
@@ -53,14 +51,7 @@ func TestSparkKeepsSchedulingGroup(t *testing.T) {
 	if err := kubernetes.MutateExecutorTemplate(app, res, template); err != nil {
 		t.Fatal(err)
 	}
-	text, err := yaml.Marshal(template)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "pod-spec-template.yml")
-	if err := os.WriteFile(file, text, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := util.WriteYAML(t, "pod-spec-template.yml", template)
 	for _, home := range installed {
 		version := filepath.Base(filepath.Dir(home))
 		t.Run(version, func(t *testing.T) {

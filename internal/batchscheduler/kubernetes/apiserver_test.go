@@ -42,19 +42,7 @@ func TestObjectsAccepted(t *testing.T) {
 	if err := c.Create(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	res, err := submission.Render(app, submission.NewSubmission(app.UID, "1", 1, time.Now()), submission.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := kubernetes.Objects(app, res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range objs {
-		if err := c.Create(ctx, o); err != nil {
-			t.Fatalf("creating %T %s: %v", o, o.GetName(), err)
-		}
-	}
+	res := submitObjects(t, c, app, "1")
 	pg := &schedulingv1alpha2.PodGroup{}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: kubernetes.ExecutorPodGroupName(app, res)}, pg); err != nil {
 		t.Fatal(err)
@@ -101,19 +89,7 @@ func TestObjectsAccepted(t *testing.T) {
 	// A second submission (after a spec change: 4 executors) gets its own objects; Cleanup keeping it
 	// deletes the first submission's, and at termination all.
 	app.Spec.Executor.Instances = ptr.To[int32](4)
-	res2, err := submission.Render(app, submission.NewSubmission(app.UID, "2", 1, time.Now()), submission.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs2, err := kubernetes.Objects(app, res2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, o := range objs2 {
-		if err := c.Create(ctx, o); err != nil {
-			t.Fatalf("creating %T %s of the second submission: %v", o, o.GetName(), err)
-		}
-	}
+	res2 := submitObjects(t, c, app, "2")
 	second := res2.DriverPod.Labels[v1beta2.LabelSubmissionID]
 	if err := kubernetes.Cleanup(ctx, c, app, second); err != nil {
 		t.Fatal(err)
@@ -155,4 +131,24 @@ func requireDeleted(t *testing.T, c client.Client, ns string, want map[string]bo
 			t.Errorf("%s deleted: %v; want %v", name, isDeleted, deleted)
 		}
 	}
+}
+
+// submitObjects renders submission id of app and creates the scheduler's objects for it
+// (kubernetes.Objects), as the operator does before it creates the driver; it returns the render.
+func submitObjects(t *testing.T, c client.Client, app *v1beta2.SparkApplication, id string) *submission.Resources {
+	t.Helper()
+	res, err := submission.Render(app, submission.NewSubmission(app.UID, id, 1, time.Now()), submission.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := kubernetes.Objects(app, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if err := c.Create(context.Background(), o); err != nil {
+			t.Fatalf("creating %T %s of submission %s: %v", o, o.GetName(), id, err)
+		}
+	}
+	return res
 }

@@ -5,20 +5,16 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
-	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -26,26 +22,19 @@ import (
 // the same (stale) cached version does nothing (no create, no status write) and looks again soon,
 // instead of running the submission again on it.
 func TestConflictHoldsBackStaleCopy(t *testing.T) {
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1beta2.AddToScheme(scheme)
 	var creates, statusWrites int
-	c := fake.NewClientBuilder().WithScheme(scheme).
-		WithObjects(wrappers.MakeSparkApplication("pi", "default").Obj()).
-		WithStatusSubresource(&v1beta2.SparkApplication{}).
-		WithIndex(&corev1.Pod{}, IndexAppName, indexAppName).
-		WithIndex(&corev1.Service{}, IndexAppName, indexAppName).
-		WithInterceptorFuncs(interceptor.Funcs{
-			Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
-				creates++
-				return c.Create(ctx, obj, opts...)
-			},
-			SubResourceUpdate: func(context.Context, client.Client, string, client.Object, ...client.SubResourceUpdateOption) error {
-				statusWrites++
-				return apierrors.NewConflict(schema.GroupResource{Group: "sparkoperator.k8s.io", Resource: "sparkapplications"}, "pi", nil)
-			},
-		}).Build()
-	r := NewReconciler(c, &events.FakeRecorder{}, clocktesting.NewFakeClock(time.Now()), Options{})
+	clk := clocktesting.NewFakeClock(time.Now())
+	c := util.NewFakeClient(clk, interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			creates++
+			return c.Create(ctx, obj, opts...)
+		},
+		SubResourceUpdate: func(context.Context, client.Client, string, client.Object, ...client.SubResourceUpdateOption) error {
+			statusWrites++
+			return apierrors.NewConflict(schema.GroupResource{Group: "sparkoperator.k8s.io", Resource: "sparkapplications"}, "pi", nil)
+		},
+	}, wrappers.MakeSparkApplication("pi", "default").Obj())
+	r := NewReconciler(c, &events.FakeRecorder{}, clk, Options{})
 	req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "default", Name: "pi"}}
 	if _, err := r.Reconcile(context.Background(), req); err != nil {
 		t.Fatal(err)

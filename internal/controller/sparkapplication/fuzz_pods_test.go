@@ -8,12 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
-	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -39,9 +35,6 @@ func FuzzPodDecode(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s.pod), []byte(s.pod), []byte(s.node), "5m", "1s")
 	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1beta2.AddToScheme(scheme)
 	now := time.Date(2026, 1, 1, 0, 10, 0, 0, time.UTC)
 
 	f.Fuzz(func(t *testing.T, podJSON, execJSON, nodeJSON []byte, readyTimeout, executorTimeout string) {
@@ -86,7 +79,7 @@ func FuzzPodDecode(f *testing.F) {
 		pod.Spec.NodeName = "n1"
 		exec.ObjectMeta = metav1.ObjectMeta{Name: "fuzz-exec-1", Namespace: "default", UID: "exec-uid",
 			Labels: map[string]string{v1beta2.LabelAppName: "fuzz", v1beta2.LabelSubmissionID: "s1", v1beta2.LabelSparkRole: v1beta2.SparkRoleExecutor, v1beta2.LabelSparkExecID: "1"}}
-		rec := NewReconciler(fuzzClient(scheme, app, pod, exec, node), &events.FakeRecorder{}, clocktesting.NewFakeClock(now), Options{EnableUIService: true})
+		rec := fuzzReconciler(now, app, pod, exec, node)
 		req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "default", Name: "fuzz"}}
 		for range 3 {
 			_, _ = rec.Reconcile(context.Background(), req)

@@ -10,17 +10,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // FuzzReconcile decodes an application and its driver pod from arbitrary JSON (any status, container
@@ -61,9 +60,6 @@ func FuzzReconcile(f *testing.F) {
 			f.Add(seed, pods[(i+j)%len(pods)])
 		}
 	}
-	scheme := runtime.NewScheme()
-	_ = clientgoscheme.AddToScheme(scheme)
-	_ = v1beta2.AddToScheme(scheme)
 	now := time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC)
 
 	f.Fuzz(func(t *testing.T, appJSON, podJSON []byte) {
@@ -98,8 +94,7 @@ func FuzzReconcile(f *testing.F) {
 			}
 			objs = append(objs, pod)
 		}
-		c := fuzzClient(scheme, objs...)
-		r := NewReconciler(c, &events.FakeRecorder{}, clocktesting.NewFakeClock(now), Options{EnableUIService: true})
+		r := fuzzReconciler(now, objs...)
 		req := ctrl.Request{NamespacedName: types.NamespacedName{Namespace: "default", Name: "fuzz"}}
 		for range 3 {
 			_, _ = r.Reconcile(context.Background(), req)
@@ -107,12 +102,9 @@ func FuzzReconcile(f *testing.F) {
 	})
 }
 
-// fuzzClient is the fake client of the fuzz tests: objs stored, the status subresource and the
-// index the controller lists by.
-func fuzzClient(scheme *runtime.Scheme, objs ...client.Object) client.Client {
-	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
-		WithStatusSubresource(&v1beta2.SparkApplication{}, &corev1.Pod{}).
-		WithIndex(&corev1.Pod{}, IndexAppName, indexAppName).
-		WithIndex(&corev1.Service{}, IndexAppName, indexAppName).
-		Build()
+// fuzzReconciler is the reconciler of the fuzz tests, with UI Services on, at the fixed time now,
+// over a fake client holding objs (util.NewFakeClient).
+func fuzzReconciler(now time.Time, objs ...client.Object) *Reconciler {
+	clk := clocktesting.NewFakeClock(now)
+	return NewReconciler(util.NewFakeClient(clk, interceptor.Funcs{}, objs...), &events.FakeRecorder{}, clk, Options{EnableUIService: true})
 }

@@ -941,6 +941,15 @@ func TestFakeClientIndex(t *testing.T) {
 	}
 }
 
+// driverReady gives the driver pod a Ready condition with status, last changed at since.
+func (h *harness) driverReady(status corev1.ConditionStatus, since time.Time) {
+	h.t.Helper()
+	util.UpdatePodStatus(h.t, h.c, ns, driver, func(pod *corev1.Pod) {
+		pod.Status.Conditions = append(pod.Status.Conditions,
+			corev1.PodCondition{Type: corev1.PodReady, Status: status, LastTransitionTime: metav1.NewTime(since)})
+	})
+}
+
 // disrupted submits and runs the driver, then ends it as the infrastructure would: its Spark
 // container killed (exit 143, SIGTERM) and the pod Failed with a DisruptionTarget condition of
 // reason (EvictionByEvictionAPI, PreemptionByScheduler, ...), or with only status.reason when
@@ -1257,10 +1266,7 @@ func TestStateMachineInfrastructure(t *testing.T) {
 			app:  onFailure().Annotation(v1beta2.AnnotationDriverReadyTimeout, "5m"),
 			given: func(h *harness) {
 				h.running()
-				util.UpdatePodStatus(h.t, h.c, ns, driver, func(pod *corev1.Pod) {
-					st := &pod.Status
-					st.Conditions = append(st.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0)})
-				})
+				h.driverReady(corev1.ConditionTrue, t0)
 			},
 			advance: time.Hour,
 			want:    v1beta2.ApplicationStateRunning,
@@ -1270,10 +1276,7 @@ func TestStateMachineInfrastructure(t *testing.T) {
 			app:  onFailure().Annotation(v1beta2.AnnotationDriverReadyTimeout, "5m"),
 			given: func(h *harness) {
 				h.running()
-				util.UpdatePodStatus(h.t, h.c, ns, driver, func(pod *corev1.Pod) {
-					st := &pod.Status
-					st.Conditions = append(st.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse, LastTransitionTime: metav1.NewTime(t0.Add(time.Hour))})
-				})
+				h.driverReady(corev1.ConditionFalse, t0.Add(time.Hour))
 			},
 			advance: 2 * time.Hour,
 			want:    v1beta2.ApplicationStateRunning,

@@ -3,6 +3,7 @@ package lint
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,8 +25,8 @@ import (
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
-// lintYAML lints one manifest given as text, from dir.
-func lintYAML(t *testing.T, dir, text string) []finding {
+// decodeYAML decodes the first document of text, failing the test on error.
+func decodeYAML(t *testing.T, text string) *manifest.Application {
 	t.Helper()
 	docs, err := manifest.SplitDocuments("test.yaml", strings.NewReader(text))
 	if err != nil {
@@ -35,8 +36,44 @@ func lintYAML(t *testing.T, dir, text string) []finding {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lintApplication(a, dir)
+	return a
 }
+
+// lintYAML lints one manifest given as text, from dir, with --kube-scheduler-names kube.
+func lintYAML(t *testing.T, dir, text string, kube ...string) []finding {
+	t.Helper()
+	return lintApplication(decodeYAML(t, text), dir, kube...)
+}
+
+// inBothKinds returns, by kind, a SparkApplication "team/tmpl" with spec (YAML, unindented) and a
+// ScheduledSparkApplication whose template is spec, with the prefix of the spec's fields in findings
+// ("spec." or "spec.template.").
+func inBothKinds(spec string) map[string]struct{ text, prefix string } {
+	const head = "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: %s\nmetadata: {name: tmpl, namespace: team}\nspec:\n"
+	return map[string]struct{ text, prefix string }{
+		"SparkApplication": {fmt.Sprintf(head, "SparkApplication") + indent(spec, "  "), "spec."},
+		"ScheduledSparkApplication": {fmt.Sprintf(head, "ScheduledSparkApplication") + "  schedule: \"@daily\"\n  template:\n" + indent(spec, "    "),
+			"spec.template."},
+	}
+}
+
+// templateSpec is the spec of the pod-template tests, with %s for the driver's and the executor's
+// template (YAML, indented by four).
+const templateSpec = `sparkVersion: 3.5.3
+image: spark:3.5.3
+mainClass: org.apache.spark.examples.SparkPi
+mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
+driver:
+  memory: 512m
+  template:
+    spec:
+      %s
+executor:
+  memory: 512m
+  template:
+    spec:
+      %s
+`
 
 // expect is a finding a test wants: its severity, and substrings of its field and message.
 type expect struct{ severity, field, message string }
@@ -264,7 +301,9 @@ func TestRoleMemory(t *testing.T) {
 		"1g":        {func(w *wrappers.SparkApplicationWrapper) { w.DriverMemory("1g").ExecutorMemory("1g") }, 1408, 1408},
 		"4g":        {func(w *wrappers.SparkApplicationWrapper) { w.DriverMemory("4g").ExecutorMemory("4g") }, 4505, 4505},
 		"python 1g": {func(w *wrappers.SparkApplicationWrapper) { w.Python().DriverMemory("1g").ExecutorMemory("1g") }, 1433, 1433},
-		"1g + 512m": {func(w *wrappers.SparkApplicationWrapper) { w.DriverMemory("1g").DriverMemoryOverhead("512m") }, 1536, 896},
+		"1g + 512m": {func(w *wrappers.SparkApplicationWrapper) {
+			w.DriverMemory("1g").MemoryOverhead(wrappers.DriverRole, "512m")
+		}, 1536, 896},
 		"8g, factor 0.2": {func(w *wrappers.SparkApplicationWrapper) {
 			w.DriverMemory("8g").ExecutorMemory("8g").SparkConf("spark.driver.memoryOverheadFactor", "0.2")
 		}, 9830, 9011},
@@ -456,57 +495,14 @@ func TestLintCommand(t *testing.T) {
 // executor pod template, is a warning naming it (the API server keeps it, the operator drops it, as
 // Spark would), not an error; create and render do not refuse the manifest for it.
 func TestLintTemplateUnknownFields(t *testing.T) {
-	for name, text := range map[string]string{
-		"SparkApplication": `apiVersion: sparkoperator.k8s.io/v1beta2
-kind: SparkApplication
-metadata: {name: tmpl, namespace: team}
-spec:
-  sparkVersion: 3.5.3
-  image: spark:3.5.3
-  mainClass: org.apache.spark.examples.SparkPi
-  mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
-  driver:
-    memory: 512m
-    template:
-      spec:
-        securityContext: {runAsUser: 185, capabilities: {drop: [ALL]}}
-  executor:
-    memory: 512m
-    template:
-      spec:
-        containers: [{name: spark-kubernetes-executor, imagePullPolicyy: Always}]
-`,
-		"ScheduledSparkApplication": `apiVersion: sparkoperator.k8s.io/v1beta2
-kind: ScheduledSparkApplication
-metadata: {name: tmpl, namespace: team}
-spec:
-  schedule: "@daily"
-  template:
-    sparkVersion: 3.5.3
-    image: spark:3.5.3
-    mainClass: org.apache.spark.examples.SparkPi
-    mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
-    driver:
-      memory: 512m
-      template:
-        spec:
-          securityContext: {runAsUser: 185, capabilities: {drop: [ALL]}}
-    executor:
-      memory: 512m
-      template:
-        spec:
-          containers: [{name: spark-kubernetes-executor, imagePullPolicyy: Always}]
-`,
-	} {
+	spec := fmt.Sprintf(templateSpec, "securityContext: {runAsUser: 185, capabilities: {drop: [ALL]}}",
+		"containers: [{name: spark-kubernetes-executor, imagePullPolicyy: Always}]")
+	for name, tc := range inBothKinds(spec) {
 		t.Run(name, func(t *testing.T) {
-			prefix := "spec."
-			if name == "ScheduledSparkApplication" {
-				prefix = "spec.template."
-			}
-			findings := lintYAML(t, t.TempDir(), text)
+			findings := lintYAML(t, t.TempDir(), tc.text)
 			for _, e := range []expect{
-				{severityWarning, prefix + "driver.template.spec.securityContext.capabilities", "unknown field of a pod template"},
-				{severityWarning, prefix + "executor.template.spec.containers[0].imagePullPolicyy", `did you mean "imagePullPolicy"`},
+				{severityWarning, tc.prefix + "driver.template.spec.securityContext.capabilities", "unknown field of a pod template"},
+				{severityWarning, tc.prefix + "executor.template.spec.containers[0].imagePullPolicyy", `did you mean "imagePullPolicy"`},
 			} {
 				if !hasFinding(findings, e) {
 					t.Errorf("missing %+v:\n%s", e, dumpFindings(findings))
@@ -517,15 +513,7 @@ spec:
 					t.Errorf("error finding: %s: %s", f.Field, f.Message)
 				}
 			}
-			docs, err := manifest.SplitDocuments("test.yaml", strings.NewReader(text))
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := manifest.DecodeApplication(docs[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if slices.ContainsFunc(a.Problems, manifest.FieldProblem.Refused) {
+			if a := decodeYAML(t, tc.text); slices.ContainsFunc(a.Problems, manifest.FieldProblem.Refused) {
 				t.Errorf("problems refused by create and render: %+v", a.Problems)
 			}
 		})
@@ -536,30 +524,13 @@ spec:
 // check below the template's top-level fields) is an error naming its path, its JSON type and what is
 // expected, for an application and a scheduled application's template; decoding never fails for it.
 func TestLintTemplateWrongType(t *testing.T) {
-	for name, prefix := range map[string]string{"SparkApplication": "spec.", "ScheduledSparkApplication": "spec.template."} {
+	spec := fmt.Sprintf(templateSpec, `containers: [{name: spark-kubernetes-driver, ports: "4040"}]`,
+		"containers: [{name: c, resources: {limits: {cpu: lots}}}]")
+	for name, tc := range inBothKinds(spec) {
 		t.Run(name, func(t *testing.T) {
-			spec := `sparkVersion: 3.5.3
-image: spark:3.5.3
-mainClass: org.apache.spark.examples.SparkPi
-mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
-driver:
-  memory: 512m
-  template:
-    spec:
-      containers: [{name: spark-kubernetes-driver, ports: "4040"}]
-executor:
-  memory: 512m
-  template:
-    spec:
-      containers: [{name: c, resources: {limits: {cpu: lots}}}]
-`
-			text := "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata: {name: tmpl, namespace: team}\nspec:\n" + indent(spec, "  ")
-			if name == "ScheduledSparkApplication" {
-				text = "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: ScheduledSparkApplication\nmetadata: {name: tmpl, namespace: team}\nspec:\n  schedule: \"@daily\"\n  template:\n" + indent(spec, "    ")
-			}
-			findings := lintYAML(t, t.TempDir(), text)
+			findings := lintYAML(t, t.TempDir(), tc.text)
 			for _, want := range []string{
-				prefix + "driver.template.spec.containers[0].ports",
+				tc.prefix + "driver.template.spec.containers[0].ports",
 				`string "4040" where an array is expected`,
 				"executor.template.spec.containers[0].resources.limits[cpu]",
 				`string "lots" where a resource.Quantity is expected`,

@@ -1,11 +1,9 @@
 package lint
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
-	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
@@ -62,16 +60,7 @@ func TestLintBatchScheduler(t *testing.T) {
 		}, clean: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			text := util.SparkPiYAML(t, tc.mod)
-			docs, err := manifest.SplitDocuments("test.yaml", strings.NewReader(text))
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := manifest.DecodeApplication(docs[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			findings := lintApplication(a, dir, tc.kube...)
+			findings := lintYAML(t, dir, util.SparkPiYAML(t, tc.mod), tc.kube...)
 			if tc.clean {
 				for _, f := range findings {
 					if f.Severity != severityInfo {

@@ -1,9 +1,7 @@
 package framework
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -32,14 +29,8 @@ var DefaultControllers = []string{"garbage-collector-controller", "namespace-con
 
 // controllerManager is a kube-controller-manager process run against an envtest API server.
 type controllerManager struct {
-	cmd         *exec.Cmd
+	*Process
 	controllers []string
-	logPath     string
-	logFile     *os.File
-	done        chan struct{} // closed when the process has exited; waitErr is then set
-	waitErr     error
-	stopOnce    sync.Once
-	stopErr     error
 }
 
 // startControllerManager starts <assets>/kube-controller-manager with the environment's admin
@@ -75,38 +66,19 @@ func startControllerManager(env *Env, controllers, extraArgs []string, out io.Wr
 	}
 	args = append(args, extraArgs...)
 
-	logPath := filepath.Join(env.workDir, "kube-controller-manager.log")
-	logFile, err := os.Create(logPath)
+	var w io.Writer
+	if out != nil {
+		w = out
+	} else if os.Getenv("KUBEBUILDER_ATTACH_CONTROL_PLANE_OUTPUT") == "true" {
+		w = os.Stderr
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout = w
+	p, err := StartProcess("kube-controller-manager", filepath.Join(env.workDir, "kube-controller-manager.log"), cmd)
 	if err != nil {
 		return nil, err
 	}
-	var w io.Writer = logFile
-	if out != nil {
-		w = io.MultiWriter(logFile, out)
-	} else if os.Getenv("KUBEBUILDER_ATTACH_CONTROL_PLANE_OUTPUT") == "true" {
-		w = io.MultiWriter(logFile, os.Stderr)
-	}
-
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout = w
-	cmd.Stderr = w
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		_ = logFile.Close()
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
-	}
-	kcm := &controllerManager{
-		cmd:         cmd,
-		controllers: controllers,
-		logPath:     logPath,
-		logFile:     logFile,
-		done:        make(chan struct{}),
-	}
-	go func() {
-		kcm.waitErr = cmd.Wait()
-		close(kcm.done)
-	}()
-	return kcm, nil
+	return &controllerManager{Process: p, controllers: controllers}, nil
 }
 
 // runs reports whether the controller manager runs a controller known by any of names
@@ -150,50 +122,13 @@ func (k *controllerManager) waitForGarbageCollector(ctx context.Context, c clien
 			return nil
 		}
 		select {
-		case <-k.done:
-			return fmt.Errorf("kube-controller-manager exited (%v); its log ends with:\n%s", k.waitErr, k.logTail(30))
+		case <-k.Done():
+			return fmt.Errorf("kube-controller-manager exited (%v); its log ends with:\n%s", k.Err(), k.LogTail(30))
 		case <-ctx.Done():
 			_ = c.Delete(context.Background(), dependent)
 			return fmt.Errorf("kube-controller-manager's garbage collector did not delete a dependent object in time (%w); log %s ends with:\n%s",
-				ctx.Err(), k.logPath, k.logTail(30))
+				ctx.Err(), k.LogPath, k.LogTail(30))
 		case <-tick.C:
 		}
 	}
-}
-
-// stop terminates the process (SIGTERM, then SIGKILL after 10s) and waits for it to exit.
-func (k *controllerManager) stop() error {
-	k.stopOnce.Do(func() {
-		defer func() { _ = k.logFile.Close() }()
-		select {
-		case <-k.done:
-			return // already exited
-		default:
-		}
-		if err := terminate(k.cmd.Process, false); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			k.stopErr = fmt.Errorf("stopping kube-controller-manager: %w", err)
-			return
-		}
-		select {
-		case <-k.done:
-		case <-time.After(10 * time.Second):
-			_ = terminate(k.cmd.Process, true)
-			<-k.done
-			k.stopErr = errors.New("kube-controller-manager did not stop within 10s of SIGTERM; killed it")
-		}
-	})
-	return k.stopErr
-}
-
-// logTail returns the last n lines of the log file.
-func (k *controllerManager) logTail(n int) string {
-	data, err := os.ReadFile(k.logPath)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", k.logPath, err)
-	}
-	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
 }

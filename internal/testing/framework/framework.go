@@ -314,7 +314,7 @@ func New(opts ...Option) (*Env, error) {
 func (e *Env) Stop() error {
 	var errs []error
 	if e.kcm != nil {
-		if err := e.kcm.stop(); err != nil {
+		if err := e.kcm.Stop(10 * time.Second); err != nil {
 			errs = append(errs, err)
 		}
 		e.kcm = nil
@@ -333,6 +333,19 @@ func (e *Env) Stop() error {
 		e.workDir = ""
 	}
 	return errors.Join(errs...)
+}
+
+// ParallelNamespace marks t parallel (t.Parallel), creates a namespace for it (NewNamespace),
+// calls each of setUp with t and the namespace (a suite's startOperator, say) and returns the
+// namespace's name: how most tests of a suite begin.
+func (e *Env) ParallelNamespace(t *testing.T, setUp ...func(t *testing.T, ns string)) string {
+	t.Helper()
+	t.Parallel()
+	ns := e.NewNamespace(t)
+	for _, f := range setUp {
+		f(t, ns)
+	}
+	return ns
 }
 
 // NewNamespace creates a namespace with a unique name for the test and returns its name. The
@@ -373,6 +386,16 @@ func namespacePrefix(testName string) string {
 		s = "test"
 	}
 	return s + "-"
+}
+
+// RepoRoot is FindRepoRoot for a test: it fails the test when there is no repository root.
+func RepoRoot(tb testing.TB) string {
+	tb.Helper()
+	root, err := FindRepoRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return root
 }
 
 // FindRepoRoot returns the closest directory, from the working directory upwards, that holds a

@@ -53,50 +53,30 @@ func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.
 	// The kubelet's variables are not ordered; keep them stable.
 	sort.Strings(order[fromImage:])
 
-	cms := map[string]*corev1.ConfigMap{}
-	secrets := map[string]*corev1.Secret{}
-	getCM := func(name string) (*corev1.ConfigMap, error) {
-		if cm, ok := cms[name]; ok {
-			return cm, nil
-		}
-		cm, err := client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		cms[name] = cm
-		return cm, nil
-	}
-	getSecret := func(name string) (*corev1.Secret, error) {
-		if s, ok := secrets[name]; ok {
-			return s, nil
-		}
-		s, err := client.CoreV1().Secrets(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		secrets[name] = s
-		return s, nil
-	}
+	getCM := memo(func(name string) (*corev1.ConfigMap, error) {
+		return client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+	})
+	getSecret := memo(func(name string) (*corev1.Secret, error) {
+		return client.CoreV1().Secrets(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+	})
 	for _, from := range c.EnvFrom {
 		switch {
 		case from.ConfigMapRef != nil:
 			cm, err := getCM(from.ConfigMapRef.Name)
-			if err != nil {
-				if apierrors.IsNotFound(err) && ptrTrue(from.ConfigMapRef.Optional) {
-					continue
-				}
-				return nil, fmt.Errorf("configmap %q: %w", from.ConfigMapRef.Name, err)
+			if skip, err := readErr("configmap "+from.ConfigMapRef.Name, from.ConfigMapRef.Optional, err); err != nil {
+				return nil, err
+			} else if skip {
+				continue
 			}
 			for _, k := range sortedKeys(cm.Data) {
 				set(from.Prefix+k, cm.Data[k])
 			}
 		case from.SecretRef != nil:
 			s, err := getSecret(from.SecretRef.Name)
-			if err != nil {
-				if apierrors.IsNotFound(err) && ptrTrue(from.SecretRef.Optional) {
-					continue
-				}
-				return nil, fmt.Errorf("secret %q: %w", from.SecretRef.Name, err)
+			if skip, err := readErr("secret "+from.SecretRef.Name, from.SecretRef.Optional, err); err != nil {
+				return nil, err
+			} else if skip {
+				continue
 			}
 			keys := make([]string, 0, len(s.Data))
 			for k := range s.Data {
@@ -130,6 +110,44 @@ func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.
 
 func ptrTrue(b *bool) bool { return b != nil && *b }
 
+// memo returns get, remembering the object it returns for each name (errors are not remembered),
+// so that a container's environment reads each ConfigMap or Secret once.
+func memo[T any](get func(name string) (T, error)) func(name string) (T, error) {
+	seen := map[string]T{}
+	return func(name string) (T, error) {
+		if v, ok := seen[name]; ok {
+			return v, nil
+		}
+		v, err := get(name)
+		if err == nil {
+			seen[name] = v
+		}
+		return v, err
+	}
+}
+
+// keyRef is the value of key in the data (read by get) of the ConfigMap or Secret ns/name (kind
+// says which), as the kubelet resolves an env var's configMapKeyRef or secretKeyRef: skip is set
+// when optional and the object or the key is missing; otherwise a missing one is an error worded
+// as the kubelet's.
+func keyRef(kind, ns, name, key string, optional *bool, get func() (map[string]string, error)) (v string, skip bool, err error) {
+	data, err := get()
+	if err != nil {
+		if apierrors.IsNotFound(err) && ptrTrue(optional) {
+			return "", true, nil
+		}
+		return "", false, fmt.Errorf("%s %q: %w", strings.ToLower(kind), name, err)
+	}
+	v, ok := data[key]
+	if !ok {
+		if ptrTrue(optional) {
+			return "", true, nil
+		}
+		return "", false, fmt.Errorf("couldn't find key %s in %s %s/%s", key, kind, ns, name)
+	}
+	return v, false, nil
+}
+
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -150,38 +168,26 @@ func envValueFrom(pod *corev1.Pod, c *corev1.Container, from *corev1.EnvVarSourc
 		return v, false, err
 	case from.ConfigMapKeyRef != nil:
 		ref := from.ConfigMapKeyRef
-		cm, err := getCM(ref.Name)
-		if err != nil {
-			if apierrors.IsNotFound(err) && ptrTrue(ref.Optional) {
-				return "", true, nil
+		return keyRef("ConfigMap", pod.Namespace, ref.Name, ref.Key, ref.Optional, func() (map[string]string, error) {
+			cm, err := getCM(ref.Name)
+			if err != nil {
+				return nil, err
 			}
-			return "", false, fmt.Errorf("configmap %q: %w", ref.Name, err)
-		}
-		v, ok := cm.Data[ref.Key]
-		if !ok {
-			if ptrTrue(ref.Optional) {
-				return "", true, nil
-			}
-			return "", false, fmt.Errorf("couldn't find key %s in ConfigMap %s/%s", ref.Key, pod.Namespace, ref.Name)
-		}
-		return v, false, nil
+			return cm.Data, nil
+		})
 	case from.SecretKeyRef != nil:
 		ref := from.SecretKeyRef
-		s, err := getSecret(ref.Name)
-		if err != nil {
-			if apierrors.IsNotFound(err) && ptrTrue(ref.Optional) {
-				return "", true, nil
+		return keyRef("Secret", pod.Namespace, ref.Name, ref.Key, ref.Optional, func() (map[string]string, error) {
+			s, err := getSecret(ref.Name)
+			if err != nil {
+				return nil, err
 			}
-			return "", false, fmt.Errorf("secret %q: %w", ref.Name, err)
-		}
-		v, ok := s.Data[ref.Key]
-		if !ok {
-			if ptrTrue(ref.Optional) {
-				return "", true, nil
+			data := make(map[string]string, len(s.Data))
+			for k, v := range s.Data {
+				data[k] = string(v)
 			}
-			return "", false, fmt.Errorf("couldn't find key %s in Secret %s/%s", ref.Key, pod.Namespace, ref.Name)
-		}
-		return string(v), false, nil
+			return data, nil
+		})
 	}
 	return "", false, fmt.Errorf("unsupported valueFrom")
 }

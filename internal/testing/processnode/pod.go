@@ -148,11 +148,7 @@ func (w *podWorker) sync(ctx context.Context, pod *corev1.Pod) {
 	// Init containers, in order; a failed one is retried unless restartPolicy is Never.
 	for w.initIndex < len(pod.Spec.InitContainers) {
 		spec := pod.Spec.InitContainers[w.initIndex]
-		c := w.init[spec.Name]
-		if c == nil {
-			c = &container{name: spec.Name}
-			w.init[spec.Name] = c
-		}
+		c := containerIn(w.init, spec.Name)
 		if c.running() || c.waitingUntil.After(time.Now()) {
 			return
 		}
@@ -170,11 +166,7 @@ func (w *podWorker) sync(ctx context.Context, pod *corev1.Pod) {
 	}
 	for i := range pod.Spec.Containers {
 		spec := &pod.Spec.Containers[i]
-		c := w.main[spec.Name]
-		if c == nil {
-			c = &container{name: spec.Name}
-			w.main[spec.Name] = c
-		}
+		c := containerIn(w.main, spec.Name)
 		if c.running() || c.waitingUntil.After(time.Now()) {
 			continue
 		}
@@ -183,6 +175,16 @@ func (w *podWorker) sync(ctx context.Context, pod *corev1.Pod) {
 		}
 		w.start(ctx, pod, spec, c)
 	}
+}
+
+// containerIn returns the container called name in m (containers by name), added when missing.
+func containerIn(m map[string]*container, name string) *container {
+	c := m[name]
+	if c == nil {
+		c = &container{name: name}
+		m[name] = c
+	}
+	return c
 }
 
 func restarts(policy corev1.RestartPolicy, exitCode int) bool {

@@ -183,11 +183,8 @@ func writeFile(dir, rel string, data []byte, mode os.FileMode) error {
 
 func writeConfigMap(ctx context.Context, client kubernetes.Interface, ns, dir string, src *corev1.ConfigMapProjection, defaultMode *int32) error {
 	cm, err := client.CoreV1().ConfigMaps(ns).Get(ctx, src.Name, metav1.GetOptions{})
-	if err != nil {
-		if apierrors.IsNotFound(err) && ptrTrue(src.Optional) {
-			return nil
-		}
-		return fmt.Errorf("configmap %q: %w", src.Name, err)
+	if skip, err := readErr("configmap "+src.Name, src.Optional, err); skip || err != nil {
+		return err
 	}
 	data := map[string][]byte{}
 	for k, v := range cm.Data {
@@ -199,13 +196,23 @@ func writeConfigMap(ctx context.Context, client kubernetes.Interface, ns, dir st
 	return writeKeys(dir, data, src.Items, src.Optional, defaultMode, "configmap "+src.Name)
 }
 
+// readErr judges the error of reading the ConfigMap or Secret of a volume (what is "configmap
+// <name>" or "secret <name>"): skip when it is missing and optional, else the error naming it.
+func readErr(what string, optional *bool, err error) (skip bool, _ error) {
+	switch {
+	case err == nil:
+		return false, nil
+	case apierrors.IsNotFound(err) && ptrTrue(optional):
+		return true, nil
+	}
+	kind, name, _ := strings.Cut(what, " ")
+	return false, fmt.Errorf("%s %q: %w", kind, name, err)
+}
+
 func writeSecret(ctx context.Context, client kubernetes.Interface, ns, dir string, src *corev1.SecretProjection, defaultMode *int32) error {
 	s, err := client.CoreV1().Secrets(ns).Get(ctx, src.Name, metav1.GetOptions{})
-	if err != nil {
-		if apierrors.IsNotFound(err) && ptrTrue(src.Optional) {
-			return nil
-		}
-		return fmt.Errorf("secret %q: %w", src.Name, err)
+	if skip, err := readErr("secret "+src.Name, src.Optional, err); skip || err != nil {
+		return err
 	}
 	return writeKeys(dir, s.Data, src.Items, src.Optional, defaultMode, "secret "+src.Name)
 }

@@ -26,7 +26,7 @@ func GetScheduledApp(t testing.TB, c client.Client, ns, name string) *v1beta2.Sc
 // UpdateApp applies mutate to SparkApplication ns/name and writes it, retrying on conflicts.
 func UpdateApp(t testing.TB, c client.Client, ns, name string, mutate func(*v1beta2.SparkApplication)) {
 	t.Helper()
-	Update(t, c, ns, name, func() *v1beta2.SparkApplication { return &v1beta2.SparkApplication{} }, mutate)
+	Update(t, c, ns, name, newApp, mutate)
 }
 
 // UpdateScheduledApp applies mutate to ScheduledSparkApplication ns/name and writes it, retrying
@@ -40,17 +40,13 @@ func UpdateScheduledApp(t testing.TB, c client.Client, ns, name string, mutate f
 // timeout the failure names the last state, its error message and the attempt counters.
 func WaitForState(t testing.TB, c client.Client, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
 	t.Helper()
-	var app *v1beta2.SparkApplication
-	WaitFor(t, fmt.Sprintf("%s to be %q", name, state), func() (bool, string) {
-		app = &v1beta2.SparkApplication{}
-		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-			return false, err.Error()
-		}
+	return WaitForObject(t, c, ns, name, fmt.Sprintf("%s to be %q", name, state), newApp, func(app *v1beta2.SparkApplication) (bool, string) {
 		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s), attempts %d/%d", app.Status.AppState.State,
 			app.Status.AppState.ErrorMessage, app.Status.SubmissionAttempts, app.Status.ExecutionAttempts)
 	})
-	return app
 }
+
+func newApp() *v1beta2.SparkApplication { return &v1beta2.SparkApplication{} }
 
 // WaitForStates waits until SparkApplication ns/name reaches state final and returns every state
 // it was seen in on the way, in order, each once per stay (polling may miss short stays).
@@ -79,4 +75,15 @@ func Condition(app *v1beta2.SparkApplication, typ string) metav1.ConditionStatus
 		}
 	}
 	return ""
+}
+
+// CreateRunning creates app (in namespace ns of an operator that runs) and brings it to RUNNING
+// as the operator and a kubelet would together: it waits for SUBMITTED, sets the driver pod
+// "<name>-driver" Running (RunDriver) and returns the application once it is RUNNING.
+func CreateRunning(t testing.TB, c client.Client, app *v1beta2.SparkApplication) *v1beta2.SparkApplication {
+	t.Helper()
+	Create(t, c, app)
+	WaitForState(t, c, app.Namespace, app.Name, v1beta2.ApplicationStateSubmitted)
+	RunDriver(t, c, app.Namespace, app.Name+"-driver")
+	return WaitForState(t, c, app.Namespace, app.Name, v1beta2.ApplicationStateRunning)
 }

@@ -1,7 +1,6 @@
 package util
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -20,13 +19,8 @@ func GetConnect(t testing.TB, c client.Client, ns, name string) *v1alpha1.SparkC
 // timeout the failure names the last state, its conditions and executors.
 func WaitForConnectState(t testing.TB, c client.Client, ns, name string, state v1alpha1.SparkConnectState) *v1alpha1.SparkConnect {
 	t.Helper()
-	var conn *v1alpha1.SparkConnect
-	WaitFor(t, fmt.Sprintf("SparkConnect %s to be %q", name, state), func() (bool, string) {
-		conn = &v1alpha1.SparkConnect{}
-		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, conn); err != nil {
-			return false, err.Error()
-		}
+	newConnect := func() *v1alpha1.SparkConnect { return &v1alpha1.SparkConnect{} }
+	return WaitForObject(t, c, ns, name, fmt.Sprintf("SparkConnect %s to be %q", name, state), newConnect, func(conn *v1alpha1.SparkConnect) (bool, string) {
 		return conn.Status.State == state, fmt.Sprintf("state %q, conditions %+v, executors %v", conn.Status.State, conn.Status.Conditions, conn.Status.Executors)
 	})
-	return conn
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 )
 
 // WriteFile writes the file dir/name (creating its directories) and returns its path: size random
@@ -24,4 +26,15 @@ func WriteFile(t *testing.T, dir, name string, size int, text string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// WriteYAML writes obj as YAML (sigs.k8s.io/yaml: through its JSON form) to the file name in a new
+// temporary directory of the test and returns its path; it fails the test on any error.
+func WriteYAML(t *testing.T, name string, obj any) string {
+	t.Helper()
+	data, err := yaml.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return WriteFile(t, t.TempDir(), name, 0, string(data))
 }

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/internal/testing/framework"
@@ -89,5 +90,30 @@ func WaitFor(t testing.TB, what string, cond func() (ok bool, seen string)) {
 	framework.WaitFor(t, Timeout, what, cond)
 }
 
+// WaitForObject reads ns/name into a new object of T (newObj) until done says it is as wanted, and
+// returns it as read then; on timeout the failure says what was waited for and what done last
+// said of the object (or the read's error).
+func WaitForObject[T client.Object](t testing.TB, c client.Client, ns, name, what string, newObj func() T, done func(T) (ok bool, seen string)) T {
+	t.Helper()
+	var obj T
+	WaitFor(t, what, func() (bool, string) {
+		obj = newObj()
+		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+			return false, err.Error()
+		}
+		return done(obj)
+	})
+	return obj
+}
+
 // describe formats values for a waiter's "last seen" message.
 func describe(values ...any) string { return fmt.Sprint(values...) }
+
+// Count lists list with opts (e.g. client.InNamespace, client.MatchingLabels) and returns how many
+// objects it holds, or -1 when listing fails, for waiters that wait for objects to appear or go.
+func Count(c client.Client, list client.ObjectList, opts ...client.ListOption) int {
+	if err := c.List(context.Background(), list, opts...); err != nil {
+		return -1
+	}
+	return meta.LenList(list)
+}

@@ -1,6 +1,7 @@
 package util
 
 import (
+	"os"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -21,4 +22,18 @@ func SparkPiYAML(t *testing.T, mod func(*wrappers.SparkApplicationWrapper)) stri
 		t.Fatal(err)
 	}
 	return string(out)
+}
+
+// ReadYAML decodes the YAML file at path into obj (a pointer) strictly, as kubectl would refuse
+// unknown fields, and returns obj; it fails the test, naming path, on any error.
+func ReadYAML[T any](t testing.TB, path string, obj T) T {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.UnmarshalStrict(data, obj); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return obj
 }

@@ -19,10 +19,7 @@ type ScheduledSparkApplicationWrapper struct {
 // limits are left empty, so the API server's defaults apply (Allow, 1, 1).
 func MakeScheduledSparkApplication(name, ns string) *ScheduledSparkApplicationWrapper {
 	return &ScheduledSparkApplicationWrapper{v1beta2.ScheduledSparkApplication{
-		TypeMeta: metav1.TypeMeta{
-			APIVersion: v1beta2.GroupVersion.String(),
-			Kind:       "ScheduledSparkApplication",
-		},
+		TypeMeta:   typeMeta("ScheduledSparkApplication"),
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: v1beta2.ScheduledSparkApplicationSpec{
 			Schedule: DefaultSchedule,

@@ -44,10 +44,7 @@ type SparkApplicationWrapper struct {
 // defaults apply (type Never).
 func MakeSparkApplication(name, ns string) *SparkApplicationWrapper {
 	return &SparkApplicationWrapper{v1beta2.SparkApplication{
-		TypeMeta: metav1.TypeMeta{
-			APIVersion: v1beta2.GroupVersion.String(),
-			Kind:       "SparkApplication",
-		},
+		TypeMeta:   typeMeta("SparkApplication"),
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec:       BaseSpec(),
 	}}
@@ -331,6 +328,80 @@ func (w *SparkApplicationWrapper) BatchScheduler(name string) *SparkApplicationW
 	return w
 }
 
+// --- driver and executors ---
+
+// Role selects the pod spec that a role method changes: spec.driver or spec.executor, which both
+// embed v1beta2.SparkPodSpec.
+type Role string
+
+// The roles of Role.
+const (
+	DriverRole   Role = "driver"
+	ExecutorRole Role = "executor"
+)
+
+// PodSpec returns the v1beta2.SparkPodSpec of role, to be changed in place; it panics on a role that
+// is neither DriverRole nor ExecutorRole.
+func (w *SparkApplicationWrapper) PodSpec(role Role) *v1beta2.SparkPodSpec {
+	switch role {
+	case DriverRole:
+		return &w.SparkApplication.Spec.Driver.SparkPodSpec
+	case ExecutorRole:
+		return &w.SparkApplication.Spec.Executor.SparkPodSpec
+	}
+	panic("wrappers: unknown role " + string(role))
+}
+
+// Cores sets spec.<role>.cores.
+func (w *SparkApplicationWrapper) Cores(role Role, c int32) *SparkApplicationWrapper {
+	w.PodSpec(role).Cores = Ptr(c)
+	return w
+}
+
+// CoreRequest sets spec.<role>.coreRequest (a quantity such as "500m"; the field is not part of
+// v1beta2.SparkPodSpec).
+func (w *SparkApplicationWrapper) CoreRequest(role Role, q string) *SparkApplicationWrapper {
+	w.PodSpec(role) // refuses an unknown role
+	if role == DriverRole {
+		w.SparkApplication.Spec.Driver.CoreRequest = Ptr(q)
+	} else {
+		w.SparkApplication.Spec.Executor.CoreRequest = Ptr(q)
+	}
+	return w
+}
+
+// CoreLimit sets spec.<role>.coreLimit (a quantity such as "1").
+func (w *SparkApplicationWrapper) CoreLimit(role Role, q string) *SparkApplicationWrapper {
+	w.PodSpec(role).CoreLimit = Ptr(q)
+	return w
+}
+
+// Memory sets spec.<role>.memory (a JVM size such as "512m").
+func (w *SparkApplicationWrapper) Memory(role Role, m string) *SparkApplicationWrapper {
+	w.PodSpec(role).Memory = Ptr(m)
+	return w
+}
+
+// MemoryOverhead sets spec.<role>.memoryOverhead (a JVM size such as "384m").
+func (w *SparkApplicationWrapper) MemoryOverhead(role Role, m string) *SparkApplicationWrapper {
+	w.PodSpec(role).MemoryOverhead = Ptr(m)
+	return w
+}
+
+// PodLabel adds a label to the pods of role (spec.<role>.labels).
+func (w *SparkApplicationWrapper) PodLabel(role Role, k, v string) *SparkApplicationWrapper {
+	p := w.PodSpec(role)
+	p.Labels = setKey(p.Labels, k, v)
+	return w
+}
+
+// PodNodeSelector sets one spec.<role>.nodeSelector entry.
+func (w *SparkApplicationWrapper) PodNodeSelector(role Role, k, v string) *SparkApplicationWrapper {
+	p := w.PodSpec(role)
+	p.NodeSelector = setKey(p.NodeSelector, k, v)
+	return w
+}
+
 // --- driver ---
 
 // Driver calls f on spec.driver, for changes without a dedicated method.
@@ -339,58 +410,14 @@ func (w *SparkApplicationWrapper) Driver(f func(*v1beta2.DriverSpec)) *SparkAppl
 	return w
 }
 
-// DriverCores sets spec.driver.cores.
-func (w *SparkApplicationWrapper) DriverCores(c int32) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Driver.Cores = Ptr(c)
-	return w
-}
-
-// DriverCoreRequest sets spec.driver.coreRequest.
-func (w *SparkApplicationWrapper) DriverCoreRequest(q string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Driver.CoreRequest = Ptr(q)
-	return w
-}
-
-// DriverCoreLimit sets spec.driver.coreLimit.
-func (w *SparkApplicationWrapper) DriverCoreLimit(q string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Driver.CoreLimit = Ptr(q)
-	return w
-}
-
-// DriverMemory sets spec.driver.memory.
+// DriverMemory sets spec.driver.memory: Memory(DriverRole, m).
 func (w *SparkApplicationWrapper) DriverMemory(m string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Driver.Memory = Ptr(m)
-	return w
+	return w.Memory(DriverRole, m)
 }
 
-// DriverMemoryOverhead sets spec.driver.memoryOverhead.
-func (w *SparkApplicationWrapper) DriverMemoryOverhead(m string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Driver.MemoryOverhead = Ptr(m)
-	return w
-}
-
-// DriverServiceAccount sets spec.driver.serviceAccount.
-func (w *SparkApplicationWrapper) DriverServiceAccount(sa string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Driver.ServiceAccount = Ptr(sa)
-	return w
-}
-
-// DriverLabel adds a label to the driver pod.
+// DriverLabel adds a label to the driver pod: PodLabel(DriverRole, k, v).
 func (w *SparkApplicationWrapper) DriverLabel(k, v string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Driver.Labels = setKey(w.SparkApplication.Spec.Driver.Labels, k, v)
-	return w
-}
-
-// DriverNodeSelector sets one spec.driver.nodeSelector entry.
-func (w *SparkApplicationWrapper) DriverNodeSelector(k, v string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Driver.NodeSelector = setKey(w.SparkApplication.Spec.Driver.NodeSelector, k, v)
-	return w
-}
-
-// DriverEnv adds an environment variable to the driver.
-func (w *SparkApplicationWrapper) DriverEnv(name, value string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Driver.Env = append(w.SparkApplication.Spec.Driver.Env, corev1.EnvVar{Name: name, Value: value})
-	return w
+	return w.PodLabel(DriverRole, k, v)
 }
 
 // DriverSidecar adds a sidecar container to the driver pod.
@@ -442,52 +469,9 @@ func (w *SparkApplicationWrapper) ExecutorInstances(n int32) *SparkApplicationWr
 	return w
 }
 
-// ExecutorCores sets spec.executor.cores.
-func (w *SparkApplicationWrapper) ExecutorCores(c int32) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Executor.Cores = Ptr(c)
-	return w
-}
-
-// ExecutorCoreRequest sets spec.executor.coreRequest.
-func (w *SparkApplicationWrapper) ExecutorCoreRequest(q string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Executor.CoreRequest = Ptr(q)
-	return w
-}
-
-// ExecutorCoreLimit sets spec.executor.coreLimit.
-func (w *SparkApplicationWrapper) ExecutorCoreLimit(q string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Executor.CoreLimit = Ptr(q)
-	return w
-}
-
-// ExecutorMemory sets spec.executor.memory.
+// ExecutorMemory sets spec.executor.memory: Memory(ExecutorRole, m).
 func (w *SparkApplicationWrapper) ExecutorMemory(m string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Executor.Memory = Ptr(m)
-	return w
-}
-
-// ExecutorMemoryOverhead sets spec.executor.memoryOverhead.
-func (w *SparkApplicationWrapper) ExecutorMemoryOverhead(m string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Executor.MemoryOverhead = Ptr(m)
-	return w
-}
-
-// ExecutorLabel adds a label to the executor pods.
-func (w *SparkApplicationWrapper) ExecutorLabel(k, v string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Executor.Labels = setKey(w.SparkApplication.Spec.Executor.Labels, k, v)
-	return w
-}
-
-// ExecutorNodeSelector sets one spec.executor.nodeSelector entry.
-func (w *SparkApplicationWrapper) ExecutorNodeSelector(k, v string) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Executor.NodeSelector = setKey(w.SparkApplication.Spec.Executor.NodeSelector, k, v)
-	return w
-}
-
-// ExecutorDeleteOnTermination sets spec.executor.deleteOnTermination.
-func (w *SparkApplicationWrapper) ExecutorDeleteOnTermination(d bool) *SparkApplicationWrapper {
-	w.SparkApplication.Spec.Executor.DeleteOnTermination = Ptr(d)
-	return w
+	return w.Memory(ExecutorRole, m)
 }
 
 // --- status (for objects given to fake clients or written through the status subresource) ---
@@ -539,6 +523,12 @@ func (w *SparkApplicationWrapper) LastSubmissionAttemptTime(t metav1.Time) *Spar
 func (w *SparkApplicationWrapper) TerminationTime(t metav1.Time) *SparkApplicationWrapper {
 	w.Status.TerminationTime = t
 	return w
+}
+
+// typeMeta is the TypeMeta of a sparkoperator.k8s.io/v1beta2 object of kind, so that objects built
+// here carry apiVersion and kind as if read from YAML.
+func typeMeta(kind string) metav1.TypeMeta {
+	return metav1.TypeMeta{APIVersion: v1beta2.GroupVersion.String(), Kind: kind}
 }
 
 func setKey(m map[string]string, k, v string) map[string]string {

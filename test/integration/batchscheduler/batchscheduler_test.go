@@ -8,7 +8,7 @@ package batchscheduler_test
 import (
 	"context"
 	"fmt"
-	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -41,11 +41,11 @@ import (
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	os.Exit(framework.RunMain(m, &env,
+	util.Main(m, &env,
 		framework.WithScheme(v1beta2.AddToScheme, volcanov1beta1.AddToScheme),
 		framework.WithCRDPaths("test/integration/batchscheduler/testdata/crds"),
 		framework.WithControllerManager(),
-		framework.WithLogger(logr.Discard())))
+		framework.WithLogger(logr.Discard()))
 }
 
 // kubeScheduler is the --kube-scheduler-names entry of the tests.
@@ -75,21 +75,28 @@ func startOperator(t *testing.T, ns string, enabled bool) {
 	operatortest.Start(t, mgr)
 }
 
+// submitExample is how the tests of an example begin: in parallel, in a namespace of their own with
+// the operator running (batch scheduling on), examples/<name>.yaml is created and SUBMITTED.
+func submitExample(t *testing.T, name string) (ns string, app *v1beta2.SparkApplication) {
+	t.Helper()
+	ns = env.ParallelNamespace(t, func(t *testing.T, ns string) { startOperator(t, ns, true) })
+	util.Create(t, env.Client, example(t, name, ns))
+	return ns, util.WaitForState(t, env.Client, ns, name, v1beta2.ApplicationStateSubmitted)
+}
+
+// complete is how they end: the driver of application ns/name exits 0, the application is
+// COMPLETED and its scheduler object obj is deleted.
+func complete(t *testing.T, ns, name string, obj client.Object) {
+	t.Helper()
+	finishDriver(t, ns, name+"-driver")
+	util.WaitForState(t, env.Client, ns, name, v1beta2.ApplicationStateCompleted)
+	waitForGone(t, obj)
+}
+
 // example reads examples/<name>.yaml into namespace ns.
 func example(t *testing.T, name, ns string) *v1beta2.SparkApplication {
 	t.Helper()
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(root + "/examples/" + name + ".yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := &v1beta2.SparkApplication{}
-	if err := yaml.UnmarshalStrict(data, app); err != nil {
-		t.Fatal(err)
-	}
+	app := util.ReadYAML(t, filepath.Join(framework.RepoRoot(t), "examples", name+".yaml"), &v1beta2.SparkApplication{})
 	app.Namespace = ns
 	return app
 }
@@ -97,10 +104,7 @@ func example(t *testing.T, name, ns string) *v1beta2.SparkApplication {
 // finishDriver plays the kubelet: the driver's Spark container exited 0.
 func finishDriver(t *testing.T, ns, name string) {
 	t.Helper()
-	pod := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
-		t.Fatal(err)
-	}
+	pod := util.GetPod(t, env.Client, ns, name)
 	pod.Status.Phase = corev1.PodSucceeded
 	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "spark-kubernetes-driver", State: corev1.ContainerState{
 		Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", FinishedAt: metav1.Now()}}}}
@@ -153,11 +157,7 @@ func owned(obj metav1.Object, app *v1beta2.SparkApplication) bool {
 // carry the group annotation and schedulerName volcano; a resubmission with more executors resizes
 // the group; the group is deleted when the application completes.
 func TestVolcanoPodGroup(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, true)
-	util.Create(t, env.Client, example(t, "spark-pi-volcano", ns))
-	app := util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	ns, app := submitExample(t, "spark-pi-volcano")
 
 	pg := &volcanov1beta1.PodGroup{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-spark-pi-volcano-pg"}, pg); err != nil {
@@ -168,10 +168,7 @@ func TestVolcanoPodGroup(t *testing.T) {
 	}
 	wantResources(t, *pg.Spec.MinResources, "3", "2688Mi")
 
-	driver := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano-driver"}, driver); err != nil {
-		t.Fatal(err)
-	}
+	driver := util.GetPod(t, env.Client, ns, "spark-pi-volcano-driver")
 	tmpl := executorTemplate(t, app)
 	for what, pod := range map[string]*corev1.Pod{"driver": driver, "executor template": tmpl} {
 		if pod.Annotations["scheduling.k8s.io/group-name"] != pg.Name || pod.Spec.SchedulerName != "volcano" {
@@ -196,20 +193,14 @@ func TestVolcanoPodGroup(t *testing.T) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano-driver"}, p)
 		return err == nil && p.Labels[v1beta2.LabelSubmissionID] == a.Status.SubmissionID && a.Status.ExecutionAttempts == 1, fmt.Sprint(err)
 	})
-	finishDriver(t, ns, "spark-pi-volcano-driver")
-	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateCompleted)
-	waitForGone(t, pg)
+	complete(t, ns, "spark-pi-volcano", pg)
 }
 
 // TestCoschedulingPodGroup: a spec.batchScheduler in --kube-scheduler-names creates the
 // scheduling.x-k8s.io PodGroup <app>-pg against scheduler-plugins' schema, labels the pods with
 // scheduling.x-k8s.io/pod-group, and the group is deleted when the application completes.
 func TestCoschedulingPodGroup(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, true)
-	util.Create(t, env.Client, example(t, "spark-pi-kube-scheduler", ns))
-	app := util.WaitForState(t, env.Client, ns, "spark-pi-kube-scheduler", v1beta2.ApplicationStateSubmitted)
+	ns, app := submitExample(t, "spark-pi-kube-scheduler")
 
 	pg := &unstructured.Unstructured{}
 	pg.SetGroupVersionKind(coscheduling.PodGroupGVK)
@@ -222,33 +213,21 @@ func TestCoschedulingPodGroup(t *testing.T) {
 		t.Fatalf("PodGroup %v", pg.Object)
 	}
 	wantResources(t, corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(minResources["cpu"]), corev1.ResourceMemory: resource.MustParse(minResources["memory"])}, "3", "2688Mi")
-	driver := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-kube-scheduler-driver"}, driver); err != nil {
-		t.Fatal(err)
-	}
+	driver := util.GetPod(t, env.Client, ns, "spark-pi-kube-scheduler-driver")
 	tmpl := executorTemplate(t, app)
 	for what, pod := range map[string]*corev1.Pod{"driver": driver, "executor template": tmpl} {
 		if pod.Labels[coscheduling.PodGroupLabel] != pg.GetName() || pod.Spec.SchedulerName != kubeScheduler {
 			t.Errorf("%s: labels %v, schedulerName %q", what, pod.Labels, pod.Spec.SchedulerName)
 		}
 	}
-	finishDriver(t, ns, "spark-pi-kube-scheduler-driver")
-	util.WaitForState(t, env.Client, ns, "spark-pi-kube-scheduler", v1beta2.ApplicationStateCompleted)
-	waitForGone(t, pg)
+	complete(t, ns, "spark-pi-kube-scheduler", pg)
 }
 
 // TestYuniKorn: YuniKorn needs no objects; the driver carries the task groups, the queue label and
 // schedulerName yunikorn, and its spark-app-selector label is the application id YuniKorn uses.
 func TestYuniKorn(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, true)
-	util.Create(t, env.Client, example(t, "spark-pi-yunikorn", ns))
-	app := util.WaitForState(t, env.Client, ns, "spark-pi-yunikorn", v1beta2.ApplicationStateSubmitted)
-	driver := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-yunikorn-driver"}, driver); err != nil {
-		t.Fatal(err)
-	}
+	ns, app := submitExample(t, "spark-pi-yunikorn")
+	driver := util.GetPod(t, env.Client, ns, "spark-pi-yunikorn-driver")
 	if driver.Spec.SchedulerName != "yunikorn" || driver.Labels["queue"] != "root.default" ||
 		driver.Annotations[yunikorn.TaskGroupNameAnnotation] != "spark-driver" || !strings.Contains(driver.Annotations[yunikorn.TaskGroupsAnnotation], `"minMember":2`) ||
 		driver.Labels[v1beta2.LabelSparkAppSelector] != app.Status.SparkApplicationID {
@@ -279,10 +258,7 @@ func TestNotHandled(t *testing.T) {
 		startOperator(t, ns, false)
 		util.Create(t, env.Client, example(t, "spark-pi-volcano", ns))
 		util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
-		driver := &corev1.Pod{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "spark-pi-volcano-driver"}, driver); err != nil {
-			t.Fatal(err)
-		}
+		driver := util.GetPod(t, env.Client, ns, "spark-pi-volcano-driver")
 		if driver.Spec.SchedulerName != "volcano" || driver.Annotations["scheduling.k8s.io/group-name"] != "" {
 			t.Errorf("driver: schedulerName %q, annotations %v", driver.Spec.SchedulerName, driver.Annotations)
 		}
@@ -335,11 +311,7 @@ func wantResources(t *testing.T, got corev1.ResourceList, cpu, memory string) {
 // go on holding its queue's capacity) and made again when it resumes; a PodGroup of that name that
 // the application does not own is not taken over.
 func TestSuspendReleasesPodGroup(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, true)
-	util.Create(t, env.Client, example(t, "spark-pi-volcano", ns))
-	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
+	ns, _ := submitExample(t, "spark-pi-volcano")
 	pg := &volcanov1beta1.PodGroup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "spark-spark-pi-volcano-pg"}}
 	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), pg); err != nil {
 		t.Fatal(err)

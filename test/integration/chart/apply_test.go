@@ -163,7 +163,6 @@ func dryRunApply(ctx context.Context, obj *unstructured.Unstructured) error {
 // content under spec), so that the chart's PodMonitor can be applied.
 func installPodMonitorCRD(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
 	crd := &apiextensionsv1.CustomResourceDefinition{
 		ObjectMeta: metav1.ObjectMeta{Name: "podmonitors.monitoring.coreos.com"},
 		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
@@ -181,10 +180,17 @@ func installPodMonitorCRD(t *testing.T) {
 			}},
 		},
 	}
+	installCRD(t, crd)
+}
+
+// installCRD creates crd unless it exists and waits up to 20 s until it is Established (served).
+func installCRD(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition) {
+	t.Helper()
+	ctx := context.Background()
 	if err := env.Client.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("creating the PodMonitor CRD: %v", err)
+		t.Fatalf("creating the CRD %s: %v", crd.Name, err)
 	}
-	framework.WaitFor(t, 20*time.Second, "the PodMonitor CRD to be established", func() (bool, string) {
+	framework.WaitFor(t, 20*time.Second, "the CRD "+crd.Name+" to be established", func() (bool, string) {
 		got := &apiextensionsv1.CustomResourceDefinition{}
 		if err := env.Client.Get(ctx, client.ObjectKey{Name: crd.Name}, got); err != nil {
 			return false, err.Error()
@@ -233,10 +239,7 @@ func readKustomization(t *testing.T, dir string) []rendered {
 // readManifestFile decodes every object of a YAML file relative to the repository root.
 func readManifestFile(t *testing.T, rel string) []rendered {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(env.RepoRoot, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readFile(t, rel)
 	var out []rendered
 	for _, part := range strings.Split("\n"+string(data), "\n---") {
 		obj := map[string]any{}
@@ -257,7 +260,6 @@ func ptrTo[T any](v T) *T { return &v }
 // Issuer and Certificate), so the dry run can check everything else.
 func installStandInCRD(t *testing.T, group, kind, plural string) {
 	t.Helper()
-	ctx := context.Background()
 	crd := &apiextensionsv1.CustomResourceDefinition{
 		ObjectMeta: metav1.ObjectMeta{Name: plural + "." + group},
 		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
@@ -273,19 +275,5 @@ func installStandInCRD(t *testing.T, group, kind, plural string) {
 			}},
 		},
 	}
-	if err := env.Client.Create(ctx, crd); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatalf("creating the %s CRD: %v", kind, err)
-	}
-	framework.WaitFor(t, 20*time.Second, "the "+kind+" CRD to be served", func() (bool, string) {
-		got := &apiextensionsv1.CustomResourceDefinition{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Name: crd.Name}, got); err != nil {
-			return false, err.Error()
-		}
-		for _, c := range got.Status.Conditions {
-			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-				return true, ""
-			}
-		}
-		return false, "not established"
-	})
+	installCRD(t, crd)
 }

@@ -183,16 +183,7 @@ func testOperatorRBAC(t *testing.T, selector bool) {
 		t.Fatalf("--namespace-selector: %v", inst.flags)
 	}
 
-	cfg, err := env.ServiceAccountConfig(ctx, opNs, inst.operatorSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opClient := newClient(t, cfg)
-	// RBAC takes effect when the authorizer's informers have seen the new bindings.
-	framework.WaitFor(t, 10*time.Second, "the operator's RBAC to take effect", func() (bool, string) {
-		err := opClient.List(ctx, &corev1.PodList{}, client.InNamespace(jobNs))
-		return err == nil, fmt.Sprint(err)
-	})
+	opClient, cfg := saClient(t, opNs, inst.operatorSA, jobNs)
 
 	forbidden := &forbiddenRecorder{}
 	opCfg := rest.CopyConfig(cfg)
@@ -218,9 +209,7 @@ func testOperatorRBAC(t *testing.T, selector bool) {
 
 	sparkSA := inst.sparkSA
 	app := wrappers.MakeSparkApplication("pi", appNs).Label("app_type", "pi").Driver(func(d *v1beta2.DriverSpec) { d.ServiceAccount = &sparkSA }).Obj()
-	if err := env.Client.Create(ctx, app); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, app)
 	app = util.WaitForState(t, env.Client, appNs, "pi", v1beta2.ApplicationStateSubmitted)
 	driver := util.GetPod(t, env.Client, appNs, "pi-driver")
 	if driver.Spec.ServiceAccountName != sparkSA {
@@ -334,15 +323,7 @@ func TestSparkDriverServiceAccount(t *testing.T) {
 	ctx := context.Background()
 	opNs, jobNs, jobNs2, otherNs := env.NewNamespace(t), env.NewNamespace(t), env.NewNamespace(t), env.NewNamespace(t)
 	inst := install(t, "driver", opNs, []string{jobNs, jobNs2}, "controller: {leaderElection: {enable: false}}")
-	cfg, err := env.ServiceAccountConfig(ctx, jobNs, inst.sparkSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newClient(t, cfg)
-	framework.WaitFor(t, 10*time.Second, "the spark Role to take effect", func() (bool, string) {
-		err := c.List(ctx, &corev1.PodList{}, client.InNamespace(jobNs))
-		return err == nil, fmt.Sprint(err)
-	})
+	c, _ := saClient(t, jobNs, inst.sparkSA, jobNs)
 
 	labels := map[string]string{v1beta2.LabelSparkAppSelector: "spark-123", v1beta2.LabelSparkRole: v1beta2.SparkRoleExecutor}
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "driver-svc", Namespace: jobNs, Labels: labels},
@@ -616,6 +597,24 @@ func startOperator(t *testing.T, cfg *rest.Config, flags map[string]string) *run
 		t.Fatal(err)
 	}
 	return &runningOperator{stop: operatortest.Run(t, mgr, operatortest.Controllers{SparkApplication: &opts}), registry: registry}
+}
+
+// saClient is a client authenticating as ServiceAccount ns/sa, and its config, returned once it may
+// list the pods of podsNs: RBAC takes effect when the authorizer's informers have seen the new
+// bindings (within 10 s).
+func saClient(t *testing.T, ns, sa, podsNs string) (client.Client, *rest.Config) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := env.ServiceAccountConfig(ctx, ns, sa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, cfg)
+	framework.WaitFor(t, 10*time.Second, "the RBAC of "+ns+"/"+sa+" to take effect", func() (bool, string) {
+		err := c.List(ctx, &corev1.PodList{}, client.InNamespace(podsNs))
+		return err == nil, fmt.Sprint(err)
+	})
+	return c, cfg
 }
 
 func newClient(t *testing.T, cfg *rest.Config) client.Client {

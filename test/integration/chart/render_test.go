@@ -59,10 +59,7 @@ func capabilities() *chartutil.Capabilities {
 // loadChart loads the chart from the working tree.
 func loadChart(t testing.TB) *chart.Chart {
 	t.Helper()
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	c, err := loader.Load(filepath.Join(root, chartDir))
 	if err != nil {
 		t.Fatalf("loading the chart: %v", err)

@@ -15,19 +15,25 @@ import (
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
+// withBatchScheduler starts the operator of defaultOptions with batch scheduling on, for s alone.
+func withBatchScheduler(s batchscheduler.Scheduler) func(t *testing.T, ns string) {
+	return func(t *testing.T, ns string) {
+		t.Helper()
+		registry, err := batchscheduler.NewRegistry("", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := defaultOptions()
+		opts.BatchSchedulers = registry
+		startOperator(t, ns, opts)
+	}
+}
+
 // TestBatchSchedulerCRDMissing: this suite's API server has no Volcano CRDs. With batch scheduling
 // on, an application for Volcano fails its submission saying what to install, and the others run:
 // the operator itself needs no scheduler CRD (the other tests run it with batch scheduling off).
 func TestBatchSchedulerCRDMissing(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	registry, err := batchscheduler.NewRegistry("", volcano.Scheduler{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.BatchSchedulers = registry
-	startOperator(t, ns, opts)
+	ns := env.ParallelNamespace(t, withBatchScheduler(volcano.Scheduler{}))
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("gang", ns).BatchScheduler("volcano").Obj())
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("plain", ns).Obj())
 	app := util.WaitForState(t, env.Client, ns, "gang", v1beta2.ApplicationStateFailed)
@@ -42,15 +48,7 @@ func TestBatchSchedulerCRDMissing(t *testing.T) {
 // submission saying which gates and runtime-config the cluster needs; one whose
 // batchSchedulerOptions the scheduler cannot honour fails naming the field.
 func TestBatchSchedulerKubernetesNotServed(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	registry, err := batchscheduler.NewRegistry("", kubernetes.Scheduler{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.BatchSchedulers = registry
-	startOperator(t, ns, opts)
+	ns := env.ParallelNamespace(t, withBatchScheduler(kubernetes.Scheduler{}))
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("gang", ns).BatchScheduler(kubernetes.Name).Obj())
 	queued := wrappers.MakeSparkApplication("queued", ns).BatchScheduler(kubernetes.Name).Obj()
 	queued.Spec.BatchSchedulerOptions = &v1beta2.BatchSchedulerConfiguration{Queue: ptr.To("team-a")}

@@ -22,11 +22,7 @@ import (
 // fields keeps the running attempt (same submission, RUNNING, an Event says so); a later change of
 // another field still stops it and submits the application again, with both changes.
 func TestPartialRestart(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	opts.PartialRestart = true
-	startOperator(t, ns, opts)
+	ns := parallelWithOperator(t, func(o *testOptions) { o.PartialRestart = true })
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("partial", ns).Obj())
 	first := util.WaitForState(t, env.Client, ns, "partial", v1beta2.ApplicationStateSubmitted)
 	util.RunDriver(t, env.Client, ns, "partial-driver")

@@ -49,9 +49,7 @@ func waitForAttempt(t *testing.T, ns, name string, n int32) *v1beta2.SparkApplic
 // drain does) is restarted although onFailureRetries is 0, status.infrastructureRestarts and an Event
 // say why, and an application failure after that still ends the application.
 func TestEvictedDriverRestartsWithoutRetry(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	runningOnNode(t, ns, ns+"-node", wrappers.MakeSparkApplication("evicted", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(0, 1))
 
 	util.EvictPod(t, env.Client, ns, "evicted-driver")
@@ -91,11 +89,7 @@ func TestEvictedDriverRestartsWithoutRetry(t *testing.T) {
 // the application restarts without consuming a retry. With restart policy Never the same loss
 // ends the application, the condition saying it was not restarted.
 func TestDriverStuckTerminatingOnDeletedNode(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	opts.StuckTerminatingTimeout = 2 * time.Second
-	startOperator(t, ns, opts)
+	ns := parallelWithOperator(t, func(o *testOptions) { o.StuckTerminatingTimeout = 2 * time.Second })
 	for _, tc := range []struct {
 		name   string
 		policy v1beta2.RestartPolicyType
@@ -135,9 +129,7 @@ func TestDriverStuckTerminatingOnDeletedNode(t *testing.T) {
 // TestAttemptTimeouts: the driver-ready-timeout and executor-start-timeout annotations end attempts
 // that never get going, with the reason; unset, nothing times out.
 func TestAttemptTimeouts(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 
 	// The driver runs but never becomes Ready (the tests' kubelet writes no Ready condition).
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("unready", ns).Annotation(v1beta2.AnnotationDriverReadyTimeout, "3s").Obj())

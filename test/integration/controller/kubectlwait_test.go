@@ -26,10 +26,7 @@ type kubectlWait struct {
 // background against the test's API server.
 func startKubectlWait(t *testing.T, ns, name, forArg string, timeout time.Duration) *kubectlWait {
 	t.Helper()
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	w := &kubectlWait{
 		args: []string{"--kubeconfig", env.Kubeconfig, "-n", ns, "wait", "sparkapplication/" + name, forArg, "--timeout=" + timeout.String()},
 		done: make(chan error, 1),
@@ -60,9 +57,7 @@ func (w *kubectlWait) result(t *testing.T) error {
 // started while the application runs, returns 0 once it ends that way; waiting for the outcome that
 // does not happen times out with a non-zero exit.
 func TestKubectlWait(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 
 	for _, tc := range []struct {
 		name     string

@@ -107,9 +107,7 @@ func checkKueuePodSetInfo(t *testing.T, what string, spec *corev1.PodSpec) {
 // gates) reaches the driver pod and the executor pod template and properties; the application's own
 // queue-name label does not, and an omitted executor count is stored as 1 for Kueue to count.
 func TestKueueAdmissionReachesPods(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("admitted", ns).Label(kueueQueueLabel, "lq").Suspend(true).
 		Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = nil }).Obj())
 	app := util.WaitForState(t, env.Client, ns, "admitted", v1beta2.ApplicationStateSuspended)
@@ -149,9 +147,7 @@ func TestKueueAdmissionReachesPods(t *testing.T) {
 // suspension lands (driver deleted, SUSPENDED), and after re-admission the application is submitted
 // again with one executor.
 func TestKueueEvictionLands(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("evicted", ns).Label(kueueQueueLabel, "lq").Suspend(true).Obj())
 	util.WaitForState(t, env.Client, ns, "evicted", v1beta2.ApplicationStateSuspended)
 	util.UpdateApp(t, env.Client, ns, "evicted", admitLikeKueue)

@@ -27,9 +27,7 @@ import (
 // TestHappyPath follows an application from creation to COMPLETED: driver pod, owned objects, UI
 // Service, executor tracking, events, conditions, and clean-up of what belongs to the attempt.
 func TestHappyPath(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("pi", ns).Obj())
 
 	app := util.WaitForState(t, env.Client, ns, "pi", v1beta2.ApplicationStateSubmitted)
@@ -119,13 +117,8 @@ func TestHappyPath(t *testing.T) {
 // TestFailureWithoutRetries: a driver that exits non-zero fails a Never application, with the exit
 // code in the error message.
 func TestFailureWithoutRetries(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
-	util.Create(t, env.Client, wrappers.MakeSparkApplication("fail", ns).Obj())
-	util.WaitForState(t, env.Client, ns, "fail", v1beta2.ApplicationStateSubmitted)
-	util.RunDriver(t, env.Client, ns, "fail-driver")
-	util.WaitForState(t, env.Client, ns, "fail", v1beta2.ApplicationStateRunning)
+	ns := parallelWithOperator(t)
+	util.CreateRunning(t, env.Client, wrappers.MakeSparkApplication("fail", ns).Obj())
 	util.FinishDriver(t, env.Client, ns, "fail-driver", 1)
 	app := util.WaitForState(t, env.Client, ns, "fail", v1beta2.ApplicationStateFailed)
 	if !strings.Contains(app.Status.AppState.ErrorMessage, "driver container failed with ExitCode: 1, Reason: Error") || app.Status.ExecutionAttempts != 1 ||
@@ -137,9 +130,7 @@ func TestFailureWithoutRetries(t *testing.T) {
 // TestFailureWithRetries: OnFailure with one retry runs the application twice, then fails it; the
 // second attempt has a new submission id and waits for the first driver to be gone.
 func TestFailureWithRetries(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("retry", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 1).Obj())
 	first := util.WaitForState(t, env.Client, ns, "retry", v1beta2.ApplicationStateSubmitted)
 	util.RunDriver(t, env.Client, ns, "retry-driver")
@@ -168,9 +159,7 @@ func TestFailureWithRetries(t *testing.T) {
 // TestSubmissionFailureRetries: an application the submitter refuses (a local main file) is retried as
 // onSubmissionFailureRetries says, then FAILED with the reason; fixing the spec resubmits it.
 func TestSubmissionFailureRetries(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("bad", ns).MainApplicationFile("/opt/app.jar").RestartPolicy(v1beta2.RestartPolicyOnFailure).OnSubmissionFailureRetries(2, 1).Obj())
 	states := util.WaitForStates(t, env.Client, ns, "bad", v1beta2.ApplicationStateFailed)
 	app := util.GetApp(t, env.Client, ns, "bad")
@@ -230,9 +219,7 @@ func TestRuntimeBadInput(t *testing.T) {
 
 // TestAlways: restartPolicy Always submits again after success.
 func TestAlways(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("always", ns).RestartPolicy(v1beta2.RestartPolicyAlways).Obj())
 	util.WaitForState(t, env.Client, ns, "always", v1beta2.ApplicationStateSubmitted)
 	util.RunDriver(t, env.Client, ns, "always-driver")
@@ -247,9 +234,7 @@ func TestAlways(t *testing.T) {
 // with the new spec and fresh attempt counters; changing only suspend-unrelated fields such as
 // timeToLiveSeconds does not restart it.
 func TestSpecChange(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("edit", ns).Obj())
 	first := util.WaitForState(t, env.Client, ns, "edit", v1beta2.ApplicationStateSubmitted)
 	util.RunDriver(t, env.Client, ns, "edit-driver")
@@ -284,13 +269,8 @@ func TestSpecChange(t *testing.T) {
 // TestSuspendResume: suspending a running application deletes its driver (with the pod's grace
 // period) and resuming submits it again.
 func TestSuspendResume(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
-	util.Create(t, env.Client, wrappers.MakeSparkApplication("nap", ns).DriverTerminationGracePeriod(45).Obj())
-	util.WaitForState(t, env.Client, ns, "nap", v1beta2.ApplicationStateSubmitted)
-	util.RunDriver(t, env.Client, ns, "nap-driver")
-	util.WaitForState(t, env.Client, ns, "nap", v1beta2.ApplicationStateRunning)
+	ns := parallelWithOperator(t)
+	util.CreateRunning(t, env.Client, wrappers.MakeSparkApplication("nap", ns).DriverTerminationGracePeriod(45).Obj())
 	if got := util.GetPod(t, env.Client, ns, "nap-driver").Spec.TerminationGracePeriodSeconds; got == nil || *got != 45 {
 		t.Errorf("driver terminationGracePeriodSeconds = %v, want 45", got)
 	}
@@ -313,9 +293,7 @@ func TestSuspendResume(t *testing.T) {
 // TestCreatedSuspended: an application created suspended (as Kueue creates them) never gets a
 // driver until it is unsuspended.
 func TestCreatedSuspended(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("queued", ns).Suspend(true).Obj())
 	util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateSuspended)
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "queued-driver"}, &corev1.Pod{}); !apierrors.IsNotFound(err) {
@@ -335,9 +313,7 @@ func TestCreatedSuspended(t *testing.T) {
 // TestTTL: a terminated application is deleted once its time to live has passed, and not before it
 // terminated. (The COMPLETED state can be too short-lived to poll, so the events tell the order.)
 func TestTTL(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("short", ns).TimeToLive(2).Obj())
 	util.WaitForState(t, env.Client, ns, "short", v1beta2.ApplicationStateSubmitted)
 	time.Sleep(3 * time.Second)
@@ -359,13 +335,8 @@ func TestTTL(t *testing.T) {
 // TestDeleteRunningApplication: deleting a running application deletes its driver and, through the
 // garbage collector, its executors and the objects the driver owns.
 func TestDeleteRunningApplication(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
-	util.Create(t, env.Client, wrappers.MakeSparkApplication("gone", ns).Obj())
-	util.WaitForState(t, env.Client, ns, "gone", v1beta2.ApplicationStateSubmitted)
-	util.RunDriver(t, env.Client, ns, "gone-driver")
-	app := util.WaitForState(t, env.Client, ns, "gone", v1beta2.ApplicationStateRunning)
+	ns := parallelWithOperator(t)
+	app := util.CreateRunning(t, env.Client, wrappers.MakeSparkApplication("gone", ns).Obj())
 	driver := util.GetPod(t, env.Client, ns, "gone-driver")
 	util.CreateExecutor(t, env.Client, app, driver, 1)
 	if err := env.Client.Delete(context.Background(), app); err != nil {
@@ -374,23 +345,17 @@ func TestDeleteRunningApplication(t *testing.T) {
 	util.WaitForPodGone(t, env.Client, ns, "gone-driver")
 	util.WaitForPodGone(t, env.Client, ns, "gone-exec-1")
 	framework.WaitFor(t, 20*time.Second, "the driver's ConfigMaps and Services to be collected", func() (bool, string) {
-		cms, svcs := &corev1.ConfigMapList{}, &corev1.ServiceList{}
-		_ = env.Client.List(context.Background(), cms, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"})
-		_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"})
-		return len(cms.Items) == 0 && len(svcs.Items) == 0, fmt.Sprint(len(cms.Items), len(svcs.Items))
+		of := []client.ListOption{client.InNamespace(ns), client.MatchingLabels{v1beta2.LabelAppName: "gone"}}
+		cms, svcs := util.Count(env.Client, &corev1.ConfigMapList{}, of...), util.Count(env.Client, &corev1.ServiceList{}, of...)
+		return cms == 0 && svcs == 0, fmt.Sprint(cms, svcs)
 	})
 }
 
 // TestDriverDeletedWhileRunning: a driver pod deleted while running is reported as failed once its
 // container is killed, and the finalizer keeps it readable until then.
 func TestDriverDeletedWhileRunning(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
-	util.Create(t, env.Client, wrappers.MakeSparkApplication("killed", ns).Obj())
-	util.WaitForState(t, env.Client, ns, "killed", v1beta2.ApplicationStateSubmitted)
-	util.RunDriver(t, env.Client, ns, "killed-driver")
-	util.WaitForState(t, env.Client, ns, "killed", v1beta2.ApplicationStateRunning)
+	ns := parallelWithOperator(t)
+	util.CreateRunning(t, env.Client, wrappers.MakeSparkApplication("killed", ns).Obj())
 	if err := env.Client.Delete(context.Background(), util.GetPod(t, env.Client, ns, "killed-driver")); err != nil {
 		t.Fatal(err)
 	}
@@ -428,11 +393,7 @@ func TestShortJobDeletedBeforeSeen(t *testing.T) {
 func TestDriverStartTimeout(t *testing.T) {
 	t.Parallel()
 	t.Run("operator-wide", func(t *testing.T) {
-		t.Parallel()
-		ns := env.NewNamespace(t)
-		opts := defaultOptions()
-		opts.DriverStartTimeout = 2 * time.Second
-		startOperator(t, ns, opts)
+		ns := parallelWithOperator(t, func(o *testOptions) { o.DriverStartTimeout = 2 * time.Second })
 		util.Create(t, env.Client, wrappers.MakeSparkApplication("stuck", ns).Obj())
 		app := util.WaitForState(t, env.Client, ns, "stuck", v1beta2.ApplicationStateFailed)
 		if !strings.Contains(app.Status.AppState.ErrorMessage, "did not start within 2s") || !strings.Contains(app.Status.AppState.ErrorMessage, "not scheduled") {
@@ -453,9 +414,7 @@ func TestDriverStartTimeout(t *testing.T) {
 		util.WaitForPodGone(t, env.Client, ns, "stuck-driver")
 	})
 	t.Run("annotation not a duration", func(t *testing.T) {
-		t.Parallel()
-		ns := env.NewNamespace(t)
-		startOperator(t, ns, defaultOptions())
+		ns := parallelWithOperator(t)
 		util.Create(t, env.Client, wrappers.MakeSparkApplication("typo", ns).Annotation(v1beta2.AnnotationDriverStartTimeout, "soon").Obj())
 		app := util.WaitForState(t, env.Client, ns, "typo", v1beta2.ApplicationStateFailed)
 		if !strings.Contains(app.Status.AppState.ErrorMessage, v1beta2.AnnotationDriverStartTimeout) {
@@ -466,9 +425,7 @@ func TestDriverStartTimeout(t *testing.T) {
 	// SUBMITTED past the figure the other cases time out at, with the scheduler's message in the
 	// DriverScheduled condition, and completes once it is scheduled.
 	t.Run("waits by default", func(t *testing.T) {
-		t.Parallel()
-		ns := env.NewNamespace(t)
-		startOperator(t, ns, defaultOptions())
+		ns := parallelWithOperator(t)
 		util.Create(t, env.Client, wrappers.MakeSparkApplication("queued", ns).Obj())
 		util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateSubmitted)
 		const held = "0/3 nodes are available: 3 Insufficient cpu."
@@ -530,11 +487,7 @@ func TestRestartMidSubmission(t *testing.T) {
 // TestExecutorStateBounded: status.executorState lists at most the configured number of executors,
 // the lowest ids, while executorCounts counts all of them.
 func TestExecutorStateBounded(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	opts.MaxTrackedExecutors = 2
-	startOperator(t, ns, opts)
+	ns := parallelWithOperator(t, func(o *testOptions) { o.MaxTrackedExecutors = 2 })
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("wide", ns).ExecutorInstances(5).Obj())
 	app := util.WaitForState(t, env.Client, ns, "wide", v1beta2.ApplicationStateSubmitted)
 	util.RunDriver(t, env.Client, ns, "wide-driver")
@@ -584,9 +537,7 @@ func TestRestartMidResubmission(t *testing.T) {
 // TestRerun: setting the rerun annotation on a finished application submits it again, as a new
 // submission with fresh counters; setting the same token again does nothing.
 func TestRerun(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("again", ns).Obj())
 	first := util.WaitForState(t, env.Client, ns, "again", v1beta2.ApplicationStateSubmitted)
 	util.FinishDriver(t, env.Client, ns, "again-driver", 1)
@@ -653,12 +604,10 @@ func TestNamespaceSelector(t *testing.T) {
 // rewritten), each driverIngressOptions port a Service and an Ingress, all recorded in driverInfo and
 // deleted when the attempt ends.
 func TestUIIngress(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	opts.IngressURLFormat = "spark.example.com/{{$appNamespace}}/{{$appName}}"
-	opts.IngressClassName = "nginx"
-	startOperator(t, ns, opts)
+	ns := parallelWithOperator(t, func(o *testOptions) {
+		o.IngressURLFormat = "spark.example.com/{{$appNamespace}}/{{$appName}}"
+		o.IngressClassName = "nginx"
+	})
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("web", ns).DriverIngress(8080, "metrics", "{{$appName}}-metrics.example.com").Obj())
 	util.WaitForState(t, env.Client, ns, "web", v1beta2.ApplicationStateSubmitted)
 	util.RunDriver(t, env.Client, ns, "web-driver")
@@ -695,20 +644,16 @@ func TestUIIngress(t *testing.T) {
 	util.FinishDriver(t, env.Client, ns, "web-driver", 0)
 	util.WaitForState(t, env.Client, ns, "web", v1beta2.ApplicationStateCompleted)
 	framework.WaitFor(t, 10*time.Second, "the UI objects to be deleted", func() (bool, string) {
-		ings := &networkingv1.IngressList{}
-		svcs := &corev1.ServiceList{}
-		_ = env.Client.List(context.Background(), ings, client.InNamespace(ns))
-		_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{sparkapplication.LabelComponent: "ui"})
-		return len(ings.Items) == 0 && len(svcs.Items) == 0, fmt.Sprint(len(ings.Items), len(svcs.Items))
+		ings := util.Count(env.Client, &networkingv1.IngressList{}, client.InNamespace(ns))
+		svcs := util.Count(env.Client, &corev1.ServiceList{}, client.InNamespace(ns), client.MatchingLabels{sparkapplication.LabelComponent: "ui"})
+		return ings == 0 && svcs == 0, fmt.Sprint(ings, svcs)
 	})
 }
 
 // TestStopHonoursGracePeriod: stopping an attempt (here by suspending it) deletes the driver with its
 // terminationGracePeriodSeconds, so Spark's shutdown and a streaming checkpoint can finish.
 func TestStopHonoursGracePeriod(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("stream", ns).DriverTerminationGracePeriod(90).Obj())
 	util.WaitForState(t, env.Client, ns, "stream", v1beta2.ApplicationStateSubmitted)
 	// Schedule the driver to a node, as the scheduler would: only then is deletion graceful.

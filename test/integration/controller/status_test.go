@@ -27,11 +27,7 @@ import (
 // get Kubeflow's names, status.driverInfo names them while they exist, and once the attempt ends
 // (here a failure waiting for its retry, and a completion) they are deleted and no longer named.
 func TestStatusNamesLiveUIObjects(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	opts := defaultOptions()
-	opts.IngressURLFormat = "{{ $appName }}.spark.example.com/{{$appId}}"
-	startOperator(t, ns, opts)
+	ns := parallelWithOperator(t, func(o *testOptions) { o.IngressURLFormat = "{{ $appName }}.spark.example.com/{{$appId}}" })
 	const name = "spark-pi-long-name-0123456789-abcdefghij-0123456789-abcdefgh"
 	util.Create(t, env.Client, wrappers.MakeSparkApplication(name, ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 3600).
 		DriverIngress(8080, "metrics", "{{$appName}}-metrics.example.com").Obj())
@@ -65,12 +61,11 @@ func TestStatusNamesLiveUIObjects(t *testing.T) {
 		t.Helper()
 		framework.WaitFor(t, 30*time.Second, what, func() (bool, string) {
 			app = util.GetApp(t, env.Client, ns, name)
-			svcs, ings := &corev1.ServiceList{}, &networkingv1.IngressList{}
-			_ = env.Client.List(context.Background(), svcs, client.InNamespace(ns), client.MatchingLabels{sparkapplication.LabelComponent: "ui"})
-			_ = env.Client.List(context.Background(), ings, client.InNamespace(ns))
+			svcs := util.Count(env.Client, &corev1.ServiceList{}, client.InNamespace(ns), client.MatchingLabels{sparkapplication.LabelComponent: "ui"})
+			ings := util.Count(env.Client, &networkingv1.IngressList{}, client.InNamespace(ns))
 			di := app.Status.DriverInfo
 			clear := di.WebUIServiceName == "" && di.WebUIAddress == "" && di.WebUIPort == 0 && di.WebUIIngressName == "" && di.WebUIIngressAddress == ""
-			return clear && len(svcs.Items) == 0 && len(ings.Items) == 0, fmt.Sprint(app.Status.AppState.State, " ", di, " services ", len(svcs.Items), " ingresses ", len(ings.Items))
+			return clear && svcs == 0 && ings == 0, fmt.Sprint(app.Status.AppState.State, " ", di, " services ", svcs, " ingresses ", ings)
 		})
 	}
 	// The driver fails; the retry waits an hour: the attempt is over, its UI objects are gone.

@@ -4,14 +4,12 @@ package controller_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	volcanov1beta1 "volcano.sh/apis/pkg/apis/scheduling/v1beta1"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -26,8 +24,7 @@ import (
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	ctrl.SetLogger(util.Logger())
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme, volcanov1beta1.AddToScheme), framework.WithControllerManager()))
+	util.Main(m, &env, framework.WithScheme(v1beta2.AddToScheme, volcanov1beta1.AddToScheme), framework.WithControllerManager())
 }
 
 // operator is one instance of the controller, watching one namespace, for one test.
@@ -50,6 +47,17 @@ func defaultOptions() testOptions {
 		EnableUIService:              true,
 		MaxConcurrentReconciles:      4,
 	}}
+}
+
+// parallelWithOperator marks t parallel and returns a new namespace with an operator running for it
+// until t ends, with defaultOptions changed by each of mods: how most tests of the suite begin.
+func parallelWithOperator(t *testing.T, mods ...func(*testOptions)) string {
+	t.Helper()
+	opts := defaultOptions()
+	for _, mod := range mods {
+		mod(&opts)
+	}
+	return env.ParallelNamespace(t, func(t *testing.T, ns string) { startOperator(t, ns, opts) })
 }
 
 // startOperator runs the controller for namespace ns until the test ends (or Stop).

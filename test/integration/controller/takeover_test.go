@@ -269,6 +269,18 @@ func (d *driverPods) count() int {
 }
 
 // createKubeflowApp creates the application with no operator running and returns it with its UID.
+// takeOver is how most takeover tests begin: the application of w is left as Kubeflow's operator
+// would have after attempt a (createKubeflowApp, leaveKubeflowAttempt), the driver pods of its
+// namespace are watched (watchDriverPods) and our operator starts there.
+func takeOver(t *testing.T, w *wrappers.SparkApplicationWrapper, a kubeflowAttempt) (*v1beta2.SparkApplication, kubeflowState, *driverPods) {
+	t.Helper()
+	app := createKubeflowApp(t, w)
+	ks := leaveKubeflowAttempt(t, app, a)
+	drivers := watchDriverPods(t, app.Namespace)
+	startOperator(t, app.Namespace, defaultOptions())
+	return app, ks, drivers
+}
+
 func createKubeflowApp(t *testing.T, w *wrappers.SparkApplicationWrapper) *v1beta2.SparkApplication {
 	t.Helper()
 	app := w.Obj()
@@ -291,13 +303,10 @@ func stays(t *testing.T, ns, name string, state v1beta2.ApplicationStateType, d 
 func TestTakeoverRunning(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
-	app := createKubeflowApp(t, wrappers.MakeSparkApplication("kf-run", ns))
-	ks := leaveKubeflowAttempt(t, app, kubeflowAttempt{
+	_, ks, drivers := takeOver(t, wrappers.MakeSparkApplication("kf-run", ns), kubeflowAttempt{
 		state: v1beta2.ApplicationStateRunning, submissionAttempts: 1, executionAttempts: 1,
 		driver: true, driverPhase: corev1.PodRunning, appIDKnown: true, submittedAgo: time.Minute, executors: 2,
 	})
-	drivers := watchDriverPods(t, ns)
-	startOperator(t, ns, defaultOptions())
 
 	// Past the driver pod creation grace period, the application is still RUNNING on Kubeflow's driver.
 	stays(t, ns, "kf-run", v1beta2.ApplicationStateRunning, 3*time.Second)
@@ -325,13 +334,10 @@ func TestTakeoverRunning(t *testing.T) {
 func TestTakeoverSubmitted(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
-	app := createKubeflowApp(t, wrappers.MakeSparkApplication("kf-sub", ns))
-	ks := leaveKubeflowAttempt(t, app, kubeflowAttempt{
+	_, ks, drivers := takeOver(t, wrappers.MakeSparkApplication("kf-sub", ns), kubeflowAttempt{
 		state: v1beta2.ApplicationStateSubmitted, submissionAttempts: 1, executionAttempts: 1,
 		driver: true, submittedAgo: time.Minute,
 	})
-	drivers := watchDriverPods(t, ns)
-	startOperator(t, ns, defaultOptions())
 	stays(t, ns, "kf-sub", v1beta2.ApplicationStateSubmitted, 3*time.Second)
 
 	util.RunDriver(t, env.Client, ns, "kf-sub-driver")
@@ -380,13 +386,10 @@ func TestTakeoverRetries(t *testing.T) {
 		t.Parallel()
 		ns := env.NewNamespace(t)
 		// Two retries allowed; Kubeflow's second execution (one retry spent) is running.
-		app := createKubeflowApp(t, wrappers.MakeSparkApplication("kf-retry", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(2, 1))
-		ks := leaveKubeflowAttempt(t, app, kubeflowAttempt{
+		_, ks, drivers := takeOver(t, wrappers.MakeSparkApplication("kf-retry", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(2, 1), kubeflowAttempt{
 			state: v1beta2.ApplicationStateRunning, submissionAttempts: 2, executionAttempts: 2,
 			driver: true, driverPhase: corev1.PodRunning, appIDKnown: true, submittedAgo: time.Minute, executors: 1,
 		})
-		drivers := watchDriverPods(t, ns)
-		startOperator(t, ns, defaultOptions())
 		stays(t, ns, "kf-retry", v1beta2.ApplicationStateRunning, 2*time.Second)
 		util.FinishDriver(t, env.Client, ns, "kf-retry-driver", 1)
 
@@ -417,13 +420,10 @@ func TestTakeoverRetries(t *testing.T) {
 		t.Parallel()
 		ns := env.NewNamespace(t)
 		// One retry allowed and spent: the failure of Kubeflow's second execution is final.
-		app := createKubeflowApp(t, wrappers.MakeSparkApplication("kf-spent", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 1))
-		leaveKubeflowAttempt(t, app, kubeflowAttempt{
+		_, _, drivers := takeOver(t, wrappers.MakeSparkApplication("kf-spent", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 1), kubeflowAttempt{
 			state: v1beta2.ApplicationStateRunning, submissionAttempts: 2, executionAttempts: 2,
 			driver: true, driverPhase: corev1.PodRunning, appIDKnown: true, submittedAgo: time.Minute,
 		})
-		drivers := watchDriverPods(t, ns)
-		startOperator(t, ns, defaultOptions())
 		stays(t, ns, "kf-spent", v1beta2.ApplicationStateRunning, 2*time.Second)
 		util.FinishDriver(t, env.Client, ns, "kf-spent-driver", 1)
 		final := util.WaitForState(t, env.Client, ns, "kf-spent", v1beta2.ApplicationStateFailed)
@@ -489,10 +489,7 @@ func TestTakeoverBetweenAttempts(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			ns := env.NewNamespace(t)
-			app := createKubeflowApp(t, c.app.Namespace(ns))
-			ks := leaveKubeflowAttempt(t, app, c.attempt)
-			drivers := watchDriverPods(t, ns)
-			startOperator(t, ns, defaultOptions())
+			app, ks, drivers := takeOver(t, c.app.Namespace(ns), c.attempt)
 			util.WaitForState(t, env.Client, ns, app.Name, c.want)
 			stays(t, ns, app.Name, c.want, 2*time.Second)
 			got := util.GetApp(t, env.Client, ns, app.Name)

@@ -24,9 +24,7 @@ import (
 // stored by the API server; the application is submitted with the fields dropped, and a Warning Event
 // names them.
 func TestTemplateUnknownFieldsDropped(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns, defaultOptions())
+	ns := parallelWithOperator(t)
 	app := wrappers.MakeSparkApplication("tmpl", ns).Obj()
 	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(app)
 	if err != nil {

@@ -27,10 +27,7 @@ func TestWritesPerLifecycle(t *testing.T) {
 	opts := defaultOptions().Options
 	operatortest.Run(t, operatortest.NewManager(t, cfg, env.Scheme, []string{ns}, nil), operatortest.Controllers{SparkApplication: &opts})
 
-	util.Create(t, env.Client, wrappers.MakeSparkApplication("pi", ns).Obj())
-	util.WaitForState(t, env.Client, ns, "pi", v1beta2.ApplicationStateSubmitted)
-	util.RunDriver(t, env.Client, ns, "pi-driver")
-	util.WaitForState(t, env.Client, ns, "pi", v1beta2.ApplicationStateRunning)
+	util.CreateRunning(t, env.Client, wrappers.MakeSparkApplication("pi", ns).Obj())
 	util.FinishDriver(t, env.Client, ns, "pi-driver", 0)
 	util.WaitForState(t, env.Client, ns, "pi", v1beta2.ApplicationStateCompleted)
 	framework.WaitFor(t, 30*time.Second, "the driver finalizer released", func() (bool, string) {

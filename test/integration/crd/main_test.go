@@ -31,6 +31,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1alpha1"
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // env is the control plane shared by every test of the package.
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) {
 	// Only errors of envtest and the client are worth printing.
 	logger := funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) },
 		funcr.Options{Verbosity: 0})
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme, v1alpha1.AddToScheme), framework.WithLogger(logger)))
+	util.Main(m, &env, framework.WithScheme(v1beta2.AddToScheme, v1alpha1.AddToScheme), framework.WithLogger(logger))
 }
 
 // manifest is one YAML document of a file.

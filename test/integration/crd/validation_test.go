@@ -73,9 +73,9 @@ func TestRejectedAtAdmission(t *testing.T) {
 			want: []string{"spec.executor.instances", "greater than or equal to 0"}},
 		{name: "zero executor instances without suspend", app: func(w *wrappers.SparkApplicationWrapper) { w.ExecutorInstances(0) },
 			want: []string{"spec.executor.instances", "only together with suspend: true"}},
-		{name: "driver cores 0", app: func(w *wrappers.SparkApplicationWrapper) { w.DriverCores(0) },
+		{name: "driver cores 0", app: func(w *wrappers.SparkApplicationWrapper) { w.Cores(wrappers.DriverRole, 0) },
 			want: []string{"spec.driver.cores", "greater than or equal to 1"}},
-		{name: "executor cores 0", app: func(w *wrappers.SparkApplicationWrapper) { w.ExecutorCores(0) },
+		{name: "executor cores 0", app: func(w *wrappers.SparkApplicationWrapper) { w.Cores(wrappers.ExecutorRole, 0) },
 			want: []string{"spec.executor.cores", "greater than or equal to 1"}},
 		{name: "negative onFailureRetries", app: func(w *wrappers.SparkApplicationWrapper) {
 			w.RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(-1, 0)
@@ -139,10 +139,10 @@ func TestRejectedAtAdmission(t *testing.T) {
 
 		// Node selectors.
 		{name: "spec.nodeSelector with driver.nodeSelector", app: func(w *wrappers.SparkApplicationWrapper) {
-			w.NodeSelector("disk", "ssd").DriverNodeSelector("zone", "a")
+			w.NodeSelector("disk", "ssd").PodNodeSelector(wrappers.DriverRole, "zone", "a")
 		}, want: []string{"spec.nodeSelector cannot be used together with spec.driver.nodeSelector"}},
 		{name: "spec.nodeSelector with executor.nodeSelector", app: func(w *wrappers.SparkApplicationWrapper) {
-			w.NodeSelector("disk", "ssd").ExecutorNodeSelector("zone", "a")
+			w.NodeSelector("disk", "ssd").PodNodeSelector(wrappers.ExecutorRole, "zone", "a")
 		}, want: []string{"spec.nodeSelector cannot be used together"}},
 
 		// Spark and Kubernetes quantities.
@@ -150,18 +150,18 @@ func TestRejectedAtAdmission(t *testing.T) {
 			want: []string{"spec.driver.memory", "should match"}},
 		{name: "executor memory in Kubernetes notation", app: func(w *wrappers.SparkApplicationWrapper) { w.ExecutorMemory("512Mi") },
 			want: []string{"spec.executor.memory", "should match"}},
-		{name: "executor memoryOverhead not a size", app: func(w *wrappers.SparkApplicationWrapper) { w.ExecutorMemoryOverhead("lots") },
+		{name: "executor memoryOverhead not a size", app: func(w *wrappers.SparkApplicationWrapper) { w.MemoryOverhead(wrappers.ExecutorRole, "lots") },
 			want: []string{"spec.executor.memoryOverhead"}},
 		{name: "memoryOverheadFactor not a number", app: func(w *wrappers.SparkApplicationWrapper) {
 			w.Spec(func(s *v1beta2.SparkApplicationSpec) { s.MemoryOverheadFactor = wrappers.Ptr("ten percent") })
 		}, want: []string{"spec.memoryOverheadFactor"}},
-		{name: "driver coreLimit abc", app: func(w *wrappers.SparkApplicationWrapper) { w.DriverCoreLimit("abc") },
+		{name: "driver coreLimit abc", app: func(w *wrappers.SparkApplicationWrapper) { w.CoreLimit(wrappers.DriverRole, "abc") },
 			want: []string{"spec.driver", "coreLimit must be a Kubernetes CPU quantity"}},
-		{name: "executor coreLimit abc", app: func(w *wrappers.SparkApplicationWrapper) { w.ExecutorCoreLimit("abc") },
+		{name: "executor coreLimit abc", app: func(w *wrappers.SparkApplicationWrapper) { w.CoreLimit(wrappers.ExecutorRole, "abc") },
 			want: []string{"spec.executor", "coreLimit must be a Kubernetes CPU quantity"}},
-		{name: "driver coreRequest abc", app: func(w *wrappers.SparkApplicationWrapper) { w.DriverCoreRequest("abc") },
+		{name: "driver coreRequest abc", app: func(w *wrappers.SparkApplicationWrapper) { w.CoreRequest(wrappers.DriverRole, "abc") },
 			want: []string{"spec.driver", "driver.coreRequest must be a Kubernetes CPU quantity"}},
-		{name: "executor coreRequest abc", app: func(w *wrappers.SparkApplicationWrapper) { w.ExecutorCoreRequest("1 core") },
+		{name: "executor coreRequest abc", app: func(w *wrappers.SparkApplicationWrapper) { w.CoreRequest(wrappers.ExecutorRole, "1 core") },
 			want: []string{"spec.executor", "executor.coreRequest must be a Kubernetes CPU quantity"}},
 
 		// Dynamic allocation bounds.

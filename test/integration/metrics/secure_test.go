@@ -8,7 +8,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/operatorcmd"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 func TestSecureMetrics(t *testing.T) {
@@ -32,14 +32,10 @@ func TestSecureMetrics(t *testing.T) {
 	// The operator's service account may review tokens and access; the scraper may GET /metrics;
 	// the stranger may not.
 	for _, sa := range []string{"operator", "scraper", "stranger"} {
-		if err := env.Client.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa}}); err != nil {
-			t.Fatal(err)
-		}
+		util.Create(t, env.Client, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa}})
 	}
 	grant := func(name, user string, rules ...rbacv1.PolicyRule) {
-		if err := env.Client.Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ns + "-" + name}, Rules: rules}); err != nil {
-			t.Fatal(err)
-		}
+		util.Create(t, env.Client, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ns + "-" + name}, Rules: rules})
 		if err := env.Client.Create(ctx, &rbacv1.ClusterRoleBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: ns + "-" + name},
 			RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: ns + "-" + name},
@@ -63,12 +59,7 @@ func TestSecureMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := util.FreeAddr(t)
 	mgr := operatortest.NewManager(t, operatorCfg, env.Scheme, []string{ns}, func(o *ctrl.Options) {
 		o.Metrics = operatorcmd.MetricsServerOptions(addr, "/spark-metrics", true, false)
 	})

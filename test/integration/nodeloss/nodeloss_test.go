@@ -8,7 +8,6 @@ package nodeloss_test
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +15,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
@@ -29,10 +27,9 @@ import (
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	ctrl.SetLogger(util.Logger())
 	controllers := append(slices.Clone(framework.DefaultControllers), "pod-garbage-collector-controller")
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme),
-		framework.WithControllerManager(controllers...), framework.WithStartTimeout(60*time.Second)))
+	util.Main(m, &env, framework.WithScheme(v1beta2.AddToScheme),
+		framework.WithControllerManager(controllers...), framework.WithStartTimeout(60*time.Second))
 }
 
 // TestNodeDeletedUnderDriver: the Node of a running driver is deleted; pod garbage collection fails

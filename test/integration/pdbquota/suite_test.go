@@ -11,7 +11,6 @@ package pdbquota_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -21,28 +20,20 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-
-	"go.uber.org/zap/zapcore"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	level := zapcore.Level(2)
-	if os.Getenv("TEST_VERBOSE") != "" {
-		level = -2
-	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme),
-		framework.WithControllerManager("garbage-collector-controller", "namespace-controller", "disruption-controller", "resourcequota-controller")))
+	util.Main(m, &env, framework.WithScheme(v1beta2.AddToScheme),
+		framework.WithControllerManager("garbage-collector-controller", "namespace-controller", "disruption-controller", "resourcequota-controller"))
 }
 
 // startOperator runs the SparkApplication controller for namespace ns until the test ends.
@@ -104,10 +95,7 @@ func finishDriver(t *testing.T, ns, name string) {
 
 func setPodStatus(t *testing.T, ns, name string, phase corev1.PodPhase, state corev1.ContainerState) {
 	t.Helper()
-	pod := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
-		t.Fatal(err)
-	}
+	pod := util.GetPod(t, env.Client, ns, name)
 	ready := corev1.ConditionFalse
 	if phase == corev1.PodRunning {
 		ready = corev1.ConditionTrue

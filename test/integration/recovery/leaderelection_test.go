@@ -1,15 +1,14 @@
 package recovery_test
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
@@ -25,29 +24,20 @@ func TestLeaderRestartsInPlaceAfterOutageLongerThanRenewDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(t.TempDir(), "operator.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
 	cmd := exec.Command(bin, "controller", "start", "--kubeconfig="+env.Kubeconfig, "--namespaces="+ns,
 		"--leader-election", "--leader-election-lock-namespace="+ns,
 		// A lease far longer than the outage below, kube-apiserver's restart on a loaded machine
 		// included; a renew deadline far shorter.
 		"--leader-election-lease-duration=90s", "--leader-election-renew-deadline=3s", "--leader-election-retry-period=1s",
 		"--metrics-bind-address=0", "--health-probe-bind-address=0")
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
+	op, err := framework.StartProcess("the operator", filepath.Join(t.TempDir(), "operator.log"), cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	logText := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 	defer func() {
-		_ = cmd.Process.Kill()
+		_ = op.Stop(0) // kills it at once when the test ended early
 		if t.Failed() {
-			t.Logf("operator log:\n%s", logText())
+			t.Logf("operator log:\n%s", op.Log())
 		}
 	}()
 
@@ -58,33 +48,26 @@ func TestLeaderRestartsInPlaceAfterOutageLongerThanRenewDeadline(t *testing.T) {
 	waitForState(t, ns, "after", v1beta2.ApplicationStateSubmitted, 2*recoveryBound)
 	t.Logf("measured: leader lost its Lease in the outage, restarted in place; new application SUBMITTED %s after kube-apiserver's return",
 		time.Since(back).Round(10*time.Millisecond))
-	select {
-	case err := <-exited:
-		t.Fatalf("the operator process exited: %v", err)
-	default:
+	if op.Exited() {
+		t.Fatalf("the operator process exited: %v", op.Err())
 	}
-	if !strings.Contains(logText(), "restarting in place with the same identity") {
+	if !strings.Contains(op.Log(), "restarting in place with the same identity") {
 		t.Errorf("no in-place restart logged")
 	}
 	if l := lease(ns); l == nil || l.Spec.HolderIdentity == nil || *l.Spec.HolderIdentity != holder {
 		t.Errorf("Lease after the outage: %+v, want held again by %s", l, holder)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(logText()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(op.Log()), "\n") {
 		if !strings.HasPrefix(line, "{") {
 			t.Errorf("unstructured log line: %s", line)
 		}
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := op.Stop(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the operator did not stop within 30 s of SIGTERM")
+	if err := op.Err(); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
 	}
 	if l := lease(ns); l == nil || (l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != "") {
 		t.Errorf("Lease not released on exit: %+v", l)

@@ -11,7 +11,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -30,37 +29,27 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-
-	"go.uber.org/zap/zapcore"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
 	"github.com/sparkop/spark-operator/internal/operatorcmd"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	level := zapcore.Level(2)
-	if os.Getenv("TEST_VERBOSE") != "" {
-		level = -2
-	}
-	if os.Getenv("TEST_KLOG_V") != "" {
-		level = -10
-	}
-	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(level)))
-	klog.SetLogger(ctrl.Log) // as `controller start` does
-	if v := os.Getenv("TEST_KLOG_V"); v != "" {
+	klog.SetLogger(ctrl.Log) // as `controller start` does; ctrl.Log delegates to util.Main's logger
+	if v := os.Getenv(util.EnvKlogVerbosity); v != "" {
 		fs := flag.NewFlagSet("klog", flag.ContinueOnError)
 		klog.InitFlags(fs)
 		_ = fs.Set("v", v)
 	}
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithStartTimeout(60*time.Second)))
+	util.Main(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithStartTimeout(60*time.Second))
 }
 
 // recoveryBound is what the tests assert for "seen within 5 s of the API server's return": far below
@@ -185,11 +174,7 @@ func setDriverStatus(t *testing.T, ns, name string, phase corev1.PodPhase) {
 // then is recorded well within recoveryBound.
 func TestAPIServerRestart(t *testing.T) {
 	ns := env.NewNamespace(t)
-	op := startOperator(t, ns, nil)
-	create(t, wrappers.MakeSparkApplication("before", ns).Obj())
-	waitForState(t, ns, "before", v1beta2.ApplicationStateSubmitted, 30*time.Second)
-	setDriverStatus(t, ns, "before-driver", corev1.PodRunning)
-	waitForState(t, ns, "before", v1beta2.ApplicationStateRunning, 30*time.Second)
+	op := startWithRunningApp(t, ns)
 
 	// 25 s: long enough for client-go's default back-off of the refused watches to reach 12.8-25.6 s.
 	outage(t, 25*time.Second, func() {
@@ -207,6 +192,18 @@ func TestAPIServerRestart(t *testing.T) {
 	framework.WaitFor(t, 10*time.Second, "the probe to see the API server again", func() (bool, string) {
 		return op.probe.Reachable() && op.probe.Check(nil) == nil, "unreachable"
 	})
+}
+
+// startWithRunningApp is how the outage tests begin: it starts the operator for ns and brings
+// application "before" to RUNNING (its driver pod Running), within 30 s for each step.
+func startWithRunningApp(t *testing.T, ns string) *operator {
+	t.Helper()
+	op := startOperator(t, ns, nil)
+	create(t, wrappers.MakeSparkApplication("before", ns).Obj())
+	waitForState(t, ns, "before", v1beta2.ApplicationStateSubmitted, 30*time.Second)
+	setDriverStatus(t, ns, "before-driver", corev1.PodRunning)
+	waitForState(t, ns, "before", v1beta2.ApplicationStateRunning, 30*time.Second)
+	return op
 }
 
 // afterReturn is what the outage tests do once the control plane is back: the driver of "before"
@@ -238,11 +235,7 @@ func afterReturn(t *testing.T, ns string) string {
 // TestEtcdRestart: the same with etcd stopped and started again under a running kube-apiserver.
 func TestEtcdRestart(t *testing.T) {
 	ns := env.NewNamespace(t)
-	op := startOperator(t, ns, nil)
-	create(t, wrappers.MakeSparkApplication("before", ns).Obj())
-	waitForState(t, ns, "before", v1beta2.ApplicationStateSubmitted, 30*time.Second)
-	setDriverStatus(t, ns, "before-driver", corev1.PodRunning)
-	waitForState(t, ns, "before", v1beta2.ApplicationStateRunning, 30*time.Second)
+	op := startWithRunningApp(t, ns)
 
 	if err := env.StopEtcd(); err != nil {
 		t.Fatal(err)
@@ -315,7 +308,7 @@ func waitForHolder(t *testing.T, ns string) string {
 // /healthz, failing /readyz) and starts once it is back, instead of exiting.
 func TestStartWhileAPIServerDown(t *testing.T) {
 	ns := env.NewNamespace(t)
-	healthAddr := freeAddr(t)
+	healthAddr := util.FreeAddr(t)
 	if err := env.StopAPIServer(); err != nil {
 		t.Fatal(err)
 	}
@@ -457,15 +450,4 @@ func gauge(t *testing.T, name string) float64 {
 	}
 	t.Fatalf("no gauge %s", name)
 	return 0
-}
-
-// freeAddr returns a loopback address with a port free right now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

@@ -6,7 +6,6 @@ package scheduled_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -29,7 +28,14 @@ import (
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithLogger(logr.Discard())))
+	util.Main(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithLogger(logr.Discard()))
+}
+
+// parallelWithOperator marks t parallel and returns a new namespace with the scheduled controller
+// running for it until t ends: how most tests of the suite begin.
+func parallelWithOperator(t *testing.T) string {
+	t.Helper()
+	return env.ParallelNamespace(t, func(t *testing.T, ns string) { startOperator(t, ns) })
 }
 
 // startOperator runs the scheduled controller for namespace ns until the test ends, or until the
@@ -82,9 +88,7 @@ func finish(t *testing.T, app *v1beta2.SparkApplication, state v1beta2.Applicati
 // TestAllow: runs start on schedule beside unfinished ones, named from their scheduled time, labelled
 // and owned, with the status recording them.
 func TestAllow(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("tick", ns).Schedule("@every 2s").Label("team", "data").Obj())
 	got := waitForRuns(t, ns, "tick", 2)
 	ssa := util.GetScheduledApp(t, env.Client, ns, "tick")
@@ -104,9 +108,7 @@ func TestAllow(t *testing.T) {
 
 // TestForbid: a run due while the previous one is unfinished waits, and starts once it finishes.
 func TestForbid(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("one-at-a-time", ns).Schedule("@every 2s").ConcurrencyPolicy(v1beta2.ConcurrencyForbid).Obj())
 	first := waitForRuns(t, ns, "one-at-a-time", 1)[0]
 	time.Sleep(5 * time.Second)
@@ -122,9 +124,7 @@ func TestForbid(t *testing.T) {
 
 // TestReplace: a run due while the previous one is unfinished replaces it.
 func TestReplace(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("newest", ns).Schedule("@every 2s").ConcurrencyPolicy(v1beta2.ConcurrencyReplace).Obj())
 	first := waitForRuns(t, ns, "newest", 1)[0]
 	framework.WaitFor(t, 20*time.Second, "the first run to be replaced", func() (bool, string) {
@@ -135,9 +135,7 @@ func TestReplace(t *testing.T) {
 
 // TestSuspend: a suspended schedule starts nothing; unsuspending it starts runs again.
 func TestSuspend(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("paused", ns).Schedule("@every 1s").Suspend(true).Obj())
 	time.Sleep(4 * time.Second)
 	if got := runs(t, ns, "paused"); len(got) != 0 {
@@ -152,9 +150,7 @@ func TestSuspend(t *testing.T) {
 
 // TestScheduleEdit: editing the schedule recomputes nextRun at once.
 func TestScheduleEdit(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("edited", ns).Schedule("@every 1h").Obj())
 	framework.WaitFor(t, 10*time.Second, "nextRun in an hour", func() (bool, string) {
 		next := util.GetScheduledApp(t, env.Client, ns, "edited").Status.NextRun.Time
@@ -172,9 +168,7 @@ func TestScheduleEdit(t *testing.T) {
 // unknown time zone) is reported with the reason, and the object recovers as soon as it is fixed
 // (Kubeflow's FailedValidation is terminal).
 func TestInvalidScheduleRecovers(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("typo", ns).Schedule("61 * * * *").Obj())
 	framework.WaitFor(t, 10*time.Second, "FailedValidation", func() (bool, string) {
 		st := util.GetScheduledApp(t, env.Client, ns, "typo").Status
@@ -200,9 +194,7 @@ func TestInvalidScheduleRecovers(t *testing.T) {
 // TestHistoryLimits: finished runs beyond the limits are deleted, oldest first; unfinished runs are
 // never deleted.
 func TestHistoryLimits(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("history", ns).Schedule("@every 1s").HistoryLimits(1, 2).Obj())
 	got := waitForRuns(t, ns, "history", 6)
 	// Three succeed, one fails twice over, the rest stay unfinished.
@@ -232,9 +224,7 @@ func TestHistoryLimits(t *testing.T) {
 
 // TestManualTrigger: each trigger token starts exactly one run, whatever the schedule says.
 func TestManualTrigger(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := parallelWithOperator(t)
 	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("yearly", ns).Schedule("0 0 1 1 *").Obj())
 	time.Sleep(time.Second)
 	if got := runs(t, ns, "yearly"); len(got) != 0 {
@@ -307,9 +297,7 @@ func TestMissedRunsNoBurst(t *testing.T) {
 
 // TestLongNameRuns: a 63-character ScheduledSparkApplication gets valid, distinct run names.
 func TestLongNameRuns(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := parallelWithOperator(t)
 	name := "a" + strings.Repeat("b", 61) + "c"
 	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication(name, ns).Schedule("@every 2s").Obj())
 	got := waitForRuns(t, ns, name, 2)

@@ -5,7 +5,6 @@ package sparkconnect_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1alpha1"
@@ -28,8 +26,7 @@ import (
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	ctrl.SetLogger(util.Logger())
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme, v1alpha1.AddToScheme), framework.WithControllerManager()))
+	util.Main(m, &env, framework.WithScheme(v1beta2.AddToScheme, v1alpha1.AddToScheme), framework.WithControllerManager())
 }
 
 // startOperator runs the SparkConnect controller for namespace ns until the test ends.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -69,9 +70,7 @@ func TestStatusHolds(t *testing.T) {
 	installWorkloadCRD(t)
 
 	queued := wrappers.MakeSparkApplication("queued", ns).Label("kueue.x-k8s.io/queue-name", "team-a").Suspend(true).Obj()
-	if err := env.Client.Create(ctx, queued); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, queued)
 	out := sparkctlOK(t, ns, "status", "queued")
 	mustContain(t, "status before Kueue made a Workload", out, "Kueue:", "LocalQueue team-a: no Workload yet")
 
@@ -81,9 +80,7 @@ func TestStatusHolds(t *testing.T) {
 		"spec":     map[string]any{"queueName": "team-a"},
 	}}
 	wl.SetOwnerReferences([]metav1.OwnerReference{{APIVersion: v1beta2.GroupVersion.String(), Kind: "SparkApplication", Name: "queued", UID: queued.UID, Controller: ptr.To(true)}})
-	if err := env.Client.Create(ctx, wl); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, wl)
 	setWorkloadStatus := func(status map[string]any) {
 		t.Helper()
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(wl), wl); err != nil {
@@ -123,17 +120,13 @@ func TestStatusHolds(t *testing.T) {
 	// 0.1 x 512m < 384Mi) against 2Gi, 1Gi used.
 	hard := corev1.ResourceList{corev1.ResourceRequestsMemory: resource.MustParse("2Gi")}
 	rq := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "memory", Namespace: ns}, Spec: corev1.ResourceQuotaSpec{Hard: hard}}
-	if err := env.Client.Create(ctx, rq); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, rq)
 	rq.Status = corev1.ResourceQuotaStatus{Hard: hard, Used: corev1.ResourceList{corev1.ResourceRequestsMemory: resource.MustParse("1Gi")}}
 	if err := env.Client.Status().Update(ctx, rq); err != nil {
 		t.Fatal(err)
 	}
 	big := wrappers.MakeSparkApplication("big", ns).Obj()
-	if err := env.Client.Create(ctx, big); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, big)
 	out = sparkctlOK(t, ns, "status", "big")
 	mustContain(t, "status of an application beyond the quota", out, "Quota:", "the driver and 1 executor do not fit",
 		`ResourceQuota "memory": requests.memory: needs 1792Mi, 1Gi of 2Gi left (short by 768Mi)`)
@@ -144,9 +137,7 @@ func TestStatusHolds(t *testing.T) {
 		s.Driver.Memory = ptr.To("128m")
 		s.Executor.Memory = ptr.To("128m")
 	}).Obj()
-	if err := env.Client.Create(ctx, guarded); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, guarded)
 	setAppCondition(t, guarded, metav1.Condition{
 		Type: v1beta2.ConditionDriverPodDisruptionBudget, Status: metav1.ConditionFalse, Reason: "DisabledInOperator",
 		Message: "spec.driverPodDisruptionBudget is true but the operator runs without --enable-driver-pdb",

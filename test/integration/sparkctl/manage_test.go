@@ -19,9 +19,7 @@ import (
 // TestSuspendResume suspends a running application (the operator stops it) and resumes it (the
 // operator submits it again).
 func TestSuspendResume(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := env.ParallelNamespace(t, startOperator)
 	sparkctlOK(t, ns, "create", "-f", writeManifest(t, wrappers.MakeSparkApplication("pause", "").Obj()))
 	util.WaitForState(t, env.Client, ns, "pause", v1beta2.ApplicationStateSubmitted)
 	runDriver(t, ns, "pause-driver")
@@ -51,9 +49,7 @@ func TestSuspendResume(t *testing.T) {
 // TestRerunAndTrigger: rerun refuses a running application unless forced, and sets the rerun
 // annotation on a finished one; trigger sets the trigger annotation of a ScheduledSparkApplication.
 func TestRerunAndTrigger(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := env.ParallelNamespace(t, startOperator)
 	sparkctlOK(t, ns, "create", "-f", writeManifest(t, wrappers.MakeSparkApplication("again", "").Obj()))
 	util.WaitForState(t, env.Client, ns, "again", v1beta2.ApplicationStateSubmitted)
 
@@ -91,9 +87,7 @@ func TestRerunAndTrigger(t *testing.T) {
 
 	// trigger: the annotation is the contract; the scheduled controller (running here) starts a run.
 	sched := wrappers.MakeScheduledSparkApplication("nightly", ns).Schedule("@daily").Suspend(true).Obj()
-	if err := env.Client.Create(context.Background(), sched); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, sched)
 	out = sparkctlOK(t, ns, "trigger", "nightly")
 	mustContain(t, "trigger", out, "scheduledsparkapplication.sparkoperator.k8s.io/nightly triggered")
 	got := &v1beta2.ScheduledSparkApplication{}
@@ -127,9 +121,7 @@ func TestListAndOutputs(t *testing.T) {
 	t.Parallel()
 	ns1, ns2 := env.NewNamespace(t), env.NewNamespace(t)
 	for _, ns := range []string{ns1, ns2} {
-		if err := env.Client.Create(context.Background(), wrappers.MakeSparkApplication("app-"+ns[len(ns)-5:], ns).Label("team", "data").Obj()); err != nil {
-			t.Fatal(err)
-		}
+		util.Create(t, env.Client, wrappers.MakeSparkApplication("app-"+ns[len(ns)-5:], ns).Label("team", "data").Obj())
 	}
 	out := sparkctlOK(t, ns1, "list", "-A", "-l", "team=data")
 	if !regexp.MustCompile(`(?m)^NAMESPACE\s+NAME\s+STATE`).MatchString(out) || !strings.Contains(out, ns1) || !strings.Contains(out, ns2) {
@@ -193,9 +185,7 @@ func TestListAndOutputs(t *testing.T) {
 // TestEventFollowAndCreateLogs follows the events of an application while it runs, and creates it
 // with --logs, which waits for the driver and follows its log until it ends.
 func TestEventFollowAndCreateLogs(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := env.ParallelNamespace(t, startOperator)
 	k := kubelet(t)
 	create := sparkctlStart(t, ns, "create", "-f", writeManifest(t, wrappers.MakeSparkApplication("evented", "").Obj()), "--logs")
 	util.WaitForState(t, env.Client, ns, "evented", v1beta2.ApplicationStateSubmitted)
@@ -221,15 +211,7 @@ func TestEventFollowAndCreateLogs(t *testing.T) {
 		strings.Index(out, "SparkDriverRunning") > strings.Index(out, "SparkDriverCompleted") {
 		t.Errorf("events out of order:\n%s", out)
 	}
-	select {
-	case err := <-create.done:
-		create.done <- err
-		if err != nil {
-			t.Errorf("create --logs: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Error("create --logs did not end with the driver's log")
-	}
+	create.waitEnd(t, "create --logs")
 	mustContain(t, "create --logs", create.out.String(), "sparkapplication.sparkoperator.k8s.io/evented created\nPi is roughly 3.14\n")
 	sparkctlOK(t, ns, "delete", "evented")
 }
@@ -239,9 +221,7 @@ func TestCompletion(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
 	for _, name := range []string{"alpha", "beta"} {
-		if err := env.Client.Create(context.Background(), wrappers.MakeSparkApplication(name, ns).Obj()); err != nil {
-			t.Fatal(err)
-		}
+		util.Create(t, env.Client, wrappers.MakeSparkApplication(name, ns).Obj())
 	}
 	out := sparkctlOK(t, ns, "completion", "bash")
 	mustContain(t, "completion bash", out, "__start_sparkctl")

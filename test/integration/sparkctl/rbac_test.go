@@ -34,9 +34,7 @@ var sparkctlRules = []rbacv1.PolicyRule{
 // the API server's RBAC authorizer: every command works in its namespace, and listing all
 // namespaces is refused with a hint.
 func TestLeastPrivilege(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := env.ParallelNamespace(t, startOperator)
 	ctx := context.Background()
 	for _, obj := range []client.Object{
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "analyst", Namespace: ns}},
@@ -45,9 +43,7 @@ func TestLeastPrivilege(t *testing.T) {
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "sparkctl"},
 			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: "analyst", Namespace: ns}}},
 	} {
-		if err := env.Client.Create(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
+		util.Create(t, env.Client, obj)
 	}
 	cfg, err := env.ServiceAccountConfig(ctx, ns, "analyst")
 	if err != nil {

@@ -3,7 +3,6 @@ package sparkctl_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -21,9 +20,7 @@ import (
 // TestSession is the session of docs/sparkctl.md: create an application, watch the list, read its
 // status, events and logs, open its UI through a port forward, and delete it.
 func TestSession(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := env.ParallelNamespace(t, startOperator)
 	k := kubelet(t)
 	manifest := writeManifest(t, wrappers.MakeSparkApplication("spark-pi", "").Obj())
 
@@ -110,15 +107,7 @@ func TestSession(t *testing.T) {
 	util.FinishDriver(t, env.Client, ns, "spark-pi-driver", 0)
 	k.EndLog(ns, "spark-pi-driver", "spark-kubernetes-driver")
 	util.WaitForState(t, env.Client, ns, "spark-pi", v1beta2.ApplicationStateCompleted)
-	select {
-	case err := <-follow.done:
-		follow.done <- err
-		if err != nil {
-			t.Errorf("log --follow ended with %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Error("log --follow did not end with the driver's log")
-	}
+	follow.waitEnd(t, "log --follow")
 	framework.WaitFor(t, 10*time.Second, "the watch to show COMPLETED", func() (bool, string) {
 		return strings.Contains(watch.out.String(), "COMPLETED"), watch.out.String()
 	})
@@ -146,14 +135,7 @@ func TestSession(t *testing.T) {
 // startUI serves a page standing for the Spark UI and returns its address.
 func startUI(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	return util.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprint(w, "<html><title>Spark Jobs</title></html>")
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return l.Addr().String()
+	}))
 }

@@ -18,8 +18,6 @@ package sparkctl_test
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -28,7 +26,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -44,8 +41,7 @@ import (
 var env *framework.Env
 
 func TestMain(m *testing.M) {
-	ctrl.SetLogger(util.Logger())
-	os.Exit(framework.RunMain(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithControllerManager()))
+	util.Main(m, &env, framework.WithScheme(v1beta2.AddToScheme), framework.WithControllerManager())
 }
 
 var (
@@ -127,27 +123,9 @@ func logSession(t *testing.T, args []string, r result) {
 	t.Logf("$ sparkctl %s\n%s%s%s", strings.Join(args, " "), r.errOut, r.out, errLine)
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reading test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // background is a sparkctl command running until it ends or is stopped (follow, watch, forward).
 type background struct {
-	out, errOut *syncBuffer
+	out, errOut *util.SyncBuffer
 	cancel      context.CancelFunc
 	done        chan error
 }
@@ -156,7 +134,7 @@ type background struct {
 func sparkctlStart(t *testing.T, ns string, args ...string) *background {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	b := &background{out: &syncBuffer{}, errOut: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	b := &background{out: &util.SyncBuffer{}, errOut: &util.SyncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	root := sparkctl.NewRootCommand("sparkctl", genericiooptions.IOStreams{In: strings.NewReader(""), Out: b.out, ErrOut: b.errOut})
 	root.SetArgs(append([]string{"--kubeconfig", env.Kubeconfig, "-n", ns}, args...))
 	go func() { b.done <- root.ExecuteContext(ctx) }()
@@ -165,6 +143,21 @@ func sparkctlStart(t *testing.T, ns string, args ...string) *background {
 }
 
 // stop interrupts the command (as Ctrl-C does) and returns its error.
+// waitEnd waits up to 10 s for the command (what, e.g. "log --follow") to end by itself, with the
+// driver's log, and fails the test when it does not or ends with an error.
+func (b *background) waitEnd(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case err := <-b.done:
+		b.done <- err
+		if err != nil {
+			t.Errorf("%s ended with %v", what, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("%s did not end with the driver's log", what)
+	}
+}
+
 func (b *background) stop(t *testing.T) error {
 	t.Helper()
 	b.cancel()
@@ -205,15 +198,7 @@ func createExecutor(t *testing.T, ns string, app *v1beta2.SparkApplication, id i
 // writeManifest writes obj as YAML into a temporary file and returns its path.
 func writeManifest(t *testing.T, obj any) string {
 	t.Helper()
-	data, err := yaml.Marshal(obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), "app.yaml")
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return util.WriteYAML(t, "app.yaml", obj)
 }
 
 // manifestYAML is the YAML of obj without status and server fields.

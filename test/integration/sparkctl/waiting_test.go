@@ -18,14 +18,10 @@ import (
 // TestStatusWaiting: `sparkctl status` of an application whose driver a scheduler holds says so,
 // with the scheduler, the queue and its last message.
 func TestStatusWaiting(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
-	startOperator(t, ns)
+	ns := env.ParallelNamespace(t, startOperator)
 	app := wrappers.MakeSparkApplication("queued", ns).BatchScheduler("volcano").Obj()
 	app.Spec.BatchSchedulerOptions = &v1beta2.BatchSchedulerConfiguration{Queue: wrappers.Ptr("etl")}
-	if err := env.Client.Create(context.Background(), app); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, app)
 	util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateSubmitted)
 	pod := util.WaitForPod(t, env.Client, ns, "queued-driver")
 	pod.Status.Phase = corev1.PodPending

@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -35,26 +36,35 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 	"github.com/sparkop/spark-operator/internal/webhook"
 )
 
+// chartHook is one webhook as the charts install them: admission review v1, no side effects,
+// failurePolicy Fail, served at path by Service spark-operator/spark-operator-webhook, for CREATE
+// and UPDATE of resource in group at versions. It is a ValidatingWebhook; mutatingConfig copies it
+// into MutatingWebhooks.
+func chartHook(name, group string, versions []string, resource, path string) admissionregistrationv1.ValidatingWebhook {
+	return admissionregistrationv1.ValidatingWebhook{
+		Name:                    name,
+		AdmissionReviewVersions: []string{"v1"},
+		SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+		FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+		ClientConfig: admissionregistrationv1.WebhookClientConfig{
+			Service: &admissionregistrationv1.ServiceReference{Namespace: "spark-operator", Name: "spark-operator-webhook", Path: ptr.To(path)},
+		},
+		Rules: []admissionregistrationv1.RuleWithOperations{{
+			Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+			Rule:       admissionregistrationv1.Rule{APIGroups: []string{group}, APIVersions: versions, Resources: []string{resource}},
+		}},
+	}
+}
+
 // validatingConfig is the webhook configuration the Helm chart installs, for both kinds.
 func validatingConfig(name string) *admissionregistrationv1.ValidatingWebhookConfiguration {
 	hook := func(hookName, resource, path string) admissionregistrationv1.ValidatingWebhook {
-		return admissionregistrationv1.ValidatingWebhook{
-			Name:                    hookName,
-			AdmissionReviewVersions: []string{"v1"},
-			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
-			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{
-				Service: &admissionregistrationv1.ServiceReference{Namespace: "spark-operator", Name: "spark-operator-webhook", Path: ptr.To(path)},
-			},
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-				Rule:       admissionregistrationv1.Rule{APIGroups: []string{"sparkoperator.k8s.io"}, APIVersions: []string{"v1beta2"}, Resources: []string{resource}},
-			}},
-		}
+		return chartHook(hookName, "sparkoperator.k8s.io", []string{"v1beta2"}, resource, path)
 	}
 	return &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
@@ -66,20 +76,16 @@ func validatingConfig(name string) *admissionregistrationv1.ValidatingWebhookCon
 	}
 }
 
-// startAdmission starts an API server whose webhook configuration points at a webhook server in the
-// test process, registers the validators (webhook.Register with options) and returns a client once
-// the webhook answers.
-func startAdmission(t *testing.T, options ...webhook.Option) client.Client {
+// startWebhookEnv starts a control plane of its own for the test with envtest (binaries from bin/
+// or $KUBEBUILDER_ASSETS, the CRDs of config/crd/bases) that calls the webhooks of hooks, and stops
+// it when the test ends; it returns the environment and its admin config.
+func startWebhookEnv(t *testing.T, hooks envtest.WebhookInstallOptions) (*envtest.Environment, *rest.Config) {
 	t.Helper()
-	logf.SetLogger(logr.Discard())
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := framework.RepoRoot(t)
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: filepath.Join(root, "bin"),
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		WebhookInstallOptions: envtest.WebhookInstallOptions{ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validatingConfig("spark-operator-webhook")}},
+		WebhookInstallOptions: hooks,
 		// envtest waits 10 s for the CRDs by default: too short on a loaded machine.
 		CRDInstallOptions: envtest.CRDInstallOptions{MaxTime: 2 * time.Minute},
 	}
@@ -91,6 +97,18 @@ func startAdmission(t *testing.T, options ...webhook.Option) client.Client {
 		t.Fatalf("starting the control plane (run make tools first): %v", err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
+	return env, cfg
+}
+
+// startAdmission starts an API server whose webhook configuration points at a webhook server in the
+// test process, registers the validators (webhook.Register with options) and returns a client once
+// the webhook answers.
+func startAdmission(t *testing.T, options ...webhook.Option) client.Client {
+	t.Helper()
+	logf.SetLogger(logr.Discard())
+	env, cfg := startWebhookEnv(t, envtest.WebhookInstallOptions{
+		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validatingConfig("spark-operator-webhook")},
+	})
 	scheme := runtime.NewScheme()
 	_ = clientgoscheme.AddToScheme(scheme)
 	_ = v1beta2.AddToScheme(scheme)
@@ -185,12 +203,8 @@ func TestAdmission(t *testing.T) {
 func TestCertRotator(t *testing.T) {
 	env := framework.Start(t, framework.WithScheme(v1beta2.AddToScheme))
 	ctx := context.Background()
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Client.Create(ctx, validatingConfig("rotated-webhook")); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator"}})
+	util.Create(t, env.Client, validatingConfig("rotated-webhook"))
 	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme: env.Scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
 	})

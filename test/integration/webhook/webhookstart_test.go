@@ -7,14 +7,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,13 +22,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/operatortest"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -38,19 +36,9 @@ import (
 // installs it (pods and SparkApplications).
 func mutatingConfig(name string) *admissionregistrationv1.MutatingWebhookConfiguration {
 	hook := func(hookName, group, resource, path string) admissionregistrationv1.MutatingWebhook {
-		return admissionregistrationv1.MutatingWebhook{
-			Name:                    hookName,
-			AdmissionReviewVersions: []string{"v1"},
-			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
-			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{
-				Service: &admissionregistrationv1.ServiceReference{Namespace: "spark-operator", Name: "spark-operator-webhook", Path: ptr.To(path)},
-			},
-			Rules: []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
-				Rule:       admissionregistrationv1.Rule{APIGroups: []string{group}, APIVersions: []string{"v1", "v1beta2"}, Resources: []string{resource}},
-			}},
-		}
+		v := chartHook(hookName, group, []string{"v1", "v1beta2"}, resource, path)
+		return admissionregistrationv1.MutatingWebhook{Name: v.Name, AdmissionReviewVersions: v.AdmissionReviewVersions,
+			SideEffects: v.SideEffects, FailurePolicy: v.FailurePolicy, ClientConfig: v.ClientConfig, Rules: v.Rules}
 	}
 	return &admissionregistrationv1.MutatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "MutatingWebhookConfiguration"},
@@ -70,27 +58,19 @@ func runWebhookStart(t *testing.T, kubeconfig string, args ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
 	cmd := exec.Command(bin, append([]string{"webhook", "start", "--kubeconfig=" + kubeconfig, "--zap-log-level=info"}, args...)...)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	p, err := framework.StartProcess("webhook start", filepath.Join(t.TempDir(), "webhook.log"), cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil && !t.Failed() {
-				t.Errorf("webhook start exited with %v after SIGTERM:\n%s", err, out.String())
-			}
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("webhook start did not stop within 30 s of SIGTERM")
+		if err := p.Stop(30 * time.Second); err != nil {
+			t.Error(err)
+		} else if err := p.Err(); err != nil && !t.Failed() {
+			t.Errorf("webhook start exited with %v after SIGTERM:\n%s", err, p.Log())
 		}
 		if t.Failed() {
-			t.Logf("webhook start output:\n%s", out.String())
+			t.Logf("webhook start output:\n%s", p.Log())
 		}
 	})
 }
@@ -117,42 +97,15 @@ func TestBadFlagExitsNonZero(t *testing.T) {
 	}
 }
 
-// freePort returns a loopback TCP port nobody listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // TestWebhookStartCertManager: `webhook start --enable-cert-manager`, with Kubeflow's flags, serves
 // admission requests of the real API server with the certificate it copies from cert-manager's Secret
 // (no volume): it rejects what the submitter would refuse in its --namespaces, lets other namespaces
 // through, and answers Kubeflow's mutating paths without changing anything.
 func TestWebhookStartCertManager(t *testing.T) {
-	root, err := framework.FindRepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: filepath.Join(root, "bin"),
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		WebhookInstallOptions: envtest.WebhookInstallOptions{
-			ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validatingConfig("spark-operator-webhook")},
-			MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{mutatingConfig("spark-operator-webhook")},
-		},
-	}
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		env.BinaryAssetsDirectory = dir
-	}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting the control plane (run make tools first): %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	env, cfg := startWebhookEnv(t, envtest.WebhookInstallOptions{
+		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{validatingConfig("spark-operator-webhook")},
+		MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{mutatingConfig("spark-operator-webhook")},
+	})
 	admin, err := env.AddUser(envtest.User{Name: "admin", Groups: []string{"system:masters"}}, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -232,17 +185,11 @@ func TestWebhookStartCertManager(t *testing.T) {
 func TestWebhookStartSelfSigned(t *testing.T) {
 	env := framework.Start(t, framework.WithScheme(v1beta2.AddToScheme))
 	ctx := context.Background()
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Client.Create(ctx, validatingConfig("spark-operator-webhook")); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Client.Create(ctx, mutatingConfig("spark-operator-webhook")); err != nil {
-		t.Fatal(err)
-	}
+	util.Create(t, env.Client, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator"}})
+	util.Create(t, env.Client, validatingConfig("spark-operator-webhook"))
+	util.Create(t, env.Client, mutatingConfig("spark-operator-webhook"))
 	certDir := filepath.Join(t.TempDir(), "serving-certs")
-	port, health := freePort(t), freePort(t)
+	port, health := util.FreePort(t), util.FreePort(t)
 	runWebhookStart(t, env.Kubeconfig, "--webhook-secret-namespace=spark-operator",
 		"--webhook-svc-name=spark-operator-webhook", "--webhook-svc-namespace=spark-operator",
 		"--webhook-port="+strconv.Itoa(port), "--webhook-cert-dir="+certDir,
