@@ -60,9 +60,9 @@ PY
 [[ $(grep -c 'SKIP_INSTALL' "$suite") -ge 4 ]] || { echo "kubeflow-e2e: could not patch $suite (its set-up changed)" >&2; exit 1; }
 
 cd "$repo/test/e2e"
-# The compiled suite is reused while the commit and this script are the same (linking it takes
-# minutes on a loaded machine).
-stamp="$commit $(sha256sum "$root/hack/kubeflow-e2e.sh" | cut -c1-16)"
+# The compiled suite is reused while the commit and the patched set-up are the same (linking it
+# takes minutes on a loaded machine).
+stamp="$commit $(sha256sum "$suite" | cut -c1-16)"
 if [[ -x "$work/e2e.test" && "$(cat "$work/e2e.test.stamp" 2>/dev/null)" == "$stamp" ]]; then
   echo "kubeflow-e2e: reusing the suite compiled for ${commit:0:12}" >&2
 else
