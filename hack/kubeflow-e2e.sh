@@ -98,9 +98,9 @@ for r in reports:
         name = " / ".join(s.get("ContainerHierarchyTexts") or []) + " / " + s.get("LeafNodeText", "")
         state = s.get("State", "?")
         counts[state] = counts.get(state, 0) + 1
-        msg = (s.get("Failure") or {}).get("Message", "").strip().splitlines()
-        print("| %s | %s | %.0f s | %s |" % (name, state, s.get("RunTime", 0) / 1e9,
-                                            msg[0].replace("|", "\\|")[:200] if msg else ""))
+        lines = [l.strip() for l in (s.get("Failure") or {}).get("Message", "").splitlines() if l.strip()]
+        msg = " ".join(lines[:3]).replace("|", "\\|")[:240]
+        print("| %s | %s | %.0f s | %s |" % (name, state, s.get("RunTime", 0) / 1e9, msg))
 print("\n" + ", ".join("%d %s" % (n, st) for st, n in sorted(counts.items())))
 PY
   cat "$work/summary.md"
