@@ -15,7 +15,7 @@ set -euo pipefail
 AIRFLOW_VERSION="3.3.2"
 PROVIDER_VERSION="10.25.0"
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 venv="${AIRFLOW_VENV:-$root/.cache/airflow-venv}"
 home="${AIRFLOW_HOME_DIR:-$root/.cache/airflow-home}"
 python="${PYTHON:-python3}"
@@ -36,12 +36,7 @@ else
   "$python" -m venv "$venv"
   # shellcheck disable=SC2086
   if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-compile --progress-bar off $pins >&2; then
-    if ! "$python" -m pip download --disable-pip-version-check --no-deps -d "$(mktemp -d)" "pip" >/dev/null 2>&1; then
-      echo "airflow-install: the package registry cannot be reached" >&2
-      exit 3
-    fi
-    echo "airflow-install: pip install $pins failed" >&2
-    exit 1
+    pip_failed airflow-install "$python" "$pins"
   fi
   echo "$pins" >"$venv/.complete"
   echo "airflow-install: installed in $venv in $(( $(date +%s) - start ))s" >&2

@@ -5,22 +5,12 @@
 # was built (bin/.kubeflow-spark-operator-stamp holds their hash).
 # Cold: several minutes on 2 busy cores; prints a line every 30 s so that it never looks hung.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin="$root/bin"
-out="$bin/kubeflow-spark-operator"
-mkdir -p "$bin"
+source "$(dirname "$0")/lib.sh"
 cd "$root/hack/kubeflow"
-stamp=$(cat go.mod go.sum | sha256sum | cut -c1-16)
-if [[ -x "$out" && -f "$bin/.kubeflow-spark-operator-stamp" && "$(cat "$bin/.kubeflow-spark-operator-stamp")" == "$stamp" ]]; then
+stamp=$(hash_files go.mod go.sum)
+if fresh kubeflow-spark-operator "$stamp"; then
   exit 0
 fi
-start=$(date +%s)
 version=$(go list -m -f '{{.Version}}' github.com/kubeflow/spark-operator/v2)
 echo "build-kubeflow: building the Kubeflow Spark Operator (github.com/kubeflow/spark-operator/v2/cmd/operator $version) ..."
-( while sleep 30; do echo "build-kubeflow:   still building kubeflow-spark-operator ($(( $(date +%s) - start ))s)"; done ) &
-beat=$!
-trap 'kill $beat 2>/dev/null || true' EXIT
-CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$out.tmp" github.com/kubeflow/spark-operator/v2/cmd/operator
-mv "$out.tmp" "$out"
-echo "$stamp" > "$bin/.kubeflow-spark-operator-stamp"
-echo "build-kubeflow: built kubeflow-spark-operator in $(( $(date +%s) - start ))s"
+build_pinned build-kubeflow kubeflow-spark-operator github.com/kubeflow/spark-operator/v2/cmd/operator "$stamp"

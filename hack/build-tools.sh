@@ -6,11 +6,9 @@
 # it was built (bin/.tools-stamp holds their hash). A cold build takes about 8-10 minutes on 2 cores;
 # each step prints a line so that it never looks hung.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin="$root/bin"
-mkdir -p "$bin"
+source "$(dirname "$0")/lib.sh"
 cd "$root/hack/tools"
-stamp=$(cat go.mod go.sum | sha256sum | cut -c1-16)
+stamp=$(hash_files go.mod go.sum)
 if [[ -f "$bin/.tools-stamp" && "$(cat "$bin/.tools-stamp")" != "$stamp" ]]; then
   echo "build-tools: hack/tools/go.mod changed; rebuilding all tools"
   rm -f "$bin"/{etcd,kube-apiserver,kube-controller-manager,kube-scheduler,kubectl,kwok,kwokctl,controller-gen}
@@ -33,15 +31,13 @@ for name in "${want[@]}"; do
   if [[ -x "$bin/$name" ]]; then continue; fi
   start=$(date +%s)
   echo "build-tools: building $name ($pkg) ..."
-  # Print a heartbeat every 30 s so a long compile (kube-apiserver: ~5 min cold) never looks hung.
-  ( while sleep 30; do echo "build-tools:   still building $name ($(( $(date +%s) - start ))s)"; done ) &
-  beat=$!
-  if ! CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$bin/$name.tmp" "$pkg"; then
-    kill $beat 2>/dev/null; wait $beat 2>/dev/null || true
+  # A heartbeat every 30 s so a long compile (kube-apiserver: ~5 min cold) never looks hung.
+  heartbeat_start build-tools "$name"
+  if ! go_build_static "$bin/$name" "$pkg"; then
+    heartbeat_stop
     echo "build-tools: FAILED to build $name" >&2; exit 1
   fi
-  kill $beat 2>/dev/null; wait $beat 2>/dev/null || true
-  mv "$bin/$name.tmp" "$bin/$name"
+  heartbeat_stop
   echo "build-tools: built $name in $(( $(date +%s) - start ))s"
 done
 echo "$stamp" > "$bin/.tools-stamp"

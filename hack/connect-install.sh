@@ -12,7 +12,7 @@ set -euo pipefail
 # The client of the same Spark release as the server the test starts (examples/sparkconnect).
 PYSPARK_VERSION="4.0.1"
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 venv="${CONNECT_VENV:-$root/.cache/connect-venv}"
 python="${PYTHON:-python3}"
 pins="pyspark[connect]==$PYSPARK_VERSION"
@@ -26,12 +26,7 @@ else
   mkdir -p "$(dirname "$venv")"
   "$python" -m venv "$venv"
   if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-compile --progress-bar off "$pins" >&2; then
-    if ! "$python" -m pip download --disable-pip-version-check --no-deps -d "$(mktemp -d)" "pip" >/dev/null 2>&1; then
-      echo "connect-install: the package registry cannot be reached" >&2
-      exit 3
-    fi
-    echo "connect-install: pip install $pins failed" >&2
-    exit 1
+    pip_failed connect-install "$python" "$pins"
   fi
   echo "$pins" >"$venv/.complete"
   echo "connect-install: installed in $venv in $(( $(date +%s) - start ))s" >&2

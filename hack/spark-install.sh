@@ -9,7 +9,7 @@
 set -euo pipefail
 
 version="${1:?usage: hack/spark-install.sh VERSION}"
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 dest="${SPARK_CACHE_DIR:-$root/.cache/spark}/$version"
 home="$dest/pyspark"
 python="${PYTHON:-python3}"
@@ -29,12 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 # --no-deps: spark-submit only needs the JVM side (bin/ and jars/), not py4j.
 if ! "$python" -m pip install --disable-pip-version-check --no-deps --no-compile --progress-bar off \
       --target "$tmp" "pyspark==$version" >&2; then
-  if ! "$python" -m pip download --disable-pip-version-check --no-deps -d "$tmp/probe" "pip" >/dev/null 2>&1; then
-    echo "spark-install: the package registry cannot be reached" >&2
-    exit 3
-  fi
-  echo "spark-install: pip install pyspark==$version failed" >&2
-  exit 1
+  pip_failed spark-install "$python" "pyspark==$version" "$tmp/probe"
 fi
 chmod +x "$tmp"/pyspark/bin/* 2>/dev/null || true
 touch "$tmp/.complete"

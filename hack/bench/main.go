@@ -53,7 +53,9 @@
 // binary; -pprof builds it with net/http/pprof (hack/bench/pprofoperator) and saves CPU profiles of
 // the operator and of kube-apiserver during the load and a heap profile of the operator at the end.
 // Besides the summary line the run logs the CPU time of every process (operator, control plane,
-// benchmark, the rest of the machine) and the API writes per application by verb and resource; -raw
+// benchmark, the rest of the machine) and the API writes per application by verb and resource; -audit
+// adds the writes per application by client (package audit: a kube-apiserver audit log of the
+// writes, which costs the API server CPU, so it is off by default); -raw
 // measures what the API server alone takes (the benchmark creates what a submission creates).
 // See docs/benchmarks.md. Logs of the operator and the cluster are kept in
 // .cache/bench/<cluster>/. Everything started is stopped at the end, also on failure or Ctrl-C;
@@ -62,24 +64,20 @@
 // The machinery is in packages of its own, for other load runs (hack/chaos) to reuse: cluster (the
 // kwok cluster), operator (build, replicas, Lease), load (clients, the application, paced creation),
 // recorder (informers recording each application's life), scraper (API server request counters,
-// /proc CPU and memory) and report (quantiles, command lines, results tables in Markdown).
+// /proc CPU and memory), audit (writes by client from the audit log) and report (quantiles, command lines, results tables in Markdown).
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sparkop/spark-operator/hack/bench/kubeflow"
-	"github.com/sparkop/spark-operator/hack/bench/report"
 	"github.com/sparkop/spark-operator/hack/bench/soak"
+	"github.com/sparkop/spark-operator/hack/harness"
 )
 
 // options are the command-line flags.
@@ -104,6 +102,7 @@ type options struct {
 	pprof           bool
 	raw             bool
 	bare            bool
+	audit           bool
 
 	// -kubeflow: the comparison with Kubeflow's operator (modes.go, package kubeflow).
 	kubeflowBinary string
@@ -119,11 +118,7 @@ type options struct {
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: go run ./hack/bench [flags]\n\nBenchmarks the spark-operator on its own local kwok cluster (see the package documentation).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := harness.NewFlagSet("bench", "Benchmarks the spark-operator on its own local kwok cluster (see the package documentation).")
 	fs.IntVar(&o.n, "n", 200, "number of SparkApplications to create")
 	fs.Float64Var(&o.rate, "rate", 0, "creations per second (0: all at once, as fast as the workers go)")
 	fs.DurationVar(&o.runDuration, "run-duration", 5*time.Second, "how long kwok runs each driver pod (annotation kwok.sparkop.dev/run-duration)")
@@ -145,6 +140,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.pprof, "pprof", false, "run the operator with net/http/pprof (hack/bench/pprofoperator) and save CPU and heap profiles in .cache/bench/<cluster>/")
 	fs.BoolVar(&o.bare, "bare", false, "with -raw: a cluster of etcd and kube-apiserver only (no kube-controller-manager, kube-scheduler, kwok or nodes), so nothing reacts to the created objects: what a bare client gets from the API server")
 	fs.BoolVar(&o.raw, "raw", false, "no operator: the benchmark itself creates, per application, what a submission creates (the SparkApplication, the driver pod, its two ConfigMaps and its Service, rendered by internal/submission), to measure what the API server alone can take on this machine right now")
+	fs.BoolVar(&o.audit, "audit", false, "start the cluster with a kube-apiserver audit log of the writes (package audit) and report the API writes per application by client and resource (with -out, in the audit table); auditing costs the API server CPU, so the CPU figures of such a run are not comparable with others")
 	fs.StringVar(&o.kubeflowBinary, "kubeflow", "", "also run Kubeflow's operator, this binary (make kubeflow-operator builds bin/kubeflow-spark-operator), with spark-submit from PyPI's Spark "+kubeflow.SparkVersion+", after ours on a fresh cluster of the same set-up and load; -out gets both rows and the comparison")
 	fs.StringVar(&o.kubeflowFlags, "kubeflow-flags", "", "flags of Kubeflow's `controller start` besides --metrics-bind-address=0 --health-probe-bind-address=0 (default: none, Kubeflow's defaults: 10 controller threads)")
 	fs.DurationVar(&o.duration, "duration", 0, "steady mode: create applications at -rate for this long (N = rate x duration; -n is ignored), then audit for leaks and report the operator's RSS, heap and p99 latency trends")
@@ -175,6 +171,8 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("-operator-env %q: want space-separated NAME=VALUE", o.operatorEnv)
 	case o.raw && o.replicas != 1:
 		return nil, errors.New("-raw runs no operator: no -replicas 2 or -kill-leader-after")
+	case o.audit && o.kwokDefaults:
+		return nil, errors.New("-audit needs the benchmark's own cluster set-up: no -kwok-defaults")
 	case o.bare && (!o.raw || o.kwokDefaults):
 		return nil, errors.New("-bare needs -raw (nothing would run the applications) and cannot be combined with -kwok-defaults")
 	}
@@ -239,27 +237,13 @@ func (o *options) killThreshold() (int, error) {
 }
 
 func main() {
-	opts, err := parseFlags(os.Args[1:])
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
+	harness.Main("bench", parseFlags, func(ctx context.Context, opts *options, command string) error {
+		if opts.kubeflowBinary != "" {
+			return compare(ctx, opts, command)
 		}
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	runner := run
-	if opts.kubeflowBinary != "" {
-		runner = compare
-	}
-	if err := runner(ctx, opts, report.CommandLine("go run ./hack/bench", os.Args[1:])); err != nil {
-		fmt.Fprintln(os.Stderr, "bench: FAILED:", err)
-		os.Exit(1)
-	}
+		return run(ctx, opts, command)
+	})
 }
 
 // logf prints a progress line with the time since start.
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "bench: %s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
-}
+var logf = harness.Logf("bench")

@@ -77,19 +77,14 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	} else {
 		logf("starting kwok cluster %s with %d nodes (log: %s)", o.cluster, o.nodes, rel(root, cl.LogPath))
 	}
-	defer func() {
-		if o.keepCluster {
-			logf("the cluster keeps running: export KUBECONFIG=%s; stop it with hack/kwok-cluster.sh down %s", cl.Kubeconfig(), o.cluster)
-			return
+	defer cl.Teardown(o.keepCluster, logf, &err)
+	clOpts := cluster.Options{KwokDefaults: o.kwokDefaults, Bare: o.bare, Nodes: o.nodes}
+	if o.audit {
+		if clOpts.AuditPolicy, err = writeAuditPolicy(work); err != nil {
+			return err
 		}
-		logf("deleting kwok cluster %s", o.cluster)
-		downCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if derr := cl.Down(downCtx); derr != nil {
-			err = errors.Join(err, derr)
-		}
-	}()
-	if err := cl.Up(ctx, cluster.Options{KwokDefaults: o.kwokDefaults, Bare: o.bare, Nodes: o.nodes}); err != nil {
+	}
+	if err := cl.Up(ctx, clOpts); err != nil {
 		return err
 	}
 	logf("cluster up in %.0fs", time.Since(started).Seconds())
@@ -212,6 +207,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 	}
 	cpuStart := scraper.TakeCPUSnapshot(cl, "bench")
 	reqStart, reqErr := scraper.ScrapeRequests(ctx, cs)
+	auditFrom := time.Now()
 
 	tree := operator.StartTreeSampler(ctx, ops, 250*time.Millisecond)
 	var steady *soak.Monitor
@@ -305,6 +301,13 @@ func run(ctx context.Context, o *options, command string) (err error) {
 			s.writesPerApp = scraper.WritesPerApp(reqStart, reqEnd, o.n)
 		}
 	}
+	var audited *auditBreakdown
+	if o.audit {
+		if audited, err = readAudit(cl, auditFrom, time.Now(), o.n); err != nil {
+			return err
+		}
+		audited.log()
+	}
 	logf("driver pod seen running -> RUNNING seen in the status: %s", s.statusLag)
 	if soakRep != nil {
 		fmt.Println(soakRep.line())
@@ -319,6 +322,11 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		}
 		if err := table.Write(path, s.row(command)); err != nil {
 			return err
+		}
+		if audited != nil {
+			if err := auditTable.WriteRows(path, audited.rows(command, s.build)); err != nil {
+				return err
+			}
 		}
 		if soakRep != nil {
 			if err := soakTable.Write(path, soakRow(command, s, *soakRep)); err != nil {

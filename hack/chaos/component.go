@@ -118,14 +118,7 @@ func (cp *controlPlane) restart(ctx context.Context, name string, down time.Dura
 
 // supervise starts again, every second until ctx ends, each component that exited on its own.
 func (cp *controlPlane) supervise(ctx context.Context) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, time.Second, func() {
 		cp.mu.Lock()
 		for _, name := range cluster.Components {
 			if cp.held[name] || cp.alive(name) {
@@ -139,6 +132,20 @@ func (cp *controlPlane) supervise(ctx context.Context) {
 			}
 		}
 		cp.mu.Unlock()
+	})
+}
+
+// every calls f every interval (the first time after one interval) until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		f()
 	}
 }
 

@@ -47,16 +47,11 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
-	"github.com/sparkop/spark-operator/hack/bench/report"
+	"github.com/sparkop/spark-operator/hack/harness"
 )
 
 // options are the command-line flags.
@@ -80,11 +75,7 @@ type options struct {
 
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
-	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: go run ./hack/chaos [flags]\n\nRuns SparkApplications on a kwok cluster while faults are injected, and checks that the operator loses nothing (see the package documentation).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := harness.NewFlagSet("chaos", "Runs SparkApplications on a kwok cluster while faults are injected, and checks that the operator loses nothing (see the package documentation).")
 	fs.IntVar(&o.n, "n", 2000, "number of SparkApplications to create")
 	fs.Float64Var(&o.rate, "rate", 8, "creations per second")
 	fs.IntVar(&o.rounds, "rounds", 3, "rounds of faults, each with every kind once in random order")
@@ -125,24 +116,7 @@ func parseFlags(args []string) (*options, error) {
 	return o, nil
 }
 
-func main() {
-	opts, err := parseFlags(os.Args[1:])
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "chaos:", err)
-		os.Exit(2)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, opts, report.CommandLine("go run ./hack/chaos", os.Args[1:])); err != nil {
-		fmt.Fprintln(os.Stderr, "chaos: FAILED:", err)
-		os.Exit(1)
-	}
-}
+func main() { harness.Main("chaos", parseFlags, run) }
 
 // logf prints a progress line.
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "chaos: %s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
-}
+var logf = harness.Logf("chaos")

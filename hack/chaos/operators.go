@@ -62,37 +62,28 @@ func (s *supervisor) run(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
-	go func() {
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
+	go every(ctx, 200*time.Millisecond, func() {
+		s.mu.Lock()
+		for i, r := range s.replicas {
+			if r == nil || !r.Exited() || killedByRun(r) {
+				continue
 			}
-			s.mu.Lock()
-			for i, r := range s.replicas {
-				if r == nil || !r.Exited() || killedByRun(r) {
-					continue
-				}
-				s.exits = append(s.exits, exitRecord{at: time.Now(), replica: i, err: lastLine(r.LogPath)})
-				logf("operator replica %d exited on its own (%s); restarting it in %s", i, lastLine(r.LogPath), restartDelay)
-				s.replicas[i] = nil
-				go func() {
-					time.Sleep(restartDelay)
-					s.mu.Lock()
-					defer s.mu.Unlock()
-					if ctx.Err() == nil && s.replicas[i] == nil {
-						if err := s.start(i); err != nil {
-							logf("restarting replica %d: %v", i, err)
-						}
+			s.exits = append(s.exits, exitRecord{at: time.Now(), replica: i, err: lastLine(r.LogPath)})
+			logf("operator replica %d exited on its own (%s); restarting it in %s", i, lastLine(r.LogPath), restartDelay)
+			s.replicas[i] = nil
+			go func() {
+				time.Sleep(restartDelay)
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				if ctx.Err() == nil && s.replicas[i] == nil {
+					if err := s.start(i); err != nil {
+						logf("restarting replica %d: %v", i, err)
 					}
-				}()
-			}
-			s.mu.Unlock()
+				}
+			}()
 		}
-	}()
+		s.mu.Unlock()
+	})
 	return nil
 }
 

@@ -48,17 +48,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 
 	cl := &cluster.Cluster{Root: root, Name: o.cluster, LogPath: filepath.Join(work, "cluster.log")}
 	logf("starting kwok cluster %s with %d nodes (log: %s)", o.cluster, o.nodes, cl.LogPath)
-	defer func() {
-		if o.keepCluster {
-			logf("the cluster keeps running: export KUBECONFIG=%s", cl.Kubeconfig())
-			return
-		}
-		downCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		if derr := cl.Down(downCtx); derr != nil {
-			err = errors.Join(err, derr)
-		}
-	}()
+	defer cl.Teardown(o.keepCluster, logf, &err)
 	if err := cl.Up(ctx, cluster.Options{Nodes: o.nodes}); err != nil {
 		return err
 	}

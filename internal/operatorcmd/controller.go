@@ -2,7 +2,6 @@ package operatorcmd
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -145,12 +144,7 @@ func newControllerCommand() *cobra.Command {
 	f.StringVar(&o.healthAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz probes")
 	o.kf.addFlags(f)
 	o.batch = addBatchSchedulerFlags(f)
-	goflags := flag.NewFlagSet("controller", flag.ContinueOnError)
-	o.zap.BindFlags(goflags)
-	if kubeconfig := flag.CommandLine.Lookup("kubeconfig"); kubeconfig != nil {
-		goflags.Var(kubeconfig.Value, "kubeconfig", kubeconfig.Usage)
-	}
-	f.AddGoFlagSet(goflags)
+	addGoFlags(f, "controller", &o.zap)
 	parent.AddCommand(start)
 	return parent
 }
@@ -227,12 +221,11 @@ func (o *controllerOptions) run() error {
 	if err := o.kf.applyGates(&recOpts, log); err != nil {
 		return err
 	}
-	cfg, err := ctrl.GetConfig()
+	cfg, err := restConfig("spark-operator")
 	if err != nil {
-		return fmt.Errorf("loading the kubeconfig: %w", err)
+		return err
 	}
 	cfg.QPS, cfg.Burst = o.qps, o.burst
-	cfg.UserAgent = "spark-operator/" + version()
 	cacheNamespaces := o.namespaces
 	if o.namespaceSelector != "" {
 		// Namespaces matching the selector can appear at any time: watch all, filter in the controllers.

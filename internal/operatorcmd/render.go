@@ -11,12 +11,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/types"
+
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
-	"github.com/sparkop/spark-operator/internal/batchscheduler"
+	"github.com/sparkop/spark-operator/internal/render"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -121,26 +121,16 @@ func (o *renderOptions) run(in io.Reader, out io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("document %d: %w", doc, err)
 		}
-		if app.Namespace == "" {
-			app.Namespace = "default"
-		}
-		if app.UID == "" {
-			app.UID = types.UID("00000000-0000-0000-0000-000000000000")
-		}
-		sub := submission.NewSubmission(app.UID, "1", o.attempt, time.Now())
-		res, err := submission.Render(app, sub, submission.Options{MasterURL: o.masterURL, SparkUser: o.sparkUser, DriverService: o.driverService})
+		text, err := render.Application(app, render.Options{
+			Attempt:    o.attempt,
+			Submission: submission.Options{MasterURL: o.masterURL, SparkUser: o.sparkUser, DriverService: o.driverService},
+			Schedulers: schedulers,
+			Notices:    os.Stderr,
+		}, time.Now())
 		if err != nil {
 			return fmt.Errorf("%s/%s: %w", app.Namespace, app.Name, err)
 		}
-		text, err := renderBatchScheduling(schedulers, app, res)
-		if err != nil {
-			return fmt.Errorf("%s/%s: %w", app.Namespace, app.Name, err)
-		}
-		objects, err := res.YAML()
-		if err != nil {
-			return err
-		}
-		if _, err := out.Write(append(text, objects...)); err != nil {
+		if _, err := out.Write(text); err != nil {
 			return err
 		}
 		rendered++
@@ -171,32 +161,4 @@ func decodeForRender(data []byte) (*v1beta2.SparkApplication, error) {
 		fmt.Fprintf(os.Stderr, "render: warning: %s/%s: %s: unknown field of a pod template, dropped\n", app.Namespace, app.Name, f)
 	}
 	return app, nil
-}
-
-// renderBatchScheduling hands the rendered application to its batch scheduler, as the controller
-// does before creating the driver, and returns the YAML of the scheduler's objects (created before
-// the driver). A notice (a batchScheduler field without effect) goes to standard error, as the
-// operator's Warning event would.
-func renderBatchScheduling(schedulers *batchscheduler.Registry, app *v1beta2.SparkApplication, res *submission.Resources) ([]byte, error) {
-	sched, notice, err := schedulers.Resolve(app)
-	if notice != "" {
-		fmt.Fprintf(os.Stderr, "render: %s/%s: %s\n", app.Namespace, app.Name, notice)
-	}
-	if err != nil || sched == nil {
-		return nil, err
-	}
-	objs, err := batchscheduler.Prepare(sched, app, res)
-	if err != nil {
-		return nil, fmt.Errorf("batch scheduler %s: %w", sched.Name(), err)
-	}
-	var buf bytes.Buffer
-	for _, obj := range objs {
-		text, err := submission.CleanYAML(obj)
-		if err != nil {
-			return nil, err
-		}
-		buf.WriteString("---\n")
-		buf.Write(text)
-	}
-	return buf.Bytes(), nil
 }

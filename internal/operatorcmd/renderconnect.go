@@ -3,11 +3,11 @@ package operatorcmd
 import (
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1alpha1"
 	"github.com/sparkop/spark-operator/internal/controller/sparkconnect"
+	"github.com/sparkop/spark-operator/internal/render"
 	"github.com/sparkop/spark-operator/internal/submission"
 )
 
@@ -23,12 +23,7 @@ func (o *renderOptions) renderConnect(data []byte) ([]byte, error) {
 	if err := yaml.UnmarshalStrict(data, conn); err != nil {
 		return nil, err
 	}
-	if conn.Namespace == "" {
-		conn.Namespace = "default"
-	}
-	if conn.UID == "" {
-		conn.UID = types.UID("00000000-0000-0000-0000-000000000000")
-	}
+	render.Defaults(conn)
 	conn.Generation = 1
 	return sparkconnect.RenderYAML(conn, submission.Options{MasterURL: o.masterURL, SparkUser: o.sparkUser}, time.Now())
 }

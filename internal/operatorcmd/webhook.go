@@ -3,7 +3,6 @@ package operatorcmd
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -123,12 +122,7 @@ func newWebhookCommand() *cobra.Command {
 	f.BoolVar(&o.secureMetrics, "secure-metrics", false, "serve metrics over HTTPS to authenticated and authorized callers (TokenReview, SubjectAccessReview)")
 	f.BoolVar(&o.enableHTTP2, "enable-http2", false, "allow HTTP/2 on the metrics and webhook servers")
 	o.quota = addQuotaFlags(f)
-	goflags := flag.NewFlagSet("webhook", flag.ContinueOnError)
-	o.zap.BindFlags(goflags)
-	if kubeconfig := flag.CommandLine.Lookup("kubeconfig"); kubeconfig != nil {
-		goflags.Var(kubeconfig.Value, "kubeconfig", kubeconfig.Usage)
-	}
-	f.AddGoFlagSet(goflags)
+	addGoFlags(f, "webhook", &o.zap)
 	parent.AddCommand(start)
 	return parent
 }
@@ -197,12 +191,11 @@ func (o *webhookOptions) run(ctx context.Context) error {
 	if o.enableMetrics || o.metricsPrefix != "" || len(o.metricsLabels) > 0 {
 		log.Info("--enable-metrics, --metrics-prefix and --metrics-labels have no effect on the webhook: it exports no spark_* metrics (the controller does)")
 	}
-	cfg, err := ctrl.GetConfig()
+	cfg, err := restConfig("spark-operator-webhook")
 	if err != nil {
-		return fmt.Errorf("loading the kubeconfig: %w", err)
+		return err
 	}
 	cfg.QPS, cfg.Burst = o.qps, o.burst
-	cfg.UserAgent = "spark-operator-webhook/" + version()
 	mgr, err := ctrl.NewManager(cfg, o.managerOptions())
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

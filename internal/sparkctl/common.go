@@ -25,27 +25,25 @@ const (
 
 // getApp reads a SparkApplication, with an error that says where it looked when it is missing.
 func getApp(ctx context.Context, c client.Client, ns, name string) (*v1beta2.SparkApplication, error) {
-	app := &v1beta2.SparkApplication{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("SparkApplication %q not found in namespace %q", name, ns)
-		}
-		return nil, fmt.Errorf("reading SparkApplication %s/%s: %w", ns, name, err)
-	}
-	return app, nil
+	return getNamed(ctx, c, ns, name, "SparkApplication", &v1beta2.SparkApplication{})
 }
 
 // getScheduledApp reads a ScheduledSparkApplication, with an error that says where it looked when it
 // is missing.
 func getScheduledApp(ctx context.Context, c client.Client, ns, name string) (*v1beta2.ScheduledSparkApplication, error) {
-	app := &v1beta2.ScheduledSparkApplication{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
+	return getNamed(ctx, c, ns, name, "ScheduledSparkApplication", &v1beta2.ScheduledSparkApplication{})
+}
+
+// getNamed reads ns/name of kind into obj: "<kind> <name> not found in namespace <ns>" when missing.
+func getNamed[T client.Object](ctx context.Context, c client.Client, ns, name, kind string, obj T) (T, error) {
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
+		var none T
 		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("ScheduledSparkApplication %q not found in namespace %q", name, ns)
+			return none, fmt.Errorf("%s %q not found in namespace %q", kind, name, ns)
 		}
-		return nil, fmt.Errorf("reading ScheduledSparkApplication %s/%s: %w", ns, name, err)
+		return none, fmt.Errorf("reading %s %s/%s: %w", kind, ns, name, err)
 	}
-	return app, nil
+	return obj, nil
 }
 
 // exactlyOneName is the argument check of commands that take one application name.
@@ -165,4 +163,19 @@ func ignoreInterrupt(ctx context.Context, err error) error {
 		return nil
 	}
 	return err
+}
+
+// manifestArgument takes the manifest of `sparkctl <verb>` from -f (*filename) or from the one
+// argument, and refuses both or neither.
+func manifestArgument(filename *string, args []string, verb string) error {
+	if len(args) == 1 {
+		if *filename != "" {
+			return fmt.Errorf("give the manifest once: either -f %s or %s", *filename, args[0])
+		}
+		*filename = args[0]
+	}
+	if *filename == "" {
+		return fmt.Errorf("a manifest is required: sparkctl %s -f FILE (or -f - for standard input)", verb)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package sparkctl
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -103,14 +102,8 @@ If an upload fails, nothing is created, and the files this command uploaded are 
 
 // Complete reads the arguments, the manifest and the namespace.
 func (o *CreateOptions) Complete(cmd *cobra.Command, args []string) error {
-	if len(args) == 1 {
-		if o.Filename != "" {
-			return fmt.Errorf("give the manifest once: either -f %s or %s", o.Filename, args[0])
-		}
-		o.Filename = args[0]
-	}
-	if o.Filename == "" {
-		return errors.New("a manifest is required: sparkctl create -f FILE (or -f - for standard input)")
+	if err := manifestArgument(&o.Filename, args, "create"); err != nil {
+		return err
 	}
 	o.pathSet = cmd.Flags().Changed("s3-force-path-style")
 	docs, err := manifest.ReadDocuments(o.Filename, o.streams.In)

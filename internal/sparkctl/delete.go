@@ -37,8 +37,7 @@ application. By default the command waits until each application is gone.`,
 		ValidArgsFunction: completeAppNames(f),
 		RunE:              cmdutil.RunE(o),
 	}
-	cmd.Flags().BoolVar(&o.Wait, "wait", o.Wait, "wait until each application is gone")
-	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")
+	addWaitFlags(cmd, &o.Wait, &o.Timeout, "wait until each application is gone")
 	o.output.AddFlags(cmd)
 	return cmd
 }

@@ -112,19 +112,22 @@ func (o *ForwardOptions) Run(ctx context.Context) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- fw.ForwardPorts() }()
+	// stopForwarding stops the forwarder and waits for it; its error no longer matters.
+	stopForwarding := func() {
+		close(stop)
+		<-done //nolint:errcheck // drained after stop
+	}
 	select {
 	case <-ready:
 	case err := <-done:
 		return o.forwardError(pod, remote, err)
 	case <-ctx.Done():
-		close(stop)
-		<-done //nolint:errcheck // drained after stop: the forwarder's error no longer matters
+		stopForwarding()
 		return nil
 	}
 	ports, err := fw.GetPorts()
 	if err != nil || len(ports) == 0 {
-		close(stop)
-		<-done //nolint:errcheck // drained after stop: the forwarder's error no longer matters
+		stopForwarding()
 		return fmt.Errorf("forwarding to %s: no local port: %v", pod.Name, err)
 	}
 	local := int(ports[0].Local)
@@ -138,8 +141,7 @@ func (o *ForwardOptions) Run(ctx context.Context) error {
 	case err := <-done:
 		return o.forwardError(pod, remote, err)
 	case <-ctx.Done():
-		close(stop)
-		<-done //nolint:errcheck // drained after stop: the forwarder's error no longer matters
+		stopForwarding()
 		return nil
 	}
 }

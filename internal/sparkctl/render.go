@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/render"
 	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 	"github.com/sparkop/spark-operator/internal/sparkctl/manifest"
 	"github.com/sparkop/spark-operator/internal/submission"
@@ -71,14 +70,8 @@ field to fix. For a ScheduledSparkApplication, its template is rendered.`,
 
 // Complete reads the manifest.
 func (o *RenderOptions) Complete(_ *cobra.Command, args []string) error {
-	if len(args) == 1 {
-		if o.Filename != "" {
-			return fmt.Errorf("give the manifest once: either -f %s or %s", o.Filename, args[0])
-		}
-		o.Filename = args[0]
-	}
-	if o.Filename == "" {
-		return errors.New("a manifest is required: sparkctl render -f FILE (or -f - for standard input)")
+	if err := manifestArgument(&o.Filename, args, "render"); err != nil {
+		return err
 	}
 	docs, err := manifest.ReadDocuments(o.Filename, o.streams.In)
 	o.docs = docs
@@ -120,31 +113,19 @@ func (o *RenderOptions) Run(context.Context) error {
 		} else {
 			app = a.App
 		}
-		if app.Namespace == "" {
-			app.Namespace = "default"
-		}
-		if app.UID == "" {
-			app.UID = types.UID("00000000-0000-0000-0000-000000000000")
-		}
-		sub := submission.NewSubmission(app.UID, "1", o.Attempt, time.Now())
-		res, err := submission.Render(app, sub, submission.Options{MasterURL: o.MasterURL, SparkUser: o.SparkUser, DriverService: o.DriverService})
+		text, err := render.Application(app, render.Options{
+			Attempt:    o.Attempt,
+			Submission: submission.Options{MasterURL: o.MasterURL, SparkUser: o.SparkUser, DriverService: o.DriverService},
+		}, time.Now())
 		if err != nil {
 			return fmt.Errorf("%s: %s/%s cannot be submitted: %w", d.Where(), app.Namespace, app.Name, err)
 		}
 		rendered++
 		if o.Output == "yaml" {
-			text, err := res.YAML()
-			if err != nil {
-				return err
-			}
 			if _, err := o.streams.Out.Write(text); err != nil {
 				return err
 			}
 			continue
-		}
-		text, err := res.YAML()
-		if err != nil {
-			return err
 		}
 		docs, err := manifest.SplitDocuments("rendered", bytes.NewReader(text))
 		if err != nil {

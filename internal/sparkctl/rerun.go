@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 )
@@ -38,8 +37,7 @@ until the new attempt is submitted.`,
 		Example: `  sparkctl rerun spark-pi`,
 	})
 	cmd.Flags().BoolVar(&o.Force, "force", false, "rerun even if the application has not finished, stopping its current attempt")
-	cmd.Flags().BoolVar(&o.Wait, "wait", false, "wait until the operator submitted the new attempt")
-	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")
+	addWaitFlags(cmd, &o.Wait, &o.Timeout, "wait until the operator submitted the new attempt")
 	o.output.AddFlags(cmd)
 	return cmd
 }
@@ -56,22 +54,18 @@ func (o *RerunOptions) Run(ctx context.Context) error {
 	if !o.Force && !slices.Contains(rerunnable, app.Status.AppState.State) {
 		return fmt.Errorf("%s is %s: rerun starts a finished application again; use --force to stop the current attempt and start over", o.Name, state(app))
 	}
-	token := newToken(o.now())
 	before := app.Status.SubmissionID
-	if err := annotate(ctx, c, app, v1beta2.AnnotationRerun, token); err != nil {
-		return fmt.Errorf("setting %s on %s: %w", v1beta2.AnnotationRerun, o.Name, err)
+	if _, err := setToken(ctx, c, app, v1beta2.AnnotationRerun, o.Name, o.now()); err != nil {
+		return err
 	}
 	if !o.Wait {
 		return o.output.PrintDone(app, appResource, o.Name, "rerun requested", o.streams.Out)
 	}
 	// The new attempt has a new submission id and is at least submitted.
-	err = pollUntil(ctx, o.Timeout, func(ctx context.Context) (bool, error) {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(app), app); err != nil {
-			return false, err
-		}
+	err = waitForObject(ctx, c, app, o.Timeout, func() bool {
 		st := app.Status
 		return st.SubmissionID != "" && st.SubmissionID != before && st.ObservedGeneration == app.Generation &&
-			st.AppState.State != v1beta2.ApplicationStatePendingRerun && st.AppState.State != v1beta2.ApplicationStateInvalidating, nil
+			st.AppState.State != v1beta2.ApplicationStatePendingRerun && st.AppState.State != v1beta2.ApplicationStateInvalidating
 	})
 	if err != nil {
 		return fmt.Errorf("the rerun of %s was requested, but the operator did not submit it within %s (state %s): %w", o.Name, o.Timeout, state(app), err)

@@ -86,38 +86,35 @@ func (f *Factory) RESTConfig() (*rest.Config, error) {
 
 // Client returns a controller-runtime client (with watch support) for the cluster.
 func (f *Factory) Client() (client.WithWatch, error) {
-	cfg, err := f.RESTConfig()
-	if err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.client == nil {
-		c, err := client.NewWithWatch(cfg, client.Options{Scheme: f.Scheme})
-		if err != nil {
-			return nil, fmt.Errorf("connecting to the cluster: %w", err)
-		}
-		f.client = c
-	}
-	return f.client, nil
+	return connectOnce(f, &f.client, func(cfg *rest.Config) (client.WithWatch, error) {
+		return client.NewWithWatch(cfg, client.Options{Scheme: f.Scheme})
+	})
 }
 
 // Clientset returns a client-go clientset, for pod logs and port forwarding.
 func (f *Factory) Clientset() (kubernetes.Interface, error) {
+	return connectOnce(f, &f.clientset, func(cfg *rest.Config) (kubernetes.Interface, error) {
+		return kubernetes.NewForConfig(cfg)
+	})
+}
+
+// connectOnce returns *cached, made by connect from the REST configuration on the first call.
+func connectOnce[T comparable](f *Factory, cached *T, connect func(*rest.Config) (T, error)) (T, error) {
+	var none T
 	cfg, err := f.RESTConfig()
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.clientset == nil {
-		cs, err := kubernetes.NewForConfig(cfg)
+	if *cached == none {
+		c, err := connect(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("connecting to the cluster: %w", err)
+			return none, fmt.Errorf("connecting to the cluster: %w", err)
 		}
-		f.clientset = cs
+		*cached = c
 	}
-	return f.clientset, nil
+	return *cached, nil
 }
 
 // Namespace returns the namespace to work in: --namespace, else the kubeconfig context's, else

@@ -3,6 +3,7 @@ package sparkctl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -70,22 +71,23 @@ func (o *target) validateTimeout(timeout time.Duration) error {
 
 // app connects to the cluster and reads the SparkApplication o.Name.
 func (o *target) app(ctx context.Context) (client.WithWatch, *v1beta2.SparkApplication, error) {
-	c, err := o.f.Client()
-	if err != nil {
-		return nil, nil, err
-	}
-	app, err := getApp(ctx, c, o.ns, o.Name)
-	return c, app, err
+	return connectAndGet(ctx, o, getApp)
 }
 
 // scheduledApp connects to the cluster and reads the ScheduledSparkApplication o.Name.
 func (o *target) scheduledApp(ctx context.Context) (client.WithWatch, *v1beta2.ScheduledSparkApplication, error) {
+	return connectAndGet(ctx, o, getScheduledApp)
+}
+
+// connectAndGet connects to the cluster and reads o.Name with get.
+func connectAndGet[T client.Object](ctx context.Context, o *target, get func(context.Context, client.Client, string, string) (T, error)) (client.WithWatch, T, error) {
 	c, err := o.f.Client()
 	if err != nil {
-		return nil, nil, err
+		var none T
+		return nil, none, err
 	}
-	app, err := getScheduledApp(ctx, c, o.ns, o.Name)
-	return c, app, err
+	obj, err := get(ctx, c, o.ns, o.Name)
+	return c, obj, err
 }
 
 // each runs one for every name in o.Names; it goes on after a failure and returns every error.
@@ -118,4 +120,32 @@ const pollEvery = 200 * time.Millisecond
 // pollUntil calls done every pollEvery until it returns true or an error, or timeout passes.
 func pollUntil(ctx context.Context, timeout time.Duration, done func(ctx context.Context) (bool, error)) error {
 	return wait.PollUntilContextTimeout(ctx, pollEvery, timeout, true, done)
+}
+
+// addWaitFlags adds --wait (what it waits for: waitUsage) and --timeout, defaulting to their
+// current values.
+func addWaitFlags(cmd *cobra.Command, wait *bool, timeout *time.Duration, waitUsage string) {
+	cmd.Flags().BoolVar(wait, "wait", *wait, waitUsage)
+	cmd.Flags().DurationVar(timeout, "timeout", *timeout, "how long --wait waits")
+}
+
+// setToken sets the annotation key of obj (named name in errors) to a new token from now, asking the
+// operator for something (a rerun, a triggered run), and returns the token.
+func setToken(ctx context.Context, c client.Client, obj client.Object, key, name string, now time.Time) (string, error) {
+	token := newToken(now)
+	if err := annotate(ctx, c, obj, key, token); err != nil {
+		return "", fmt.Errorf("setting %s on %s: %w", key, name, err)
+	}
+	return token, nil
+}
+
+// waitForObject reads obj again every pollEvery until done says the operator did what was asked,
+// or timeout passes.
+func waitForObject(ctx context.Context, c client.Client, obj client.Object, timeout time.Duration, done func() bool) error {
+	return pollUntil(ctx, timeout, func(ctx context.Context) (bool, error) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return false, err
+		}
+		return done(), nil
+	})
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
@@ -38,8 +37,7 @@ changed. --wait waits until the run was created and prints its name.`,
 		ValidArgsFunction: completeScheduledNames(f),
 		RunE:              cmdutil.RunE(o),
 	}
-	cmd.Flags().BoolVar(&o.Wait, "wait", false, "wait until the operator started the run, and print its name")
-	cmd.Flags().DurationVar(&o.Timeout, "timeout", o.Timeout, "how long --wait waits")
+	addWaitFlags(cmd, &o.Wait, &o.Timeout, "wait until the operator started the run, and print its name")
 	o.output.AddFlags(cmd)
 	return cmd
 }
@@ -56,19 +54,14 @@ func (o *TriggerOptions) Run(ctx context.Context) error {
 	if app.Spec.Suspend != nil && *app.Spec.Suspend {
 		fmt.Fprintf(o.streams.ErrOut, "note: %s is suspended; the triggered run starts anyway, and the schedule stays suspended\n", o.Name)
 	}
-	token := newToken(o.now())
-	if err := annotate(ctx, c, app, v1beta2.AnnotationTriggerRun, token); err != nil {
-		return fmt.Errorf("setting %s on %s: %w", v1beta2.AnnotationTriggerRun, o.Name, err)
+	token, err := setToken(ctx, c, app, v1beta2.AnnotationTriggerRun, o.Name, o.now())
+	if err != nil {
+		return err
 	}
 	if !o.Wait {
 		return o.output.PrintDone(app, scheduledResource, o.Name, "triggered", o.streams.Out)
 	}
-	err = pollUntil(ctx, o.Timeout, func(ctx context.Context) (bool, error) {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(app), app); err != nil {
-			return false, err
-		}
-		return app.Status.LastTriggerToken == token, nil
-	})
+	err = waitForObject(ctx, c, app, o.Timeout, func() bool { return app.Status.LastTriggerToken == token })
 	if err != nil {
 		return fmt.Errorf("%s was triggered, but the operator did not start the run within %s (is it running, and watching namespace %s?): %w", o.Name, o.Timeout, o.ns, err)
 	}

@@ -243,78 +243,118 @@ func buildConf(app *v1beta2.SparkApplication, sub Submission, opts Options) (Con
 	return conf, nil
 }
 
+// roleKeys are the sparkConf keys and spec fields of one role (driver or executors): what
+// driverConf and executorConf write from the role's SparkPodSpec (podConf), and what the basic
+// feature steps read back.
+type roleKeys struct {
+	cores, requestCores, limitCores string // spark.<role>.cores, spark.kubernetes.<role>.{request,limit}.cores
+	memory, overhead, minOverhead   string // spark.<role>.memory, .memoryOverhead, .minMemoryOverhead
+	image, serviceAccount           string // the container image, the pod's service account
+	javaOptions                     string // spark.<role>.extraJavaOptions
+	label, annotation, env          string // prefixes of the pod's labels, annotations and environment
+	secrets, secretKeyRef           string // prefixes of mounted secrets and secret env vars
+	volumes                         string // spark.kubernetes.<role>.volumes.
+	nodeSelector                    string // spark.kubernetes.<role>.node.selector.
+	resource                        string // spark.<role>.resource.
+	field                           string // spec.driver or spec.executor, for errors
+}
+
+var (
+	driverKeys = roleKeys{
+		cores: keyDriverCores, requestCores: keyDriverRequestCores, limitCores: keyDriverLimitCores,
+		memory: keyDriverMemory, overhead: keyDriverMemoryOverhead, minOverhead: keyDriverMinOverhead,
+		image: keyDriverImage, serviceAccount: keyDriverSA, javaOptions: keyDriverJavaOptions,
+		label: prefixDriverLabel, annotation: prefixDriverAnnotation, env: prefixDriverEnv,
+		secrets: prefixDriverSecrets, secretKeyRef: prefixDriverSecretKeyRef, volumes: prefixDriverVolumes,
+		nodeSelector: prefixDriverNodeSelector, resource: "spark.driver.resource.", field: "spec.driver",
+	}
+	executorKeys = roleKeys{
+		cores: keyExecutorCores, requestCores: keyExecutorRequestCores, limitCores: keyExecutorLimitCores,
+		memory: keyExecutorMemory, overhead: keyExecutorMemoryOverhead, minOverhead: keyExecutorMinOverhead,
+		image: keyExecutorImage, serviceAccount: keyExecutorSA, javaOptions: keyExecutorJavaOptions,
+		label: prefixExecutorLabel, annotation: prefixExecutorAnnotation, env: prefixExecutorEnv,
+		secrets: prefixExecutorSecrets, secretKeyRef: prefixExecSecretKeyRef, volumes: prefixExecutorVolumes,
+		nodeSelector: prefixExecNodeSelector, resource: prefixExecutorResource, field: "spec.executor",
+	}
+)
+
+// podConf adds what the driver and the executors take alike from their part of the spec (ps), as
+// Kubeflow's driverConfOption and executorConfOption do, in their order: the operator's labels,
+// image, cores (default 1), core request and limit, memory (default 1g) and overhead, service
+// account, Java options, labels, annotations, secret env vars, env vars and secrets (a secret's type
+// sets its env var after the env vars). A reserved label is a *FieldError.
+func podConf(conf Conf, app *v1beta2.SparkApplication, sub Submission, ps *v1beta2.SparkPodSpec, coreRequest, javaOptions *string, k roleKeys) error {
+	for key, v := range operatorLabels(app, sub) {
+		conf[k.label+key] = v
+	}
+	setIfGiven(conf, k.image, ps.Image)
+	if ps.Cores != nil {
+		conf[k.cores] = strconv.Itoa(int(*ps.Cores))
+	} else {
+		conf.setDefault(k.cores, defaultCores)
+	}
+	setIfGiven(conf, k.requestCores, coreRequest)
+	setIfGiven(conf, k.limitCores, ps.CoreLimit)
+	if ps.Memory != nil {
+		conf[k.memory] = *ps.Memory
+	} else {
+		conf.setDefault(k.memory, defaultMemory)
+	}
+	setIfGiven(conf, k.overhead, ps.MemoryOverhead)
+	setIfGiven(conf, k.serviceAccount, ps.ServiceAccount)
+	setIfGiven(conf, k.javaOptions, javaOptions)
+	if err := podLabelsConf(conf, k.label, k.field+".labels", app.Labels, ps.Labels); err != nil {
+		return err
+	}
+	for key, v := range ps.Annotations {
+		conf[k.annotation+key] = v
+	}
+	for env, ref := range ps.EnvSecretKeyRefs {
+		conf[k.secretKeyRef+env] = ref.Name + ":" + ref.Key
+	}
+	for key, v := range ps.EnvVars {
+		conf[k.env+key] = v
+	}
+	for _, s := range ps.Secrets {
+		conf[k.secrets+s.Name] = s.Path
+		switch s.Type {
+		case v1beta2.SecretTypeGCPServiceAccount:
+			conf[k.env+"GOOGLE_APPLICATION_CREDENTIALS"] = s.Path + "/key.json"
+		case v1beta2.SecretTypeHadoopDelegationToken:
+			conf[k.env+"HADOOP_TOKEN_FILE_LOCATION"] = s.Path + "/hadoop.token"
+		}
+	}
+	return nil
+}
+
+// setIfGiven sets conf[key] to *v when v is not nil.
+func setIfGiven(conf Conf, key string, v *string) {
+	if v != nil {
+		conf[key] = *v
+	}
+}
+
 // driverConf adds the driver options, as Kubeflow's driverConfOption does.
 func driverConf(conf Conf, app *v1beta2.SparkApplication, sub Submission) error {
 	d := &app.Spec.Driver
-	for k, v := range operatorLabels(app, sub) {
-		conf[prefixDriverLabel+k] = v
-	}
-	if d.Image != nil {
-		conf[keyDriverImage] = *d.Image
-	}
-	if d.Cores != nil {
-		conf[keyDriverCores] = strconv.Itoa(int(*d.Cores))
-	} else {
-		conf.setDefault(keyDriverCores, defaultCores)
-	}
-	if d.CoreRequest != nil {
-		conf[keyDriverRequestCores] = *d.CoreRequest
-	}
-	if d.CoreLimit != nil {
-		conf[keyDriverLimitCores] = *d.CoreLimit
-	}
-	if d.Memory != nil {
-		conf[keyDriverMemory] = *d.Memory
-	} else {
-		conf.setDefault(keyDriverMemory, defaultMemory)
-	}
-	if d.MemoryOverhead != nil {
-		conf[keyDriverMemoryOverhead] = *d.MemoryOverhead
-	}
-	if d.ServiceAccount != nil {
-		conf[keyDriverSA] = *d.ServiceAccount
-	}
-	if d.JavaOptions != nil {
-		conf[keyDriverJavaOptions] = *d.JavaOptions
-	}
-	if d.KubernetesMaster != nil {
-		conf[keyDriverMaster] = *d.KubernetesMaster
-	}
-	if err := podLabelsConf(conf, prefixDriverLabel, "spec.driver.labels", app.Labels, d.Labels); err != nil {
+	if err := podConf(conf, app, sub, &d.SparkPodSpec, d.CoreRequest, d.JavaOptions, driverKeys); err != nil {
 		return err
 	}
-	for k, v := range d.Annotations {
-		conf[prefixDriverAnnotation+k] = v
-	}
+	setIfGiven(conf, keyDriverMaster, d.KubernetesMaster)
 	for k, v := range d.ServiceAnnotations {
 		conf[prefixDriverSvcAnnotation+k] = v
 	}
 	for k, v := range d.ServiceLabels {
 		conf[prefixDriverSvcLabel+k] = v
 	}
-	for env, ref := range d.EnvSecretKeyRefs {
-		conf[prefixDriverSecretKeyRef+env] = ref.Name + ":" + ref.Key
-	}
-	for k, v := range d.EnvVars {
-		conf[prefixDriverEnv+k] = v
-	}
-	for _, s := range d.Secrets {
-		conf[prefixDriverSecrets+s.Name] = s.Path
-		switch s.Type {
-		case v1beta2.SecretTypeGCPServiceAccount:
-			conf[prefixDriverEnv+"GOOGLE_APPLICATION_CREDENTIALS"] = s.Path + "/key.json"
-		case v1beta2.SecretTypeHadoopDelegationToken:
-			conf[prefixDriverEnv+"HADOOP_TOKEN_FILE_LOCATION"] = s.Path + "/hadoop.token"
-		}
-	}
-	return localDirVolumesConf(conf, prefixDriverVolumes, "spec.driver.volumeMounts", app.Spec.Volumes, d.VolumeMounts)
+	return localDirVolumesConf(conf, driverKeys.volumes, driverKeys.field+".volumeMounts", app.Spec.Volumes, d.VolumeMounts)
 }
 
 // executorConf adds the executor options, as Kubeflow's executorConfOption does.
 func executorConf(conf Conf, app *v1beta2.SparkApplication, sub Submission) error {
 	e := &app.Spec.Executor
-	for k, v := range operatorLabels(app, sub) {
-		conf[prefixExecutorLabel+k] = v
+	if err := podConf(conf, app, sub, &e.SparkPodSpec, e.CoreRequest, e.JavaOptions, executorKeys); err != nil {
+		return err
 	}
 	// The schema stores instances: 1 when it is omitted (Kubeflow's webhook default, which Kueue
 	// counts), so 1 and 0 (Kueue's write-back of an uncounted application) mean "not set": they
@@ -324,59 +364,10 @@ func executorConf(conf Conf, app *v1beta2.SparkApplication, sub Submission) erro
 	} else if !dynamicAllocationEnabled(&app.Spec) {
 		conf.setDefault(keyExecutorInstances, defaultInstances)
 	}
-	if e.Image != nil {
-		conf[keyExecutorImage] = *e.Image
-	}
-	if e.Cores != nil {
-		conf[keyExecutorCores] = strconv.Itoa(int(*e.Cores))
-	} else {
-		conf.setDefault(keyExecutorCores, defaultCores)
-	}
-	if e.CoreRequest != nil {
-		conf[keyExecutorRequestCores] = *e.CoreRequest
-	}
-	if e.CoreLimit != nil {
-		conf[keyExecutorLimitCores] = *e.CoreLimit
-	}
-	if e.Memory != nil {
-		conf[keyExecutorMemory] = *e.Memory
-	} else {
-		conf.setDefault(keyExecutorMemory, defaultMemory)
-	}
-	if e.MemoryOverhead != nil {
-		conf[keyExecutorMemoryOverhead] = *e.MemoryOverhead
-	}
-	if e.ServiceAccount != nil {
-		conf[keyExecutorSA] = *e.ServiceAccount
-	}
 	if e.DeleteOnTermination != nil {
 		conf[keyExecutorDeleteOnTerm] = strconv.FormatBool(*e.DeleteOnTermination)
 	}
-	if err := podLabelsConf(conf, prefixExecutorLabel, "spec.executor.labels", app.Labels, e.Labels); err != nil {
-		return err
-	}
-	for k, v := range e.Annotations {
-		conf[prefixExecutorAnnotation+k] = v
-	}
-	for env, ref := range e.EnvSecretKeyRefs {
-		conf[prefixExecSecretKeyRef+env] = ref.Name + ":" + ref.Key
-	}
-	if e.JavaOptions != nil {
-		conf[keyExecutorJavaOptions] = *e.JavaOptions
-	}
-	for k, v := range e.EnvVars {
-		conf[prefixExecutorEnv+k] = v
-	}
-	for _, s := range e.Secrets {
-		conf[prefixExecutorSecrets+s.Name] = s.Path
-		switch s.Type {
-		case v1beta2.SecretTypeGCPServiceAccount:
-			conf[prefixExecutorEnv+"GOOGLE_APPLICATION_CREDENTIALS"] = s.Path + "/key.json"
-		case v1beta2.SecretTypeHadoopDelegationToken:
-			conf[prefixExecutorEnv+"HADOOP_TOKEN_FILE_LOCATION"] = s.Path + "/hadoop.token"
-		}
-	}
-	return localDirVolumesConf(conf, prefixExecutorVolumes, "spec.executor.volumeMounts", app.Spec.Volumes, e.VolumeMounts)
+	return localDirVolumesConf(conf, executorKeys.volumes, executorKeys.field+".volumeMounts", app.Spec.Volumes, e.VolumeMounts)
 }
 
 // reservedLabels are the labels Spark sets itself; Spark refuses them as custom labels.

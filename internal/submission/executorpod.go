@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // This file describes the executors the driver will create, for batch schedulers that must reserve
@@ -57,37 +56,20 @@ func (r *Resources) ExecutorPod() (*corev1.Pod, error) {
 	pod := r.ExecutorTemplate.DeepCopy()
 	c := &pod.Spec.Containers[0] // executorTemplate puts the Spark container first
 	conf := r.Conf
-	if c.Resources.Requests == nil {
-		c.Resources.Requests = corev1.ResourceList{}
-	}
-	if c.Resources.Limits == nil {
-		c.Resources.Limits = corev1.ResourceList{}
-	}
-	memMiB, err := parseSparkMemory(firstNonEmpty(conf[keyExecutorMemory], defaultMemory), "m")
+	initResources(c)
+	total, err := memoryWithOverheadMiB(conf, executorKeys, r.sparkVersion, func() (float64, error) {
+		factor := jvmMemoryOverheadFactor
+		if f := firstNonEmpty(conf[keyExecutorOverheadFactor], conf[keyMemoryOverheadFactor]); f != "" {
+			var err error
+			if factor, err = strconv.ParseFloat(f, 64); err != nil || factor <= 0 {
+				return 0, fieldError("spec.sparkConf", "memory overhead factor %q is not a positive number", f)
+			}
+		}
+		return factor, nil
+	})
 	if err != nil {
-		return nil, fieldError("spec.executor.memory", "%v", err)
+		return nil, err
 	}
-	factor := jvmMemoryOverheadFactor
-	if f := firstNonEmpty(conf[keyExecutorOverheadFactor], conf[keyMemoryOverheadFactor]); f != "" {
-		if factor, err = strconv.ParseFloat(f, 64); err != nil || factor <= 0 {
-			return nil, fieldError("spec.sparkConf", "memory overhead factor %q is not a positive number", f)
-		}
-	}
-	var explicit *int64
-	if o := conf[keyExecutorMemoryOverhead]; o != "" {
-		v, err := parseSparkMemory(o, "m")
-		if err != nil {
-			return nil, fieldError("spec.executor.memoryOverhead", "%v", err)
-		}
-		explicit = &v
-	}
-	minMiB := int64(minMemoryOverheadMiB)
-	if m := conf[keyExecutorMinOverhead]; m != "" && sparkVersionAtLeast(r.sparkVersion, 4, 0) {
-		if minMiB, err = parseSparkMemory(m, "m"); err != nil {
-			return nil, fieldError("spec.sparkConf", "%s: %v", keyExecutorMinOverhead, err)
-		}
-	}
-	total := memMiB + memoryOverheadMiB(memMiB, factor, explicit, minMiB)
 	if strings.EqualFold(conf[keyOffHeapEnabled], "true") && conf[keyOffHeapSize] != "" {
 		v, err := parseSparkMemory(conf[keyOffHeapSize], "b")
 		if err != nil {
@@ -102,50 +84,13 @@ func (r *Resources) ExecutorPod() (*corev1.Pod, error) {
 		}
 		total += v
 	}
-	mem := resource.MustParse(strconv.FormatInt(total, 10) + "Mi")
-	c.Resources.Requests[corev1.ResourceMemory] = mem
-	c.Resources.Limits[corev1.ResourceMemory] = mem
-
-	cpu := firstNonEmpty(conf[keyExecutorRequestCores], conf[keyExecutorCores], defaultCores)
-	q, err := resource.ParseQuantity(cpu)
-	if err != nil {
-		return nil, fieldError("spec.executor.cores", "CPU request %q is not a quantity: %v", cpu, err)
+	setMemory(c, total)
+	if err := setCPU(c, conf, executorKeys); err != nil {
+		return nil, err
 	}
-	c.Resources.Requests[corev1.ResourceCPU] = q
-	if l := conf[keyExecutorLimitCores]; l != "" {
-		q, err := resource.ParseQuantity(l)
-		if err != nil {
-			return nil, fieldError("spec.executor.coreLimit", "%q is not a CPU quantity: %v", l, err)
-		}
-		c.Resources.Limits[corev1.ResourceCPU] = q
-	}
-	for _, prefix := range []string{prefixNodeSelector, prefixExecNodeSelector} {
-		for _, e := range conf.withPrefix(prefix) {
-			pod.Spec.NodeSelector = mergeMaps(pod.Spec.NodeSelector, map[string]string{e.key: e.value})
-		}
-	}
-	amounts, vendors := map[string]string{}, map[string]string{}
-	for _, e := range conf.withPrefix(prefixExecutorResource) {
-		name, prop, ok := strings.Cut(e.key, ".")
-		if !ok {
-			continue
-		}
-		switch prop {
-		case "amount":
-			amounts[name] = e.value
-		case "vendor":
-			vendors[name] = e.value
-		}
-	}
-	for _, name := range sortedKeys(amounts) {
-		if vendors[name] == "" {
-			continue // Spark ignores a resource without a vendor on Kubernetes
-		}
-		q, err := resource.ParseQuantity(amounts[name])
-		if err != nil {
-			return nil, fieldError("spec.sparkConf", "%s%s.amount %q is not a quantity", prefixExecutorResource, name, amounts[name])
-		}
-		c.Resources.Limits[corev1.ResourceName(vendors[name]+"/"+name)] = q
+	addNodeSelector(pod, conf, executorKeys)
+	if err := addCustomResources(c, conf, executorKeys, false); err != nil {
+		return nil, err
 	}
 	return pod, nil
 }

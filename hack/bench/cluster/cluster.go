@@ -40,7 +40,14 @@ type Options struct {
 	Bare bool
 	// Nodes is the number of simulated nodes.
 	Nodes int
+	// AuditPolicy, when set, is the path of a kube-apiserver audit policy (kwokctl
+	// --kube-audit-policy); the API server then writes its audit log to AuditLog(). Not with
+	// KwokDefaults.
+	AuditPolicy string
 }
+
+// AuditLog is where kwokctl has kube-apiserver write its audit log (Options.AuditPolicy).
+func (c *Cluster) AuditLog() string { return filepath.Join(c.Dir(), "logs", "audit.log") }
 
 // WorkDir is kwokctl's working directory, .cache/kwok.
 func (c *Cluster) WorkDir() string { return filepath.Join(c.Root, ".cache", "kwok") }
@@ -99,6 +106,9 @@ func (c *Cluster) Command(ctx context.Context, name string, args ...string) erro
 func (c *Cluster) Up(ctx context.Context, o Options) error {
 	kwokDefaults, bare, nodes := o.KwokDefaults, o.Bare, o.Nodes
 	_ = c.Down(context.WithoutCancel(ctx))
+	if kwokDefaults && o.AuditPolicy != "" {
+		return errors.New("an audit policy needs the benchmark's own cluster set-up, not hack/kwok-cluster.sh's defaults")
+	}
 	if kwokDefaults {
 		cmd := exec.CommandContext(ctx, filepath.Join(c.Root, "hack", "kwok-cluster.sh"), "up", c.Name)
 		cmd.Env = append(c.Env(), "KWOK_NODES="+strconv.Itoa(nodes))
@@ -129,6 +139,9 @@ func (c *Cluster) Up(ctx context.Context, o Options) error {
 		"--extra-args", "kube-apiserver=service-cluster-ip-range=" + ServiceCIDR,
 		"--wait", "2m",
 	}
+	if o.AuditPolicy != "" {
+		args = append(args, "--kube-audit-policy", o.AuditPolicy)
+	}
 	if bare {
 		args = append(args, "--disable", "kube-controller-manager,kube-scheduler,kwok-controller")
 	}
@@ -156,6 +169,21 @@ func (c *Cluster) Down(ctx context.Context) error {
 		return nil
 	}
 	return c.Command(ctx, filepath.Join(c.Root, "hack", "kwok-cluster.sh"), "down", c.Name)
+}
+
+// Teardown ends a run's cluster, for a deferred call: with keep it logs how to reach the cluster and
+// stop it, else it deletes it (Down, within 2 minutes) and joins a failure into *err.
+func (c *Cluster) Teardown(keep bool, logf func(format string, args ...any), err *error) {
+	if keep {
+		logf("the cluster keeps running: export KUBECONFIG=%s; stop it with hack/kwok-cluster.sh down %s", c.Kubeconfig(), c.Name)
+		return
+	}
+	logf("deleting kwok cluster %s", c.Name)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if derr := c.Down(ctx); derr != nil {
+		*err = errors.Join(*err, derr)
+	}
 }
 
 // InstallCRDs applies config/crd/bases and waits until SparkApplications can be listed.

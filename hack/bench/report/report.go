@@ -80,7 +80,15 @@ func Cells(cells ...string) string {
 
 // Write puts row into the table in the Markdown file at path, replacing the row with the same
 // command, creating the table (and the file) when missing; the text around the table is kept.
-func (t Table) Write(path, row string) error {
+func (t Table) Write(path, row string) error { return t.WriteRows(path, []string{row}) }
+
+// WriteRows is Write for a group of rows of one command (the command of rows[0]): every row of that
+// command already in the table is removed and the group takes the place of the first of them (or
+// goes at the end).
+func (t Table) WriteRows(path string, group []string) error {
+	if len(group) == 0 {
+		return nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
@@ -105,16 +113,21 @@ func (t Table) Write(path, row string) error {
 			}
 		}
 	}
-	cmd := RowCommand(row)
+	cmd := RowCommand(group[0])
+	var kept []string
 	replaced := false
-	for i, r := range rows {
-		if RowCommand(r) == cmd {
-			rows[i], replaced = row, true
+	for _, r := range rows {
+		switch {
+		case RowCommand(r) != cmd:
+			kept = append(kept, r)
+		case !replaced:
+			kept, replaced = append(kept, group...), true
 		}
 	}
 	if !replaced {
-		rows = append(rows, row)
+		kept = append(kept, group...)
 	}
+	rows = kept
 	block := t.Begin + "\n" + strings.Join(t.Header, "\n") + "\n" + strings.Join(rows, "\n") + "\n"
 	text = text[:begin] + block + text[end:]
 	return os.WriteFile(path, []byte(text), 0o644)

@@ -49,6 +49,29 @@ func TestWriteTableCreatesAppendsAndReplaces(t *testing.T) {
 	}
 }
 
+func TestWriteRowsReplacesAGroup(t *testing.T) {
+	tbl := Table{Begin: "<!-- begin -->", End: "<!-- end -->", Header: []string{"| date | command | client |", "|---|---|---|"}}
+	path := filepath.Join(t.TempDir(), "benchmarks.md")
+	row := func(cmd, client string) string { return "| d | `" + cmd + "` | " + client + " |" }
+	for _, group := range [][]string{
+		{row("a", "1"), row("a", "2")},
+		{row("b", "1")},
+		{row("a", "3")},
+	} {
+		if err := tbl.WriteRows(path, group); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tbl.Begin + "\n" + strings.Join(tbl.Header, "\n") + "\n" + row("a", "3") + "\n" + row("b", "1") + "\n" + tbl.End
+	if !strings.Contains(string(data), want) {
+		t.Errorf("got:\n%s\nwant:\n%s", data, want)
+	}
+}
+
 func TestQuantiles(t *testing.T) {
 	var d []time.Duration
 	for i := 1; i <= 100; i++ {

@@ -225,23 +225,15 @@ func Objects(app *v1beta2.SparkApplication, res *submission.Resources) ([]client
 	if id := submissionID(res); id != "" {
 		labels[v1beta2.LabelSubmissionID] = id
 	}
-	owner := metav1.OwnerReference{
-		APIVersion:         v1beta2.GroupVersion.String(),
-		Kind:               "SparkApplication",
-		Name:               app.Name,
-		UID:                app.UID,
-		Controller:         ptr.To(true),
-		BlockOwnerDeletion: ptr.To(true),
+	// objectMeta is the metadata of the Workload and the PodGroup: labelled, owned by the application.
+	objectMeta := func(name string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: name, Namespace: app.Namespace, Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{submission.ApplicationOwner(app)}}
 	}
 	policy := schedulingv1alpha2.PodGroupSchedulingPolicy{Gang: &schedulingv1alpha2.GangSchedulingPolicy{MinCount: n}}
 	workload := &schedulingv1alpha2.Workload{
-		TypeMeta: metav1.TypeMeta{APIVersion: schedulingv1alpha2.SchemeGroupVersion.String(), Kind: "Workload"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:            WorkloadName(app, res),
-			Namespace:       app.Namespace,
-			Labels:          labels,
-			OwnerReferences: []metav1.OwnerReference{owner},
-		},
+		TypeMeta:   metav1.TypeMeta{APIVersion: schedulingv1alpha2.SchemeGroupVersion.String(), Kind: "Workload"},
+		ObjectMeta: objectMeta(WorkloadName(app, res)),
 		Spec: schedulingv1alpha2.WorkloadSpec{
 			ControllerRef: &schedulingv1alpha2.TypedLocalObjectReference{
 				APIGroup: v1beta2.GroupVersion.Group,
@@ -255,13 +247,8 @@ func Objects(app *v1beta2.SparkApplication, res *submission.Resources) ([]client
 		},
 	}
 	podGroup := &schedulingv1alpha2.PodGroup{
-		TypeMeta: metav1.TypeMeta{APIVersion: schedulingv1alpha2.SchemeGroupVersion.String(), Kind: "PodGroup"},
-		ObjectMeta: metav1.ObjectMeta{
-			Name:            ExecutorPodGroupName(app, res),
-			Namespace:       app.Namespace,
-			Labels:          labels,
-			OwnerReferences: []metav1.OwnerReference{owner},
-		},
+		TypeMeta:   metav1.TypeMeta{APIVersion: schedulingv1alpha2.SchemeGroupVersion.String(), Kind: "PodGroup"},
+		ObjectMeta: objectMeta(ExecutorPodGroupName(app, res)),
 		Spec: schedulingv1alpha2.PodGroupSpec{
 			PodGroupTemplateRef: &schedulingv1alpha2.PodGroupTemplateReference{
 				Workload: &schedulingv1alpha2.WorkloadPodGroupTemplateReference{

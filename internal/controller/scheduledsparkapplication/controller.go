@@ -29,11 +29,11 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/controller/ctrlkit"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/schedule"
 	"github.com/sparkop/spark-operator/internal/submission"
@@ -68,7 +68,7 @@ type Reconciler struct {
 // NewReconciler returns a Reconciler; clk is the time source (a fake one in tests).
 func NewReconciler(c client.Client, recorder events.EventRecorder, clk clock.Clock, opts Options) *Reconciler {
 	if opts.MaxConcurrentReconciles == 0 {
-		opts.MaxConcurrentReconciles = 10
+		opts.MaxConcurrentReconciles = ctrlkit.DefaultWorkers
 	}
 	return &Reconciler{client: c, recorder: recorder, clock: clk, opts: opts}
 }
@@ -84,8 +84,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("scheduledsparkapplication").
 		For(&v1beta2.ScheduledSparkApplication{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Owns(&v1beta2.SparkApplication{}).
-		// RecoverPanic: a panicking reconcile is logged, counted in controller_runtime_reconcile_panics_total and retried with back-off.
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter, RecoverPanic: ptr.To(true)}).
+		WithOptions(ctrlkit.ControllerOptions(r.opts.MaxConcurrentReconciles, r.opts.RateLimiter)).
 		Complete(r)
 }
 
@@ -94,19 +93,18 @@ type scope struct {
 	orig, ssa    *v1beta2.ScheduledSparkApplication
 	now          time.Time
 	log          klog.Logger
-	events       [][3]string
+	events       ctrlkit.Events
 	requeueAfter time.Duration
 }
 
 func (s *scope) event(eventType, reason, format string, args ...any) {
-	s.events = append(s.events, [3]string{eventType, reason, fmt.Sprintf(format, args...)})
+	s.events.Add(eventType, reason, format, args...)
 }
 
 // Reconcile starts the runs that are due, keeps the history and writes the status once.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := ctrl.LoggerFrom(ctx).WithValues("scheduledSparkApplication", req.NamespacedName)
-	ctx = ctrl.LoggerInto(ctx, log)
-	if ok, err := r.opts.Namespaces.Serves(ctx, req.Namespace); err != nil || !ok {
+	ctx, log, ok, err := ctrlkit.Begin(ctx, req, "scheduledSparkApplication", r.opts.Namespaces)
+	if err != nil || !ok {
 		return ctrl.Result{}, err
 	}
 	ssa := &v1beta2.ScheduledSparkApplication{}
@@ -129,9 +127,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			return ctrl.Result{}, err
 		}
 	}
-	for _, e := range s.events {
-		r.recorder.Eventf(s.ssa, nil, e[0], e[1], "Reconcile", "%s", e[2])
-	}
+	s.events.Emit(r.recorder, s.ssa)
 	return ctrl.Result{RequeueAfter: s.requeueAfter}, nil
 }
 

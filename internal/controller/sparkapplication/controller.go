@@ -23,11 +23,9 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -35,6 +33,7 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/batchscheduler"
+	"github.com/sparkop/spark-operator/internal/controller/ctrlkit"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/metrics"
 	"github.com/sparkop/spark-operator/internal/submission"
@@ -129,7 +128,7 @@ func (o *Options) defaults() {
 		o.MaxTrackedExecutors = 1000
 	}
 	if o.MaxConcurrentReconciles == 0 {
-		o.MaxConcurrentReconciles = 10
+		o.MaxConcurrentReconciles = ctrlkit.DefaultWorkers
 	}
 }
 
@@ -141,12 +140,18 @@ type Reconciler struct {
 	opts     Options
 	// writes holds back reconciles that would read a status this controller already replaced.
 	writes statusWrites
+	// releases keeps a reconcile from releasing a driver finalizer a second time (releases.go).
+	releases driverReleases
 	// apiReader reads from the API server without the cache (the raw templates, templates.go); set
 	// by SetupWithManager, nil without a manager.
 	apiReader client.Reader
+	// status writes the status and reads back only metadata (statuswrite.go); set by
+	// SetupWithManager, nil without a manager.
+	status *statusWriter
 }
 
-// NewReconciler returns a Reconciler. c is the (cached) client of the manager; recorder records the
+// NewReconciler returns a Reconciler. c is the (cached) client of the manager (after SetupWithManager
+// the status writes go through a REST client of the manager's instead, statuswrite.go); recorder records the
 // Kubeflow-named events (package eventrecorder in the operator); clk is the time source (a fake one
 // in tests).
 func NewReconciler(c client.Client, recorder events.EventRecorder, clk clock.Clock, opts Options) *Reconciler {
@@ -173,6 +178,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return err
 	}
 	r.apiReader = mgr.GetAPIReader()
+	status, err := newStatusWriter(mgr)
+	if err != nil {
+		return err
+	}
+	r.status = status
 	byApp := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
 		name := o.GetLabels()[v1beta2.LabelAppName]
 		if name == "" {
@@ -189,7 +199,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		// A driver budget deleted by someone else is created again.
 		b = b.Watches(&policyv1.PodDisruptionBudget{}, byApp, builder.WithPredicates(deletedPredicate()))
 	}
-	return b.WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter, RecoverPanic: ptr.To(true)}).
+	return b.WithOptions(ctrlkit.ControllerOptions(r.opts.MaxConcurrentReconciles, r.opts.RateLimiter)).
 		Complete(r)
 }
 
@@ -227,23 +237,22 @@ type scope struct {
 	app    *v1beta2.SparkApplication
 	now    time.Time
 	log    klog.Logger
-	events []pendingEvent
+	events ctrlkit.Events
 	// transitions are the states the application went through in this reconcile, in order.
 	transitions []v1beta2.ApplicationStateType
 	// afterWrite runs after the status write succeeded (finalizer releases).
 	afterWrite []func(context.Context) error
+	// releasing is the driver pod whose finalizer afterWrite releases: one reconcile that goes
+	// through SUCCEEDING to COMPLETED reaches releaseDriver twice and releases once.
+	releasing *podVersion
 	// requeueAfter is the earliest time the application needs another look; 0 means none.
 	requeueAfter time.Duration
 	// deleted is set when the reconcile deleted the application (TTL): no status to write.
 	deleted bool
 }
 
-type pendingEvent struct {
-	eventType, reason, message string
-}
-
 func (s *scope) event(eventType, reason, format string, args ...any) {
-	s.events = append(s.events, pendingEvent{eventType, reason, fmt.Sprintf(format, args...)})
+	s.events.Add(eventType, reason, format, args...)
 }
 
 // requeue asks for another reconcile after d at the latest.
@@ -265,15 +274,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 // reconcile is one pass of Reconcile; its errors go through retryWhenUnavailable.
 func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := ctrl.LoggerFrom(ctx).WithValues("sparkApplication", req.NamespacedName)
-	ctx = ctrl.LoggerInto(ctx, log)
-	if ok, err := r.opts.Namespaces.Serves(ctx, req.Namespace); err != nil || !ok {
+	ctx, log, ok, err := ctrlkit.Begin(ctx, req, "sparkApplication", r.opts.Namespaces)
+	if err != nil || !ok {
 		return ctrl.Result{}, err
 	}
 	app := &v1beta2.SparkApplication{}
 	if err := r.client.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.writes.forget(req.NamespacedName)
+			r.releases.forget(req.NamespacedName)
 			return ctrl.Result{}, r.cleanupDeleted(ctx, req.NamespacedName)
 		}
 		return ctrl.Result{}, err
@@ -299,7 +308,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	setConditions(s.app, s.now)
 	s.app.Status.ObservedGeneration = s.app.Generation
 	if !equality.Semantic.DeepEqual(s.orig.Status, s.app.Status) {
-		if err := r.client.Status().Update(ctx, s.app); err != nil {
+		if err := r.writeStatus(ctx, s.app); err != nil {
 			if apierrors.IsConflict(err) {
 				// The API server holds a newer version than the cached copy: another writer got
 				// there first, or a write of ours went through but its reply was lost (an API
@@ -321,9 +330,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		r.opts.Metrics.Observe(s.app, &s.orig.Status, s.transitions, s.now)
 	}
-	for _, e := range s.events {
-		r.recorder.Eventf(s.app, nil, e.eventType, e.reason, "Reconcile", "%s", e.message)
-	}
+	s.events.Emit(r.recorder, s.app)
 	for _, f := range s.afterWrite {
 		if err := f(ctx); err != nil {
 			return ctrl.Result{}, err

@@ -104,7 +104,7 @@ func (r *Reconciler) ensureDriverPDB(ctx context.Context, s *scope) error {
 			return nil
 		}
 	case apierrors.IsNotFound(err):
-		want.OwnerReferences = []metav1.OwnerReference{appOwnerRef(app)}
+		want.OwnerReferences = []metav1.OwnerReference{submission.ApplicationOwner(app)}
 		if err := r.client.Create(ctx, want); err != nil && !apierrors.IsAlreadyExists(err) {
 			s.log.Error(err, "Creating the driver PodDisruptionBudget; tried again later", "podDisruptionBudget", want.Name)
 			r.setPDBCondition(s, metav1.ConditionFalse, pdbReasonCreateFailed, fmt.Sprintf("creating PodDisruptionBudget %s: %v", want.Name, err))
@@ -155,12 +155,4 @@ func (r *Reconciler) deleteDriverPDB(ctx context.Context, s *scope) error {
 		return fmt.Errorf("deleting PodDisruptionBudget %s: %w", pdb.Name, err)
 	}
 	return nil
-}
-
-// appOwnerRef is the controller reference of an object the application owns.
-func appOwnerRef(app *v1beta2.SparkApplication) metav1.OwnerReference {
-	return metav1.OwnerReference{
-		APIVersion: v1beta2.GroupVersion.String(), Kind: "SparkApplication", Name: app.Name, UID: app.UID,
-		Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true),
-	}
 }

@@ -229,14 +229,26 @@ func (r *Reconciler) deleteDriver(ctx context.Context, s *scope, pod *corev1.Pod
 	return nil
 }
 
-// releaseDriver removes the driver finalizer from pod after the status write.
+// releaseDriver removes the driver finalizer from pod after the status write, unless this version
+// of the pod was released already (driverReleases).
 func (r *Reconciler) releaseDriver(s *scope, pod *corev1.Pod) {
+	app := client.ObjectKeyFromObject(s.app)
 	if !slices.Contains(pod.Finalizers, DriverFinalizer) {
+		r.releases.forget(app)
 		return
 	}
-	key, uid := client.ObjectKeyFromObject(pod), pod.UID
+	this := podVersion{uid: pod.UID, rv: pod.ResourceVersion}
+	if (s.releasing != nil && *s.releasing == this) || r.releases.pending(app, pod.UID, pod.ResourceVersion) {
+		return
+	}
+	s.releasing = &this
+	key, uid, rv := client.ObjectKeyFromObject(pod), pod.UID, pod.ResourceVersion
 	s.afterWrite = append(s.afterWrite, func(ctx context.Context) error {
-		return r.removeFinalizer(ctx, key, uid)
+		if err := r.removeFinalizer(ctx, key, uid); err != nil {
+			return err
+		}
+		r.releases.done(app, uid, rv)
+		return nil
 	})
 }
 

@@ -13,7 +13,6 @@ package sparkconnect
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -22,14 +21,13 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
-	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/sparkop/spark-operator/api/v1alpha1"
+	"github.com/sparkop/spark-operator/internal/controller/ctrlkit"
 	"github.com/sparkop/spark-operator/internal/controller/namespaces"
 	"github.com/sparkop/spark-operator/internal/metrics"
 	"github.com/sparkop/spark-operator/internal/submission"
@@ -83,7 +81,7 @@ type Reconciler struct {
 // NewReconciler returns a Reconciler; clk is the time source (a fake one in tests).
 func NewReconciler(c client.Client, recorder events.EventRecorder, clk clock.Clock, opts Options) *Reconciler {
 	if opts.MaxConcurrentReconciles == 0 {
-		opts.MaxConcurrentReconciles = 10
+		opts.MaxConcurrentReconciles = ctrlkit.DefaultWorkers
 	}
 	if opts.ImagePullTimeout == 0 {
 		opts.ImagePullTimeout = DefaultImagePullTimeout
@@ -114,7 +112,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named("sparkconnect").
 		For(&v1alpha1.SparkConnect{}).
 		Watches(&corev1.Pod{}, byLabel).
-		WithOptions(controller.Options{MaxConcurrentReconciles: r.opts.MaxConcurrentReconciles, RateLimiter: r.opts.RateLimiter, RecoverPanic: ptr.To(true)}).
+		WithOptions(ctrlkit.ControllerOptions(r.opts.MaxConcurrentReconciles, r.opts.RateLimiter)).
 		Complete(r)
 }
 
@@ -127,13 +125,13 @@ type scope struct {
 	metrics      *metrics.ConnectMetrics
 	pod          *corev1.Pod // the server pod, nil when there is none
 	failure      string      // why the server cannot start, when it cannot
-	events       [][3]string
+	events       ctrlkit.Events
 	observe      []func()
 	requeueAfter time.Duration
 }
 
 func (s *scope) event(eventType, reason, format string, args ...any) {
-	s.events = append(s.events, [3]string{eventType, reason, fmt.Sprintf(format, args...)})
+	s.events.Add(eventType, reason, format, args...)
 }
 
 func (s *scope) requeue(d time.Duration) {
@@ -144,9 +142,8 @@ func (s *scope) requeue(d time.Duration) {
 
 // Reconcile brings the server to the spec, then writes the status once.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	log := ctrl.LoggerFrom(ctx).WithValues("sparkConnect", req.NamespacedName)
-	ctx = ctrl.LoggerInto(ctx, log)
-	if ok, err := r.opts.Namespaces.Serves(ctx, req.Namespace); err != nil || !ok {
+	ctx, log, ok, err := ctrlkit.Begin(ctx, req, "sparkConnect", r.opts.Namespaces)
+	if err != nil || !ok {
 		return ctrl.Result{}, err
 	}
 	conn := &v1alpha1.SparkConnect{}
@@ -170,9 +167,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if res, err, done := r.writeStatus(ctx, s); done {
 		return res, err
 	}
-	for _, e := range s.events {
-		r.recorder.Eventf(s.conn, nil, e[0], e[1], "Reconcile", "%s", e[2])
-	}
+	s.events.Emit(r.recorder, s.conn)
 	for _, f := range s.observe {
 		f()
 	}

@@ -19,7 +19,7 @@ import (
 // COMPLETED; SUCCEEDING passes within the reconcile that reaches COMPLETED), exactly the three
 // Events Kubeflow v2.5 writes for the same lifecycle (SparkApplicationSubmitted, SparkDriverRunning,
 // SparkDriverCompleted), and the submission's objects: the driver pod and one ConfigMap, no driver
-// Service (plus the UI Service and its deletion).
+// Service (plus the UI Service and its deletion), and one PATCH releasing the driver finalizer.
 func TestWritesPerLifecycle(t *testing.T) {
 	t.Parallel()
 	ns := env.NewNamespace(t)
@@ -56,6 +56,7 @@ func TestWritesPerLifecycle(t *testing.T) {
 		"POST pods":                    1,
 		"POST configmaps":              1,
 		"POST services":                1, // the UI Service (no driver Service by default)
+		"PATCH pods":                   1, // the driver finalizer's release, once
 	} {
 		if counts[key] > max {
 			t.Errorf("%s: %d writes; want at most %d", key, counts[key], max)

@@ -382,11 +382,12 @@ func TestReconcilePanic(t *testing.T) {
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
 	setup(t, mgr, func(c client.Client) client.Client {
 		return interceptor.NewClient(noWatch{c}, interceptor.Funcs{
-			SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-				if _, ok := obj.(*v1beta2.SparkApplication); ok && panicked.CompareAndSwap(false, true) {
+			// The first driver pod's creation (status writes do not go through this client).
+			Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+				if _, ok := obj.(*corev1.Pod); ok && panicked.CompareAndSwap(false, true) {
 					panic("injected by TestReconcilePanic")
 				}
-				return c.SubResource(sub).Update(ctx, obj, opts...)
+				return c.Create(ctx, obj, opts...)
 			},
 		})
 	})
