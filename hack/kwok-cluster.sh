@@ -18,7 +18,8 @@
 # each version in SPARK_VERSIONS (default "3.5.3 4.0.1"; hack/spark-install.sh), compiles the
 # stand-in examples jar for each (hack/spark-examples-jar.sh), and runs spark:<version> images from
 # them; bin/spark-operator serves */spark-operator images, and busybox images run host programs.
-# Its log is .cache/kwok/clusters/<name>/logs/processnode.log; `down` stops it.
+# Its log is .cache/kwok/clusters/<name>/logs/processnode.log; `down` stops it. PROCESSNODE_ARGS adds
+# flags to it (e.g. PROCESSNODE_ARGS="--pod-network namespaces").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -146,6 +147,9 @@ start_process_node() {
     jar=$("$root/hack/spark-examples-jar.sh" "$home")
     args+=(--spark-home "$v=$home" --spark-examples-jar "$v=$jar")
   done
+  # PROCESSNODE_ARGS: more flags for bin/processnode, e.g. "--pod-network namespaces".
+  read -ra extra <<<"${PROCESSNODE_ARGS:-}"
+  args+=("${extra[@]}")
   log "starting the process node (log: ${dir#"$root/"}/logs/processnode.log)"
   mkdir -p "$dir/logs"
   "$bin/processnode" --kubeconfig "$kubeconfig" --state-dir "$dir/processnode" \

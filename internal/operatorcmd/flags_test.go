@@ -135,6 +135,7 @@ func TestKubeflowChartArgsParse(t *testing.T) {
 	webhook := []string{"--zap-log-level=info", "--zap-encoder=console", `--namespaces=""`,
 		"--webhook-secret-name=spark-operator-webhook-certs", "--webhook-secret-namespace=spark-operator",
 		"--webhook-svc-name=spark-operator-webhook-svc", "--webhook-svc-namespace=spark-operator", "--webhook-port=9443",
+		"--kube-api-qps=20", "--kube-api-burst=30", // Kubeflow's chart since v2.5.1
 		"--mutating-webhook-name=spark-operator-webhook", "--validating-webhook-name=spark-operator-webhook", "--enable-cert-manager=true",
 		"--enable-metrics=true", "--metrics-bind-address=:8080", "--metrics-endpoint=/metrics", "--metrics-prefix=", "--metrics-labels=app_type",
 		"--leader-election=true", "--leader-election-lock-name=spark-operator-webhook-lock", "--leader-election-lock-namespace=spark-operator"}

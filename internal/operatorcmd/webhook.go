@@ -57,6 +57,8 @@ type webhookOptions struct {
 	metricsPrefix       string
 	metricsLabels       []string
 	healthAddr          string
+	qps                 float32
+	burst               int
 	secureMetrics       bool
 	enableHTTP2         bool
 	// quota is --enable-resource-quota-enforcement (quotaflags.go).
@@ -89,6 +91,8 @@ func newWebhookCommand() *cobra.Command {
 	}
 	f := start.Flags()
 	f.IntVar(&o.workers, "controller-threads", 10, "concurrent reconciles of the webhook's certificate controller")
+	f.Float32Var(&o.qps, "kube-api-qps", 20, "queries per second to the API server (Kubeflow's default)")
+	f.IntVar(&o.burst, "kube-api-burst", 30, "burst of queries to the API server (Kubeflow's default)")
 	f.StringSliceVar(&o.namespaces, "namespaces", nil, "validate only objects in these namespaces (comma-separated); empty or \"\" validates all")
 	f.StringVar(&o.labelSelector, "label-selector-filter", "", "validate only objects whose labels match this selector, e.g. team=data; empty validates all")
 	f.DurationVar(&o.cacheSyncTimeout, "cache-sync-timeout", 30*time.Second, "how long the certificate controller waits for its caches at start")
@@ -191,6 +195,7 @@ func (o *webhookOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cfg.QPS, cfg.Burst = o.qps, o.burst
 	mgr, err := ctrl.NewManager(cfg, o.managerOptions())
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

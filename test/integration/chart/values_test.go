@@ -598,6 +598,8 @@ webhook:
   port: 10250
   portName: wh
   timeoutSeconds: 5
+  kubeAPIQPS: 100
+  kubeAPIBurst: 150
   resourceQuotaEnforcement: {enable: true}
   serviceAccount: {name: wh-sa, annotations: {a: b}, automountServiceAccountToken: true}
   rbac: {annotations: {c: d}}
@@ -622,6 +624,8 @@ webhook:
 			webhookDeployment.contains(args, "--zap-log-level=debug"),
 			webhookDeployment.contains(args, "--zap-encoder=json"),
 			webhookDeployment.contains(args, "--webhook-port=10250"),
+			webhookDeployment.contains(args, "--kube-api-qps=100"),
+			webhookDeployment.contains(args, "--kube-api-burst=150"),
 			webhookDeployment.noPrefix(args, "--namespaces"),
 			webhookDeployment.noPrefix(args, "--enable-metrics"),
 			webhookDeployment.contains(args, "--enable-resource-quota-enforcement=true"),

@@ -106,7 +106,8 @@ func TestKubeflowE2EStates(t *testing.T) {
 		seen, final := kubeflowStates(t, ns, app.Name, func(string) { t.Error("a driver pod was created") })
 		if final.Status.AppState.State != v1beta2.ApplicationStateFailed ||
 			final.Status.SubmissionAttempts != *app.Spec.RestartPolicy.OnSubmissionFailureRetries+1 ||
-			!strings.Contains(final.Status.AppState.ErrorMessage, "non-existent") {
+			!strings.Contains(final.Status.AppState.ErrorMessage, "non-existent") ||
+			!strings.Contains(final.Status.AppState.ErrorMessage, "failed to run spark-submit") {
 			t.Errorf("final status: %+v", final.Status)
 		}
 		for _, st := range seen[:len(seen)-1] {
