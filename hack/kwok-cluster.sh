@@ -146,6 +146,8 @@ start_process_node() {
     jar=$("$root/hack/spark-examples-jar.sh" "$home")
     args+=(--spark-home "$v=$home" --spark-examples-jar "$v=$jar")
   done
+  # Kubeflow's operator (make kubeflow-operator) runs as its chart's image, for test/e2e's migration.
+  [[ -x "$bin/kubeflow-spark-operator" ]] && args+=(--image-binary "*/kubeflow/spark-operator/controller=$bin/kubeflow-spark-operator")
   log "starting the process node (log: ${dir#"$root/"}/logs/processnode.log)"
   mkdir -p "$dir/logs"
   "$bin/processnode" --kubeconfig "$kubeconfig" --state-dir "$dir/processnode" \

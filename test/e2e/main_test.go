@@ -164,13 +164,8 @@ func setUp() error {
 // installChart runs `helm install spark-operator charts/spark-operator` with Helm's Go SDK, waiting
 // for the operator's Deployment to be available.
 func installChart() error {
-	settings := cli.New()
-	settings.KubeConfig = kubeconfig
-	helmHome := filepath.Join(workDir, "helm")
-	settings.RepositoryConfig = filepath.Join(helmHome, "repositories.yaml")
-	settings.RepositoryCache = filepath.Join(helmHome, "cache")
-	cfg := new(action.Configuration)
-	if err := cfg.Init(settings.RESTClientGetter(), operatorNamespace, "secret", func(string, ...any) {}); err != nil {
+	cfg, err := helmConfig(operatorNamespace)
+	if err != nil {
 		return err
 	}
 	chart, err := loader.Load(filepath.Join(root, "charts", "spark-operator"))
@@ -183,15 +178,38 @@ func installChart() error {
 	install.CreateNamespace = true
 	install.Wait = true
 	install.Timeout = 3 * time.Minute
-	values := map[string]any{
+	_, err = install.Run(chart, chartValues())
+	return err
+}
+
+// chartValues are the values the suite installs the chart with.
+func chartValues() map[string]any {
+	return map[string]any{
 		"spark": map[string]any{
 			"jobNamespaces":  []any{jobNamespace},
 			"serviceAccount": map[string]any{"name": "spark-operator-spark"},
 		},
 		"controller": map[string]any{"logLevel": "debug"},
 	}
-	_, err = install.Run(chart, values)
-	return err
+}
+
+// helmSettings are Helm's CLI settings for the cluster, with Helm's own files under .cache/e2e/helm.
+func helmSettings() *cli.EnvSettings {
+	settings := cli.New()
+	settings.KubeConfig = kubeconfig
+	helmHome := filepath.Join(workDir, "helm")
+	settings.RepositoryConfig = filepath.Join(helmHome, "repositories.yaml")
+	settings.RepositoryCache = filepath.Join(helmHome, "cache")
+	return settings
+}
+
+// helmConfig is the configuration of Helm actions on releases in namespace (`helm -n namespace`).
+func helmConfig(namespace string) (*action.Configuration, error) {
+	cfg := new(action.Configuration)
+	if err := cfg.Init(helmSettings().RESTClientGetter(), namespace, "secret", func(string, ...any) {}); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // tearDown copies the logs of the operator and the process node to .cache/e2e/, then deletes the
