@@ -131,13 +131,19 @@ func TestMigrateFromKubeflow(t *testing.T) {
 	step("migrate: the swap, README's steps 1-5")
 	swapStart := time.Now()
 	valuesFile := filepath.Join(t.TempDir(), "kubeflow-values.yaml")
-	helmGetValues(t, "spark-operator", valuesFile) // 1
-	kubectl(t, "apply", "--server-side", "--force-conflicts", "-f", filepath.Join(root, "charts", "spark-operator", "crds")) // 2
+	// 1. helm -n spark-operator get values spark-operator -o yaml > kubeflow-values.yaml
+	helmGetValues(t, "spark-operator", valuesFile)
+	// 2. kubectl apply --server-side --force-conflicts -f charts/spark-operator/crds/
+	kubectl(t, "apply", "--server-side", "--force-conflicts", "-f", filepath.Join(root, "charts", "spark-operator", "crds"))
+	// 3. kubectl -n default annotate serviceaccount/... role/... rolebinding/... helm.sh/resource-policy=keep
 	kubectl(t, "-n", jobNamespace, "annotate", "serviceaccount/spark-operator-spark", "role/spark-operator-spark",
-		"rolebinding/spark-operator-spark", "helm.sh/resource-policy=keep") // 3
-	helmUninstall(t, "spark-operator", false) // 4
+		"rolebinding/spark-operator-spark", "helm.sh/resource-policy=keep")
+	// 4. helm -n spark-operator uninstall spark-operator
+	helmUninstall(t, "spark-operator", false)
 	checkNoKubeflowWebhooks(t, ctx)
-	helmInstallFiles(t, filepath.Join(root, "charts", "spark-operator"), []string{valuesFile}, // 5
+	// 5. helm install spark-operator charts/spark-operator -n spark-operator -f kubeflow-values.yaml \
+	//      --set spark.serviceAccount.name=spark-operator-spark
+	helmInstallFiles(t, filepath.Join(root, "charts", "spark-operator"), []string{valuesFile},
 		[]string{"spark.serviceAccount.name=spark-operator-spark"})
 	step("migrate: ours is installed (%.0fs after the swap started)", time.Since(swapStart).Seconds())
 
