@@ -33,6 +33,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli"
 
 	"github.com/sparkop/spark-operator/api/v1alpha1"
@@ -206,9 +207,30 @@ func helmSettings() *cli.EnvSettings {
 // helmConfig is the configuration of Helm actions on releases in namespace (`helm -n namespace`).
 func helmConfig(namespace string) (*action.Configuration, error) {
 	cfg := new(action.Configuration)
-	if err := cfg.Init(helmSettings().RESTClientGetter(), namespace, "secret", func(string, ...any) {}); err != nil {
+	getter := helmSettings().RESTClientGetter()
+	if err := cfg.Init(getter, namespace, "secret", func(string, ...any) {}); err != nil {
 		return nil, err
 	}
+	// bin/kube-apiserver is built from Kubernetes' source without the version ldflags and reports
+	// v0.0.0-master+$Format:%H$, which charts comparing .Capabilities.KubeVersion (Kubeflow's does)
+	// cannot parse: tell Helm the version it is built from (hack/tools/go.mod, KWOK_KUBE_VERSION).
+	dc, err := getter.ToDiscoveryClient()
+	if err != nil {
+		return nil, err
+	}
+	sv, err := dc.ServerVersion()
+	if err != nil {
+		return nil, err
+	}
+	apis, err := action.GetVersionSet(dc)
+	if err != nil {
+		return nil, err
+	}
+	kv := chartutil.KubeVersion{Version: sv.GitVersion, Major: sv.Major, Minor: sv.Minor}
+	if strings.HasPrefix(sv.GitVersion, "v0.0.0-") {
+		kv = chartutil.KubeVersion{Version: "v1.36.3", Major: "1", Minor: "36"}
+	}
+	cfg.Capabilities = &chartutil.Capabilities{APIVersions: apis, KubeVersion: kv, HelmVersion: chartutil.DefaultCapabilities.HelmVersion}
 	return cfg, nil
 }
 
