@@ -194,10 +194,12 @@ func chartValues() map[string]any {
 	}
 }
 
-// helmSettings are Helm's CLI settings for the cluster, with Helm's own files under .cache/e2e/helm.
-func helmSettings() *cli.EnvSettings {
+// helmSettings are Helm's CLI settings for the cluster (`--kubeconfig ... -n namespace`), with Helm's
+// own files under .cache/e2e/helm. The namespace is also where a chart's objects without one go.
+func helmSettings(namespace string) *cli.EnvSettings {
 	settings := cli.New()
 	settings.KubeConfig = kubeconfig
+	settings.SetNamespace(namespace)
 	helmHome := filepath.Join(workDir, "helm")
 	settings.RepositoryConfig = filepath.Join(helmHome, "repositories.yaml")
 	settings.RepositoryCache = filepath.Join(helmHome, "cache")
@@ -207,7 +209,7 @@ func helmSettings() *cli.EnvSettings {
 // helmConfig is the configuration of Helm actions on releases in namespace (`helm -n namespace`).
 func helmConfig(namespace string) (*action.Configuration, error) {
 	cfg := new(action.Configuration)
-	getter := helmSettings().RESTClientGetter()
+	getter := helmSettings(namespace).RESTClientGetter()
 	if err := cfg.Init(getter, namespace, "secret", func(string, ...any) {}); err != nil {
 		return nil, err
 	}

@@ -277,7 +277,7 @@ func helmInstall(t *testing.T, chartDir string, vals map[string]any) {
 // the values merged as Helm's CLI merges them.
 func helmInstallFiles(t *testing.T, chartDir string, files, sets []string) {
 	t.Helper()
-	vals, err := (&values.Options{ValueFiles: files, Values: sets}).MergeValues(getter.All(helmSettings()))
+	vals, err := (&values.Options{ValueFiles: files, Values: sets}).MergeValues(getter.All(helmSettings(operatorNamespace)))
 	if err != nil {
 		t.Fatal(err)
 	}
