@@ -218,6 +218,8 @@ func TestMigrateFromKubeflow(t *testing.T) {
 // that the driver stays Pending and its application SUBMITTED until the test opens the gate.
 func gatedTemplate(dir string) *v1beta2.PodTemplate {
 	return &v1beta2.PodTemplate{PodTemplateSpec: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+		// spark-submit fails on a template without containers (NullPointerException in Spark 3.5.3).
+		Containers: []corev1.Container{{Name: "spark-kubernetes-driver"}},
 		InitContainers: []corev1.Container{{
 			Name: "gate", Image: "busybox",
 			Command:      []string{"sh", "-c", "i=0; while [ ! -e /gate/open ] && [ $i -lt 1800 ]; do sleep 1; i=$((i+1)); done"},
