@@ -42,7 +42,7 @@ const migrateTimeout = 15 * time.Minute
 // image runs bin/kubeflow-spark-operator, which runs the real spark-submit of Spark 3.5.3)
 // submits a long application (RUNNING at the swap), one whose driver is still Pending behind an
 // init container (SUBMITTED at the swap), a ScheduledSparkApplication and one that COMPLETED with
-// timeToLiveSeconds. Then the README's five steps run as a user runs them (Helm's SDK for the helm
+// timeToLiveSeconds. Then the README's steps run as a user runs them (Helm's SDK for the helm
 // commands, bin/kubectl for the kubectl ones), and ours must finish Kubeflow's work: no second driver,
 // the attempt counters and submission ids kept, no FAILED, the schedule kept, the TTL honoured.
 //
@@ -127,24 +127,24 @@ func TestMigrateFromKubeflow(t *testing.T) {
 	spark := &corev1.ServiceAccount{}
 	get(t, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: jobNamespace, Name: "spark-operator-spark"}}, spark)
 
-	// README.md, "Migrating from Kubeflow's operator", steps 1 to 5.
-	step("migrate: the swap, README's steps 1-5")
+	// README.md, "Migrating from Kubeflow's operator", steps 1 to 4.
+	step("migrate: the swap, README's steps 1-4")
 	swapStart := time.Now()
 	valuesFile := filepath.Join(t.TempDir(), "kubeflow-values.yaml")
 	// 1. helm -n spark-operator get values spark-operator -o yaml > kubeflow-values.yaml
 	helmGetValues(t, "spark-operator", valuesFile)
 	// 2. kubectl apply --server-side --force-conflicts -f charts/spark-operator/crds/
 	kubectl(t, "apply", "--server-side", "--force-conflicts", "-f", filepath.Join(root, "charts", "spark-operator", "crds"))
-	// 3. kubectl -n default annotate serviceaccount/... role/... rolebinding/... helm.sh/resource-policy=keep
-	kubectl(t, "-n", jobNamespace, "annotate", "serviceaccount/spark-operator-spark", "role/spark-operator-spark",
-		"rolebinding/spark-operator-spark", "helm.sh/resource-policy=keep")
-	// 4. helm -n spark-operator uninstall spark-operator
-	helmUninstall(t, "spark-operator", false)
-	checkNoKubeflowWebhooks(t, ctx)
-	// 5. helm install spark-operator charts/spark-operator -n spark-operator -f kubeflow-values.yaml \
-	//      --set spark.serviceAccount.name=spark-operator-spark
-	helmInstallFiles(t, filepath.Join(root, "charts", "spark-operator"), []string{valuesFile},
+	// 3. kubectl -n spark-operator delete deployment spark-operator-controller --cascade=foreground
+	kubectl(t, "-n", operatorNamespace, "delete", "deployment", "spark-operator-controller", "--cascade=foreground", "--timeout=5m")
+	if pods := kubectl(t, "-n", operatorNamespace, "get", "pods", "-o", "name"); strings.Contains(pods, "spark-operator-controller") {
+		t.Errorf("Kubeflow's controller pod is left after step 3: %s", pods)
+	}
+	// 4. helm -n spark-operator upgrade spark-operator charts/spark-operator -f kubeflow-values.yaml \
+	//      --set spark.serviceAccount.name=spark-operator-spark --wait
+	helmUpgradeFiles(t, filepath.Join(root, "charts", "spark-operator"), []string{valuesFile},
 		[]string{"spark.serviceAccount.name=spark-operator-spark"})
+	checkNoKubeflowWebhooks(t, ctx)
 	step("migrate: ours is installed (%.0fs after the swap started)", time.Since(swapStart).Seconds())
 
 	if got := getApp(t, pending).Status.AppState.State; got != v1beta2.ApplicationStateSubmitted {
@@ -173,14 +173,21 @@ func TestMigrateFromKubeflow(t *testing.T) {
 		}
 	}
 
-	// The schedule: ours runs at the time Kubeflow planned (or at once when that passed during the swap).
+	// The schedule: ours runs when Kubeflow planned to (Kubeflow counts "@every" from its first look,
+	// ours from the creation, so up to a slow reconcile's seconds apart), or at once when that time
+	// passed during the swap; then every 4 minutes after.
+	const slack = 30 * time.Second
 	var ours v1beta2.ScheduledSparkApplication
 	framework.WaitFor(t, migrateTimeout, "a run of "+sched.Name+" by ours", func() (bool, string) {
 		get(t, sched, &ours)
 		return ours.Status.LastRunName != "" && ours.Status.LastRunName != kfSched.Status.LastRunName, fmt.Sprintf("%+v", ours.Status)
 	})
-	if ours.Status.LastRun.Time.Before(kfSched.Status.NextRun.Time.Add(-time.Second)) {
-		t.Errorf("ours ran %s at %s, before Kubeflow's next run %s", sched.Name, ours.Status.LastRun, kfSched.Status.NextRun)
+	if kfNext := kfSched.Status.NextRun.Time; ours.Status.LastRun.Time.Before(kfNext.Add(-slack)) ||
+		kfNext.After(swapStart) && ours.Status.LastRun.Time.After(kfNext.Add(2*slack)) {
+		t.Errorf("ours ran %s at %s; Kubeflow planned %s (the swap started at %s)", sched.Name, ours.Status.LastRun, kfNext, swapStart)
+	}
+	if d := ours.Status.NextRun.Sub(ours.Status.LastRun.Time); d < 4*time.Minute-slack || d > 4*time.Minute+slack {
+		t.Errorf("ours plans the run after %s at %s, want 4 min later", ours.Status.LastRun, ours.Status.NextRun)
 	}
 	run := &v1beta2.SparkApplication{ObjectMeta: metav1.ObjectMeta{Namespace: jobNamespace, Name: ours.Status.LastRunName}}
 	waitForState(t, run, migrateTimeout, v1beta2.ApplicationStateCompleted)
@@ -275,15 +282,29 @@ func helmInstall(t *testing.T, chartDir string, vals map[string]any) {
 	}
 }
 
-// helmInstallFiles is `helm install spark-operator CHART -n spark-operator -f FILE... --set SET...`:
+// helmUpgradeFiles is `helm -n spark-operator upgrade spark-operator CHART -f FILE... --set SET... --wait`:
 // the values merged as Helm's CLI merges them.
-func helmInstallFiles(t *testing.T, chartDir string, files, sets []string) {
+func helmUpgradeFiles(t *testing.T, chartDir string, files, sets []string) {
 	t.Helper()
 	vals, err := (&values.Options{ValueFiles: files, Values: sets}).MergeValues(getter.All(helmSettings(operatorNamespace)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	helmInstall(t, chartDir, vals)
+	cfg, err := helmConfig(operatorNamespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chart, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upgrade := action.NewUpgrade(cfg)
+	upgrade.Namespace = operatorNamespace
+	upgrade.Wait = true
+	upgrade.Timeout = 5 * time.Minute
+	if _, err := upgrade.Run("spark-operator", chart, vals); err != nil {
+		t.Fatalf("helm upgrade spark-operator %s: %v", chartDir, err)
+	}
 }
 
 // helmGetValues is `helm -n spark-operator get values RELEASE -o yaml > file`.
@@ -337,8 +358,9 @@ func restoreChart(t *testing.T) {
 	}
 }
 
-// checkNoKubeflowWebhooks fails the test when a webhook configuration of the uninstalled release is
-// left (Kubeflow's are named spark-operator-webhook).
+// checkNoKubeflowWebhooks fails the test when a webhook configuration is left: Kubeflow's (named
+// spark-operator-webhook) would block pods without its Deployment, and ours is disabled by the values
+// taken from Kubeflow's release (webhook.enable=false).
 func checkNoKubeflowWebhooks(t *testing.T, ctx context.Context) {
 	t.Helper()
 	m, err := clientset.AdmissionregistrationV1().MutatingWebhookConfigurations().List(ctx, metav1.ListOptions{})
@@ -357,7 +379,7 @@ func checkNoKubeflowWebhooks(t *testing.T, ctx context.Context) {
 		left = append(left, "validating/"+c.Name)
 	}
 	if len(left) > 0 {
-		t.Errorf("webhook configurations left after helm uninstall: %v", left)
+		t.Errorf("webhook configurations after the upgrade: %v", left)
 	}
 }
 
