@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
@@ -264,14 +265,7 @@ func kubectl(t *testing.T, args ...string) string {
 // helmInstall is `helm install spark-operator CHART -n spark-operator --wait` with values.
 func helmInstall(t *testing.T, chartDir string, vals map[string]any) {
 	t.Helper()
-	cfg, err := helmConfig(operatorNamespace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chart, err := loader.Load(chartDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, chart := helmChart(t, chartDir)
 	install := action.NewInstall(cfg)
 	install.ReleaseName = "spark-operator"
 	install.Namespace = operatorNamespace
@@ -282,6 +276,20 @@ func helmInstall(t *testing.T, chartDir string, vals map[string]any) {
 	}
 }
 
+// helmChart is Helm's configuration for the release's namespace and the chart in chartDir.
+func helmChart(t *testing.T, chartDir string) (*action.Configuration, *chart.Chart) {
+	t.Helper()
+	cfg, err := helmConfig(operatorNamespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, c
+}
+
 // helmUpgradeFiles is `helm -n spark-operator upgrade spark-operator CHART -f FILE... --set SET... --wait`:
 // the values merged as Helm's CLI merges them.
 func helmUpgradeFiles(t *testing.T, chartDir string, files, sets []string) {
@@ -290,14 +298,7 @@ func helmUpgradeFiles(t *testing.T, chartDir string, files, sets []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := helmConfig(operatorNamespace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chart, err := loader.Load(chartDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, chart := helmChart(t, chartDir)
 	upgrade := action.NewUpgrade(cfg)
 	upgrade.Namespace = operatorNamespace
 	upgrade.Wait = true
