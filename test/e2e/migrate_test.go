@@ -160,20 +160,6 @@ func TestMigrateFromKubeflow(t *testing.T) {
 		t.Errorf("the drivers' service account was recreated (UID %s, was %s)", kept.UID, spark.UID)
 	}
 
-	for _, app := range []*v1beta2.SparkApplication{long, pending} {
-		done := waitForState(t, app, migrateTimeout, v1beta2.ApplicationStateCompleted)
-		was := before[app.Name].Status
-		if done.Status.SubmissionID != was.SubmissionID || done.Status.ExecutionAttempts != was.ExecutionAttempts ||
-			done.Status.SubmissionAttempts != was.SubmissionAttempts || done.Status.DriverInfo.PodName != was.DriverInfo.PodName {
-			t.Errorf("%s: completed with submission %s, attempts %d/%d, driver %s; Kubeflow left submission %s, attempts %d/%d, driver %s",
-				app.Name, done.Status.SubmissionID, done.Status.ExecutionAttempts, done.Status.SubmissionAttempts, done.Status.DriverInfo.PodName,
-				was.SubmissionID, was.ExecutionAttempts, was.SubmissionAttempts, was.DriverInfo.PodName)
-		}
-		if was.SparkApplicationID != "" && done.Status.SparkApplicationID != was.SparkApplicationID || done.Status.SparkApplicationID == "" {
-			t.Errorf("%s: sparkApplicationId %q, Kubeflow's was %q", app.Name, done.Status.SparkApplicationID, was.SparkApplicationID)
-		}
-	}
-
 	// The schedule: ours runs when Kubeflow planned to (Kubeflow counts "@every" from its first look,
 	// ours from the creation, so up to a slow reconcile's seconds apart), or at once when that time
 	// passed during the swap; then every 4 minutes after.
@@ -192,6 +178,19 @@ func TestMigrateFromKubeflow(t *testing.T) {
 	}
 	run := &v1beta2.SparkApplication{ObjectMeta: metav1.ObjectMeta{Namespace: jobNamespace, Name: ours.Status.LastRunName}}
 	waitForState(t, run, migrateTimeout, v1beta2.ApplicationStateCompleted)
+	for _, app := range []*v1beta2.SparkApplication{long, pending} {
+		done := waitForState(t, app, migrateTimeout, v1beta2.ApplicationStateCompleted)
+		was := before[app.Name].Status
+		if done.Status.SubmissionID != was.SubmissionID || done.Status.ExecutionAttempts != was.ExecutionAttempts ||
+			done.Status.SubmissionAttempts != was.SubmissionAttempts || done.Status.DriverInfo.PodName != was.DriverInfo.PodName {
+			t.Errorf("%s: completed with submission %s, attempts %d/%d, driver %s; Kubeflow left submission %s, attempts %d/%d, driver %s",
+				app.Name, done.Status.SubmissionID, done.Status.ExecutionAttempts, done.Status.SubmissionAttempts, done.Status.DriverInfo.PodName,
+				was.SubmissionID, was.ExecutionAttempts, was.SubmissionAttempts, was.DriverInfo.PodName)
+		}
+		if was.SparkApplicationID != "" && done.Status.SparkApplicationID != was.SparkApplicationID || done.Status.SparkApplicationID == "" {
+			t.Errorf("%s: sparkApplicationId %q, Kubeflow's was %q", app.Name, done.Status.SparkApplicationID, was.SparkApplicationID)
+		}
+	}
 
 	// The TTL: ours deletes the application Kubeflow completed, and the garbage collector what
 	// spark-submit made for its driver (the driver Service and ConfigMaps are owned by the pod).
@@ -439,25 +438,7 @@ func watchApplications(t *testing.T) *appWatch {
 	go func() {
 		defer close(w.done)
 		for ctx.Err() == nil {
-			apps := &v1beta2.SparkApplicationList{}
-			pods := &corev1.PodList{}
-			if k8s.List(ctx, apps, client.InNamespace(jobNamespace)) == nil &&
-				k8s.List(ctx, pods, client.InNamespace(jobNamespace), client.MatchingLabels{v1beta2.LabelSparkRole: v1beta2.SparkRoleDriver}) == nil {
-				w.mu.Lock()
-				for _, a := range apps.Items {
-					st := a.Status.AppState.State
-					if s := w.seen[a.Name]; st != "" && (len(s) == 0 || s[len(s)-1] != st) {
-						w.seen[a.Name] = append(s, st)
-					}
-				}
-				for _, p := range pods.Items {
-					name := p.Labels[v1beta2.LabelAppName]
-					if !slices.Contains(w.drivers[name], p.UID) {
-						w.drivers[name] = append(w.drivers[name], p.UID)
-					}
-				}
-				w.mu.Unlock()
-			}
+			w.poll(ctx)
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
@@ -468,9 +449,35 @@ func watchApplications(t *testing.T) *appWatch {
 	return w
 }
 
+// stop ends the polling after a last look, so that what happened just before is recorded.
 func (w *appWatch) stop() {
 	w.cancel()
 	<-w.done
+	w.poll(context.Background())
+}
+
+// poll records the applications' states and their drivers' UIDs once.
+func (w *appWatch) poll(ctx context.Context) {
+	apps := &v1beta2.SparkApplicationList{}
+	pods := &corev1.PodList{}
+	if k8s.List(ctx, apps, client.InNamespace(jobNamespace)) != nil ||
+		k8s.List(ctx, pods, client.InNamespace(jobNamespace), client.MatchingLabels{v1beta2.LabelSparkRole: v1beta2.SparkRoleDriver}) != nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, a := range apps.Items {
+		st := a.Status.AppState.State
+		if s := w.seen[a.Name]; st != "" && (len(s) == 0 || s[len(s)-1] != st) {
+			w.seen[a.Name] = append(s, st)
+		}
+	}
+	for _, p := range pods.Items {
+		name := p.Labels[v1beta2.LabelAppName]
+		if !slices.Contains(w.drivers[name], p.UID) {
+			w.drivers[name] = append(w.drivers[name], p.UID)
+		}
+	}
 }
 
 func (w *appWatch) driverUIDs(app string) []types.UID {
