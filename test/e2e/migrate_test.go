@@ -239,7 +239,9 @@ func gatedTemplate(dir string) *v1beta2.PodTemplate {
 // kubeflowChartDir is Kubeflow's chart in the module cache (go mod download).
 func kubeflowChartDir(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("go", "mod", "download", "-json", kubeflowModule).Output()
+	cmd := exec.Command("go", "mod", "download", "-json", kubeflowModule)
+	cmd.Dir = os.TempDir() // outside this module: nothing is added to go.mod or go.sum
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("go mod download %s: %v", kubeflowModule, err)
 	}
