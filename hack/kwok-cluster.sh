@@ -147,6 +147,8 @@ start_process_node() {
     jar=$("$root/hack/spark-examples-jar.sh" "$home")
     args+=(--spark-home "$v=$home" --spark-examples-jar "$v=$jar")
   done
+  # Kubeflow's operator (make kubeflow-operator) runs as its chart's image, for test/e2e's migration.
+  [[ -x "$bin/kubeflow-spark-operator" ]] && args+=(--image-binary "*/kubeflow/spark-operator/controller=$bin/kubeflow-spark-operator")
   # PROCESSNODE_ARGS: more flags for bin/processnode, e.g. "--pod-network namespaces".
   read -ra extra <<<"${PROCESSNODE_ARGS:-}"
   args+=("${extra[@]}")

@@ -33,6 +33,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli"
 
 	"github.com/sparkop/spark-operator/api/v1alpha1"
@@ -164,13 +165,8 @@ func setUp() error {
 // installChart runs `helm install spark-operator charts/spark-operator` with Helm's Go SDK, waiting
 // for the operator's Deployment to be available.
 func installChart() error {
-	settings := cli.New()
-	settings.KubeConfig = kubeconfig
-	helmHome := filepath.Join(workDir, "helm")
-	settings.RepositoryConfig = filepath.Join(helmHome, "repositories.yaml")
-	settings.RepositoryCache = filepath.Join(helmHome, "cache")
-	cfg := new(action.Configuration)
-	if err := cfg.Init(settings.RESTClientGetter(), operatorNamespace, "secret", func(string, ...any) {}); err != nil {
+	cfg, err := helmConfig(operatorNamespace)
+	if err != nil {
 		return err
 	}
 	chart, err := loader.Load(filepath.Join(root, "charts", "spark-operator"))
@@ -183,15 +179,61 @@ func installChart() error {
 	install.CreateNamespace = true
 	install.Wait = true
 	install.Timeout = 3 * time.Minute
-	values := map[string]any{
+	_, err = install.Run(chart, chartValues())
+	return err
+}
+
+// chartValues are the values the suite installs the chart with.
+func chartValues() map[string]any {
+	return map[string]any{
 		"spark": map[string]any{
 			"jobNamespaces":  []any{jobNamespace},
 			"serviceAccount": map[string]any{"name": "spark-operator-spark"},
 		},
 		"controller": map[string]any{"logLevel": "debug"},
 	}
-	_, err = install.Run(chart, values)
-	return err
+}
+
+// helmSettings are Helm's CLI settings for the cluster (`--kubeconfig ... -n namespace`), with Helm's
+// own files under .cache/e2e/helm. The namespace is also where a chart's objects without one go.
+func helmSettings(namespace string) *cli.EnvSettings {
+	settings := cli.New()
+	settings.KubeConfig = kubeconfig
+	settings.SetNamespace(namespace)
+	helmHome := filepath.Join(workDir, "helm")
+	settings.RepositoryConfig = filepath.Join(helmHome, "repositories.yaml")
+	settings.RepositoryCache = filepath.Join(helmHome, "cache")
+	return settings
+}
+
+// helmConfig is the configuration of Helm actions on releases in namespace (`helm -n namespace`).
+func helmConfig(namespace string) (*action.Configuration, error) {
+	cfg := new(action.Configuration)
+	getter := helmSettings(namespace).RESTClientGetter()
+	if err := cfg.Init(getter, namespace, "secret", func(string, ...any) {}); err != nil {
+		return nil, err
+	}
+	// bin/kube-apiserver is built from Kubernetes' source without the version ldflags and reports
+	// v0.0.0-master+$Format:%H$, which charts comparing .Capabilities.KubeVersion (Kubeflow's does)
+	// cannot parse: tell Helm the version it is built from (hack/tools/go.mod, KWOK_KUBE_VERSION).
+	dc, err := getter.ToDiscoveryClient()
+	if err != nil {
+		return nil, err
+	}
+	sv, err := dc.ServerVersion()
+	if err != nil {
+		return nil, err
+	}
+	apis, err := action.GetVersionSet(dc)
+	if err != nil {
+		return nil, err
+	}
+	kv := chartutil.KubeVersion{Version: sv.GitVersion, Major: sv.Major, Minor: sv.Minor}
+	if strings.HasPrefix(sv.GitVersion, "v0.0.0-") {
+		kv = chartutil.KubeVersion{Version: "v1.36.3", Major: "1", Minor: "36"}
+	}
+	cfg.Capabilities = &chartutil.Capabilities{APIVersions: apis, KubeVersion: kv, HelmVersion: chartutil.DefaultCapabilities.HelmVersion}
+	return cfg, nil
 }
 
 // tearDown copies the logs of the operator and the process node to .cache/e2e/, then deletes the

@@ -149,6 +149,7 @@ func (r *Reconciler) reconcile(ctx context.Context, s *scope) error {
 	}
 	st.ScheduleState = v1beta2.ScheduleStateScheduled
 	setCondition(s.ssa, metav1.ConditionTrue, "Scheduled", "")
+	adoptSchedule(st)
 
 	runs, err := r.listRuns(ctx, s.ssa)
 	if err != nil {
@@ -228,7 +229,16 @@ func (r *Reconciler) scheduledRun(ctx context.Context, s *scope, sched *schedule
 		ref = s.ssa.CreationTimestamp.Time
 	}
 	latest, missed := sched.Missed(ref, s.now)
-	next := sched.Next(s.now)
+	// The next time follows the most recent due one (the reference when none is due), as CronJob's:
+	// for "@every <d>" that is <d> after it, not <d> after this reconcile.
+	base := latest
+	if base.IsZero() {
+		base = ref
+	}
+	next := sched.Next(base)
+	if !next.After(s.now) { // the reference is older than Missed's window and nothing fell in it
+		next = sched.Next(s.now)
+	}
 	st.NextRun = metav1.NewTime(next)
 	s.requeueAfter = next.Sub(s.now)
 	if latest.IsZero() {

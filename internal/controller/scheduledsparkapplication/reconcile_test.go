@@ -54,6 +54,17 @@ func nightly() *wrappers.ScheduledSparkApplicationWrapper {
 	return w
 }
 
+// kubeflowScheduled is nightly as Kubeflow's controller leaves it: it started a run at lastRun
+// (named nightly-kubeflow) and planned the next at nextRun; no lastScheduleTime, no observedGeneration.
+func kubeflowScheduled(lastRun, nextRun time.Time) *wrappers.ScheduledSparkApplicationWrapper {
+	w := nightly()
+	w.Status = v1beta2.ScheduledSparkApplicationStatus{
+		LastRun: metav1.NewTime(lastRun), NextRun: metav1.NewTime(nextRun), LastRunName: "nightly-kubeflow",
+		ScheduleState: v1beta2.ScheduleStateScheduled,
+	}
+	return w
+}
+
 // run is a run of nightly scheduled at t, in state st ("" for unfinished).
 func run(t time.Time, st v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
 	app := wrappers.MakeSparkApplication(runName(t), ns).Label(v1beta2.LabelScheduledAppName, "nightly").
@@ -160,6 +171,32 @@ func TestReconcile(t *testing.T) {
 				}
 				if ssa.Status.LastRunName != r.Name || !ssa.Status.LastScheduleTime.Time.Equal(t0.Add(m)) || !ssa.Status.NextRun.Time.Equal(t0.Add(2*m)) {
 					t.Errorf("status %+v", ssa.Status)
+				}
+			},
+		},
+		{
+			name:     "@every: nextRun counts from the creation, not from the reconcile",
+			ssa:      nightly().Schedule("@every 4m"),
+			advance:  90 * time.Second,
+			wantRuns: nil, wantRequeue: 150 * time.Second,
+			check: func(t *testing.T, _ *ssaHarness, ssa *v1beta2.ScheduledSparkApplication) {
+				if !ssa.Status.NextRun.Time.Equal(t0.Add(4 * m)) {
+					t.Errorf("nextRun %s, want %s", ssa.Status.NextRun, t0.Add(4*m))
+				}
+			},
+		},
+		{
+			name:     "taken over from Kubeflow (lastRun, no lastScheduleTime nor observedGeneration): its last run is not started again",
+			ssa:      kubeflowScheduled(t0.Add(2*m+3*time.Second), t0.Add(3*m)),
+			advance:  2*m + 30*time.Second,
+			wantRuns: nil, wantRequeue: 30 * time.Second,
+			check: func(t *testing.T, h *ssaHarness, ssa *v1beta2.ScheduledSparkApplication) {
+				if !ssa.Status.NextRun.Time.Equal(t0.Add(3*m)) || ssa.Status.LastRunName != "nightly-kubeflow" {
+					t.Errorf("status %+v", ssa.Status)
+				}
+				h.step(30 * time.Second)
+				if got := h.runs(); !slices.Equal(got, []string{runName(t0.Add(3 * m))}) {
+					t.Errorf("runs at Kubeflow's nextRun: %v", got)
 				}
 			},
 		},

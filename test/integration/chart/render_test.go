@@ -72,7 +72,12 @@ func loadChart(t testing.TB) *chart.Chart {
 // that reads a value missing from values.yaml fails instead of rendering an empty string.
 func renderChart(t testing.TB, release, namespace, values string) (*rendering, error) {
 	t.Helper()
-	c := loadChart(t)
+	return renderLoaded(t, loadChart(t), release, namespace, values)
+}
+
+// renderLoaded is renderChart for a chart already loaded (Kubeflow's, say).
+func renderLoaded(t testing.TB, c *chart.Chart, release, namespace, values string) (*rendering, error) {
+	t.Helper()
 	vals, err := chartutil.ReadValues([]byte(values))
 	if err != nil {
 		t.Fatalf("values: %v", err)
