@@ -44,7 +44,7 @@ func TestSparkUIService(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.HasPrefix(driver.Status.PodIP, "127.") {
-		t.Skipf("the process node runs pods on loopback addresses (%s; its log says why), which Services cannot have as endpoints", driver.Status.PodIP)
+		t.Skipf("the process node fell back to loopback pod addresses (%s; its log line \"pod network: cannot make network namespaces, FALLING BACK\" says why), which Services cannot have as endpoints", driver.Status.PodIP)
 	}
 	port := strconv.Itoa(int(running.Status.DriverInfo.WebUIPort))
 
