@@ -58,9 +58,10 @@ func TestSparkUIService(t *testing.T) {
 
 	// The API server's service proxy (kubectl proxy, dashboards, Kubeflow's e2e use it).
 	var body []byte
+	// The UI answers "Spark is starting up" (200) until the application has registered: wait for it.
 	for deadline = time.Now().Add(2 * time.Minute); ; time.Sleep(time.Second) {
 		body, err = clientset.CoreV1().Services(app.Namespace).ProxyGet("http", svc, port, "api/v1/applications", nil).DoRaw(ctx)
-		if err == nil || time.Now().After(deadline) {
+		if err == nil && strings.Contains(string(body), `"id"`) || time.Now().After(deadline) {
 			break
 		}
 	}
