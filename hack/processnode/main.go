@@ -61,7 +61,7 @@ func run() error {
 	stateDir := flag.String("state-dir", ".cache/processnode", "directory for pod volumes, logs and container specs")
 	proxyAddr := flag.String("service-proxy-address", "127.0.0.1:443", "where kubernetes.default.svc listens (a TCP proxy of the API server)")
 	kubeletAddr := flag.String("kubelet-address", "127.0.0.1:10250", "where the node's log endpoint listens")
-	podNetwork := flag.String("pod-network", processnode.PodNetworkLoopback, "pod addresses: loopback (the default), auto (a network namespace per pod on a bridge, else loopback addresses) or namespaces (required); pod-to-pod traffic over the bridge is not yet reliable")
+	podNetwork := flag.String("pod-network", processnode.PodNetworkAuto, "pod addresses: auto (a network namespace per pod on a bridge, else loopback addresses with a log line saying why), namespaces (required) or loopback (127.<block>.x.y, which Services cannot have as endpoints)")
 	flag.Var(sparkHomes, "spark-home", "VERSION=DIR: a Spark distribution (bin/, jars/) for spark:VERSION images; repeatable")
 	flag.Var(examples, "spark-examples-jar", "VERSION=JAR: mounted at /opt/spark/examples/jars/spark-examples.jar; repeatable")
 	flag.Var(binaries, "image-binary", "PATTERN=PATH: images whose repository matches PATTERN run the host executable PATH as entrypoint; repeatable")

@@ -44,7 +44,7 @@ func TestSparkUIService(t *testing.T) {
 		t.Fatal(err)
 	}
 	if strings.HasPrefix(driver.Status.PodIP, "127.") {
-		t.Skipf("the process node runs pods on loopback addresses (%s; its log says why), which Services cannot have as endpoints", driver.Status.PodIP)
+		t.Skipf("the process node fell back to loopback pod addresses (%s; its log line \"pod network: cannot make network namespaces, FALLING BACK\" says why), which Services cannot have as endpoints", driver.Status.PodIP)
 	}
 	port := strconv.Itoa(int(running.Status.DriverInfo.WebUIPort))
 
@@ -58,9 +58,10 @@ func TestSparkUIService(t *testing.T) {
 
 	// The API server's service proxy (kubectl proxy, dashboards, Kubeflow's e2e use it).
 	var body []byte
+	// The UI answers "Spark is starting up" (200) until the application has registered: wait for it.
 	for deadline = time.Now().Add(2 * time.Minute); ; time.Sleep(time.Second) {
 		body, err = clientset.CoreV1().Services(app.Namespace).ProxyGet("http", svc, port, "api/v1/applications", nil).DoRaw(ctx)
-		if err == nil || time.Now().After(deadline) {
+		if err == nil && strings.Contains(string(body), `"id"`) || time.Now().After(deadline) {
 			break
 		}
 	}

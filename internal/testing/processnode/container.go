@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -142,47 +144,63 @@ func (c *container) start(initBinary, dir string, spec *ContainerSpec, wake func
 		logFile.Close()
 		return err
 	}
-	if err := cmd.Start(); err != nil {
+	// The child gets SIGKILL when the thread that forked it ends (containerCommand's Pdeathsig), so
+	// it is forked from a thread that this goroutine holds until the child has been reaped.
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		c.pid = cmd.Process.Pid
+		c.startedAt = time.Now().Truncate(time.Second)
+		c.done = make(chan struct{})
+		started <- nil
+		c.wait(cmd, logFile, stdout, stderr, wake)
+	}()
+	if err := <-started; err != nil {
 		logFile.Close()
 		return err
 	}
-	c.pid = cmd.Process.Pid
-	c.startedAt = time.Now().Truncate(time.Second)
-	c.done = make(chan struct{})
+	return nil
+}
+
+// wait copies the container's output into its log, reaps it, records how it ended, closes
+// c.done and calls wake.
+func (c *container) wait(cmd *exec.Cmd, logFile *os.File, stdout, stderr io.Reader, wake func()) {
 	var logMu sync.Mutex
 	var copies sync.WaitGroup
 	copies.Add(2)
 	go copyLog(&copies, &logMu, logFile, stdout, "stdout")
 	go copyLog(&copies, &logMu, logFile, stderr, "stderr")
-	go func() {
-		copies.Wait()
-		err := cmd.Wait()
-		logFile.Close()
-		c.mu.Lock()
-		c.finished = true
-		c.finishedAt = time.Now().Truncate(time.Second)
-		c.exitCode, c.reason = 0, "Completed"
-		if err != nil {
-			c.exitCode, c.reason = 1, "Error"
-			if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
-				switch {
-				case st.Signaled():
-					// As container runtimes report it: 128 + the signal number.
-					c.exitCode = 128 + int(st.Signal())
-					c.signaled = st.Signal().String()
-				case st.Exited():
-					c.exitCode = st.ExitStatus()
-				}
-			}
-			if c.exitCode == 128 {
-				c.reason = "StartError"
+	copies.Wait()
+	err := cmd.Wait()
+	logFile.Close()
+	c.mu.Lock()
+	c.finished = true
+	c.finishedAt = time.Now().Truncate(time.Second)
+	c.exitCode, c.reason = 0, "Completed"
+	if err != nil {
+		c.exitCode, c.reason = 1, "Error"
+		if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
+			switch {
+			case st.Signaled():
+				// As container runtimes report it: 128 + the signal number.
+				c.exitCode = 128 + int(st.Signal())
+				c.signaled = st.Signal().String()
+			case st.Exited():
+				c.exitCode = st.ExitStatus()
 			}
 		}
-		c.mu.Unlock()
-		close(c.done)
-		wake()
-	}()
-	return nil
+		if c.exitCode == 128 {
+			c.reason = "StartError"
+		}
+	}
+	c.mu.Unlock()
+	close(c.done)
+	wake()
 }
 
 // copyLog copies one stream of a container into its log file, a CRI-format line at a time.

@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"net"
 	"os"
+	"os/exec"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -81,6 +84,71 @@ func TestPodNetworkNamespaces(t *testing.T) {
 	}
 	if linkExists(p.bridge) {
 		t.Errorf("the bridge %s is left after stop", p.bridge)
+	}
+}
+
+// Threads must outlive the processes they fork: the kernel sends a child its parent-death signal
+// (SIGKILL for containers) when the thread that forked it ends. inNetNS gives its thread back
+// rather than ending it, and containers are forked from a thread held for their whole life; before
+// both, namespace switches killed random containers (exit 137) and broke pod-to-pod traffic.
+func TestThreadsOutliveTheirChildren(t *testing.T) {
+	startChild := func() (alive func() bool) {
+		cmd := exec.Command("sleep", "300")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		t.Cleanup(func() { _ = cmd.Process.Kill() })
+		return func() bool {
+			select {
+			case <-exited:
+				return false
+			case <-time.After(200 * time.Millisecond):
+				return true
+			}
+		}
+	}
+	// Plain children, forked from whatever threads run these goroutines, survive namespace switches.
+	alive := make([]func() bool, 16)
+	var wg sync.WaitGroup
+	for i := range alive {
+		wg.Go(func() { alive[i] = startChild() })
+	}
+	wg.Wait()
+	for range 200 {
+		if err := inNetNS("/proc/self/ns/net", func() error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, a := range alive {
+		if !a() {
+			t.Errorf("child %d was killed by a namespace switch (its forking thread ended)", i)
+		}
+	}
+
+	// A container survives threads ending (any goroutine that ends locked discards its thread).
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &container{name: "main"}
+	spec := &ContainerSpec{Root: t.TempDir(), Hostname: "c", Mounts: hostBaseMounts(nil), Dir: "/",
+		Env: []string{"PATH=/usr/bin:/bin"}, Argv: []string{"sleep", "300"}}
+	if err := c.start(self, t.TempDir(), spec, func() {}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.signal(syscall.SIGKILL); <-c.done }()
+	for range 50 {
+		done := make(chan struct{})
+		go func() { runtime.LockOSThread(); close(done) }() // ends locked: its thread ends
+		<-done
+	}
+	select {
+	case <-c.done:
+		t.Errorf("the container was killed when threads ended: exit code %d", c.exitCode)
+	case <-time.After(500 * time.Millisecond):
 	}
 }
 

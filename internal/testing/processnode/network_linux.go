@@ -285,23 +285,40 @@ func linkExists(name string) bool {
 }
 
 // inNetNS runs fn on an OS thread that has joined the network namespace at path: sockets that fn
-// opens belong to that namespace for their whole life. The thread is never given back to the Go
-// scheduler (its goroutine ends locked, so the runtime discards it).
+// opens belong to that namespace for their whole life. The thread then goes back to the node's
+// own namespace and to the Go scheduler. It must not end instead: a thread that ends sends the
+// parent-death signal (SIGKILL, see containerCommand) to every process it forked (prctl(2)
+// PR_SET_PDEATHSIG is tied to the creating thread, https://go.dev/issue/27505), and Go forks from
+// any thread, so discarding threads killed random containers (docs/e2e.md, "Why pod-to-pod
+// traffic used to fail"). Only when the thread cannot go back is it left locked, and so discarded.
 func inNetNS(path string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
+		own, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("the node's network namespace: %w", err)
+			return
+		}
+		defer own.Close()
 		f, err := os.Open(path)
 		if err != nil {
+			runtime.UnlockOSThread()
 			errc <- err
 			return
 		}
 		defer f.Close()
 		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("joining the network namespace %s: %w", path, err)
 			return
 		}
-		errc <- fn()
+		err = fn()
+		if unix.Setns(int(own.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		} // else the goroutine ends locked and the runtime discards the thread
+		errc <- err
 	}()
 	return <-errc
 }

@@ -87,9 +87,9 @@ type Config struct {
 	// nodes of this process share it), else 127.<block+i>.x.y for node i (default 16). Process
 	// nodes running at once on one host need distinct blocks.
 	PodIPBlock int
-	// PodNetwork is how pods get their addresses: PodNetworkLoopback (the default), PodNetworkAuto
-	// or PodNetworkNamespaces; see network_linux.go. Loopback stays the default while traffic from
-	// pod to pod over the bridge fails intermittently (TestPodNetwork; docs/e2e.md).
+	// PodNetwork is how pods get their addresses: PodNetworkAuto (the default: a network namespace
+	// per pod, else loopback addresses with a log line saying why), PodNetworkNamespaces or
+	// PodNetworkLoopback; see network_linux.go and docs/e2e.md.
 	PodNetwork string
 	// InitBinary is the executable started as each container's init (default: this program, which
 	// must call MaybeRunInit).
@@ -139,7 +139,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	switch cfg.PodNetwork {
 	case "":
-		cfg.PodNetwork = PodNetworkLoopback
+		cfg.PodNetwork = PodNetworkAuto
 	case PodNetworkAuto, PodNetworkNamespaces, PodNetworkLoopback:
 	default:
 		return nil, fmt.Errorf("processnode: PodNetwork %q: want %q, %q or %q", cfg.PodNetwork, PodNetworkAuto, PodNetworkNamespaces, PodNetworkLoopback)

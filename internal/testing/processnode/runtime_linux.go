@@ -69,7 +69,9 @@ func containerCommand(self, specPath string) *exec.Cmd {
 	cmd := exec.Command(self, InitArg, specPath)
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS | syscall.CLONE_NEWPID,
-		// Kill the container if the process node dies: its PID 1 takes the rest with it.
+		// Kill the container if the process node dies: its PID 1 takes the rest with it. The
+		// kernel sends this when the thread that forked the child ends, so container.start
+		// forks from a thread locked for the child's whole life.
 		Pdeathsig: syscall.SIGKILL,
 	}
 	return cmd
