@@ -30,6 +30,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -39,6 +40,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1alpha1"
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 const (
@@ -69,6 +71,8 @@ func TestMain(m *testing.M) {
 		skipReason = "the end-to-end test needs root: the process node runs containers in mount namespaces"
 		os.Exit(m.Run())
 	}
+	// The suite's clients log API warnings through controller-runtime's logger.
+	ctrllog.SetLogger(util.Logger())
 	var err error
 	if root, err = framework.FindRepoRoot(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
