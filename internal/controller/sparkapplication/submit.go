@@ -307,7 +307,10 @@ func (r *Reconciler) updateExecutors(ctx context.Context, s *scope, succeeded bo
 // cleanupDeleted runs when an application is gone or being deleted: garbage collection deletes its
 // driver pods (owned by it), which then wait on the driver finalizer; it is released here so they
 // go. Pods not yet being deleted are left to the garbage collector, so a cache that has not seen a
-// re-created application of the same name never costs that application its driver.
+// re-created application of the same name never costs that application its driver. A pod whose
+// cached copy has no finalizer needs no request: pods are created with it and only this controller
+// removes it, so a cache without it is never behind the pod (this was a PATCH answered 404 for
+// almost every application deleted after it finished, e.g. by its TTL).
 func (r *Reconciler) cleanupDeleted(ctx context.Context, key types.NamespacedName) error {
 	pods := &corev1.PodList{}
 	if err := r.listByApp(ctx, pods, key.Namespace, key.Name, client.MatchingLabels{v1beta2.LabelSparkRole: v1beta2.SparkRoleDriver}); err != nil {
@@ -315,7 +318,7 @@ func (r *Reconciler) cleanupDeleted(ctx context.Context, key types.NamespacedNam
 	}
 	for i := range pods.Items {
 		pod := &pods.Items[i]
-		if pod.DeletionTimestamp == nil {
+		if pod.DeletionTimestamp == nil || !slices.Contains(pod.Finalizers, DriverFinalizer) {
 			continue
 		}
 		if err := r.removeFinalizer(ctx, client.ObjectKeyFromObject(pod), pod.UID); err != nil {
