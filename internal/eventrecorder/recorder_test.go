@@ -4,55 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
 	clocktesting "k8s.io/utils/clock/testing"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/sparkop/spark-operator/internal/testing/framework"
 )
-
-// The real API server is started by the first test that needs it (sharedEnv), so that the unit
-// tests and fuzzing workers, which run TestMain too, do not start one each.
-var (
-	envOnce sync.Once
-	env     *framework.Env
-	envErr  error
-)
-
-func sharedEnv(t *testing.T) *framework.Env {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("needs a control plane from bin/; skipped with -short (make unit)")
-	}
-	envOnce.Do(func() { env, envErr = framework.New() })
-	if envErr != nil {
-		t.Fatalf("starting the API server: %v", envErr)
-	}
-	return env
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if env != nil {
-		if err := env.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping the API server:", err)
-		}
-	}
-	os.Exit(code)
-}
 
 func configMap(ns, name string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, UID: "uid-1"}}
@@ -142,81 +106,4 @@ func FuzzTruncate(f *testing.F) {
 			t.Fatalf("truncate(%q, %d) = %q", s, n, got)
 		}
 	})
-}
-
-func listEvents(t *testing.T, env *framework.Env, ns string) []eventsv1.Event {
-	t.Helper()
-	var l eventsv1.EventList
-	if err := env.Client.List(context.Background(), &l, client.InNamespace(ns)); err != nil {
-		t.Fatal(err)
-	}
-	return l.Items
-}
-
-// TestWritesToAPIServer queues events before Start (as reconcilers may while the manager starts),
-// many for one object in a tight loop, and checks every one arrives intact on the real API server.
-func TestWritesToAPIServer(t *testing.T) {
-	env := sharedEnv(t)
-	ns := env.NewNamespace(t)
-	r := New(env.Client, env.Scheme, "spark-operator", Options{})
-	const n = 300
-	for i := range n {
-		r.Eventf(configMap(ns, "app"), nil, corev1.EventTypeNormal, "SparkApplicationSubmitted", "Submit", "event %d of %s", i, "app")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- r.Start(ctx) }()
-	framework.WaitFor(t, 30*time.Second, "all events written", func() (bool, string) {
-		got := len(listEvents(t, env, ns))
-		return got == n, fmt.Sprintf("%d events", got)
-	})
-	ev := listEvents(t, env, ns)[0]
-	if ev.ReportingController != "spark-operator" || ev.Regarding.Name != "app" || ev.Action != "Submit" || !strings.HasPrefix(ev.Note, "event ") {
-		t.Errorf("event read back = %+v", ev)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Start returned %v", err)
-	}
-	if r.Dropped() != 0 {
-		t.Errorf("dropped %d events", r.Dropped())
-	}
-}
-
-// TestBoundedQueue checks that a full queue drops instead of blocking or growing, that Stop flushes
-// what is queued, and that an event the API server refuses for good (its namespace is gone) is
-// dropped at once rather than retried.
-func TestBoundedQueue(t *testing.T) {
-	env := sharedEnv(t)
-	ns := env.NewNamespace(t)
-	r := New(env.Client, env.Scheme, "spark-operator", Options{QueueSize: 10})
-	start := time.Now()
-	for i := range 25 {
-		r.Eventf(configMap(ns, "app"), nil, corev1.EventTypeNormal, "R", "A", "%d", i)
-	}
-	r.Eventf(configMap("no-such-namespace", "app"), nil, corev1.EventTypeNormal, "R", "A", "lost")
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("Eventf blocked for %v on a full queue", d)
-	}
-	if r.Dropped() != 16 {
-		t.Errorf("dropped %d, want 16 (26 queued into room for 10)", r.Dropped())
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // Start after its context ended: it only flushes.
-	if err := r.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := len(listEvents(t, env, ns)); got != 10 {
-		t.Errorf("%d events written by the flush, want 10", got)
-	}
-
-	r2 := New(env.Client, env.Scheme, "spark-operator", Options{Attempts: 5, Backoff: time.Second})
-	r2.Eventf(configMap("no-such-namespace", "app"), nil, corev1.EventTypeNormal, "R", "A", "lost")
-	start = time.Now()
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	cancel2()
-	_ = r2.Start(ctx2)
-	if r2.Dropped() != 1 || time.Since(start) > 900*time.Millisecond {
-		t.Errorf("event into a missing namespace: dropped %d after %v, want 1 without retries", r2.Dropped(), time.Since(start))
-	}
 }

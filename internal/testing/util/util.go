@@ -106,6 +106,22 @@ func WaitForObject[T client.Object](t testing.TB, c client.Client, ns, name, wha
 	return obj
 }
 
+// WaitForGone waits until obj (its namespace and name set) no longer exists: deleted, its
+// finalizers released and, for an object with dependents deleted in the foreground, those gone too.
+func WaitForGone(t testing.TB, c client.Client, obj client.Object) {
+	t.Helper()
+	WaitFor(t, fmt.Sprintf("%T %s to be gone", obj, obj.GetName()), func() (bool, string) {
+		err := c.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)
+		if apierrors.IsNotFound(err) {
+			return true, ""
+		}
+		if err != nil {
+			return false, err.Error()
+		}
+		return false, fmt.Sprintf("exists (deleting: %v, finalizers %v)", obj.GetDeletionTimestamp() != nil, obj.GetFinalizers())
+	})
+}
+
 // describe formats values for a waiter's "last seen" message.
 func describe(values ...any) string { return fmt.Sprint(values...) }
 

@@ -90,7 +90,7 @@ func complete(t *testing.T, ns, name string, obj client.Object) {
 	t.Helper()
 	finishDriver(t, ns, name+"-driver")
 	util.WaitForState(t, env.Client, ns, name, v1beta2.ApplicationStateCompleted)
-	waitForGone(t, obj)
+	util.WaitForGone(t, env.Client, obj)
 }
 
 // example reads examples/<name>.yaml into namespace ns.
@@ -111,15 +111,6 @@ func finishDriver(t *testing.T, ns, name string) {
 	if err := env.Client.Status().Update(context.Background(), pod); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// waitForGone waits until obj (kind, namespace and name set) no longer exists.
-func waitForGone(t *testing.T, obj client.Object) {
-	t.Helper()
-	framework.WaitFor(t, 30*time.Second, obj.GetName()+" to be deleted", func() (bool, string) {
-		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)
-		return apierrors.IsNotFound(err), fmt.Sprint(err)
-	})
 }
 
 // executorTemplate decodes the executor pod template the driver of app's current attempt reads.
@@ -318,7 +309,7 @@ func TestSuspendReleasesPodGroup(t *testing.T) {
 	}
 	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
 	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSuspended)
-	waitForGone(t, pg)
+	util.WaitForGone(t, env.Client, pg)
 	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(false) })
 	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
 	framework.WaitFor(t, 30*time.Second, "the PodGroup again", func() (bool, string) {

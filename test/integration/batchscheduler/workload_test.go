@@ -1,4 +1,4 @@
-package kubernetes_test
+package batchscheduler_test
 
 import (
 	"context"
@@ -29,10 +29,10 @@ var apiServerArgs = []string{
 	"runtime-config=scheduling.k8s.io/v1alpha2=true",
 }
 
-// TestObjectsAccepted creates what the scheduler asks for against the real kube-apiserver with the
+// TestKubernetesGangObjectsAccepted (batchScheduler: kubernetes) creates what the scheduler asks for against the real kube-apiserver with the
 // Workload API on: the Workload and PodGroup, the driver pod and an executor made from the mutated
 // template as Spark makes one, and checks what the API server keeps.
-func TestObjectsAccepted(t *testing.T) {
+func TestKubernetesGangObjectsAccepted(t *testing.T) {
 	env := framework.Start(t, framework.WithScheme(v1beta2.AddToScheme), framework.WithAPIServerArgs(apiServerArgs...), framework.WithLogger(logr.Discard()))
 	ctx := context.Background()
 	c := env.Client

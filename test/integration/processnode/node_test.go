@@ -1,8 +1,9 @@
+// Package processnode_test runs the process node (internal/testing/processnode) against a real
+// kube-apiserver: pods as processes, their lifecycle, probes, services and the pod network.
 package processnode_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -29,10 +30,6 @@ var env *framework.Env
 // tests share one API server (envtest, no scheduler: pods name their node).
 func TestMain(m *testing.M) {
 	processnode.MaybeRunInit()
-	flag.Parse()
-	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" || flag.Lookup("test.fuzzworker").Value.String() == "true" {
-		os.Exit(m.Run()) // fuzzing the parsers needs no API server
-	}
 	if os.Geteuid() != 0 {
 		fmt.Println("processnode tests need root (mount namespaces); skipping")
 		os.Exit(0)

@@ -1,4 +1,4 @@
-package framework
+package framework_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/sparkop/spark-operator/internal/testing/framework"
 )
 
 // TestServiceAccountConfig checks that a service account's token is authorized by RBAC: forbidden
@@ -63,7 +65,7 @@ func TestServiceAccountConfig(t *testing.T) {
 	if err := c.List(ctx, &corev1.SecretList{}, client.InNamespace(ns)); !apierrors.IsForbidden(err) {
 		t.Errorf("listing Secrets: got %v, want Forbidden", err)
 	}
-	if got := ServiceAccountUser(ns, "reader"); got != "system:serviceaccount:"+ns+":reader" {
+	if got := framework.ServiceAccountUser(ns, "reader"); got != "system:serviceaccount:"+ns+":reader" {
 		t.Errorf("ServiceAccountUser = %q", got)
 	}
 }
