@@ -33,6 +33,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/eventrecorder"
 	"github.com/sparkop/spark-operator/internal/metrics"
 	"github.com/sparkop/spark-operator/internal/submission"
+	"github.com/sparkop/spark-operator/internal/version"
 	"github.com/sparkop/spark-operator/internal/webhook"
 )
 
@@ -290,7 +291,7 @@ func (o *controllerOptions) run() error {
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	log.Info("Starting the Spark operator", "version", version(), "namespaces", o.namespaces, "workers", o.workers)
+	log.Info("Starting the Spark operator", "version", version.Get(), "namespaces", o.namespaces, "workers", o.workers)
 	if _, err := AddAPIServerProbe(mgr); err != nil {
 		return fmt.Errorf("adding the API server probe: %w", err)
 	}

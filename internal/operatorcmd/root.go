@@ -4,14 +4,11 @@ package operatorcmd
 
 import (
 	"fmt"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
-)
 
-// Version is the operator version, set at build time with -ldflags "-X ...operatorcmd.Version=v1.2.3";
-// otherwise the module version from the build info.
-var Version = ""
+	"github.com/sparkop/spark-operator/internal/version"
+)
 
 // NewRootCommand returns the spark-operator command with its subcommands.
 func NewRootCommand() *cobra.Command {
@@ -37,17 +34,7 @@ func newVersionCommand() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), version())
+			fmt.Fprintln(cmd.OutOrStdout(), version.Get())
 		},
 	}
-}
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
-		return info.Main.Version
-	}
-	return "(devel)"
 }

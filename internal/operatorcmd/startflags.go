@@ -8,6 +8,8 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/sparkop/spark-operator/internal/version"
 )
 
 // What `controller start` and `webhook start` set up alike.
@@ -30,6 +32,6 @@ func restConfig(agent string) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the kubeconfig: %w", err)
 	}
-	cfg.UserAgent = agent + "/" + version()
+	cfg.UserAgent = agent + "/" + version.Get()
 	return cfg, nil
 }

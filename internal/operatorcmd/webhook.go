@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/sparkop/spark-operator/internal/submission"
+	"github.com/sparkop/spark-operator/internal/version"
 	"github.com/sparkop/spark-operator/internal/webhook"
 )
 
@@ -250,7 +251,7 @@ func (o *webhookOptions) run(ctx context.Context) error {
 		case <-runCtx.Done():
 		}
 	}()
-	log.Info("Starting the Spark operator webhook", "version", version(), "certManager", o.enableCertManager)
+	log.Info("Starting the Spark operator webhook", "version", version.Get(), "certManager", o.enableCertManager)
 	if err := mgr.Start(runCtx); err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/sparkop/spark-operator/internal/sparkctl/cmdutil"
 	"github.com/sparkop/spark-operator/internal/sparkctl/connect"
 	"github.com/sparkop/spark-operator/internal/sparkctl/lint"
+	"github.com/sparkop/spark-operator/internal/version"
 )
 
 // PluginName is the name under which kubectl finds sparkctl as a plugin: an executable called
@@ -78,7 +79,7 @@ func (f *Factory) RESTConfig() (*rest.Config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the kubeconfig: %w", err)
 		}
-		cfg.UserAgent = "sparkctl/" + Version()
+		cfg.UserAgent = "sparkctl/" + version.Get()
 		f.config = cfg
 	}
 	return f.config, nil

@@ -408,25 +408,28 @@ func restartPolicy(app *v1beta2.SparkApplication) v1beta2.RestartPolicy {
 
 // rerun stops the finished attempt and moves to PENDING_RERUN, keeping the attempt counters.
 func (r *Reconciler) rerun(ctx context.Context, s *scope) error {
-	if _, err := r.stopAttempt(ctx, s); err != nil {
-		return err
-	}
-	resetAttempt(&s.app.Status)
-	s.setState(v1beta2.ApplicationStatePendingRerun, "")
-	s.event(corev1.EventTypeNormal, ReasonPendingRerun, "SparkApplication %s is pending rerun", s.app.Name)
-	return nil
+	return r.toPendingRerun(ctx, s, "SparkApplication %s is pending rerun")
 }
 
 // handleInvalidating stops the current attempt, resets the attempt counters and moves to PENDING_RERUN.
 func (r *Reconciler) handleInvalidating(ctx context.Context, s *scope) error {
+	if err := r.toPendingRerun(ctx, s, "SparkApplication %s is pending rerun with its new spec"); err != nil {
+		return err
+	}
+	s.app.Status.SubmissionAttempts, s.app.Status.ExecutionAttempts, s.app.Status.InfrastructureRestarts = 0, 0, 0
+	s.app.Status.LastSubmissionAttemptTime = metav1.Time{}
+	return nil
+}
+
+// toPendingRerun stops the current attempt, clears what belonged to it (resetAttempt) and moves to
+// PENDING_RERUN with a PendingRerun event whose message is format with the application's name.
+func (r *Reconciler) toPendingRerun(ctx context.Context, s *scope, format string) error {
 	if _, err := r.stopAttempt(ctx, s); err != nil {
 		return err
 	}
 	resetAttempt(&s.app.Status)
-	s.app.Status.SubmissionAttempts, s.app.Status.ExecutionAttempts, s.app.Status.InfrastructureRestarts = 0, 0, 0
-	s.app.Status.LastSubmissionAttemptTime = metav1.Time{}
 	s.setState(v1beta2.ApplicationStatePendingRerun, "")
-	s.event(corev1.EventTypeNormal, ReasonPendingRerun, "SparkApplication %s is pending rerun with its new spec", s.app.Name)
+	s.event(corev1.EventTypeNormal, ReasonPendingRerun, format, s.app.Name)
 	return nil
 }
 
