@@ -25,22 +25,9 @@ export AIRFLOW_HOME="$home"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$home/airflow.db"
 
-if [[ -x "$venv/bin/python" && "$(cat "$venv/.complete" 2>/dev/null)" == "$pins" ]]; then
-  echo "airflow-install: $pins already in $venv" >&2
-else
-  echo "airflow-install: installing $pins with pip into $venv (once; about 2-4 min)..." >&2
-  start=$(date +%s)
-  # A venv's scripts name its directory, so it is built in place; .complete marks it whole.
-  rm -rf "$venv" "$home"
-  mkdir -p "$(dirname "$venv")"
-  "$python" -m venv "$venv"
-  # shellcheck disable=SC2086
-  if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-compile --progress-bar off $pins >&2; then
-    pip_failed airflow-install "$python" "$pins"
-  fi
-  echo "$pins" >"$venv/.complete"
-  echo "airflow-install: installed in $venv in $(( $(date +%s) - start ))s" >&2
-fi
+# A new venv starts a new Airflow home (its database was migrated by the old one).
+venv_current "$venv" "$pins" || rm -rf "$home"
+venv_install airflow-install "$venv" "$pins" "about 2-4 min"
 
 if [[ ! -f "$home/.migrated" ]]; then
   mkdir -p "$home"

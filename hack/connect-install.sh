@@ -17,18 +17,5 @@ venv="${CONNECT_VENV:-$root/.cache/connect-venv}"
 python="${PYTHON:-python3}"
 pins="pyspark[connect]==$PYSPARK_VERSION"
 
-if [[ -x "$venv/bin/python" && "$(cat "$venv/.complete" 2>/dev/null)" == "$pins" ]]; then
-  echo "connect-install: $pins already in $venv" >&2
-else
-  echo "connect-install: installing $pins with pip into $venv (once)..." >&2
-  start=$(date +%s)
-  rm -rf "$venv"
-  mkdir -p "$(dirname "$venv")"
-  "$python" -m venv "$venv"
-  if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-compile --progress-bar off "$pins" >&2; then
-    pip_failed connect-install "$python" "$pins"
-  fi
-  echo "$pins" >"$venv/.complete"
-  echo "connect-install: installed in $venv in $(( $(date +%s) - start ))s" >&2
-fi
+venv_install connect-install "$venv" "$pins"
 echo "$venv/bin/python"

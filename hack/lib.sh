@@ -49,3 +49,31 @@ pip_failed() {
   echo "$1: pip install $3 failed" >&2
   exit 1
 }
+
+# venv_current VENV PINS: true when the virtualenv VENV is whole and holds exactly PINS (the pins
+# are recorded in VENV/.complete once an install succeeded).
+venv_current() { [[ -x "$1/bin/python" && "$(cat "$1/.complete" 2>/dev/null)" == "$2" ]]; }
+
+# venv_install NAME VENV PINS [NOTE]: makes the virtualenv VENV hold PINS (space-separated pip
+# requirements) from PyPI, with the interpreter $python (python3 by default). Installs once: nothing
+# is done while venv_current holds, and a changed pin rebuilds the venv in place (a venv's scripts
+# name its directory). Progress goes to stderr as NAME, with NOTE after "(once" on the first line;
+# exits 3 when the registry cannot be reached, 1 when pip fails.
+venv_install() {
+  local name="$1" venv="$2" pins="$3" note="${4:-}" start
+  if venv_current "$venv" "$pins"; then
+    echo "$name: $pins already in $venv" >&2
+    return 0
+  fi
+  echo "$name: installing $pins with pip into $venv (once${note:+; $note})..." >&2
+  start=$(date +%s)
+  rm -rf "$venv"
+  mkdir -p "$(dirname "$venv")"
+  "${python:-python3}" -m venv "$venv"
+  # shellcheck disable=SC2086
+  if ! "$venv/bin/python" -m pip install --disable-pip-version-check --no-compile --progress-bar off $pins >&2; then
+    pip_failed "$name" "${python:-python3}" "$pins"
+  fi
+  echo "$pins" >"$venv/.complete"
+  echo "$name: installed in $venv in $(( $(date +%s) - start ))s" >&2
+}

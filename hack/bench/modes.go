@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/sparkop/spark-operator/hack/bench/recorder"
 	"github.com/sparkop/spark-operator/hack/bench/report"
 	"github.com/sparkop/spark-operator/hack/bench/soak"
+	"github.com/sparkop/spark-operator/hack/harness"
 )
 
 // warmupName is the warm-up application's name (not measured, no TTL).
@@ -75,10 +75,7 @@ func compare(ctx context.Context, o *options, command string) error {
 	c := kubeflow.Comparison{Command: command, Ours: sOurs.result(), Kubeflow: sKF.result(), At: time.Now()}
 	fmt.Println(strings.Join(c.Lines(), "\n"))
 	if o.out != "" {
-		path := o.out
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(root, path)
-		}
+		path := harness.OutPath(root, o.out)
 		if err := kubeflow.Write(path, c); err != nil {
 			return errors.Join(errOurs, errKF, err)
 		}

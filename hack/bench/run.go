@@ -16,6 +16,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -27,6 +28,7 @@ import (
 	"github.com/sparkop/spark-operator/hack/bench/recorder"
 	"github.com/sparkop/spark-operator/hack/bench/scraper"
 	"github.com/sparkop/spark-operator/hack/bench/soak"
+	"github.com/sparkop/spark-operator/hack/harness"
 )
 
 // failover is what happened around the leader kill.
@@ -316,10 +318,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		o.onSummary(s)
 	}
 	if o.out != "" {
-		path := o.out
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(root, path)
-		}
+		path := harness.OutPath(root, o.out)
 		if err := table.Write(path, s.row(command)); err != nil {
 			return err
 		}
@@ -353,23 +352,19 @@ func warmUp(ctx context.Context, rc *rest.RESTClient, obs *recorder.Recorder, op
 	if err := load.CreateApp(ctx, rc, load.App(ns, warmupName, time.Second)); err != nil {
 		return fmt.Errorf("creating the warm-up application: %w", err)
 	}
-	deadline := time.Now().Add(timeout)
-	for {
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
 		if r, ok := obs.Get(recorder.Key(ns, warmupName)); ok && !r.PodAdded.IsZero() {
-			return nil
+			return true, nil
 		}
 		if r := ops.AnyExitedUnexpectedly(); r != nil {
-			return r.ExitError()
+			return false, r.ExitError()
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the warm-up application got no driver pod within %s; see the operator log in .cache/bench/", timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+		return false, nil
+	})
+	if wait.Interrupted(err) && ctx.Err() == nil {
+		return fmt.Errorf("the warm-up application got no driver pod within %s; see the operator log in .cache/bench/", timeout)
 	}
+	return err
 }
 
 // runLoad creates o.n applications (load.Run), spread over the namespaces, each registered with the

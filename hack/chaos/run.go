@@ -22,6 +22,7 @@ import (
 	"github.com/sparkop/spark-operator/hack/bench/load"
 	"github.com/sparkop/spark-operator/hack/bench/operator"
 	"github.com/sparkop/spark-operator/hack/bench/recorder"
+	"github.com/sparkop/spark-operator/hack/harness"
 	"github.com/sparkop/spark-operator/internal/operatorcmd"
 )
 
@@ -197,10 +198,7 @@ func run(ctx context.Context, o *options, command string) (err error) {
 		logf("%s", d)
 	}
 	if o.out != "" {
-		path := o.out
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(root, path)
-		}
+		path := harness.OutPath(root, o.out)
 		if err := chaosTable.Write(path, res.row(command)); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -53,4 +54,13 @@ func NewFlagSet(name, about string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// OutPath is the file an -out flag names: out itself when absolute, else out under the repository
+// root (root), so that a command run from any directory writes the same file.
+func OutPath(root, out string) string {
+	if filepath.IsAbs(out) {
+		return out
+	}
+	return filepath.Join(root, out)
 }

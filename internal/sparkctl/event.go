@@ -67,14 +67,8 @@ func (o *EventOptions) Run(ctx context.Context) error {
 			}
 		}
 		w.Flush()
-	} else if !o.Follow {
-		return o.output.PrintObject(list, o.streams.Out)
-	} else {
-		for i := range list.Items {
-			if err := o.output.PrintObject(&list.Items[i], o.streams.Out); err != nil {
-				return err
-			}
-		}
+	} else if err := o.output.PrintList(list, !o.Follow, o.streams.Out); err != nil {
+		return err
 	}
 	if !o.Follow {
 		return nil

@@ -121,14 +121,8 @@ func (o *ListOptions) Run(ctx context.Context) error {
 			rows = append(rows, o.row(&list.Items[i], ""))
 		}
 		table.print(rows, "")
-	} else if !o.Watch && o.output.Format() != "name" {
-		return o.output.PrintObject(list, o.streams.Out)
-	} else {
-		for i := range list.Items {
-			if err := o.output.PrintObject(&list.Items[i], o.streams.Out); err != nil {
-				return err
-			}
-		}
+	} else if err := o.output.PrintList(list, !o.Watch && o.output.Format() != "name", o.streams.Out); err != nil {
+		return err
 	}
 	if !o.Watch {
 		return nil

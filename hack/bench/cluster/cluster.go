@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -198,21 +199,15 @@ func (c *Cluster) InstallCRDsFrom(ctx context.Context, dir string, canList func(
 	if err := c.Command(ctx, c.Bin("kubectl"), "--kubeconfig", c.Kubeconfig(), "apply", "--server-side", "-f", dir); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		err := canList(ctx)
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the SparkApplication CRD did not become usable: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(300 * time.Millisecond):
-		}
+	var lastErr error
+	err := wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		lastErr = canList(ctx)
+		return lastErr == nil, nil
+	})
+	if wait.Interrupted(err) && ctx.Err() == nil {
+		return fmt.Errorf("the SparkApplication CRD did not become usable: %w", lastErr)
 	}
+	return err
 }
 
 // CreateNamespaces creates the namespaces and the `spark` service account the drivers run as.

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/sparkop/spark-operator/hack/bench/scraper"
 )
 
@@ -23,9 +25,7 @@ func StartTreeSampler(ctx context.Context, set *Set, interval time.Duration) *Tr
 	t := &TreeSampler{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(t.done)
-		tick := time.NewTicker(interval)
-		defer tick.Stop()
-		for {
+		wait.UntilWithContext(ctx, func(context.Context) {
 			var sum int64
 			for _, r := range set.Replicas {
 				if !r.Exited() {
@@ -35,12 +35,7 @@ func StartTreeSampler(ctx context.Context, set *Set, interval time.Duration) *Tr
 			t.mu.Lock()
 			t.peak = max(t.peak, sum)
 			t.mu.Unlock()
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
+		}, interval)
 	}()
 	return t
 }

@@ -251,42 +251,41 @@ func (o *Recorder) Start(ctx context.Context, cfg *rest.Config, cs kubernetes.In
 	if newInformer == nil {
 		newInformer = cache.NewSharedIndexInformer
 	}
-	lw := cache.NewListWatchFromClient(rc, "sparkapplications", metav1.NamespaceAll, fields.Everything())
-	appInf := newInformer(lw, &v1beta2.SparkApplication{}, 0, cache.Indexers{})
-	if err := appInf.SetTransform(stripManagedFields); err != nil {
-		return err
+	// inform makes an informer of lw's objects (like example) that drops managed fields and calls
+	// onChange on every add and update, onDelete with the last state of a deleted object.
+	inform := func(lw cache.ListerWatcher, example runtime.Object, onChange, onDelete func(any)) (cache.SharedIndexInformer, error) {
+		inf := newInformer(lw, example, 0, cache.Indexers{})
+		if err := inf.SetTransform(stripManagedFields); err != nil {
+			return nil, err
+		}
+		_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    onChange,
+			UpdateFunc: func(_, n any) { onChange(n) },
+			DeleteFunc: func(obj any) { onDelete(tombstone(obj)) },
+		})
+		return inf, err
 	}
-	if _, err := appInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    o.onApp,
-		UpdateFunc: func(_, n any) { o.onApp(n) },
+	lw := cache.NewListWatchFromClient(rc, "sparkapplications", metav1.NamespaceAll, fields.Everything())
+	appInf, err := inform(lw, &v1beta2.SparkApplication{}, o.onApp, func(obj any) {
 		// An application deleted (hack/bench -ttl) right after it finished: its last state may come
 		// only with the deletion, when the watch was re-established in between.
-		DeleteFunc: func(obj any) {
-			obj = tombstone(obj)
-			o.onApp(obj)
-			if a, ok := obj.(*v1beta2.SparkApplication); ok && o.OnAppGone != nil {
-				o.OnAppGone(a)
-			}
-		},
-	}); err != nil {
+		o.onApp(obj)
+		if a, ok := obj.(*v1beta2.SparkApplication); ok && o.OnAppGone != nil {
+			o.OnAppGone(a)
+		}
+	})
+	if err != nil {
 		return err
 	}
 	podLW := cache.NewFilteredListWatchFromClient(cs.CoreV1().RESTClient(), "pods", metav1.NamespaceAll, func(lo *metav1.ListOptions) {
 		lo.LabelSelector = v1beta2.LabelSparkRole + "=" + v1beta2.SparkRoleDriver
 	})
-	podInf := newInformer(podLW, &corev1.Pod{}, 0, cache.Indexers{})
-	if err := podInf.SetTransform(stripManagedFields); err != nil {
-		return err
-	}
-	if _, err := podInf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    o.onPod,
-		UpdateFunc: func(_, n any) { o.onPod(n) },
-		DeleteFunc: func(obj any) {
-			if p, ok := tombstone(obj).(*corev1.Pod); ok && o.OnPodGone != nil {
-				o.OnPodGone(p)
-			}
-		},
-	}); err != nil {
+	podInf, err := inform(podLW, &corev1.Pod{}, o.onPod, func(obj any) {
+		if p, ok := obj.(*corev1.Pod); ok && o.OnPodGone != nil {
+			o.OnPodGone(p)
+		}
+	})
+	if err != nil {
 		return err
 	}
 	go appInf.Run(ctx.Done())

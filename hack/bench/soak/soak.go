@@ -22,6 +22,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -54,9 +55,7 @@ func StartMonitor(ctx context.Context, rss func() int64, metricsURL string, inte
 	start := time.Now()
 	go func() {
 		defer close(m.done)
-		tick := time.NewTicker(interval)
-		defer tick.Stop()
-		for {
+		wait.UntilWithContext(ctx, func(ctx context.Context) {
 			s := Sample{At: time.Since(start), Heap: -1}
 			s.RSS = rss()
 			if metricsURL != "" {
@@ -67,12 +66,7 @@ func StartMonitor(ctx context.Context, rss func() int64, metricsURL string, inte
 			m.mu.Lock()
 			m.samples = append(m.samples, s)
 			m.mu.Unlock()
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
+		}, interval)
 	}()
 	return m
 }

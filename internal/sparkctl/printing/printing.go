@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/printers"
@@ -84,6 +85,26 @@ func (o *OutputFlags) PrintObject(obj runtime.Object, out io.Writer) error {
 		return err
 	}
 	return p.PrintObj(obj, out)
+}
+
+// PrintList prints list (a typed list such as *v1beta2.SparkApplicationList) with the -o printer:
+// as one object when whole is true, else item by item, each a document of its own, as the objects
+// of a --watch or --follow stream that continues after it are printed. Errors are the printer's, or
+// meta.ExtractList's when list is not a list.
+func (o *OutputFlags) PrintList(list runtime.Object, whole bool, out io.Writer) error {
+	if whole {
+		return o.PrintObject(list, out)
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return err
+	}
+	for _, item := range items {
+		if err := o.PrintObject(item, out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PrintDone prints the result of a change to one object: with -o, the object in that format; else
