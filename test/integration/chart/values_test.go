@@ -442,6 +442,20 @@ image:
 		checks: []check{deployment.equal(container+".image", "spark-operator:dev")},
 	},
 	{
+		// Kubeflow's chart (v2.5.1 on) passes these flags only when the value is not 0.
+		name: "kube API limits 0 leave the flags out",
+		values: `
+controller: {kubeAPIQPS: 0, kubeAPIBurst: 0}
+webhook: {enable: true, kubeAPIQPS: 0, kubeAPIBurst: 0}
+`,
+		checks: []check{
+			deployment.noPrefix(args, "--kube-api-qps"),
+			deployment.noPrefix(args, "--kube-api-burst"),
+			webhookDeployment.noPrefix(args, "--kube-api-qps"),
+			webhookDeployment.noPrefix(args, "--kube-api-burst"),
+		},
+	},
+	{
 		name: "Kubeflow values file",
 		values: `
 controller:
