@@ -257,6 +257,9 @@ func TestBadFlagValues(t *testing.T) {
 		{[]string{"webhook", "start", "--webhook-port=http"}, "--webhook-port"},
 		{[]string{"webhook", "start", "--webhook-port=0"}, "--webhook-port"},
 		{[]string{"webhook", "start", "--no-such-flag"}, "--no-such-flag"},
+		{[]string{"controller", "start", "--metric-tls-min-version=VersionTLS11"}, "--metric-tls-min-version"},
+		{[]string{"controller", "start", "--metric-tls-cipher-suites=TLS_RSA_WITH_RC4_128_SHA"}, "--metric-tls-cipher-suites"},
+		{[]string{"webhook", "start", "--webhook-tls-min-version=VersionTLS13", "--webhook-tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}, "--webhook-tls-cipher-suites"},
 	} {
 		t.Run(strings.Join(tc.args[2:], " "), func(t *testing.T) {
 			root := NewRootCommand()
