@@ -236,7 +236,7 @@ func (o *controllerOptions) run() error {
 		Scheme:                        newScheme(),
 		Cache:                         CacheOptions(cacheNamespaces, o.resync),
 		HealthProbeBindAddress:        o.healthAddr,
-		WebhookServer:                 webhookserver.NewServer(webhookserver.Options{Port: o.webhookPort, CertDir: o.webhookCertDir, TLSOpts: tlsOptions(o.kf.enableHTTP2)}),
+		WebhookServer:                 webhookserver.NewServer(webhookserver.Options{Port: o.webhookPort, CertDir: o.webhookCertDir, TLSOpts: tlsOptions(o.kf.enableHTTP2, o.kf.tls.options()...)}),
 		LeaderElection:                o.leaderElection,
 		LeaderElectionID:              o.leaderElectionID,
 		LeaderElectionNamespace:       o.leaderElectionNamespace,

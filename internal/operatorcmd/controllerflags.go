@@ -38,6 +38,7 @@ type kubeflowControllerOptions struct {
 	metricsEndpoint    string
 	secureMetrics      bool
 	enableHTTP2        bool
+	tls                serverTLS
 	pprofAddr          string
 	timestampPrecision string
 	gates              featuregate.MutableFeatureGate
@@ -56,6 +57,7 @@ func (k *kubeflowControllerOptions) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&k.metricsEndpoint, "metrics-endpoint", "/metrics", "HTTP path of the metrics (served in addition to /metrics when it differs)")
 	f.BoolVar(&k.secureMetrics, "secure-metrics", false, "serve metrics over HTTPS, to callers authenticated by the API server (TokenReview) and authorized to GET the endpoint's path (SubjectAccessReview)")
 	f.BoolVar(&k.enableHTTP2, "enable-http2", false, "allow HTTP/2 on the metrics and webhook servers (off by default: HTTP/2 Rapid Reset, CVE-2023-44487)")
+	k.tls.addFlags(f, "metric")
 	f.StringVar(&k.pprofAddr, "pprof-bind-address", "0", "address of the net/http/pprof endpoint (0 disables it)")
 	f.StringVar(&k.timestampPrecision, "scheduled-spark-application-timestamp-precision", "seconds", "precision of the scheduled time in the names of a ScheduledSparkApplication's runs: "+strings.Join(timestampPrecisions, ", "))
 	k.gates = features.New()
@@ -76,6 +78,9 @@ func (k *kubeflowControllerOptions) validate(defaultTTLSeconds int64) error {
 	if k.rateLimiterMaxWait <= 0 {
 		return fmt.Errorf("--workqueue-ratelimiter-max-delay must be positive, not %s", k.rateLimiterMaxWait)
 	}
+	if err := k.tls.validate(); err != nil {
+		return err
+	}
 	return checkDefaultTimeToLive(k.gates, defaultTTLSeconds)
 }
 
@@ -94,18 +99,19 @@ func (k *kubeflowControllerOptions) rateLimiter() workqueue.TypedRateLimiter[rec
 // authentication and authorization, HTTP/2), pprof, the webhook server's HTTP/2 and the controllers'
 // cache sync timeout.
 func (k *kubeflowControllerOptions) apply(o *ctrl.Options, metricsAddr string) {
-	o.Metrics = MetricsServerOptions(metricsAddr, k.metricsEndpoint, k.secureMetrics, k.enableHTTP2)
+	o.Metrics = MetricsServerOptions(metricsAddr, k.metricsEndpoint, k.secureMetrics, k.enableHTTP2, k.tls.options()...)
 	o.PprofBindAddress = k.pprofAddr
 	o.Controller.CacheSyncTimeout = k.cacheSyncTimeout
 }
 
 // MetricsServerOptions are the metrics server's options for --metrics-bind-address, --metrics-endpoint,
-// --secure-metrics and --enable-http2 (shared by `controller start` and `webhook start`). With secure
+// --secure-metrics and --enable-http2 (shared by `controller start` and `webhook start`), with the
+// TLS settings extra (the --*-tls-* flags, tlsflags.go) applied after those of HTTP/2. With secure
 // serving the server uses a self-signed certificate and lets through only requests whose bearer token
 // the API server authenticates (TokenReview) and whose user may GET the path (SubjectAccessReview,
 // nonResourceURLs), by controller-runtime's filters.WithAuthenticationAndAuthorization.
-func MetricsServerOptions(addr, endpoint string, secure, http2 bool) metricsserver.Options {
-	m := metricsserver.Options{BindAddress: addr, SecureServing: secure, TLSOpts: tlsOptions(http2)}
+func MetricsServerOptions(addr, endpoint string, secure, http2 bool, extra ...func(*tls.Config)) metricsserver.Options {
+	m := metricsserver.Options{BindAddress: addr, SecureServing: secure, TLSOpts: tlsOptions(http2, extra...)}
 	if secure {
 		// Needs RBAC: create tokenreviews (authentication.k8s.io) and subjectaccessreviews
 		// (authorization.k8s.io); the chart grants them when metrics are secure.
@@ -117,13 +123,13 @@ func MetricsServerOptions(addr, endpoint string, secure, http2 bool) metricsserv
 	return m
 }
 
-// tlsOptions disable HTTP/2 unless it is enabled (--enable-http2), as Kubeflow and the kubebuilder
-// scaffold do.
-func tlsOptions(http2 bool) []func(*tls.Config) {
+// tlsOptions disable HTTP/2 unless it is enabled (--enable-http2), as Kubeflow v2.5 and the
+// kubebuilder scaffold do, then apply extra.
+func tlsOptions(http2 bool, extra ...func(*tls.Config)) []func(*tls.Config) {
 	if http2 {
-		return nil
+		return extra
 	}
-	return []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}
+	return append([]func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }}, extra...)
 }
 
 // checkDefaultTimeToLive refuses --feature-gates=DefaultTimeToLive=false together with

@@ -2,12 +2,10 @@ package operatorcmd
 
 import (
 	"bytes"
-	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,10 +16,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
+	"github.com/sparkop/spark-operator/internal/testing/kubeflow"
 )
-
-// kubeflowVersion is the Kubeflow Spark operator whose flags ours must accept.
-const kubeflowVersion = "v2.5.0"
 
 // notYetAccepted are Kubeflow flags that other work adds (removed from this list when it lands).
 var notYetAccepted = map[string]string{}
@@ -39,19 +35,22 @@ func subcommand(t *testing.T, group string) *cobra.Command {
 // kubeflowFlag is one flag definition read from Kubeflow's source.
 type kubeflowFlag struct {
 	name, pflagType string
+	// def is the default as a flag value ("30s", "0.5,1,2"), when the source gives it as a literal,
+	// a duration literal (30*time.Second) or a slice literal; hasDef says whether it did.
+	def    string
+	hasDef bool
 }
 
-// kubeflowFlags reads the flag names `<group> start` defines in Kubeflow's module: every
+// kubeflowFlags reads the flag names `<group> start` defines in Kubeflow's module at version: every
 // command.Flags().<Type>Var(&x, "name", ...) call, the Go flags of ctrl.RegisterFlags (--kubeconfig)
 // and zap's BindFlags, and the feature gate's AddFlag (--feature-gates).
-func kubeflowFlags(t *testing.T, group string) []kubeflowFlag {
+func kubeflowFlags(t *testing.T, group, version string) []kubeflowFlag {
 	t.Helper()
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/kubeflow/spark-operator/v2@"+kubeflowVersion).Output()
-	var mod struct{ Dir, Error string }
-	if err != nil || json.Unmarshal(out, &mod) != nil || mod.Dir == "" {
-		t.Skipf("Kubeflow's module %s is not in the module cache and the module proxy cannot be reached (%v %s): cannot compare flags", kubeflowVersion, err, mod.Error)
+	dir, err := kubeflow.ModuleDir(version)
+	if err != nil {
+		t.Skipf("Kubeflow's module %s is not in the module cache and the module proxy cannot be reached (%v): cannot compare flags", version, err)
 	}
-	file := filepath.Join(mod.Dir, "cmd", "operator", group, "start.go")
+	file := filepath.Join(dir, "cmd", "operator", group, "start.go")
 	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -70,13 +69,13 @@ func kubeflowFlags(t *testing.T, group string) []kubeflowFlag {
 		}
 		switch name := sel.Sel.Name; {
 		case name == "RegisterFlags":
-			flags = append(flags, kubeflowFlag{"kubeconfig", "string"})
+			flags = append(flags, kubeflowFlag{name: "kubeconfig", pflagType: "string"})
 		case name == "BindFlags":
 			for _, z := range []string{"zap-devel", "zap-encoder", "zap-log-level", "zap-stacktrace-level", "zap-time-encoding"} {
-				flags = append(flags, kubeflowFlag{z, ""})
+				flags = append(flags, kubeflowFlag{name: z})
 			}
 		case name == "AddFlag":
-			flags = append(flags, kubeflowFlag{"feature-gates", "mapStringBool"})
+			flags = append(flags, kubeflowFlag{name: "feature-gates", pflagType: "mapStringBool"})
 		case strings.HasSuffix(name, "Var") && len(call.Args) >= 2:
 			lit, ok := call.Args[1].(*ast.BasicLit)
 			if !ok || lit.Kind != token.STRING {
@@ -87,7 +86,11 @@ func kubeflowFlags(t *testing.T, group string) []kubeflowFlag {
 			if !known {
 				t.Errorf("%s: flag --%s defined with %s, unknown to this test", file, v, name)
 			}
-			flags = append(flags, kubeflowFlag{v, typ})
+			kf := kubeflowFlag{name: v, pflagType: typ}
+			if len(call.Args) >= 3 {
+				kf.def, kf.hasDef = literalDefault(call.Args[2])
+			}
+			flags = append(flags, kf)
 		}
 		return true
 	})
@@ -97,13 +100,98 @@ func kubeflowFlags(t *testing.T, group string) []kubeflowFlag {
 	return flags
 }
 
-// TestKubeflowFlagsAccepted: every flag of Kubeflow's `controller start` and `webhook start` exists in
-// ours with the same type, and parses with our default as its value.
+// literalDefault returns the default value of a flag definition as the flag's text form, for the
+// shapes Kubeflow's source uses: a literal ("x", 20, 0.5, true), a duration (30*time.Second) and a
+// slice literal ([]float64{0.5, 1}). Other expressions (rate.InfDuration) give false.
+func literalDefault(e ast.Expr) (string, bool) {
+	switch x := e.(type) {
+	case *ast.BasicLit:
+		if x.Kind == token.STRING {
+			v, err := strconv.Unquote(x.Value)
+			return v, err == nil
+		}
+		return x.Value, true
+	case *ast.Ident:
+		return x.Name, x.Name == "true" || x.Name == "false"
+	case *ast.BinaryExpr:
+		n, ok := x.X.(*ast.BasicLit)
+		unit, ok2 := x.Y.(*ast.SelectorExpr)
+		if !ok || !ok2 || x.Op != token.MUL {
+			return "", false
+		}
+		units := map[string]string{"Millisecond": "ms", "Second": "s", "Minute": "m", "Hour": "h"}
+		u, known := units[unit.Sel.Name]
+		return n.Value + u, known
+	case *ast.CompositeLit:
+		var parts []string
+		for _, el := range x.Elts {
+			v, ok := literalDefault(el)
+			if !ok {
+				return "", false
+			}
+			parts = append(parts, v)
+		}
+		return strings.Join(parts, ","), true
+	}
+	return "", false
+}
+
+// ourDefaults are the flags whose default differs from Kubeflow's on purpose, each listed with the
+// reason in docs/kubeflow-compatibility.md or docs/operations.md: "<group> --<flag>" -> why.
+var ourDefaults = map[string]string{
+	"controller --enable-metrics":                                  "metrics out of the box",
+	"controller --metrics-bind-address":                            "metrics out of the box",
+	"controller --leader-election-lock-namespace":                  "the operator's own namespace",
+	"controller --scheduled-spark-application-timestamp-precision": "seconds of the scheduled time: one name per slot",
+	"controller --kube-api-qps":                                    "50: the status writes of many applications at once",
+	"controller --kube-api-burst":                                  "100: as --kube-api-qps",
+	"controller --metrics-job-submit-latency-buckets":              "from 10 ms: native submission takes milliseconds",
+	"controller --metrics-job-start-latency-buckets":               "up to 30 minutes: busy clusters start drivers later than 300 s",
+}
+
+// TestKubeflowFlagDefaults: where Kubeflow's source gives a flag's default as a literal, ours is the
+// same value (compared after parsing both into our flag), but for the differences in ourDefaults.
+func TestKubeflowFlagDefaults(t *testing.T) {
+	for _, version := range kubeflow.Versions {
+		for _, group := range []string{"controller", "webhook"} {
+			t.Run(version+"/"+group, func(t *testing.T) {
+				pristine := subcommand(t, group)
+				for _, kf := range kubeflowFlags(t, group, version) {
+					ours := pristine.Flags().Lookup(kf.name)
+					if !kf.hasDef || ours == nil {
+						continue
+					}
+					set := subcommand(t, group).Flags().Lookup(kf.name)
+					if err := set.Value.Set(kf.def); err != nil {
+						t.Errorf("%s start --%s: Kubeflow's default %q does not parse: %v", group, kf.name, kf.def, err)
+						continue
+					}
+					same := set.Value.String() == ours.Value.String()
+					why, differs := ourDefaults[group+" --"+kf.name]
+					switch {
+					case !same && !differs:
+						t.Errorf("%s start --%s: default %s, Kubeflow %s's is %s", group, kf.name, ours.Value, version, set.Value)
+					case same && differs:
+						t.Errorf("%s start --%s: the same default as Kubeflow %s's now: remove it from ourDefaults (%s)", group, kf.name, version, why)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestKubeflowFlagsAccepted: every flag of Kubeflow's `controller start` and `webhook start` (each
+// release of kubeflow.Versions) exists in ours with the same type, and parses with our default as
+// its value.
 func TestKubeflowFlagsAccepted(t *testing.T) {
 	for _, group := range []string{"controller", "webhook"} {
 		t.Run(group, func(t *testing.T) {
 			cmd := subcommand(t, group)
-			for _, kf := range kubeflowFlags(t, group) {
+			var all []kubeflowFlag
+			for _, version := range kubeflow.Versions {
+				all = append(all, kubeflowFlags(t, group, version)...)
+			}
+			for _, kf := range all {
 				if reason, ok := notYetAccepted[kf.name]; ok {
 					t.Logf("--%s: not checked, %s", kf.name, reason)
 					continue
@@ -126,6 +214,7 @@ func TestKubeflowChartArgsParse(t *testing.T) {
 	controller := []string{"--zap-log-level=info", "--zap-encoder=console", "--namespaces=default",
 		"--controller-threads=10", "--enable-ui-service=true", "--enable-metrics=true", "--metrics-bind-address=:8080",
 		"--metrics-endpoint=/metrics", "--metrics-prefix=", "--metrics-labels=app_type", "--metrics-job-start-latency-buckets=30,60,90,120,150,180,210,240,270,300",
+		"--metrics-job-submit-latency-buckets=0.5,1,2,4,8,16,32,64,128,256", "--kube-api-qps=20", "--kube-api-burst=30", // Kubeflow's chart since v2.5.1
 		"--leader-election=true", "--leader-election-lock-name=spark-operator-controller-lock", "--leader-election-lock-namespace=spark-operator",
 		"--leader-election-lease-duration=15s", "--leader-election-renew-deadline=10s", "--leader-election-retry-period=2s",
 		"--driver-pod-creation-grace-period=10s", "--max-tracked-executor-per-app=1000",
@@ -168,6 +257,9 @@ func TestBadFlagValues(t *testing.T) {
 		{[]string{"webhook", "start", "--webhook-port=http"}, "--webhook-port"},
 		{[]string{"webhook", "start", "--webhook-port=0"}, "--webhook-port"},
 		{[]string{"webhook", "start", "--no-such-flag"}, "--no-such-flag"},
+		{[]string{"controller", "start", "--metric-tls-min-version=VersionTLS11"}, "--metric-tls-min-version"},
+		{[]string{"controller", "start", "--metric-tls-cipher-suites=TLS_RSA_WITH_RC4_128_SHA"}, "--metric-tls-cipher-suites"},
+		{[]string{"webhook", "start", "--webhook-tls-min-version=VersionTLS13", "--webhook-tls-cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}, "--webhook-tls-cipher-suites"},
 	} {
 		t.Run(strings.Join(tc.args[2:], " "), func(t *testing.T) {
 			root := NewRootCommand()

@@ -62,6 +62,7 @@ type webhookOptions struct {
 	burst               int
 	secureMetrics       bool
 	enableHTTP2         bool
+	tls                 serverTLS
 	// quota is --enable-resource-quota-enforcement (quotaflags.go).
 	quota *quotaOptions
 	zap   zap.Options
@@ -122,6 +123,7 @@ func newWebhookCommand() *cobra.Command {
 	f.StringVar(&o.healthAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz probes (ready once the webhook server serves)")
 	f.BoolVar(&o.secureMetrics, "secure-metrics", false, "serve metrics over HTTPS to authenticated and authorized callers (TokenReview, SubjectAccessReview)")
 	f.BoolVar(&o.enableHTTP2, "enable-http2", false, "allow HTTP/2 on the metrics and webhook servers")
+	o.tls.addFlags(f, "webhook")
 	o.quota = addQuotaFlags(f)
 	addGoFlags(f, "webhook", &o.zap)
 	parent.AddCommand(start)
@@ -154,14 +156,14 @@ func (o *webhookOptions) validate() error {
 	if o.port <= 0 || o.port > 65535 {
 		return fmt.Errorf("--webhook-port: %d is not a port", o.port)
 	}
-	return nil
+	return o.tls.validate()
 }
 
 // managerOptions are the manager's options for these flags.
 func (o *webhookOptions) managerOptions() ctrl.Options {
 	opts := ctrl.Options{
 		Scheme:                        newScheme(),
-		Metrics:                       MetricsServerOptions(o.metricsAddr, o.metricsEndpoint, o.secureMetrics, o.enableHTTP2),
+		Metrics:                       MetricsServerOptions(o.metricsAddr, o.metricsEndpoint, o.secureMetrics, o.enableHTTP2, o.tls.options()...),
 		HealthProbeBindAddress:        o.healthAddr,
 		LeaderElection:                o.leaderElection,
 		LeaderElectionID:              o.lockName,
@@ -171,7 +173,7 @@ func (o *webhookOptions) managerOptions() ctrl.Options {
 		RenewDeadline:                 &o.renew,
 		RetryPeriod:                   &o.retry,
 		WebhookServer: webhookserver.NewServer(webhookserver.Options{
-			Port: o.port, CertDir: o.certDir, CertName: o.certName, KeyName: o.keyName, TLSOpts: tlsOptions(o.enableHTTP2),
+			Port: o.port, CertDir: o.certDir, CertName: o.certName, KeyName: o.keyName, TLSOpts: tlsOptions(o.enableHTTP2, o.tls.options()...),
 		}),
 	}
 	opts.Controller.MaxConcurrentReconciles = o.workers

@@ -120,6 +120,14 @@ func (r *Reconciler) exposedPorts(app *v1beta2.SparkApplication) []exposedPort {
 			serviceAnnotations: o.ServiceAnnotations, urlFormat: o.IngressURLFormat,
 			ingressAnnotations: o.IngressAnnotations, ingressTLS: o.IngressTLS,
 		}
+		// Without its own, a driver ingress takes the operator's --ingress-annotations and
+		// --ingress-tls, as the UI Ingress does (Kubeflow's main branch after v2.5.2).
+		if len(p.ingressAnnotations) == 0 {
+			p.ingressAnnotations = r.opts.IngressAnnotations
+		}
+		if len(p.ingressTLS) == 0 {
+			p.ingressTLS = r.opts.IngressTLS
+		}
 		out = append(out, p)
 	}
 	return out

@@ -338,15 +338,30 @@ func TestSpecChangeReplacesServer(t *testing.T) {
 }
 
 // TestRenderError: a spec the submitter refuses fails at once, naming the field.
+// TestRenderError: a spec the submitter refuses fails the SparkConnect, naming the field, and creates
+// no pod: no image; a spark.kubernetes.namespace other than the object's (refused by Kubeflow's
+// webhook since v2.5.2; a CEL rule cannot compare with metadata.namespace).
 func TestRenderError(t *testing.T) {
-	h := newHarness(t, wrappers.MakeSparkConnect("sc", ns).Spec(func(s *v1alpha1.SparkConnectSpec) { s.Image = nil }).Obj())
-	h.reconcile("sc")
-	conn := h.expectState("sc", v1alpha1.SparkConnectStateFailed)
-	if c := meta.FindStatusCondition(conn.Status.Conditions, v1alpha1.ConditionServerPodReady); !strings.Contains(c.Message, "spec.image") {
-		t.Fatalf("condition %+v", c)
-	}
-	if h.pod("sc-server") != nil {
-		t.Fatal("a pod was created")
+	for name, tc := range map[string]struct {
+		mutate func(*v1alpha1.SparkConnectSpec)
+		want   string
+	}{
+		"no image": {func(s *v1alpha1.SparkConnectSpec) { s.Image = nil }, "spec.image"},
+		"namespace in sparkConf": {func(s *v1alpha1.SparkConnectSpec) {
+			s.SparkConf = map[string]string{"spark.kubernetes.namespace": "kube-system"}
+		}, `sparkConf key "spark.kubernetes.namespace" is not allowed`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, wrappers.MakeSparkConnect("sc", ns).Spec(tc.mutate).Obj())
+			h.reconcile("sc")
+			conn := h.expectState("sc", v1alpha1.SparkConnectStateFailed)
+			if c := meta.FindStatusCondition(conn.Status.Conditions, v1alpha1.ConditionServerPodReady); !strings.Contains(c.Message, tc.want) {
+				t.Fatalf("condition %+v, want a message with %q", c, tc.want)
+			}
+			if h.pod("sc-server") != nil {
+				t.Fatal("a pod was created")
+			}
+		})
 	}
 }
 

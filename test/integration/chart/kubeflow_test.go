@@ -1,62 +1,36 @@
 package chart_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sparkop/spark-operator/internal/testing/kubeflow"
 	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
-// This file checks the chart against Kubeflow's own chart, read from the Kubeflow Spark Operator's Go
-// module at a pinned version in the module cache (`go mod download`), never copied into this
-// repository: every key of Kubeflow's values.yaml is in values.schema.json, Kubeflow's values.yaml
-// and ci/ci-values.yaml install, and so does every variant of values that Kubeflow's helm-unittest
-// suites (tests/**/*_test.yaml) render.
+// This file checks the chart against Kubeflow's own chart of each release in kubeflow.Versions, read
+// from the Kubeflow Spark Operator's Go module in the module cache (`go mod download`), never copied
+// into this repository: every key of Kubeflow's values.yaml is in values.schema.json, Kubeflow's
+// values.yaml and ci/ci-values.yaml install, and so does every variant of values that Kubeflow's
+// helm-unittest suites (tests/**/*_test.yaml) render.
 
-// kubeflowModule is the Kubeflow Spark Operator release whose chart keys this chart accepts.
-const kubeflowModule = "github.com/kubeflow/spark-operator/v2@v2.5.0"
-
-var kubeflowDir struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-// kubeflowChartDir returns the directory of Kubeflow's chart (charts/spark-operator-chart) in the
-// module cache, downloading the module through the Go module proxy when it is not there yet.
-func kubeflowChartDir(t *testing.T) string {
+// kubeflowChartDir returns the directory of Kubeflow's chart (charts/spark-operator-chart) of release
+// version (one of kubeflow.Versions) in the module cache, downloading the module through the Go
+// module proxy when it is not there yet.
+func kubeflowChartDir(t *testing.T, version string) string {
 	t.Helper()
-	kubeflowDir.once.Do(func() {
-		cmd := exec.Command("go", "mod", "download", "-json", kubeflowModule)
-		cmd.Dir = os.TempDir() // outside this module: nothing is added to go.mod or go.sum
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		var info struct{ Dir, Error string }
-		if jerr := json.Unmarshal(out, &info); jerr != nil || info.Dir == "" {
-			kubeflowDir.err = fmt.Errorf("go mod download %s: %v %s %s", kubeflowModule, err, info.Error, stderr.String())
-			return
-		}
-		kubeflowDir.dir = filepath.Join(info.Dir, "charts", "spark-operator-chart")
-	})
-	if kubeflowDir.err != nil {
-		t.Fatal(kubeflowDir.err)
-	}
-	return kubeflowDir.dir
+	return filepath.Join(kubeflow.MustModuleDir(t, version), "charts", "spark-operator-chart")
 }
 
 // flagDefinition matches a flag definition of Kubeflow's cobra commands, e.g.
@@ -64,11 +38,11 @@ func kubeflowChartDir(t *testing.T) string {
 var flagDefinition = regexp.MustCompile(`Flags\(\)\.\w+Var\(&\w+, "([a-z0-9-]+)"`)
 
 // kubeflowFlags returns the flag names of Kubeflow's `<command> start` (command is "controller" or
-// "webhook"), read from its source in the module, with the zap flags it binds from
-// controller-runtime.
+// "webhook") in its latest release, read from its source in the module, with the zap flags it binds
+// from controller-runtime.
 func kubeflowFlags(t *testing.T, command string) map[string]bool {
 	t.Helper()
-	path := filepath.Join(kubeflowChartDir(t), "..", "..", "cmd", "operator", command, "start.go")
+	path := filepath.Join(kubeflow.MustModuleDir(t, kubeflow.Latest), "cmd", "operator", command, "start.go")
 	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -131,12 +105,24 @@ func resolve(root, node map[string]any) map[string]any {
 	return node
 }
 
-// TestKubeflowValuesKeysInSchema checks that every key path of Kubeflow's values.yaml (into the
-// items of lists of settings, such as controller.featureGates[].name) is a property of
+// TestKubeflowValuesKeysInSchema checks that every key path of Kubeflow's values.yaml of each release
+// (into the items of lists of settings, such as controller.featureGates[].name) is a property of
 // values.schema.json, and that every object of the schema that lists its properties refuses others.
 func TestKubeflowValuesKeysInSchema(t *testing.T) {
 	schema := ourSchema(t)
-	kf := readYAMLMap(t, filepath.Join(kubeflowChartDir(t), "values.yaml"))
+	for _, version := range kubeflow.Versions {
+		t.Run(version, func(t *testing.T) {
+			kf := readYAMLMap(t, filepath.Join(kubeflowChartDir(t, version), "values.yaml"))
+			walkKubeflowValues(t, schema, kf)
+		})
+	}
+	strictSchema(t, schema)
+}
+
+// walkKubeflowValues reports every key path of kf (Kubeflow's values) that is not a property of our
+// schema, down to the free-form objects (labels, resources, affinity, ...).
+func walkKubeflowValues(t *testing.T, schema, kf map[string]any) {
+	t.Helper()
 	var walk func(path string, value any, node map[string]any)
 	walk = func(path string, value any, node map[string]any) {
 		node = resolve(schema, node)
@@ -163,7 +149,12 @@ func TestKubeflowValuesKeysInSchema(t *testing.T) {
 		}
 	}
 	walk("", kf, schema)
+}
 
+// strictSchema reports every object of the schema that lists its properties but does not refuse
+// others.
+func strictSchema(t *testing.T, schema map[string]any) {
+	t.Helper()
 	var strict func(path string, node map[string]any)
 	strict = func(path string, node map[string]any) {
 		if props, ok := node["properties"].(map[string]any); ok {
@@ -224,23 +215,24 @@ var kubeflowInvalidObjects = map[string]string{
 // kubeflowVariant is a set of values taken from Kubeflow's chart, and whether Kubeflow's own chart
 // refuses them (failedTemplate in its helm-unittest suite).
 type kubeflowVariant struct {
+	version            string // Kubeflow's release
 	name               string
 	release, namespace string
 	values             map[string]any
 	kubeflowRefuses    string
 }
 
-// kubeflowVariants returns Kubeflow's values.yaml and ci/ci-values.yaml, and the values of every case
-// of Kubeflow's helm-unittest suites (their `set:`, with dotted keys expanded). Each is applied on
+// kubeflowVariants returns Kubeflow's values.yaml and ci/ci-values.yaml of release version, and the
+// values of every case of its helm-unittest suites (their `set:`, with dotted keys expanded). Each is applied on
 // top of webhook.enable=true, Kubeflow's default for the one default of this chart (the webhook is
 // off) that would otherwise leave Kubeflow's webhook cases untested or refused (certManager).
-func kubeflowVariants(t *testing.T) []kubeflowVariant {
+func kubeflowVariants(t *testing.T, version string) []kubeflowVariant {
 	t.Helper()
-	dir := kubeflowChartDir(t)
+	dir := kubeflowChartDir(t, version)
 	base := func() map[string]any { return map[string]any{"webhook": map[string]any{"enable": true}} }
 	out := []kubeflowVariant{
-		{name: "values.yaml", release: defaultRelease, namespace: defaultNamespace, values: readYAMLMap(t, filepath.Join(dir, "values.yaml"))},
-		{name: "ci/ci-values.yaml", release: defaultRelease, namespace: defaultNamespace, values: mergeValues(base(), readYAMLMap(t, filepath.Join(dir, "ci", "ci-values.yaml")))},
+		{version: version, name: "values.yaml", release: defaultRelease, namespace: defaultNamespace, values: readYAMLMap(t, filepath.Join(dir, "values.yaml"))},
+		{version: version, name: "ci/ci-values.yaml", release: defaultRelease, namespace: defaultNamespace, values: mergeValues(base(), readYAMLMap(t, filepath.Join(dir, "ci", "ci-values.yaml")))},
 	}
 	suites, err := filepath.Glob(filepath.Join(dir, "tests", "*", "*_test.yaml"))
 	if err != nil || len(suites) == 0 {
@@ -272,6 +264,7 @@ func kubeflowVariants(t *testing.T) []kubeflowVariant {
 				name = fmt.Sprintf("%s (%d)", name, names[name])
 			}
 			v := kubeflowVariant{
+				version:   version,
 				name:      name,
 				release:   suite.Release.Name,
 				namespace: suite.Release.Namespace,
@@ -324,8 +317,8 @@ func mergeValues(base, over map[string]any) map[string]any {
 	return base
 }
 
-// TestKubeflowVariants renders the chart with every variant of Kubeflow's values (see
-// kubeflowVariants): each renders, except where Kubeflow's chart refuses the values too (this chart
+// TestKubeflowVariants renders the chart with every variant of Kubeflow's values of each release in
+// kubeflow.Versions (see kubeflowVariants): each renders, except where Kubeflow's chart refuses the values too (this chart
 // may then refuse them or not) and where Kubeflow's refusal is about cluster capabilities (this chart
 // does not check for the cert-manager or Prometheus Operator APIs, the API server does). Every
 // rendered Deployment's arguments are parsed by the real commands, and every distinct object
@@ -344,7 +337,11 @@ func TestKubeflowVariants(t *testing.T) {
 	var objects []distinct
 	namespaces := map[string]bool{}
 	nRendered := 0
-	for _, v := range kubeflowVariants(t) {
+	var variants []kubeflowVariant
+	for _, version := range kubeflow.Versions {
+		variants = append(variants, kubeflowVariants(t, version)...)
+	}
+	for _, v := range variants {
 		values, err := yaml.Marshal(v.values)
 		if err != nil {
 			t.Fatal(err)
@@ -352,20 +349,20 @@ func TestKubeflowVariants(t *testing.T) {
 		r, err := renderChart(t, v.release, v.namespace, string(values))
 		if want, refused := ourRefusals[v.name]; refused {
 			if err == nil || !strings.Contains(err.Error(), want) {
-				t.Errorf("%s: got %v, want a refusal containing %q", v.name, err, want)
+				t.Errorf("%s %s: got %v, want a refusal containing %q", v.version, v.name, err, want)
 			}
 			continue
 		}
 		if err != nil {
 			if v.kubeflowRefuses == "" {
-				t.Errorf("%s: Kubeflow's chart renders these values, ours refuses them: %v\nvalues:\n%s", v.name, err, values)
+				t.Errorf("%s %s: Kubeflow's chart renders these values, ours refuses them: %v\nvalues:\n%s", v.version, v.name, err, values)
 			} else {
 				t.Logf("%s: refused by both charts (Kubeflow's: %q; ours: %v)", v.name, v.kubeflowRefuses, err)
 			}
 			continue
 		}
 		nRendered++
-		t.Run(v.name, func(t *testing.T) {
+		t.Run(v.version+"/"+v.name, func(t *testing.T) {
 			for _, tmpl := range []string{deployTmpl, webhookDeployTmpl} {
 				for _, d := range r.find(tmpl, "Deployment", "") {
 					a, _ := lookup(d.obj.Object, args)

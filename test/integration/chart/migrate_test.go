@@ -5,17 +5,25 @@ import (
 	"testing"
 
 	"helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/sparkop/spark-operator/internal/testing/kubeflow"
 )
 
 // TestUpgradeFromKubeflowKeepsObjects checks what README.md's migration relies on when it upgrades
-// Kubeflow's release (chart v2.5.0, default values) to ours with
+// Kubeflow's release (its chart of each release in kubeflow.Versions, default values) to ours with
 // spark.serviceAccount.name=<release>-spark: the objects running drivers depend on (the Spark service
 // account, Role and RoleBinding of the job namespace) and the controller's Deployment have the same
 // kind, namespace and name in both charts, so Helm updates them in place instead of deleting
 // Kubeflow's and creating ours; and the Deployment's selector, which cannot change, is the same.
 // TestMigrateFromKubeflow (test/e2e) walks the migration itself.
 func TestUpgradeFromKubeflowKeepsObjects(t *testing.T) {
-	kf, err := loader.Load(kubeflowChartDir(t))
+	for _, version := range kubeflow.Versions {
+		t.Run(version, func(t *testing.T) { testUpgradeFromKubeflowKeepsObjects(t, version) })
+	}
+}
+
+func testUpgradeFromKubeflowKeepsObjects(t *testing.T, version string) {
+	kf, err := loader.Load(kubeflowChartDir(t, version))
 	if err != nil {
 		t.Fatal(err)
 	}

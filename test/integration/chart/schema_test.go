@@ -28,6 +28,7 @@ func TestInstallRefusesUnknownKeys(t *testing.T) {
 			[]string{"'jobNamespace' not allowed", "at '/prometheus/metrics'", "'enabled' not allowed"}},
 		{"wrong type", map[string]any{"controller": map[string]any{"uiService": map[string]any{"enable": "yes"}}}, []string{"at '/controller/uiService/enable'", "want boolean"}},
 		{"unknown enum value", map[string]any{"webhook": map[string]any{"failurePolicy": "fail"}}, []string{"at '/webhook/failurePolicy'"}},
+		{"negative kube API QPS", map[string]any{"controller": map[string]any{"kubeAPIQPS": -1}}, []string{"at '/controller/kubeAPIQPS'"}},
 		{"duration that does not parse", map[string]any{"controller": map[string]any{"leaderElection": map[string]any{"leaseDuration": "15 seconds"}}}, []string{"at '/controller/leaderElection/leaseDuration'"}},
 	}
 	for _, tc := range cases {

@@ -442,6 +442,20 @@ image:
 		checks: []check{deployment.equal(container+".image", "spark-operator:dev")},
 	},
 	{
+		// Kubeflow's chart (v2.5.1 on) passes these flags only when the value is not 0.
+		name: "kube API limits 0 leave the flags out",
+		values: `
+controller: {kubeAPIQPS: 0, kubeAPIBurst: 0}
+webhook: {enable: true, kubeAPIQPS: 0, kubeAPIBurst: 0}
+`,
+		checks: []check{
+			deployment.noPrefix(args, "--kube-api-qps"),
+			deployment.noPrefix(args, "--kube-api-burst"),
+			webhookDeployment.noPrefix(args, "--kube-api-qps"),
+			webhookDeployment.noPrefix(args, "--kube-api-burst"),
+		},
+	},
+	{
 		name: "Kubeflow values file",
 		values: `
 controller:
@@ -615,8 +629,11 @@ webhook:
   envFrom: [{secretRef: {name: s}}]
   resources: {requests: {cpu: 100m}}
   podDisruptionBudget: {enable: true, minAvailable: 2}
+  deploymentAnnotations: {example.com/owner: platform}
 `,
 		checks: []check{
+			webhookDeployment.equal(`metadata.annotations."example.com/owner"`, "platform"),
+			webhookDeployment.notExists(`spec.template.metadata.annotations."example.com/owner"`),
 			webhookDeployment.equal("spec.replicas", 3),
 			webhookDeployment.equal("spec.revisionHistoryLimit", 2),
 			webhookDeployment.contains(args, "--leader-election=false"),
@@ -696,6 +713,24 @@ webhook:
 			hookConfigMap.exists(`data."sparkoperator.k8s.io_sparkapplications.yaml"`),
 			hookConfigMap.exists(`data."sparkoperator.k8s.io_scheduledsparkapplications.yaml"`),
 			hookClusterRole.equal("rules[0].resourceNames", []any{"scheduledsparkapplications.sparkoperator.k8s.io", "sparkapplications.sparkoperator.k8s.io", "sparkconnects.sparkoperator.k8s.io"}),
+		},
+	},
+	{
+		// Kubeflow's keys after v2.5.2 (its main branch).
+		name: "hook resources, labels and annotations",
+		values: `
+hook:
+  upgradeCrd: true
+  resources: {requests: {cpu: 50m}, limits: {memory: 128Mi}}
+  labels: {team: data}
+  annotations: {example.com/a: b}
+`,
+		checks: []check{
+			hookJob.equal(container+".resources.requests.cpu", "50m"), // merged with the defaults, as in Helm
+			hookJob.equal(container+".resources.limits.memory", "128Mi"),
+			hookJob.equal("spec.template.metadata.labels.team", "data"),
+			hookJob.equal(`spec.template.metadata.labels."app.kubernetes.io/component"`, "hook"),
+			hookJob.equal(`spec.template.metadata.annotations."example.com/a"`, "b"),
 		},
 	},
 	{

@@ -2,10 +2,8 @@ package controller_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,25 +20,16 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/kubeflow"
 	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
-// kubeflowModule is the Kubeflow Spark Operator release whose e2e expectations are checked; its
-// files are read from the Go module cache, never copied into this repository.
-const kubeflowModule = "github.com/kubeflow/spark-operator/v2@v2.5.0"
-
-// kubeflowApp decodes the SparkApplication of a file of kubeflowModule (relative to the module root)
-// as Kubeflow's e2e does, and moves it into namespace ns.
+// kubeflowApp decodes the SparkApplication of a file of Kubeflow's latest release (kubeflow.Latest;
+// rel is relative to the module root, read from the Go module cache) as Kubeflow's e2e does, and
+// moves it into namespace ns.
 func kubeflowApp(t *testing.T, rel, ns string) *v1beta2.SparkApplication {
 	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", kubeflowModule)
-	cmd.Dir = env.RepoRoot
-	out, err := cmd.Output()
-	var mod struct{ Dir string }
-	if jerr := json.Unmarshal(out, &mod); err != nil || jerr != nil || mod.Dir == "" {
-		t.Fatalf("go mod download %s: %v %s", kubeflowModule, err, out)
-	}
-	f, err := os.Open(filepath.Join(mod.Dir, rel))
+	f, err := os.Open(filepath.Join(kubeflow.MustModuleDir(t, kubeflow.Latest), rel))
 	if err != nil {
 		t.Fatal(err)
 	}

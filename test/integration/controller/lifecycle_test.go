@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -602,11 +603,15 @@ func TestNamespaceSelector(t *testing.T) {
 
 // TestUIIngress: with an ingress URL format the UI gets an Ingress (host from the format, a sub-path
 // rewritten), each driverIngressOptions port a Service and an Ingress, all recorded in driverInfo and
-// deleted when the attempt ends.
+// deleted when the attempt ends. Both Ingresses take the operator's --ingress-annotations and
+// --ingress-tls when the application gives none (for driver ingresses: Kubeflow's main after v2.5.2).
 func TestUIIngress(t *testing.T) {
+	tlsDefault := []networkingv1.IngressTLS{{Hosts: []string{"*.example.com"}, SecretName: "wildcard"}}
 	ns := parallelWithOperator(t, func(o *testOptions) {
 		o.IngressURLFormat = "spark.example.com/{{$appNamespace}}/{{$appName}}"
 		o.IngressClassName = "nginx"
+		o.IngressAnnotations = map[string]string{"example.com/default": "yes"}
+		o.IngressTLS = tlsDefault
 	})
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("web", ns).DriverIngress(8080, "metrics", "{{$appName}}-metrics.example.com").Obj())
 	util.WaitForState(t, env.Client, ns, "web", v1beta2.ApplicationStateSubmitted)
@@ -626,7 +631,8 @@ func TestUIIngress(t *testing.T) {
 	rule := ing.Spec.Rules[0]
 	if rule.Host != "spark.example.com" || rule.HTTP.Paths[0].Path != "/"+ns+"/web(/|$)(.*)" ||
 		ing.Annotations["nginx.ingress.kubernetes.io/rewrite-target"] != "/$2" || ptr.Deref(ing.Spec.IngressClassName, "") != "nginx" ||
-		rule.HTTP.Paths[0].Backend.Service.Name != "web-ui-svc" {
+		rule.HTTP.Paths[0].Backend.Service.Name != "web-ui-svc" || ing.Annotations["example.com/default"] != "yes" ||
+		!reflect.DeepEqual(ing.Spec.TLS, tlsDefault) {
 		t.Errorf("UI Ingress: %+v, annotations %v", ing.Spec, ing.Annotations)
 	}
 	driverIng := &networkingv1.Ingress{}
@@ -634,8 +640,9 @@ func TestUIIngress(t *testing.T) {
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web-ing-8080"}, driverIng)
 		return err == nil, fmt.Sprint(err)
 	})
-	if driverIng.Spec.Rules[0].Host != "web-metrics.example.com" || driverIng.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name != "web-driver-8080" {
-		t.Errorf("driver ingress: %+v", driverIng.Spec.Rules)
+	if driverIng.Spec.Rules[0].Host != "web-metrics.example.com" || driverIng.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name != "web-driver-8080" ||
+		driverIng.Annotations["example.com/default"] != "yes" || !reflect.DeepEqual(driverIng.Spec.TLS, tlsDefault) {
+		t.Errorf("driver ingress: %+v, annotations %v", driverIng.Spec, driverIng.Annotations)
 	}
 	svc := &corev1.Service{}
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web-driver-8080"}, svc); err != nil || svc.Spec.Ports[0].Port != 8080 {

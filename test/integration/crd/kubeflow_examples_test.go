@@ -2,8 +2,6 @@ package crd_test
 
 import (
 	"context"
-	"encoding/json"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -17,34 +15,28 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/submission"
+	"github.com/sparkop/spark-operator/internal/testing/kubeflow"
 	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
-// KubeflowModule is the Kubeflow Spark Operator release whose examples and e2e bad examples are
-// checked, read from the Go module cache (the files are never copied into this repository).
-const KubeflowModule = "github.com/kubeflow/spark-operator/v2@v2.5.0"
-
-// kubeflowModuleDir downloads KubeflowModule into the module cache (a no-op when it is there) and
-// returns its directory.
-func kubeflowModuleDir(t *testing.T) string {
-	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", KubeflowModule)
-	cmd.Dir = env.RepoRoot
-	out, err := cmd.Output()
-	var mod struct{ Dir, Error string }
-	if jerr := json.Unmarshal(out, &mod); err != nil || jerr != nil || mod.Dir == "" {
-		t.Fatalf("go mod download %s: %v %s %s", KubeflowModule, err, mod.Error, out)
-	}
-	return mod.Dir
-}
-
-// TestKubeflowExamples applies, unchanged (but for spark-pi-prometheus.yaml's image placeholders), every manifest of Kubeflow's examples/ and of its e2e
-// bad_examples/ (those fail at run time, not at admission: Kubeflow's e2e creates them), with strict
-// field validation and server-side dry run: each is accepted by the API server with our CRDs. Each
+// TestKubeflowExamples applies, unchanged (but for spark-pi-prometheus.yaml's image placeholders),
+// every manifest of Kubeflow's examples/ and of its e2e bad_examples/ (those fail at run time, not at
+// admission: Kubeflow's e2e creates them) of each release in kubeflow.Versions, with strict field
+// validation and server-side dry run: each is accepted by the API server with our CRDs. Each
 // application, as the operator decodes it, renders with our submitter, and the pods carry what
 // Kubeflow's e2e tests check on them. Unknown pod template fields are dropped and named, not refused.
 func TestKubeflowExamples(t *testing.T) {
-	dir := kubeflowModuleDir(t)
+	for _, version := range kubeflow.Versions {
+		t.Run(version, func(t *testing.T) { testKubeflowExamples(t, version) })
+	}
+}
+
+// minKubeflowApps is how many applications (examples and e2e bad examples) each release has at
+// least: 12 examples and 2 bad examples in v2.5.0; v2.5.1 added spark-pi-emptydir.yaml.
+var minKubeflowApps = map[string]int{"v2.5.0": 14, "v2.5.2": 15}
+
+func testKubeflowExamples(t *testing.T, version string) {
+	dir := kubeflow.MustModuleDir(t, version)
 	// spark-pi-prometheus.yaml names its image with placeholders that are not valid YAML as written
 	// ("image: {IMAGE_REGISTRY}/..."); they are the only change made.
 	fill := strings.NewReplacer("{IMAGE_REGISTRY}", "registry.example.com", "{IMAGE_REPOSITORY}", "spark")
@@ -79,8 +71,8 @@ func TestKubeflowExamples(t *testing.T) {
 			checkKubeflowE2E(t, app, res.DriverPod)
 		})
 	}
-	if apps < 14 {
-		t.Errorf("checked %d applications of %s, want at least 14 (12 examples, 2 bad examples)", apps, KubeflowModule)
+	if want := minKubeflowApps[version]; apps < want {
+		t.Errorf("checked %d applications of Kubeflow %s, want at least %d", apps, version, want)
 	}
 }
 
@@ -105,8 +97,9 @@ func decodeAsOperator(t *testing.T, u *unstructured.Unstructured) *v1beta2.Spark
 }
 
 // checkKubeflowE2E checks on the rendered driver pod what Kubeflow's e2e tests check on the real one:
-// spec.volumes and the driver's volumeMounts (spark-pi-configmap), the CPU request and limit and a
-// memory request and limit (spark-pi-custom-resource).
+// spec.volumes and the driver's volumeMounts (spark-pi-configmap), an emptyDir's medium on the pod's
+// volume and its mount on the driver container (spark-pi-emptydir, Kubeflow v2.5.1), the CPU request
+// and limit and a memory request and limit (spark-pi-custom-resource).
 func checkKubeflowE2E(t *testing.T, app *v1beta2.SparkApplication, pod *corev1.Pod) {
 	t.Helper()
 	var driver *corev1.Container
@@ -119,9 +112,22 @@ func checkKubeflowE2E(t *testing.T, app *v1beta2.SparkApplication, pod *corev1.P
 		t.Fatalf("driver pod has no spark-kubernetes-driver container: %+v", pod.Spec.Containers)
 	}
 	for _, v := range app.Spec.Volumes {
-		mounted := slices.ContainsFunc(app.Spec.Driver.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == v.Name })
-		if mounted && !slices.ContainsFunc(pod.Spec.Volumes, func(pv corev1.Volume) bool { return pv.Name == v.Name }) {
+		if !slices.ContainsFunc(app.Spec.Driver.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == v.Name }) {
+			continue
+		}
+		i := slices.IndexFunc(pod.Spec.Volumes, func(pv corev1.Volume) bool { return pv.Name == v.Name })
+		if i < 0 {
 			t.Errorf("volume %s is not in the driver pod", v.Name)
+			continue
+		}
+		if v.EmptyDir == nil {
+			continue
+		}
+		if got := pod.Spec.Volumes[i].EmptyDir; got == nil || got.Medium != v.EmptyDir.Medium {
+			t.Errorf("driver pod volume %s: %+v, want an emptyDir with medium %q", v.Name, pod.Spec.Volumes[i].VolumeSource, v.EmptyDir.Medium)
+		}
+		if !slices.ContainsFunc(driver.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == v.Name }) {
+			t.Errorf("emptyDir %s is not mounted on the driver container: %+v", v.Name, driver.VolumeMounts)
 		}
 	}
 	for _, m := range app.Spec.Driver.VolumeMounts {

@@ -10,17 +10,24 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1alpha1"
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/kubeflow"
 	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
-// TestSparkConnectAccepted: Kubeflow v2.5's SparkConnect example, unchanged, and ours
-// (examples/sparkconnect) are accepted with strict field validation and decode strictly into
-// api/v1alpha1.
+// TestSparkConnectAccepted: Kubeflow's SparkConnect example of each release in kubeflow.Versions,
+// unchanged, and ours (examples/sparkconnect) are accepted with strict field validation and decode
+// strictly into api/v1alpha1.
 func TestSparkConnectAccepted(t *testing.T) {
-	all := readManifestsUnder(t, kubeflowModuleDir(t), "examples/sparkconnect/*.yaml", nil)
-	all = append(all, readManifests(t, "examples/sparkconnect/*.yaml")...)
-	if len(all) < 2 {
+	all := readManifests(t, "examples/sparkconnect/*.yaml")
+	for _, version := range kubeflow.Versions {
+		kf := readManifestsUnder(t, kubeflow.MustModuleDir(t, version), "examples/sparkconnect/*.yaml", nil)
+		for i := range kf {
+			kf[i].file = "kubeflow-" + version + "/" + kf[i].file
+		}
+		all = append(all, kf...)
+	}
+	if len(all) < 1+len(kubeflow.Versions) {
 		t.Fatalf("found %d SparkConnect manifests, want Kubeflow's and ours", len(all))
 	}
 	for _, m := range all {
@@ -58,7 +65,13 @@ func TestSparkConnectRejected(t *testing.T) {
 		{"empty image", func(c *v1alpha1.SparkConnect) { c.Spec.Image = wrappers.Ptr("") },
 			[]string{"spec.image"}},
 		{"spark.master in sparkConf", func(c *v1alpha1.SparkConnect) { c.Spec.SparkConf = map[string]string{"spark.master": "local"} },
-			[]string{"spec.sparkConf", "sparkConf key spark.master is set by the operator"}},
+			[]string{"spec.sparkConf", "sparkConf key spark.master is not allowed: the operator sets it"}},
+		{"OAuth token in sparkConf", func(c *v1alpha1.SparkConnect) {
+			c.Spec.SparkConf = map[string]string{"spark.kubernetes.authenticate.executor.oauthTokenFile": "/t"}
+		}, []string{"spec.sparkConf", "sparkConf key spark.kubernetes.authenticate.executor.oauthTokenFile is not allowed"}},
+		{"service account in sparkConf", func(c *v1alpha1.SparkConnect) {
+			c.Spec.SparkConf = map[string]string{"spark.kubernetes.authenticate.driver.serviceAccountName": "admin"}
+		}, []string{"spec.sparkConf", "sparkConf key spark.kubernetes.authenticate.driver.serviceAccountName is not allowed"}},
 		{"name too long for the server Service", func(c *v1alpha1.SparkConnect) { c.Name = "sc-" + strings.Repeat("x", 54) },
 			[]string{"metadata.name must be a DNS-1035 label of at most 56 characters"}},
 		{"negative dynamic allocation maximum", func(c *v1alpha1.SparkConnect) {
