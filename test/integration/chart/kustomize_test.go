@@ -2,7 +2,6 @@ package chart_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -117,7 +116,7 @@ func TestMigrateFromKubeflowKustomize(t *testing.T) {
 			t.Errorf("%s: %v", o, err)
 			continue
 		}
-		for _, diff := range missingFields(live.Object, o.obj.Object, "") {
+		for _, diff := range util.SubsetDiff("", o.obj.Object, live.Object) {
 			t.Errorf("%s in the cluster: %s", o, diff)
 		}
 		switch o.obj.GetKind() {
@@ -287,38 +286,5 @@ func checkREADMEShows(t *testing.T, cmd string) {
 	readme := regexp.MustCompile(`\\\n\s*`).ReplaceAllString(string(readFile(t, "README.md")), "")
 	if want := strings.ReplaceAll(cmd, "JOB_NAMESPACE", "default"); !strings.Contains(readme, want) {
 		t.Errorf("README.md does not show the migration command\n%s", want)
-	}
-}
-
-// missingFields returns, as "path: ..." lines, what of want (a rendered object) live (the object in
-// the cluster) does not have: maps must hold want's keys, lists have want's length, and scalars are
-// equal once printed. Fields the API server adds are not looked at.
-func missingFields(live, want any, path string) []string {
-	switch w := want.(type) {
-	case map[string]any:
-		l, ok := live.(map[string]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s: %v, want a map", path, live)}
-		}
-		var out []string
-		for k, v := range w {
-			out = append(out, missingFields(l[k], v, path+"."+k)...)
-		}
-		return out
-	case []any:
-		l, ok := live.([]any)
-		if !ok || len(l) != len(w) {
-			return []string{fmt.Sprintf("%s: %v, want %v", path, live, w)}
-		}
-		var out []string
-		for i := range w {
-			out = append(out, missingFields(l[i], w[i], fmt.Sprintf("%s[%d]", path, i))...)
-		}
-		return out
-	default:
-		if fmt.Sprint(normalize(live)) != fmt.Sprint(normalize(want)) {
-			return []string{fmt.Sprintf("%s: %v, want %v", path, live, want)}
-		}
-		return nil
 	}
 }
