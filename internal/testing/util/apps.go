@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -65,6 +66,23 @@ func WaitForStates(t testing.TB, c client.Client, ns, name string, final v1beta2
 		return st == final, describe("states ", seen)
 	})
 	return seen
+}
+
+// WaitForCondition waits until SparkApplication ns/name has condition typ with status and returns
+// the condition as read then. On timeout the failure names the condition last seen (or its
+// absence) and the state.
+func WaitForCondition(t testing.TB, c client.Client, ns, name, typ string, status metav1.ConditionStatus) metav1.Condition {
+	t.Helper()
+	var found metav1.Condition
+	WaitForObject(t, c, ns, name, fmt.Sprintf("%s condition %s=%s", name, typ, status), newApp, func(app *v1beta2.SparkApplication) (bool, string) {
+		cond := meta.FindStatusCondition(app.Status.Conditions, typ)
+		if cond == nil {
+			return false, fmt.Sprintf("no condition %s; state %q", typ, app.Status.AppState.State)
+		}
+		found = *cond
+		return cond.Status == status, fmt.Sprintf("%s %s: %s", cond.Status, cond.Reason, cond.Message)
+	})
+	return found
 }
 
 // Condition is the status of condition typ of app ("" when absent).

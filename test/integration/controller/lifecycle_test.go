@@ -429,12 +429,7 @@ func TestDriverStartTimeout(t *testing.T) {
 		util.Create(t, env.Client, wrappers.MakeSparkApplication("queued", ns).Obj())
 		util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateSubmitted)
 		const held = "0/3 nodes are available: 3 Insufficient cpu."
-		pod := util.GetPod(t, env.Client, ns, "queued-driver")
-		pod.Status.Phase = corev1.PodPending
-		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: held, LastTransitionTime: metav1.Now()}}
-		if err := env.Client.Status().Update(context.Background(), pod); err != nil {
-			t.Fatal(err)
-		}
+		util.HoldPod(t, env.Client, ns, "queued-driver", held)
 		framework.WaitFor(t, 20*time.Second, "the scheduler's message in the status", func() (bool, string) {
 			c := meta.FindStatusCondition(util.GetApp(t, env.Client, ns, "queued").Status.Conditions, v1beta2.ConditionDriverScheduled)
 			return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "Unschedulable" && strings.Contains(c.Message, held), fmt.Sprint(c)
