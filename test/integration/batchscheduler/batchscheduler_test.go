@@ -21,7 +21,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -64,15 +63,11 @@ func startOperator(t *testing.T, ns string, enabled bool) {
 		}
 	}
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, sparkapplication.Options{
+	operatortest.Run(t, mgr, operatortest.Controllers{SparkApplication: &sparkapplication.Options{
 		DriverPodCreationGracePeriod: 2 * time.Second,
 		BatchSchedulers:              registry,
 		MaxConcurrentReconciles:      2,
-	})
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	operatortest.Start(t, mgr)
+	}})
 }
 
 // submitExample is how the tests of an example begin: in parallel, in a namespace of their own with
