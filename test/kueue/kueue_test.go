@@ -20,6 +20,7 @@ import (
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -67,7 +68,7 @@ func testAdmittedToCompletion(t *testing.T) {
 		{"three", ptr.To[int32](3), 3},
 	} {
 		app := queuedApp(ns, tc.name, "").Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = tc.instances }).Obj()
-		createObject(t, app)
+		util.Create(t, env.Client, app)
 		if !ptr.Deref(app.Spec.Suspend, false) {
 			t.Errorf("%s: created with suspend %v, want true (Kueue's webhook)", tc.name, app.Spec.Suspend)
 		}
@@ -90,14 +91,14 @@ func testPreemptedAndReadmitted(t *testing.T) {
 	ns := env.NewNamespace(t)
 	makeQueue(t, ns, "1536Mi") // exactly 1 driver + 2 executors
 
-	createObject(t, queuedApp(ns, "low", "low").ExecutorInstances(2).Obj())
+	util.Create(t, env.Client, queuedApp(ns, "low", "low").ExecutorInstances(2).Obj())
 	low := waitForState(t, ns, "low", v1beta2.ApplicationStateSubmitted)
 	driver := runDriver(t, ns, low)
 	createExecutors(t, ns, low, driver, 2)
 	waitForState(t, ns, "low", v1beta2.ApplicationStateRunning)
 	waitForUsage(t, ns, "1536Mi")
 
-	createObject(t, queuedApp(ns, "high", "high").Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = nil }).Obj())
+	util.Create(t, env.Client, queuedApp(ns, "high", "high").Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = nil }).Obj())
 	evicted := waitForState(t, ns, "low", v1beta2.ApplicationStateSuspended)
 	if !ptr.Deref(evicted.Spec.Suspend, false) {
 		t.Errorf("low is SUSPENDED with suspend %v", evicted.Spec.Suspend)
@@ -163,8 +164,8 @@ func createQueues(t *testing.T, ns, flavor, cpu, memory string, extra map[string
 		}},
 	}
 	maps.Copy(spec, extra)
-	createObject(t, kueueObject("ClusterQueue", "", ns, spec))
-	createObject(t, kueueObject("LocalQueue", ns, localQueueName, map[string]any{"clusterQueue": ns}))
+	util.Create(t, env.Client, kueueObject("ClusterQueue", "", ns, spec))
+	util.Create(t, env.Client, kueueObject("LocalQueue", ns, localQueueName, map[string]any{"clusterQueue": ns}))
 }
 
 func createIfAbsent(t *testing.T, obj client.Object) {
@@ -295,7 +296,7 @@ func createExecutors(t *testing.T, ns string, app *v1beta2.SparkApplication, dri
 		if pod.Labels[podSetLabel] != "executor" {
 			t.Errorf("executor %s: label %s=%q, want executor", pod.Name, podSetLabel, pod.Labels[podSetLabel])
 		}
-		createObject(t, pod)
+		util.Create(t, env.Client, pod)
 	}
 }
 
@@ -471,7 +472,7 @@ func testTopologyUngates(t *testing.T) {
 	}
 	createQueues(t, ns, tasFlavorName, "8", tasQueueMemory, nil)
 
-	createObject(t, queuedApp(ns, "tas", "").ExecutorInstances(2).Obj())
+	util.Create(t, env.Client, queuedApp(ns, "tas", "").ExecutorInstances(2).Obj())
 	app := waitForState(t, ns, "tas", v1beta2.ApplicationStateSubmitted)
 	for _, role := range []*v1beta2.SparkPodSpec{&app.Spec.Driver.SparkPodSpec, &app.Spec.Executor.SparkPodSpec} {
 		if role.Template == nil || !hasGate(role.Template.Spec.SchedulingGates) {

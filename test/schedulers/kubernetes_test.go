@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -219,16 +218,12 @@ func startOperator(t *testing.T, ns string) {
 		t.Fatal(err)
 	}
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, sparkapplication.Options{
+	operatortest.Run(t, mgr, operatortest.Controllers{SparkApplication: &sparkapplication.Options{
 		DriverPodCreationGracePeriod: 10 * time.Second,
 		ImagePullTimeout:             time.Minute,
 		MaxConcurrentReconciles:      2,
 		BatchSchedulers:              registry,
-	})
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	operatortest.Start(t, mgr)
+	}})
 }
 
 // gangSubmission is an application submitted with the "kubernetes" batch scheduler and running.
