@@ -15,10 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
-	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
@@ -188,9 +186,7 @@ func runToCompletion(t *testing.T, ns string, app *v1beta2.SparkApplication, exe
 // runToCompletionFrom marks the driver running (its executors already exist), then succeeded.
 func runToCompletionFrom(t *testing.T, ns string, app *v1beta2.SparkApplication, driver *corev1.Pod) {
 	t.Helper()
-	setPodStatus(t, driver, corev1.PodRunning, func(s *corev1.ContainerState) {
-		s.Running = &corev1.ContainerStateRunning{StartedAt: metav1.Now()}
-	})
+	util.RunDriver(t, env.Client, ns, driver.Name)
 	waitForState(t, ns, app.Name, v1beta2.ApplicationStateRunning)
 	finishDriver(t, ns, app, driver)
 }
@@ -198,9 +194,7 @@ func runToCompletionFrom(t *testing.T, ns string, app *v1beta2.SparkApplication,
 // finishDriver marks the driver succeeded and waits for COMPLETED.
 func finishDriver(t *testing.T, ns string, app *v1beta2.SparkApplication, driver *corev1.Pod) {
 	t.Helper()
-	setPodStatus(t, driver, corev1.PodSucceeded, func(s *corev1.ContainerState) {
-		s.Terminated = &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", FinishedAt: metav1.Now()}
-	})
+	util.FinishDriver(t, env.Client, ns, driver.Name, 0)
 	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
 }
 
@@ -223,33 +217,8 @@ func runDriver(t *testing.T, ns string, app *v1beta2.SparkApplication) *corev1.P
 	if _, ok := pod.Labels[queueNameLabel]; ok {
 		t.Errorf("driver pod %s carries the application's %s label", name, queueNameLabel)
 	}
-	setPodStatus(t, pod, corev1.PodRunning, func(s *corev1.ContainerState) {
-		s.Running = &corev1.ContainerStateRunning{StartedAt: metav1.Now()}
-	})
+	util.RunDriver(t, env.Client, ns, name)
 	return pod
-}
-
-// setPodStatus writes the pod's phase and its Spark container's state, as the kubelet would.
-func setPodStatus(t *testing.T, pod *corev1.Pod, phase corev1.PodPhase, state func(*corev1.ContainerState)) {
-	t.Helper()
-	cur := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pod), cur); err != nil {
-		t.Fatal(err)
-	}
-	c := cur.Spec.Containers[len(cur.Spec.Containers)-1]
-	for _, sc := range cur.Spec.Containers {
-		if strings.HasPrefix(sc.Name, "spark-kubernetes-") {
-			c = sc
-		}
-	}
-	st := corev1.ContainerStatus{Name: c.Name, Image: c.Image, Ready: phase == corev1.PodRunning}
-	state(&st.State)
-	cur.Status.Phase = phase
-	cur.Status.ContainerStatuses = []corev1.ContainerStatus{st}
-	cur.Status.PodIP = "10.0.0.1"
-	if err := env.Client.Status().Update(context.Background(), cur); err != nil {
-		t.Fatalf("setting status of pod %s: %v", cur.Name, err)
-	}
 }
 
 // createExecutors creates n executor pods as the Spark driver would: from the executor pod template
@@ -257,7 +226,8 @@ func setPodStatus(t *testing.T, pod *corev1.Pod, phase corev1.PodPhase, state fu
 // own labels, and owned by the driver. Each must carry Kueue's executor pod set label.
 func createExecutors(t *testing.T, ns string, app *v1beta2.SparkApplication, driver *corev1.Pod, n int) {
 	t.Helper()
-	props, template := attemptConfigMaps(t, ns, app)
+	text, template := util.SubmissionConfig(t, env.Client, app)
+	props := parseProperties(text)
 	if got := props["spark.executor.instances"]; got != fmt.Sprint(n) {
 		t.Errorf("spark.executor.instances = %q, want %d", got, n)
 	}
@@ -300,36 +270,16 @@ func createExecutors(t *testing.T, ns string, app *v1beta2.SparkApplication, dri
 	}
 }
 
-// attemptConfigMaps returns the spark.properties (parsed) and the executor pod template of the
-// application's current attempt.
-func attemptConfigMaps(t *testing.T, ns string, app *v1beta2.SparkApplication) (map[string]string, *corev1.Pod) {
-	t.Helper()
-	list := &corev1.ConfigMapList{}
-	if err := env.Client.List(context.Background(), list, client.InNamespace(ns),
-		client.MatchingLabels{v1beta2.LabelSubmissionID: app.Status.SubmissionID}); err != nil {
-		t.Fatal(err)
-	}
+// parseProperties reads spark.properties text into a map (keys and values with Spark's escaped
+// colons restored; comments skipped).
+func parseProperties(text string) map[string]string {
 	props := map[string]string{}
-	var template *corev1.Pod
-	for _, cm := range list.Items {
-		if text, ok := cm.Data[submission.PropertiesFileName]; ok {
-			for _, line := range strings.Split(text, "\n") {
-				if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
-					props[strings.ReplaceAll(k, `\:`, ":")] = strings.ReplaceAll(v, `\:`, ":")
-				}
-			}
-		}
-		if text, ok := cm.Data["podspec-configmap-key"]; ok {
-			template = &corev1.Pod{}
-			if err := yaml.Unmarshal([]byte(text), template); err != nil {
-				t.Fatal(err)
-			}
+	for _, line := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			props[strings.ReplaceAll(k, `\:`, ":")] = strings.ReplaceAll(v, `\:`, ":")
 		}
 	}
-	if len(props) == 0 || template == nil {
-		t.Fatalf("submission %s of %s: spark.properties or executor pod template missing", app.Status.SubmissionID, app.Name)
-	}
-	return props, template
+	return props
 }
 
 // waitForState waits until the application is in state and returns it.

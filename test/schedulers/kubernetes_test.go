@@ -110,7 +110,7 @@ func TestKubernetesGang(t *testing.T) {
 	cond := waitForPodGroupCondition(t, pgKey, metav1.ConditionFalse)
 	requireUnbound(t, execs...)
 	step("executor 3 created: none bound; PodGroup %s: %s: %s; executor 3: %s", cond.Type, cond.Reason, cond.Message,
-		podConditions(getPod(t, ns, execs[2].Name)))
+		podConditions(util.GetPod(t, env.Client, ns, execs[2].Name)))
 	// Held for a while, still none is bound. kube-scheduler's attempts and CPU time meanwhile are
 	// observations, not requirements (compare with the baseline above).
 	attempts, cpu = hold(t, pgKey, execs...)
@@ -185,7 +185,7 @@ func TestKubernetesGangDynamicAllocation(t *testing.T) {
 	framework.WaitFor(t, waitTimeout, "two executors to run", func() (bool, string) {
 		bound, pending = 0, pending[:0]
 		for _, e := range execs {
-			if got := getPod(t, ns, e.Name); got.Spec.NodeName != "" && got.Status.Phase == corev1.PodRunning {
+			if got := util.GetPod(t, env.Client, ns, e.Name); got.Spec.NodeName != "" && got.Status.Phase == corev1.PodRunning {
 				bound++
 			} else {
 				pending = append(pending, got)
@@ -195,7 +195,7 @@ func TestKubernetesGangDynamicAllocation(t *testing.T) {
 	})
 	waitForUnschedulable(t, pending[0])
 	requireUnbound(t, pending[0])
-	step("executors 2 and 3 created: two bound together (the gang), %s waits alone: %s", pending[0].Name, podConditions(getPod(t, ns, pending[0].Name)))
+	step("executors 2 and 3 created: two bound together (the gang), %s waits alone: %s", pending[0].Name, podConditions(util.GetPod(t, env.Client, ns, pending[0].Name)))
 
 	deletePod(t, blocker)
 	waitForRunning(t, pending[0])
@@ -254,7 +254,7 @@ func gangOf(t *testing.T, app *v1beta2.SparkApplication) *gangSubmission {
 	t.Helper()
 	ctx := context.Background()
 	c := env.Client
-	driver := getPod(t, app.Namespace, app.Status.DriverInfo.PodName)
+	driver := util.GetPod(t, env.Client, app.Namespace, app.Status.DriverInfo.PodName)
 	if driver.Spec.SchedulingGroup != nil {
 		t.Errorf("driver %s is in group %v; want none", driver.Name, driver.Spec.SchedulingGroup)
 	}
@@ -336,7 +336,7 @@ func runPod(t *testing.T, ns, name, cpu string) *corev1.Pod {
 func waitForUnschedulable(t *testing.T, pod *corev1.Pod) {
 	t.Helper()
 	framework.WaitFor(t, waitTimeout, "pod "+pod.Name+" to be unschedulable", func() (bool, string) {
-		got := getPod(t, pod.Namespace, pod.Name)
+		got := util.GetPod(t, env.Client, pod.Namespace, pod.Name)
 		for _, c := range got.Status.Conditions {
 			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
 				return true, ""
@@ -377,7 +377,7 @@ func waitForRunning(t *testing.T, pod *corev1.Pod) *corev1.Pod {
 func requireUnbound(t *testing.T, pods ...*corev1.Pod) {
 	t.Helper()
 	for _, p := range pods {
-		got := getPod(t, p.Namespace, p.Name)
+		got := util.GetPod(t, env.Client, p.Namespace, p.Name)
 		if got.Spec.NodeName != "" {
 			t.Fatalf("pod %s is bound to %s; want it held with the rest of its gang", got.Name, got.Spec.NodeName)
 		}
@@ -434,7 +434,7 @@ func finishAndDelete(t *testing.T, app *v1beta2.SparkApplication, driver *corev1
 
 func succeed(t *testing.T, driver *corev1.Pod) {
 	t.Helper()
-	pod := getPod(t, driver.Namespace, driver.Name)
+	pod := util.GetPod(t, env.Client, driver.Namespace, driver.Name)
 	now := metav1.Now()
 	pod.Status.Phase = corev1.PodSucceeded
 	pod.Status.ContainerStatuses = nil
@@ -477,15 +477,6 @@ func waitForNothingLeft(t *testing.T, ns string) {
 		}
 		return len(left) == 0, strings.Join(left, ", ")
 	})
-}
-
-func getPod(t *testing.T, ns, name string) *corev1.Pod {
-	t.Helper()
-	pod := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
-		t.Fatalf("getting pod %s: %v", name, err)
-	}
-	return pod
 }
 
 func getConfigMap(t *testing.T, ns, name string) *corev1.ConfigMap {
@@ -570,7 +561,7 @@ func TestKubernetesGangDriverWaits(t *testing.T) {
 		t.Fatal(err)
 	}
 	submitted := waitForState(t, ns, app.Name, v1beta2.ApplicationStateSubmitted)
-	driver := getPod(t, ns, submitted.Status.DriverInfo.PodName)
+	driver := util.GetPod(t, env.Client, ns, submitted.Status.DriverInfo.PodName)
 	waitForUnschedulable(t, driver)
 	step("driver %s Pending: no room for it", driver.Name)
 
