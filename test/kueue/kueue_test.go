@@ -70,7 +70,7 @@ func testAdmittedToCompletion(t *testing.T) {
 		if !ptr.Deref(app.Spec.Suspend, false) {
 			t.Errorf("%s: created with suspend %v, want true (Kueue's webhook)", tc.name, app.Spec.Suspend)
 		}
-		admitted := waitForState(t, ns, tc.name, v1beta2.ApplicationStateSubmitted)
+		admitted := util.WaitForStateWithin(t, env.Client, ns, tc.name, v1beta2.ApplicationStateSubmitted, waitTimeout)
 		wl := waitForWorkload(t, ns, admitted, "Admitted")
 		if got := podSetCount(t, wl, "executor"); got != tc.want {
 			t.Errorf("%s: Kueue counts %d executors, want %d", tc.name, got, tc.want)
@@ -90,14 +90,14 @@ func testPreemptedAndReadmitted(t *testing.T) {
 	makeQueue(t, ns, "1536Mi") // exactly 1 driver + 2 executors
 
 	util.Create(t, env.Client, queuedApp(ns, "low", "low").ExecutorInstances(2).Obj())
-	low := waitForState(t, ns, "low", v1beta2.ApplicationStateSubmitted)
+	low := util.WaitForStateWithin(t, env.Client, ns, "low", v1beta2.ApplicationStateSubmitted, waitTimeout)
 	driver := runDriver(t, ns, low)
 	createExecutors(t, ns, low, driver, 2)
-	waitForState(t, ns, "low", v1beta2.ApplicationStateRunning)
+	util.WaitForStateWithin(t, env.Client, ns, "low", v1beta2.ApplicationStateRunning, waitTimeout)
 	waitForUsage(t, ns, "1536Mi")
 
 	util.Create(t, env.Client, queuedApp(ns, "high", "high").Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = nil }).Obj())
-	evicted := waitForState(t, ns, "low", v1beta2.ApplicationStateSuspended)
+	evicted := util.WaitForStateWithin(t, env.Client, ns, "low", v1beta2.ApplicationStateSuspended, waitTimeout)
 	if !ptr.Deref(evicted.Spec.Suspend, false) {
 		t.Errorf("low is SUSPENDED with suspend %v", evicted.Spec.Suspend)
 	}
@@ -109,10 +109,10 @@ func testPreemptedAndReadmitted(t *testing.T) {
 		t.Errorf("after eviction the driver keeps Kueue's admission labels: %v", evicted.Spec.Driver.Labels)
 	}
 
-	high := waitForState(t, ns, "high", v1beta2.ApplicationStateSubmitted)
+	high := util.WaitForStateWithin(t, env.Client, ns, "high", v1beta2.ApplicationStateSubmitted, waitTimeout)
 	runToCompletion(t, ns, high, 1)
 
-	readmitted := waitForState(t, ns, "low", v1beta2.ApplicationStateSubmitted)
+	readmitted := util.WaitForStateWithin(t, env.Client, ns, "low", v1beta2.ApplicationStateSubmitted, waitTimeout)
 	if got := ptr.Deref(readmitted.Spec.Executor.Instances, -1); got != 2 {
 		t.Errorf("re-admitted with executor instances %d, want 2", got)
 	}
@@ -179,7 +179,7 @@ func runToCompletion(t *testing.T, ns string, app *v1beta2.SparkApplication, exe
 	t.Helper()
 	driver := runDriver(t, ns, app)
 	createExecutors(t, ns, app, driver, executors)
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateRunning)
+	util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateRunning, waitTimeout)
 	finishDriver(t, ns, app, driver)
 }
 
@@ -187,7 +187,7 @@ func runToCompletion(t *testing.T, ns string, app *v1beta2.SparkApplication, exe
 func runToCompletionFrom(t *testing.T, ns string, app *v1beta2.SparkApplication, driver *corev1.Pod) {
 	t.Helper()
 	util.RunDriver(t, env.Client, ns, driver.Name)
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateRunning)
+	util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateRunning, waitTimeout)
 	finishDriver(t, ns, app, driver)
 }
 
@@ -195,7 +195,7 @@ func runToCompletionFrom(t *testing.T, ns string, app *v1beta2.SparkApplication,
 func finishDriver(t *testing.T, ns string, app *v1beta2.SparkApplication, driver *corev1.Pod) {
 	t.Helper()
 	util.FinishDriver(t, env.Client, ns, driver.Name, 0)
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
+	util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateCompleted, waitTimeout)
 }
 
 // runDriver waits for the application's driver pod, checks it carries Kueue's pod set label, and
@@ -280,20 +280,6 @@ func parseProperties(text string) map[string]string {
 		}
 	}
 	return props
-}
-
-// waitForState waits until the application is in state and returns it.
-func waitForState(t *testing.T, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
-	t.Helper()
-	app := &v1beta2.SparkApplication{}
-	framework.WaitFor(t, waitTimeout, fmt.Sprintf("%s to be %s", name, state), func() (bool, string) {
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-			return false, err.Error()
-		}
-		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s), suspend %v", app.Status.AppState.State,
-			app.Status.AppState.ErrorMessage, ptr.Deref(app.Spec.Suspend, false))
-	})
-	return app
 }
 
 // waitForNoPods waits until no pod of the application (driver or executor) is left.
@@ -423,7 +409,7 @@ func testTopologyUngates(t *testing.T) {
 	createQueues(t, ns, tasFlavorName, "8", tasQueueMemory, nil)
 
 	util.Create(t, env.Client, queuedApp(ns, "tas", "").ExecutorInstances(2).Obj())
-	app := waitForState(t, ns, "tas", v1beta2.ApplicationStateSubmitted)
+	app := util.WaitForStateWithin(t, env.Client, ns, "tas", v1beta2.ApplicationStateSubmitted, waitTimeout)
 	for _, role := range []*v1beta2.SparkPodSpec{&app.Spec.Driver.SparkPodSpec, &app.Spec.Executor.SparkPodSpec} {
 		if role.Template == nil || !hasGate(role.Template.Spec.SchedulingGates) {
 			t.Errorf("Kueue admitted without the topology gate in the spec: %+v", role.Template)

@@ -136,7 +136,7 @@ func TestKubernetesGang(t *testing.T) {
 	}
 	deletePod(t, canary)
 	succeed(t, driver)
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
+	util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateCompleted, waitTimeout)
 	step("application COMPLETED")
 
 	// The operator deletes the gang's objects when the application terminates; then the user
@@ -244,7 +244,7 @@ func submitGang(t *testing.T, app *v1beta2.SparkApplication) *gangSubmission {
 	t.Helper()
 	app.Spec.BatchScheduler = ptr.To(kubernetes.Name)
 	util.Create(t, env.Client, app)
-	running := waitForState(t, app.Namespace, app.Name, v1beta2.ApplicationStateRunning)
+	running := util.WaitForStateWithin(t, env.Client, app.Namespace, app.Name, v1beta2.ApplicationStateRunning, waitTimeout)
 	return gangOf(t, running)
 }
 
@@ -424,7 +424,7 @@ func deletePod(t *testing.T, pod *corev1.Pod) {
 func finishAndDelete(t *testing.T, app *v1beta2.SparkApplication, driver *corev1.Pod) {
 	t.Helper()
 	succeed(t, driver)
-	waitForState(t, app.Namespace, app.Name, v1beta2.ApplicationStateCompleted)
+	util.WaitForStateWithin(t, env.Client, app.Namespace, app.Name, v1beta2.ApplicationStateCompleted, waitTimeout)
 	waitForGangObjectsGone(t, app.Namespace)
 	if err := env.Client.Delete(context.Background(), app); err != nil {
 		t.Fatal(err)
@@ -501,20 +501,6 @@ func templateConfigMapName(t *testing.T, driver *corev1.Pod) string {
 	return ""
 }
 
-// waitForState waits until the application is in state and returns it.
-func waitForState(t *testing.T, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
-	t.Helper()
-	var app *v1beta2.SparkApplication
-	framework.WaitFor(t, waitTimeout, fmt.Sprintf("%s to be %q", name, state), func() (bool, string) {
-		app = &v1beta2.SparkApplication{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-			return false, err.Error()
-		}
-		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s)", app.Status.AppState.State, app.Status.AppState.ErrorMessage)
-	})
-	return app
-}
-
 // schedulerAttempts counts kube-scheduler's failed attempts at the pod group so far ("Unable to
 // schedule a pod group" in its log, written at --v=2).
 func schedulerAttempts(t *testing.T, key client.ObjectKey) int {
@@ -560,7 +546,7 @@ func TestKubernetesGangDriverWaits(t *testing.T) {
 	if err := c.Create(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	submitted := waitForState(t, ns, app.Name, v1beta2.ApplicationStateSubmitted)
+	submitted := util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateSubmitted, waitTimeout)
 	driver := util.GetPod(t, env.Client, ns, submitted.Status.DriverInfo.PodName)
 	waitForUnschedulable(t, driver)
 	step("driver %s Pending: no room for it", driver.Name)
@@ -586,7 +572,7 @@ func TestKubernetesGangDriverWaits(t *testing.T) {
 	step("held %s Pending (no timeout configured): still SUBMITTED; DriverScheduled: %s", pendingFor, msg)
 
 	deletePod(t, blocker)
-	running := waitForState(t, ns, app.Name, v1beta2.ApplicationStateRunning)
+	running := util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateRunning, waitTimeout)
 	sub := gangOf(t, running)
 	execs := []*corev1.Pod{sub.newExecutor(1), sub.newExecutor(2)}
 	for _, e := range execs {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -38,12 +40,20 @@ func UpdateScheduledApp(t testing.TB, c client.Client, ns, name string, mutate f
 }
 
 // WaitForState waits until SparkApplication ns/name is in state and returns it as read then. On
-// timeout the failure names the last state, its error message and the attempt counters.
+// timeout the failure names the last state, its error message, the attempt counters and
+// spec.suspend.
 func WaitForState(t testing.TB, c client.Client, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
 	t.Helper()
-	return WaitForObject(t, c, ns, name, fmt.Sprintf("%s to be %q", name, state), newApp, func(app *v1beta2.SparkApplication) (bool, string) {
-		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s), attempts %d/%d", app.Status.AppState.State,
-			app.Status.AppState.ErrorMessage, app.Status.SubmissionAttempts, app.Status.ExecutionAttempts)
+	return WaitForStateWithin(t, c, ns, name, state, Timeout)
+}
+
+// WaitForStateWithin is WaitForState waiting up to timeout instead of Timeout, for suites whose other
+// components (a real kube-scheduler, Kueue) take longer than an API server alone.
+func WaitForStateWithin(t testing.TB, c client.Client, ns, name string, state v1beta2.ApplicationStateType, timeout time.Duration) *v1beta2.SparkApplication {
+	t.Helper()
+	return waitForObject(t, timeout, c, ns, name, fmt.Sprintf("%s to be %q", name, state), newApp, func(app *v1beta2.SparkApplication) (bool, string) {
+		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s), attempts %d/%d, suspend %v", app.Status.AppState.State,
+			app.Status.AppState.ErrorMessage, app.Status.SubmissionAttempts, app.Status.ExecutionAttempts, ptr.Deref(app.Spec.Suspend, false))
 	})
 }
 
