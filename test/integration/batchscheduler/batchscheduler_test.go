@@ -194,8 +194,7 @@ func TestYuniKorn(t *testing.T) {
 func TestNotHandled(t *testing.T) {
 	t.Parallel()
 	t.Run("on", func(t *testing.T) {
-		t.Parallel()
-		ns := env.NewNamespace(t)
+		ns := env.ParallelNamespace(t)
 		startOperator(t, ns, true)
 		app := example(t, "spark-pi-volcano", ns)
 		app.Spec.BatchScheduler = ptr.To("kube-batch")
@@ -206,8 +205,7 @@ func TestNotHandled(t *testing.T) {
 		}
 	})
 	t.Run("off", func(t *testing.T) {
-		t.Parallel()
-		ns := env.NewNamespace(t)
+		ns := env.ParallelNamespace(t)
 		startOperator(t, ns, false)
 		util.Create(t, env.Client, example(t, "spark-pi-volcano", ns))
 		util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)

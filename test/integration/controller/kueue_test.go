@@ -152,8 +152,7 @@ func TestKueueEvictionLands(t *testing.T) {
 // policy retries is recorded as PENDING_RERUN (Kueue keeps its quota reserved), with the failure as
 // the error message, and is retried after the interval; once no retry is left it fails as usual.
 func TestKueueSubmissionRetryKeepsQuota(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	exhaustedQuota(t, ns, "no-pods", corev1.ResourcePods)
 	startOperator(t, ns, defaultOptions())
 

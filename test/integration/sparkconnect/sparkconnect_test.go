@@ -54,8 +54,7 @@ func countObjects(t *testing.T, ns, name string) (services, configMaps int) {
 // it is Ready once the server container is, counts its executors, starts a new server when a ready
 // one dies, and deleting it removes everything (garbage collector).
 func TestLifecycle(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	startOperator(t, ns)
 	util.Create(t, env.Client, wrappers.MakeSparkConnect("sc", ns).Obj())
 
@@ -115,8 +114,7 @@ func TestLifecycle(t *testing.T) {
 // TestServerCannotStart: a server whose container exits before it is ready, and one whose image does
 // not pull, end Failed with the reason in the condition and an Event.
 func TestServerCannotStart(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	startOperator(t, ns)
 	util.Create(t, env.Client, wrappers.MakeSparkConnect("exits", ns).Obj())
 	util.Create(t, env.Client, wrappers.MakeSparkConnect("nopull", ns).Obj())
