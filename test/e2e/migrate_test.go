@@ -28,6 +28,7 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // kubeflowModule is Kubeflow's operator whose chart the migration starts from; bin/kubeflow-spark-operator
@@ -115,7 +116,7 @@ func TestMigrateFromKubeflow(t *testing.T) {
 	waitForState(t, pending, migrateTimeout, v1beta2.ApplicationStateSubmitted)
 	before := map[string]*v1beta2.SparkApplication{}
 	for _, app := range []*v1beta2.SparkApplication{ttl, long, pending} {
-		before[app.Name] = getApp(t, app)
+		before[app.Name] = util.GetApp(t, k8s, app.Namespace, app.Name)
 	}
 	if st := before[long.Name].Status.AppState.State; st != v1beta2.ApplicationStateRunning {
 		t.Fatalf("%s is %s before the swap, want RUNNING (sleep longer on this machine)", long.Name, st)
@@ -148,7 +149,7 @@ func TestMigrateFromKubeflow(t *testing.T) {
 	checkNoKubeflowWebhooks(t, ctx)
 	step("migrate: ours is installed (%.0fs after the swap started)", time.Since(swapStart).Seconds())
 
-	if got := getApp(t, pending).Status.AppState.State; got != v1beta2.ApplicationStateSubmitted {
+	if got := util.GetApp(t, k8s, pending.Namespace, pending.Name).Status.AppState.State; got != v1beta2.ApplicationStateSubmitted {
 		t.Errorf("%s is %s once ours runs, want still SUBMITTED (its driver waits behind the gate)", pending.Name, got)
 	}
 	if err := os.WriteFile(filepath.Join(gate, "open"), nil, 0o644); err != nil {
@@ -496,13 +497,6 @@ func (w *appWatch) states() map[string][]v1beta2.ApplicationStateType {
 		out[k] = slices.Clone(v)
 	}
 	return out
-}
-
-func getApp(t *testing.T, app *v1beta2.SparkApplication) *v1beta2.SparkApplication {
-	t.Helper()
-	got := &v1beta2.SparkApplication{}
-	get(t, app, got)
-	return got
 }
 
 func get(t *testing.T, key, into client.Object) {
