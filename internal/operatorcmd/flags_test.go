@@ -2,12 +2,10 @@ package operatorcmd
 
 import (
 	"bytes"
-	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // kubeflowVersion is the Kubeflow Spark operator whose flags ours must accept.
@@ -46,12 +45,11 @@ type kubeflowFlag struct {
 // and zap's BindFlags, and the feature gate's AddFlag (--feature-gates).
 func kubeflowFlags(t *testing.T, group string) []kubeflowFlag {
 	t.Helper()
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/kubeflow/spark-operator/v2@"+kubeflowVersion).Output()
-	var mod struct{ Dir, Error string }
-	if err != nil || json.Unmarshal(out, &mod) != nil || mod.Dir == "" {
-		t.Skipf("Kubeflow's module %s is not in the module cache and the module proxy cannot be reached (%v %s): cannot compare flags", kubeflowVersion, err, mod.Error)
+	dir, err := util.ModuleDir("github.com/kubeflow/spark-operator/v2@" + kubeflowVersion)
+	if err != nil {
+		t.Skipf("Kubeflow's module %s is not in the module cache and the module proxy cannot be reached (%v): cannot compare flags", kubeflowVersion, err)
 	}
-	file := filepath.Join(mod.Dir, "cmd", "operator", group, "start.go")
+	file := filepath.Join(dir, "cmd", "operator", group, "start.go")
 	f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -240,17 +239,11 @@ func gatedTemplate(dir string) *v1beta2.PodTemplate {
 // kubeflowChartDir is Kubeflow's chart in the module cache (go mod download).
 func kubeflowChartDir(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", kubeflowModule)
-	cmd.Dir = os.TempDir() // outside this module: nothing is added to go.mod or go.sum
-	out, err := cmd.Output()
+	dir, err := util.ModuleDir(kubeflowModule)
 	if err != nil {
-		t.Fatalf("go mod download %s: %v", kubeflowModule, err)
+		t.Fatal(err)
 	}
-	var mod struct{ Dir string }
-	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		t.Fatalf("go mod download %s: %q (%v)", kubeflowModule, out, err)
-	}
-	return filepath.Join(mod.Dir, "charts", "spark-operator-chart")
+	return filepath.Join(dir, "charts", "spark-operator-chart")
 }
 
 // kubectl runs bin/kubectl on the cluster and fails the test when it fails.

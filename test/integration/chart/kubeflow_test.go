@@ -1,13 +1,11 @@
 package chart_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -41,17 +39,9 @@ var kubeflowDir struct {
 func kubeflowChartDir(t *testing.T) string {
 	t.Helper()
 	kubeflowDir.once.Do(func() {
-		cmd := exec.Command("go", "mod", "download", "-json", kubeflowModule)
-		cmd.Dir = os.TempDir() // outside this module: nothing is added to go.mod or go.sum
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		var info struct{ Dir, Error string }
-		if jerr := json.Unmarshal(out, &info); jerr != nil || info.Dir == "" {
-			kubeflowDir.err = fmt.Errorf("go mod download %s: %v %s %s", kubeflowModule, err, info.Error, stderr.String())
-			return
-		}
-		kubeflowDir.dir = filepath.Join(info.Dir, "charts", "spark-operator-chart")
+		var dir string
+		dir, kubeflowDir.err = util.ModuleDir(kubeflowModule)
+		kubeflowDir.dir = filepath.Join(dir, "charts", "spark-operator-chart")
 	})
 	if kubeflowDir.err != nil {
 		t.Fatal(kubeflowDir.err)

@@ -2,10 +2,8 @@ package controller_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,14 +31,11 @@ const kubeflowModule = "github.com/kubeflow/spark-operator/v2@v2.5.0"
 // as Kubeflow's e2e does, and moves it into namespace ns.
 func kubeflowApp(t *testing.T, rel, ns string) *v1beta2.SparkApplication {
 	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", kubeflowModule)
-	cmd.Dir = env.RepoRoot
-	out, err := cmd.Output()
-	var mod struct{ Dir string }
-	if jerr := json.Unmarshal(out, &mod); err != nil || jerr != nil || mod.Dir == "" {
-		t.Fatalf("go mod download %s: %v %s", kubeflowModule, err, out)
+	dir, err := util.ModuleDir(kubeflowModule)
+	if err != nil {
+		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(mod.Dir, rel))
+	f, err := os.Open(filepath.Join(dir, rel))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package crd_test
 
 import (
 	"context"
-	"encoding/json"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -28,14 +26,11 @@ const KubeflowModule = "github.com/kubeflow/spark-operator/v2@v2.5.0"
 // returns its directory.
 func kubeflowModuleDir(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", KubeflowModule)
-	cmd.Dir = env.RepoRoot
-	out, err := cmd.Output()
-	var mod struct{ Dir, Error string }
-	if jerr := json.Unmarshal(out, &mod); err != nil || jerr != nil || mod.Dir == "" {
-		t.Fatalf("go mod download %s: %v %s %s", KubeflowModule, err, mod.Error, out)
+	dir, err := util.ModuleDir(KubeflowModule)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return mod.Dir
+	return dir
 }
 
 // TestKubeflowExamples applies, unchanged (but for spark-pi-prometheus.yaml's image placeholders), every manifest of Kubeflow's examples/ and of its e2e
