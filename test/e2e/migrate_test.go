@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,11 +27,14 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/kubeflow"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
-// kubeflowModule is Kubeflow's operator whose chart the migration starts from; bin/kubeflow-spark-operator
-// is built from the same version (make kubeflow-operator, hack/kubeflow/go.mod).
-const kubeflowModule = "github.com/kubeflow/spark-operator/v2@v2.5.0"
+// kubeflowVersion is the release of Kubeflow's operator whose chart the migration starts from;
+// bin/kubeflow-spark-operator is built from the same version (make kubeflow-operator,
+// hack/kubeflow/go.mod).
+const kubeflowVersion = "v2.5.0"
 
 // migrateTimeout bounds each wait of the migration: Spark's JVMs, Kubeflow's spark-submit and Helm
 // on a loaded 2-core machine.
@@ -66,7 +68,7 @@ func TestMigrateFromKubeflow(t *testing.T) {
 	}
 
 	// The starting point: Kubeflow's CRDs and Kubeflow's chart, not ours.
-	step("migrate: uninstalling the suite's chart, installing Kubeflow's chart %s", kubeflowModule)
+	step("migrate: uninstalling the suite's chart, installing Kubeflow's chart %s", kubeflowVersion)
 	helmUninstall(t, "spark-operator", true)
 	t.Cleanup(func() { restoreChart(t) })
 	kubectl(t, "apply", "--server-side", "--force-conflicts", "-f", filepath.Join(kfChart, "crds"))
@@ -115,7 +117,7 @@ func TestMigrateFromKubeflow(t *testing.T) {
 	waitForState(t, pending, migrateTimeout, v1beta2.ApplicationStateSubmitted)
 	before := map[string]*v1beta2.SparkApplication{}
 	for _, app := range []*v1beta2.SparkApplication{ttl, long, pending} {
-		before[app.Name] = getApp(t, app)
+		before[app.Name] = util.GetApp(t, k8s, app.Namespace, app.Name)
 	}
 	if st := before[long.Name].Status.AppState.State; st != v1beta2.ApplicationStateRunning {
 		t.Fatalf("%s is %s before the swap, want RUNNING (sleep longer on this machine)", long.Name, st)
@@ -148,7 +150,7 @@ func TestMigrateFromKubeflow(t *testing.T) {
 	checkNoKubeflowWebhooks(t, ctx)
 	step("migrate: ours is installed (%.0fs after the swap started)", time.Since(swapStart).Seconds())
 
-	if got := getApp(t, pending).Status.AppState.State; got != v1beta2.ApplicationStateSubmitted {
+	if got := util.GetApp(t, k8s, pending.Namespace, pending.Name).Status.AppState.State; got != v1beta2.ApplicationStateSubmitted {
 		t.Errorf("%s is %s once ours runs, want still SUBMITTED (its driver waits behind the gate)", pending.Name, got)
 	}
 	if err := os.WriteFile(filepath.Join(gate, "open"), nil, 0o644); err != nil {
@@ -239,17 +241,7 @@ func gatedTemplate(dir string) *v1beta2.PodTemplate {
 // kubeflowChartDir is Kubeflow's chart in the module cache (go mod download).
 func kubeflowChartDir(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", kubeflowModule)
-	cmd.Dir = os.TempDir() // outside this module: nothing is added to go.mod or go.sum
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go mod download %s: %v", kubeflowModule, err)
-	}
-	var mod struct{ Dir string }
-	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		t.Fatalf("go mod download %s: %q (%v)", kubeflowModule, out, err)
-	}
-	return filepath.Join(mod.Dir, "charts", "spark-operator-chart")
+	return filepath.Join(kubeflow.MustModuleDir(t, kubeflowVersion), "charts", "spark-operator-chart")
 }
 
 // kubectl runs bin/kubectl on the cluster and fails the test when it fails.
@@ -496,13 +488,6 @@ func (w *appWatch) states() map[string][]v1beta2.ApplicationStateType {
 		out[k] = slices.Clone(v)
 	}
 	return out
-}
-
-func getApp(t *testing.T, app *v1beta2.SparkApplication) *v1beta2.SparkApplication {
-	t.Helper()
-	got := &v1beta2.SparkApplication{}
-	get(t, app, got)
-	return got
 }
 
 func get(t *testing.T, key, into client.Object) {

@@ -19,11 +19,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // The streaming query of testdata/streaming/exactly_once.py: batch b holds the values
@@ -419,7 +419,7 @@ func TestStreamingGracefulStop(t *testing.T) {
 				t.Fatal(err)
 			}
 		} else {
-			updateApp(t, s.app, action)
+			util.UpdateApp(t, k8s, s.app.Namespace, s.app.Name, action)
 		}
 		var code int
 		select {
@@ -449,23 +449,7 @@ func TestStreamingGracefulStop(t *testing.T) {
 	})
 	stop("suspend", func(app *v1beta2.SparkApplication) { app.Spec.Suspend = ptr.To(true) })
 	waitForState(t, s.app, appTimeout, v1beta2.ApplicationStateSuspended)
-	updateApp(t, s.app, func(app *v1beta2.SparkApplication) { app.Spec.Suspend = nil })
+	util.UpdateApp(t, k8s, s.app.Namespace, s.app.Name, func(app *v1beta2.SparkApplication) { app.Spec.Suspend = nil })
 	stop("delete", nil)
 	s.stopAndCheck(t)
-}
-
-// updateApp applies change to the application's current version, retrying on conflicts.
-func updateApp(t *testing.T, app *v1beta2.SparkApplication, change func(*v1beta2.SparkApplication)) {
-	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		got := &v1beta2.SparkApplication{}
-		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(app), got); err != nil {
-			return err
-		}
-		change(got)
-		return k8s.Update(context.Background(), got)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }

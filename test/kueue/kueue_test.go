@@ -15,11 +15,10 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
-	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/framework"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -67,11 +66,11 @@ func testAdmittedToCompletion(t *testing.T) {
 		{"three", ptr.To[int32](3), 3},
 	} {
 		app := queuedApp(ns, tc.name, "").Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = tc.instances }).Obj()
-		createObject(t, app)
+		util.Create(t, env.Client, app)
 		if !ptr.Deref(app.Spec.Suspend, false) {
 			t.Errorf("%s: created with suspend %v, want true (Kueue's webhook)", tc.name, app.Spec.Suspend)
 		}
-		admitted := waitForState(t, ns, tc.name, v1beta2.ApplicationStateSubmitted)
+		admitted := util.WaitForStateWithin(t, env.Client, ns, tc.name, v1beta2.ApplicationStateSubmitted, waitTimeout)
 		wl := waitForWorkload(t, ns, admitted, "Admitted")
 		if got := podSetCount(t, wl, "executor"); got != tc.want {
 			t.Errorf("%s: Kueue counts %d executors, want %d", tc.name, got, tc.want)
@@ -90,15 +89,15 @@ func testPreemptedAndReadmitted(t *testing.T) {
 	ns := env.NewNamespace(t)
 	makeQueue(t, ns, "1536Mi") // exactly 1 driver + 2 executors
 
-	createObject(t, queuedApp(ns, "low", "low").ExecutorInstances(2).Obj())
-	low := waitForState(t, ns, "low", v1beta2.ApplicationStateSubmitted)
+	util.Create(t, env.Client, queuedApp(ns, "low", "low").ExecutorInstances(2).Obj())
+	low := util.WaitForStateWithin(t, env.Client, ns, "low", v1beta2.ApplicationStateSubmitted, waitTimeout)
 	driver := runDriver(t, ns, low)
 	createExecutors(t, ns, low, driver, 2)
-	waitForState(t, ns, "low", v1beta2.ApplicationStateRunning)
+	util.WaitForStateWithin(t, env.Client, ns, "low", v1beta2.ApplicationStateRunning, waitTimeout)
 	waitForUsage(t, ns, "1536Mi")
 
-	createObject(t, queuedApp(ns, "high", "high").Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = nil }).Obj())
-	evicted := waitForState(t, ns, "low", v1beta2.ApplicationStateSuspended)
+	util.Create(t, env.Client, queuedApp(ns, "high", "high").Executor(func(e *v1beta2.ExecutorSpec) { e.Instances = nil }).Obj())
+	evicted := util.WaitForStateWithin(t, env.Client, ns, "low", v1beta2.ApplicationStateSuspended, waitTimeout)
 	if !ptr.Deref(evicted.Spec.Suspend, false) {
 		t.Errorf("low is SUSPENDED with suspend %v", evicted.Spec.Suspend)
 	}
@@ -110,10 +109,10 @@ func testPreemptedAndReadmitted(t *testing.T) {
 		t.Errorf("after eviction the driver keeps Kueue's admission labels: %v", evicted.Spec.Driver.Labels)
 	}
 
-	high := waitForState(t, ns, "high", v1beta2.ApplicationStateSubmitted)
+	high := util.WaitForStateWithin(t, env.Client, ns, "high", v1beta2.ApplicationStateSubmitted, waitTimeout)
 	runToCompletion(t, ns, high, 1)
 
-	readmitted := waitForState(t, ns, "low", v1beta2.ApplicationStateSubmitted)
+	readmitted := util.WaitForStateWithin(t, env.Client, ns, "low", v1beta2.ApplicationStateSubmitted, waitTimeout)
 	if got := ptr.Deref(readmitted.Spec.Executor.Instances, -1); got != 2 {
 		t.Errorf("re-admitted with executor instances %d, want 2", got)
 	}
@@ -163,8 +162,8 @@ func createQueues(t *testing.T, ns, flavor, cpu, memory string, extra map[string
 		}},
 	}
 	maps.Copy(spec, extra)
-	createObject(t, kueueObject("ClusterQueue", "", ns, spec))
-	createObject(t, kueueObject("LocalQueue", ns, localQueueName, map[string]any{"clusterQueue": ns}))
+	util.Create(t, env.Client, kueueObject("ClusterQueue", "", ns, spec))
+	util.Create(t, env.Client, kueueObject("LocalQueue", ns, localQueueName, map[string]any{"clusterQueue": ns}))
 }
 
 func createIfAbsent(t *testing.T, obj client.Object) {
@@ -180,27 +179,23 @@ func runToCompletion(t *testing.T, ns string, app *v1beta2.SparkApplication, exe
 	t.Helper()
 	driver := runDriver(t, ns, app)
 	createExecutors(t, ns, app, driver, executors)
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateRunning)
+	util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateRunning, waitTimeout)
 	finishDriver(t, ns, app, driver)
 }
 
 // runToCompletionFrom marks the driver running (its executors already exist), then succeeded.
 func runToCompletionFrom(t *testing.T, ns string, app *v1beta2.SparkApplication, driver *corev1.Pod) {
 	t.Helper()
-	setPodStatus(t, driver, corev1.PodRunning, func(s *corev1.ContainerState) {
-		s.Running = &corev1.ContainerStateRunning{StartedAt: metav1.Now()}
-	})
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateRunning)
+	util.RunDriver(t, env.Client, ns, driver.Name)
+	util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateRunning, waitTimeout)
 	finishDriver(t, ns, app, driver)
 }
 
 // finishDriver marks the driver succeeded and waits for COMPLETED.
 func finishDriver(t *testing.T, ns string, app *v1beta2.SparkApplication, driver *corev1.Pod) {
 	t.Helper()
-	setPodStatus(t, driver, corev1.PodSucceeded, func(s *corev1.ContainerState) {
-		s.Terminated = &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", FinishedAt: metav1.Now()}
-	})
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
+	util.FinishDriver(t, env.Client, ns, driver.Name, 0)
+	util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateCompleted, waitTimeout)
 }
 
 // runDriver waits for the application's driver pod, checks it carries Kueue's pod set label, and
@@ -222,33 +217,8 @@ func runDriver(t *testing.T, ns string, app *v1beta2.SparkApplication) *corev1.P
 	if _, ok := pod.Labels[queueNameLabel]; ok {
 		t.Errorf("driver pod %s carries the application's %s label", name, queueNameLabel)
 	}
-	setPodStatus(t, pod, corev1.PodRunning, func(s *corev1.ContainerState) {
-		s.Running = &corev1.ContainerStateRunning{StartedAt: metav1.Now()}
-	})
+	util.RunDriver(t, env.Client, ns, name)
 	return pod
-}
-
-// setPodStatus writes the pod's phase and its Spark container's state, as the kubelet would.
-func setPodStatus(t *testing.T, pod *corev1.Pod, phase corev1.PodPhase, state func(*corev1.ContainerState)) {
-	t.Helper()
-	cur := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pod), cur); err != nil {
-		t.Fatal(err)
-	}
-	c := cur.Spec.Containers[len(cur.Spec.Containers)-1]
-	for _, sc := range cur.Spec.Containers {
-		if strings.HasPrefix(sc.Name, "spark-kubernetes-") {
-			c = sc
-		}
-	}
-	st := corev1.ContainerStatus{Name: c.Name, Image: c.Image, Ready: phase == corev1.PodRunning}
-	state(&st.State)
-	cur.Status.Phase = phase
-	cur.Status.ContainerStatuses = []corev1.ContainerStatus{st}
-	cur.Status.PodIP = "10.0.0.1"
-	if err := env.Client.Status().Update(context.Background(), cur); err != nil {
-		t.Fatalf("setting status of pod %s: %v", cur.Name, err)
-	}
 }
 
 // createExecutors creates n executor pods as the Spark driver would: from the executor pod template
@@ -256,7 +226,8 @@ func setPodStatus(t *testing.T, pod *corev1.Pod, phase corev1.PodPhase, state fu
 // own labels, and owned by the driver. Each must carry Kueue's executor pod set label.
 func createExecutors(t *testing.T, ns string, app *v1beta2.SparkApplication, driver *corev1.Pod, n int) {
 	t.Helper()
-	props, template := attemptConfigMaps(t, ns, app)
+	text, template := util.SubmissionConfig(t, env.Client, app)
+	props := parseProperties(text)
 	if got := props["spark.executor.instances"]; got != fmt.Sprint(n) {
 		t.Errorf("spark.executor.instances = %q, want %d", got, n)
 	}
@@ -295,54 +266,20 @@ func createExecutors(t *testing.T, ns string, app *v1beta2.SparkApplication, dri
 		if pod.Labels[podSetLabel] != "executor" {
 			t.Errorf("executor %s: label %s=%q, want executor", pod.Name, podSetLabel, pod.Labels[podSetLabel])
 		}
-		createObject(t, pod)
+		util.Create(t, env.Client, pod)
 	}
 }
 
-// attemptConfigMaps returns the spark.properties (parsed) and the executor pod template of the
-// application's current attempt.
-func attemptConfigMaps(t *testing.T, ns string, app *v1beta2.SparkApplication) (map[string]string, *corev1.Pod) {
-	t.Helper()
-	list := &corev1.ConfigMapList{}
-	if err := env.Client.List(context.Background(), list, client.InNamespace(ns),
-		client.MatchingLabels{v1beta2.LabelSubmissionID: app.Status.SubmissionID}); err != nil {
-		t.Fatal(err)
-	}
+// parseProperties reads spark.properties text into a map (keys and values with Spark's escaped
+// colons restored; comments skipped).
+func parseProperties(text string) map[string]string {
 	props := map[string]string{}
-	var template *corev1.Pod
-	for _, cm := range list.Items {
-		if text, ok := cm.Data[submission.PropertiesFileName]; ok {
-			for _, line := range strings.Split(text, "\n") {
-				if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
-					props[strings.ReplaceAll(k, `\:`, ":")] = strings.ReplaceAll(v, `\:`, ":")
-				}
-			}
-		}
-		if text, ok := cm.Data["podspec-configmap-key"]; ok {
-			template = &corev1.Pod{}
-			if err := yaml.Unmarshal([]byte(text), template); err != nil {
-				t.Fatal(err)
-			}
+	for _, line := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(line, "#") {
+			props[strings.ReplaceAll(k, `\:`, ":")] = strings.ReplaceAll(v, `\:`, ":")
 		}
 	}
-	if len(props) == 0 || template == nil {
-		t.Fatalf("submission %s of %s: spark.properties or executor pod template missing", app.Status.SubmissionID, app.Name)
-	}
-	return props, template
-}
-
-// waitForState waits until the application is in state and returns it.
-func waitForState(t *testing.T, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
-	t.Helper()
-	app := &v1beta2.SparkApplication{}
-	framework.WaitFor(t, waitTimeout, fmt.Sprintf("%s to be %s", name, state), func() (bool, string) {
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-			return false, err.Error()
-		}
-		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s), suspend %v", app.Status.AppState.State,
-			app.Status.AppState.ErrorMessage, ptr.Deref(app.Spec.Suspend, false))
-	})
-	return app
+	return props
 }
 
 // waitForNoPods waits until no pod of the application (driver or executor) is left.
@@ -471,8 +408,8 @@ func testTopologyUngates(t *testing.T) {
 	}
 	createQueues(t, ns, tasFlavorName, "8", tasQueueMemory, nil)
 
-	createObject(t, queuedApp(ns, "tas", "").ExecutorInstances(2).Obj())
-	app := waitForState(t, ns, "tas", v1beta2.ApplicationStateSubmitted)
+	util.Create(t, env.Client, queuedApp(ns, "tas", "").ExecutorInstances(2).Obj())
+	app := util.WaitForStateWithin(t, env.Client, ns, "tas", v1beta2.ApplicationStateSubmitted, waitTimeout)
 	for _, role := range []*v1beta2.SparkPodSpec{&app.Spec.Driver.SparkPodSpec, &app.Spec.Executor.SparkPodSpec} {
 		if role.Template == nil || !hasGate(role.Template.Spec.SchedulingGates) {
 			t.Errorf("Kueue admitted without the topology gate in the spec: %+v", role.Template)

@@ -29,7 +29,6 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -38,7 +37,6 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	certutil "k8s.io/client-go/util/cert"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -140,7 +138,7 @@ integrations:
 	if err := os.WriteFile(configFile, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ensureNamespace(t, "kueue-system")
+	util.EnsureNamespace(t, env.Client, "kueue-system")
 	registerKueueWebhooks(t, filepath.Join(kueueDir, "config", "components", "webhook", "manifests.yaml"),
 		fmt.Sprintf("https://127.0.0.1:%d", webhookPort), certPEM)
 
@@ -245,18 +243,6 @@ func registerKueueWebhooks(t *testing.T, manifests, url string, caBundle []byte)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wanted := func(rules []admissionv1.RuleWithOperations) bool {
-		for _, r := range rules {
-			if slices.Contains(r.APIGroups, "kueue.x-k8s.io") || slices.Contains(r.APIGroups, v1beta2.GroupVersion.Group) {
-				return true
-			}
-		}
-		return false
-	}
-	clientConfig := func(cc *admissionv1.WebhookClientConfig) {
-		u := url + *cc.Service.Path
-		*cc = admissionv1.WebhookClientConfig{URL: &u, CABundle: caBundle}
-	}
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	for {
 		u := &unstructured.Unstructured{}
@@ -273,29 +259,42 @@ func registerKueueWebhooks(t *testing.T, manifests, url string, caBundle []byte)
 			if err := utilyaml.Unmarshal(raw, in); err != nil {
 				t.Fatal(err)
 			}
-			out := &admissionv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "kueue-" + in.Name}}
-			for _, w := range in.Webhooks {
-				if wanted(w.Rules) {
-					clientConfig(&w.ClientConfig)
-					out.Webhooks = append(out.Webhooks, w)
-				}
-			}
-			createObject(t, out)
+			util.Create(t, env.Client, &admissionv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "kueue-" + in.Name},
+				Webhooks: keptWebhooks(in.Webhooks, func(w *admissionv1.MutatingWebhook) webhookParts { return webhookParts{w.Rules, &w.ClientConfig} }, url, caBundle)})
 		case "ValidatingWebhookConfiguration":
 			in := &admissionv1.ValidatingWebhookConfiguration{}
 			if err := utilyaml.Unmarshal(raw, in); err != nil {
 				t.Fatal(err)
 			}
-			out := &admissionv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "kueue-" + in.Name}}
-			for _, w := range in.Webhooks {
-				if wanted(w.Rules) {
-					clientConfig(&w.ClientConfig)
-					out.Webhooks = append(out.Webhooks, w)
-				}
-			}
-			createObject(t, out)
+			util.Create(t, env.Client, &admissionv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "kueue-" + in.Name},
+				Webhooks: keptWebhooks(in.Webhooks, func(w *admissionv1.ValidatingWebhook) webhookParts { return webhookParts{w.Rules, &w.ClientConfig} }, url, caBundle)})
 		}
 	}
+}
+
+// webhookParts are what keptWebhooks reads and changes of a webhook, mutating or validating.
+type webhookParts struct {
+	rules        []admissionv1.RuleWithOperations
+	clientConfig *admissionv1.WebhookClientConfig
+}
+
+// keptWebhooks returns the webhooks (parts gives each one's rules and client configuration) that are
+// for Kueue's own kinds or for SparkApplications, pointed at url with caBundle instead of their
+// in-cluster Service.
+func keptWebhooks[W any](webhooks []W, parts func(*W) webhookParts, url string, caBundle []byte) []W {
+	var kept []W
+	for i := range webhooks {
+		p := parts(&webhooks[i])
+		if !slices.ContainsFunc(p.rules, func(r admissionv1.RuleWithOperations) bool {
+			return slices.Contains(r.APIGroups, "kueue.x-k8s.io") || slices.Contains(r.APIGroups, v1beta2.GroupVersion.Group)
+		}) {
+			continue
+		}
+		u := url + *p.clientConfig.Service.Path
+		*p.clientConfig = admissionv1.WebhookClientConfig{URL: &u, CABundle: caBundle}
+		kept = append(kept, webhooks[i])
+	}
+	return kept
 }
 
 // startOperator runs the operator's SparkApplication controller over all namespaces until the test
@@ -303,30 +302,11 @@ func registerKueueWebhooks(t *testing.T, manifests, url string, caBundle []byte)
 func startOperator(t *testing.T) {
 	t.Helper()
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, nil, nil)
-	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, sparkapplication.Options{
+	operatortest.Run(t, mgr, operatortest.Controllers{SparkApplication: &sparkapplication.Options{
 		DriverPodCreationGracePeriod: 5 * time.Second,
 		ImagePullTimeout:             time.Minute,
 		MaxConcurrentReconciles:      4,
-	})
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	operatortest.Start(t, mgr)
-}
-
-func ensureNamespace(t *testing.T, name string) {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	if err := env.Client.Create(context.Background(), ns); err != nil && !strings.Contains(err.Error(), "already exists") {
-		t.Fatal(err)
-	}
-}
-
-func createObject(t *testing.T, obj client.Object) {
-	t.Helper()
-	if err := env.Client.Create(context.Background(), obj); err != nil {
-		t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
-	}
+	}})
 }
 
 // kueueObject is a kueue.x-k8s.io/v1beta2 object (Kueue's Go API is not a dependency of the

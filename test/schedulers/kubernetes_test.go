@@ -16,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -111,7 +110,7 @@ func TestKubernetesGang(t *testing.T) {
 	cond := waitForPodGroupCondition(t, pgKey, metav1.ConditionFalse)
 	requireUnbound(t, execs...)
 	step("executor 3 created: none bound; PodGroup %s: %s: %s; executor 3: %s", cond.Type, cond.Reason, cond.Message,
-		podConditions(getPod(t, ns, execs[2].Name)))
+		podConditions(util.GetPod(t, env.Client, ns, execs[2].Name)))
 	// Held for a while, still none is bound. kube-scheduler's attempts and CPU time meanwhile are
 	// observations, not requirements (compare with the baseline above).
 	attempts, cpu = hold(t, pgKey, execs...)
@@ -137,7 +136,7 @@ func TestKubernetesGang(t *testing.T) {
 	}
 	deletePod(t, canary)
 	succeed(t, driver)
-	waitForState(t, ns, app.Name, v1beta2.ApplicationStateCompleted)
+	util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateCompleted, waitTimeout)
 	step("application COMPLETED")
 
 	// The operator deletes the gang's objects when the application terminates; then the user
@@ -186,7 +185,7 @@ func TestKubernetesGangDynamicAllocation(t *testing.T) {
 	framework.WaitFor(t, waitTimeout, "two executors to run", func() (bool, string) {
 		bound, pending = 0, pending[:0]
 		for _, e := range execs {
-			if got := getPod(t, ns, e.Name); got.Spec.NodeName != "" && got.Status.Phase == corev1.PodRunning {
+			if got := util.GetPod(t, env.Client, ns, e.Name); got.Spec.NodeName != "" && got.Status.Phase == corev1.PodRunning {
 				bound++
 			} else {
 				pending = append(pending, got)
@@ -196,7 +195,7 @@ func TestKubernetesGangDynamicAllocation(t *testing.T) {
 	})
 	waitForUnschedulable(t, pending[0])
 	requireUnbound(t, pending[0])
-	step("executors 2 and 3 created: two bound together (the gang), %s waits alone: %s", pending[0].Name, podConditions(getPod(t, ns, pending[0].Name)))
+	step("executors 2 and 3 created: two bound together (the gang), %s waits alone: %s", pending[0].Name, podConditions(util.GetPod(t, env.Client, ns, pending[0].Name)))
 
 	deletePod(t, blocker)
 	waitForRunning(t, pending[0])
@@ -219,16 +218,12 @@ func startOperator(t *testing.T, ns string) {
 		t.Fatal(err)
 	}
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, sparkapplication.Options{
+	operatortest.Run(t, mgr, operatortest.Controllers{SparkApplication: &sparkapplication.Options{
 		DriverPodCreationGracePeriod: 10 * time.Second,
 		ImagePullTimeout:             time.Minute,
 		MaxConcurrentReconciles:      2,
 		BatchSchedulers:              registry,
-	})
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	operatortest.Start(t, mgr)
+	}})
 }
 
 // gangSubmission is an application submitted with the "kubernetes" batch scheduler and running.
@@ -249,7 +244,7 @@ func submitGang(t *testing.T, app *v1beta2.SparkApplication) *gangSubmission {
 	t.Helper()
 	app.Spec.BatchScheduler = ptr.To(kubernetes.Name)
 	util.Create(t, env.Client, app)
-	running := waitForState(t, app.Namespace, app.Name, v1beta2.ApplicationStateRunning)
+	running := util.WaitForStateWithin(t, env.Client, app.Namespace, app.Name, v1beta2.ApplicationStateRunning, waitTimeout)
 	return gangOf(t, running)
 }
 
@@ -259,7 +254,7 @@ func gangOf(t *testing.T, app *v1beta2.SparkApplication) *gangSubmission {
 	t.Helper()
 	ctx := context.Background()
 	c := env.Client
-	driver := getPod(t, app.Namespace, app.Status.DriverInfo.PodName)
+	driver := util.GetPod(t, env.Client, app.Namespace, app.Status.DriverInfo.PodName)
 	if driver.Spec.SchedulingGroup != nil {
 		t.Errorf("driver %s is in group %v; want none", driver.Name, driver.Spec.SchedulingGroup)
 	}
@@ -341,7 +336,7 @@ func runPod(t *testing.T, ns, name, cpu string) *corev1.Pod {
 func waitForUnschedulable(t *testing.T, pod *corev1.Pod) {
 	t.Helper()
 	framework.WaitFor(t, waitTimeout, "pod "+pod.Name+" to be unschedulable", func() (bool, string) {
-		got := getPod(t, pod.Namespace, pod.Name)
+		got := util.GetPod(t, env.Client, pod.Namespace, pod.Name)
 		for _, c := range got.Status.Conditions {
 			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
 				return true, ""
@@ -382,7 +377,7 @@ func waitForRunning(t *testing.T, pod *corev1.Pod) *corev1.Pod {
 func requireUnbound(t *testing.T, pods ...*corev1.Pod) {
 	t.Helper()
 	for _, p := range pods {
-		got := getPod(t, p.Namespace, p.Name)
+		got := util.GetPod(t, env.Client, p.Namespace, p.Name)
 		if got.Spec.NodeName != "" {
 			t.Fatalf("pod %s is bound to %s; want it held with the rest of its gang", got.Name, got.Spec.NodeName)
 		}
@@ -429,7 +424,7 @@ func deletePod(t *testing.T, pod *corev1.Pod) {
 func finishAndDelete(t *testing.T, app *v1beta2.SparkApplication, driver *corev1.Pod) {
 	t.Helper()
 	succeed(t, driver)
-	waitForState(t, app.Namespace, app.Name, v1beta2.ApplicationStateCompleted)
+	util.WaitForStateWithin(t, env.Client, app.Namespace, app.Name, v1beta2.ApplicationStateCompleted, waitTimeout)
 	waitForGangObjectsGone(t, app.Namespace)
 	if err := env.Client.Delete(context.Background(), app); err != nil {
 		t.Fatal(err)
@@ -439,7 +434,7 @@ func finishAndDelete(t *testing.T, app *v1beta2.SparkApplication, driver *corev1
 
 func succeed(t *testing.T, driver *corev1.Pod) {
 	t.Helper()
-	pod := getPod(t, driver.Namespace, driver.Name)
+	pod := util.GetPod(t, env.Client, driver.Namespace, driver.Name)
 	now := metav1.Now()
 	pod.Status.Phase = corev1.PodSucceeded
 	pod.Status.ContainerStatuses = nil
@@ -484,15 +479,6 @@ func waitForNothingLeft(t *testing.T, ns string) {
 	})
 }
 
-func getPod(t *testing.T, ns, name string) *corev1.Pod {
-	t.Helper()
-	pod := &corev1.Pod{}
-	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
-		t.Fatalf("getting pod %s: %v", name, err)
-	}
-	return pod
-}
-
 func getConfigMap(t *testing.T, ns, name string) *corev1.ConfigMap {
 	t.Helper()
 	cm := &corev1.ConfigMap{}
@@ -513,20 +499,6 @@ func templateConfigMapName(t *testing.T, driver *corev1.Pod) string {
 	}
 	t.Fatalf("driver %s mounts no executor pod template", driver.Name)
 	return ""
-}
-
-// waitForState waits until the application is in state and returns it.
-func waitForState(t *testing.T, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
-	t.Helper()
-	var app *v1beta2.SparkApplication
-	framework.WaitFor(t, waitTimeout, fmt.Sprintf("%s to be %q", name, state), func() (bool, string) {
-		app = &v1beta2.SparkApplication{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-			return false, err.Error()
-		}
-		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s)", app.Status.AppState.State, app.Status.AppState.ErrorMessage)
-	})
-	return app
 }
 
 // schedulerAttempts counts kube-scheduler's failed attempts at the pod group so far ("Unable to
@@ -574,8 +546,8 @@ func TestKubernetesGangDriverWaits(t *testing.T) {
 	if err := c.Create(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	submitted := waitForState(t, ns, app.Name, v1beta2.ApplicationStateSubmitted)
-	driver := getPod(t, ns, submitted.Status.DriverInfo.PodName)
+	submitted := util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateSubmitted, waitTimeout)
+	driver := util.GetPod(t, env.Client, ns, submitted.Status.DriverInfo.PodName)
 	waitForUnschedulable(t, driver)
 	step("driver %s Pending: no room for it", driver.Name)
 
@@ -600,7 +572,7 @@ func TestKubernetesGangDriverWaits(t *testing.T) {
 	step("held %s Pending (no timeout configured): still SUBMITTED; DriverScheduled: %s", pendingFor, msg)
 
 	deletePod(t, blocker)
-	running := waitForState(t, ns, app.Name, v1beta2.ApplicationStateRunning)
+	running := util.WaitForStateWithin(t, env.Client, ns, app.Name, v1beta2.ApplicationStateRunning, waitTimeout)
 	sub := gangOf(t, running)
 	execs := []*corev1.Pod{sub.newExecutor(1), sub.newExecutor(2)}
 	for _, e := range execs {

@@ -369,23 +369,31 @@ func (e *Env) NewNamespace(tb testing.TB) string {
 // namespacePrefix turns a test name into a valid GenerateName prefix (a DNS label, leaving room
 // for the 5 random characters the API server appends).
 func namespacePrefix(testName string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(testName) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		default:
-			b.WriteByte('-')
-		}
-	}
-	s := strings.Trim(b.String(), "-")
-	if len(s) > 50 {
-		s = strings.TrimRight(s[:50], "-")
-	}
+	s := DNSLabel(testName, 50)
 	if s == "" {
 		s = "test"
 	}
 	return s + "-"
+}
+
+// DNSLabel turns s (a test or case name) into a DNS label of at most max characters, for object
+// names and name prefixes: lower case, every run of characters other than a-z and 0-9 one '-', no
+// '-' at either end. It is "" when s has no letter or digit.
+func DNSLabel(s string, max int) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	out := strings.Trim(b.String(), "-")
+	if len(out) > max {
+		out = strings.TrimRight(out[:max], "-")
+	}
+	return out
 }
 
 // RepoRoot is FindRepoRoot for a test: it fails the test when there is no repository root.

@@ -53,39 +53,50 @@ func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.
 	// The kubelet's variables are not ordered; keep them stable.
 	sort.Strings(order[fromImage:])
 
-	getCM := memo(func(name string) (*corev1.ConfigMap, error) {
-		return client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+	// configMapData and secretData read the data of a ConfigMap or a Secret (as strings) of the
+	// pod's namespace, each object once, for envFrom and the env vars' key references.
+	configMapData := memo(func(name string) (map[string]string, error) {
+		cm, err := client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return cm.Data, nil
 	})
-	getSecret := memo(func(name string) (*corev1.Secret, error) {
-		return client.CoreV1().Secrets(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+	secretData := memo(func(name string) (map[string]string, error) {
+		s, err := client.CoreV1().Secrets(pod.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		data := make(map[string]string, len(s.Data))
+		for k, v := range s.Data {
+			data[k] = string(v)
+		}
+		return data, nil
 	})
 	for _, from := range c.EnvFrom {
+		var (
+			what     string
+			optional *bool
+			data     map[string]string
+			err      error
+		)
 		switch {
 		case from.ConfigMapRef != nil:
-			cm, err := getCM(from.ConfigMapRef.Name)
-			if skip, err := readErr("configmap "+from.ConfigMapRef.Name, from.ConfigMapRef.Optional, err); err != nil {
-				return nil, err
-			} else if skip {
-				continue
-			}
-			for _, k := range sortedKeys(cm.Data) {
-				set(from.Prefix+k, cm.Data[k])
-			}
+			what, optional = "configmap "+from.ConfigMapRef.Name, from.ConfigMapRef.Optional
+			data, err = configMapData(from.ConfigMapRef.Name)
 		case from.SecretRef != nil:
-			s, err := getSecret(from.SecretRef.Name)
-			if skip, err := readErr("secret "+from.SecretRef.Name, from.SecretRef.Optional, err); err != nil {
-				return nil, err
-			} else if skip {
-				continue
-			}
-			keys := make([]string, 0, len(s.Data))
-			for k := range s.Data {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				set(from.Prefix+k, string(s.Data[k]))
-			}
+			what, optional = "secret "+from.SecretRef.Name, from.SecretRef.Optional
+			data, err = secretData(from.SecretRef.Name)
+		default:
+			continue
+		}
+		if skip, err := readErr(what, optional, err); err != nil {
+			return nil, err
+		} else if skip {
+			continue
+		}
+		for _, k := range sortedKeys(data) {
+			set(from.Prefix+k, data[k])
 		}
 	}
 	for _, e := range c.Env {
@@ -93,7 +104,7 @@ func containerEnv(ctx context.Context, client kubernetes.Interface, pod *corev1.
 			set(e.Name, expand(e.Value, vals))
 			continue
 		}
-		v, skip, err := envValueFrom(pod, c, e.ValueFrom, podIP, getCM, getSecret)
+		v, skip, err := envValueFrom(pod, c, e.ValueFrom, podIP, configMapData, secretData)
 		if err != nil {
 			return nil, fmt.Errorf("env %s: %w", e.Name, err)
 		}
@@ -126,12 +137,12 @@ func memo[T any](get func(name string) (T, error)) func(name string) (T, error) 
 	}
 }
 
-// keyRef is the value of key in the data (read by get) of the ConfigMap or Secret ns/name (kind
+// keyRef is the value of key in the data (get(name)) of the ConfigMap or Secret ns/name (kind
 // says which), as the kubelet resolves an env var's configMapKeyRef or secretKeyRef: skip is set
 // when optional and the object or the key is missing; otherwise a missing one is an error worded
 // as the kubelet's.
-func keyRef(kind, ns, name, key string, optional *bool, get func() (map[string]string, error)) (v string, skip bool, err error) {
-	data, err := get()
+func keyRef(kind, ns, name, key string, optional *bool, get func(name string) (map[string]string, error)) (v string, skip bool, err error) {
+	data, err := get(name)
 	if err != nil {
 		if apierrors.IsNotFound(err) && ptrTrue(optional) {
 			return "", true, nil
@@ -158,7 +169,7 @@ func sortedKeys(m map[string]string) []string {
 }
 
 func envValueFrom(pod *corev1.Pod, c *corev1.Container, from *corev1.EnvVarSource, podIP string,
-	getCM func(string) (*corev1.ConfigMap, error), getSecret func(string) (*corev1.Secret, error)) (string, bool, error) {
+	configMapData, secretData func(name string) (map[string]string, error)) (string, bool, error) {
 	switch {
 	case from.FieldRef != nil:
 		v, err := podField(pod, from.FieldRef.FieldPath, podIP)
@@ -168,26 +179,10 @@ func envValueFrom(pod *corev1.Pod, c *corev1.Container, from *corev1.EnvVarSourc
 		return v, false, err
 	case from.ConfigMapKeyRef != nil:
 		ref := from.ConfigMapKeyRef
-		return keyRef("ConfigMap", pod.Namespace, ref.Name, ref.Key, ref.Optional, func() (map[string]string, error) {
-			cm, err := getCM(ref.Name)
-			if err != nil {
-				return nil, err
-			}
-			return cm.Data, nil
-		})
+		return keyRef("ConfigMap", pod.Namespace, ref.Name, ref.Key, ref.Optional, configMapData)
 	case from.SecretKeyRef != nil:
 		ref := from.SecretKeyRef
-		return keyRef("Secret", pod.Namespace, ref.Name, ref.Key, ref.Optional, func() (map[string]string, error) {
-			s, err := getSecret(ref.Name)
-			if err != nil {
-				return nil, err
-			}
-			data := make(map[string]string, len(s.Data))
-			for k, v := range s.Data {
-				data[k] = string(v)
-			}
-			return data, nil
-		})
+		return keyRef("Secret", pod.Namespace, ref.Name, ref.Key, ref.Optional, secretData)
 	}
 	return "", false, fmt.Errorf("unsupported valueFrom")
 }

@@ -67,7 +67,11 @@ func TestContainerEnv(t *testing.T) {
 		Spec:       corev1.PodSpec{NodeName: "n1", ServiceAccountName: "spark"},
 	}
 	c := &corev1.Container{
-		EnvFrom: []corev1.EnvFromSource{{Prefix: "CM_", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}}}},
+		EnvFrom: []corev1.EnvFromSource{
+			{Prefix: "CM_", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}}},
+			{Prefix: "S_", SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}}},
+			{Prefix: "NO_", SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "nope"}, Optional: ptrBool(true)}},
+		},
 		Env: []corev1.EnvVar{
 			{Name: "IP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.podIP"}}},
 			{Name: "BIND", Value: "$(IP):7078"},
@@ -92,7 +96,7 @@ func TestContainerEnv(t *testing.T) {
 	}
 	for k, want := range map[string]string{
 		"IP": "127.16.0.9", "BIND": "127.16.0.9:7078", "ROLE": "driver", "K": "from-cm", "PW": "hunter2",
-		"MEM": "896", "SPARK_HOME": "/override", "PATH": "/usr/bin", "CM_E1": "e1", "HOSTNAME": "p",
+		"MEM": "896", "SPARK_HOME": "/override", "PATH": "/usr/bin", "CM_E1": "e1", "S_pw": "hunter2", "HOSTNAME": "p",
 		"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "443",
 	} {
 		if got[k] != want {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -37,12 +40,20 @@ func UpdateScheduledApp(t testing.TB, c client.Client, ns, name string, mutate f
 }
 
 // WaitForState waits until SparkApplication ns/name is in state and returns it as read then. On
-// timeout the failure names the last state, its error message and the attempt counters.
+// timeout the failure names the last state, its error message, the attempt counters and
+// spec.suspend.
 func WaitForState(t testing.TB, c client.Client, ns, name string, state v1beta2.ApplicationStateType) *v1beta2.SparkApplication {
 	t.Helper()
-	return WaitForObject(t, c, ns, name, fmt.Sprintf("%s to be %q", name, state), newApp, func(app *v1beta2.SparkApplication) (bool, string) {
-		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s), attempts %d/%d", app.Status.AppState.State,
-			app.Status.AppState.ErrorMessage, app.Status.SubmissionAttempts, app.Status.ExecutionAttempts)
+	return WaitForStateWithin(t, c, ns, name, state, Timeout)
+}
+
+// WaitForStateWithin is WaitForState waiting up to timeout instead of Timeout, for suites whose other
+// components (a real kube-scheduler, Kueue) take longer than an API server alone.
+func WaitForStateWithin(t testing.TB, c client.Client, ns, name string, state v1beta2.ApplicationStateType, timeout time.Duration) *v1beta2.SparkApplication {
+	t.Helper()
+	return waitForObject(t, timeout, c, ns, name, fmt.Sprintf("%s to be %q", name, state), newApp, func(app *v1beta2.SparkApplication) (bool, string) {
+		return app.Status.AppState.State == state, fmt.Sprintf("state %q (%s), attempts %d/%d, suspend %v", app.Status.AppState.State,
+			app.Status.AppState.ErrorMessage, app.Status.SubmissionAttempts, app.Status.ExecutionAttempts, ptr.Deref(app.Spec.Suspend, false))
 	})
 }
 
@@ -65,6 +76,23 @@ func WaitForStates(t testing.TB, c client.Client, ns, name string, final v1beta2
 		return st == final, describe("states ", seen)
 	})
 	return seen
+}
+
+// WaitForCondition waits until SparkApplication ns/name has condition typ with status and returns
+// the condition as read then. On timeout the failure names the condition last seen (or its
+// absence) and the state.
+func WaitForCondition(t testing.TB, c client.Client, ns, name, typ string, status metav1.ConditionStatus) metav1.Condition {
+	t.Helper()
+	var found metav1.Condition
+	WaitForObject(t, c, ns, name, fmt.Sprintf("%s condition %s=%s", name, typ, status), newApp, func(app *v1beta2.SparkApplication) (bool, string) {
+		cond := meta.FindStatusCondition(app.Status.Conditions, typ)
+		if cond == nil {
+			return false, fmt.Sprintf("no condition %s; state %q", typ, app.Status.AppState.State)
+		}
+		found = *cond
+		return cond.Status == status, fmt.Sprintf("%s %s: %s", cond.Status, cond.Reason, cond.Message)
+	})
+	return found
 }
 
 // Condition is the status of condition typ of app ("" when absent).

@@ -155,6 +155,18 @@ func FinishDriver(t testing.TB, c client.Client, ns, name string, exitCode int32
 	SetPodStatus(t, c, ns, name, phase, Exited(exitCode))
 }
 
+// HoldPod plays a scheduler that cannot place pod ns/name (waiting for it to exist): the pod stays
+// Pending with condition PodScheduled False, reason Unschedulable and message (what kube-scheduler
+// or a batch scheduler says, "0/3 nodes are available: ...", say).
+func HoldPod(t testing.TB, c client.Client, ns, name, message string) {
+	t.Helper()
+	UpdatePodStatus(t, c, ns, name, func(pod *corev1.Pod) {
+		pod.Status.Phase = corev1.PodPending
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+			Reason: corev1.PodReasonUnschedulable, Message: message, LastTransitionTime: metav1.Now()}}
+	})
+}
+
 // EnsureNamespace creates namespace ns unless it exists (tests that need a fixed name; others
 // take a fresh one from framework.Env.NewNamespace).
 func EnsureNamespace(t testing.TB, c client.Client, ns string) {

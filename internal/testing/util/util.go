@@ -95,8 +95,14 @@ func WaitFor(t testing.TB, what string, cond func() (ok bool, seen string)) {
 // said of the object (or the read's error).
 func WaitForObject[T client.Object](t testing.TB, c client.Client, ns, name, what string, newObj func() T, done func(T) (ok bool, seen string)) T {
 	t.Helper()
+	return waitForObject(t, Timeout, c, ns, name, what, newObj, done)
+}
+
+// waitForObject is WaitForObject with timeout instead of Timeout.
+func waitForObject[T client.Object](t testing.TB, timeout time.Duration, c client.Client, ns, name, what string, newObj func() T, done func(T) (ok bool, seen string)) T {
+	t.Helper()
 	var obj T
-	WaitFor(t, what, func() (bool, string) {
+	framework.WaitFor(t, timeout, what, func() (bool, string) {
 		obj = newObj()
 		if err := c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
 			return false, err.Error()

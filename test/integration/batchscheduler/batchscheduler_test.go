@@ -21,10 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 	volcanov1beta1 "volcano.sh/apis/pkg/apis/scheduling/v1beta1"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -64,15 +62,11 @@ func startOperator(t *testing.T, ns string, enabled bool) {
 		}
 	}
 	mgr := operatortest.NewManager(t, env.Config, env.Scheme, []string{ns}, nil)
-	r := sparkapplication.NewReconciler(mgr.GetClient(), operatortest.Recorder(t, mgr), clock.RealClock{}, sparkapplication.Options{
+	operatortest.Run(t, mgr, operatortest.Controllers{SparkApplication: &sparkapplication.Options{
 		DriverPodCreationGracePeriod: 2 * time.Second,
 		BatchSchedulers:              registry,
 		MaxConcurrentReconciles:      2,
-	})
-	if err := r.SetupWithManager(mgr); err != nil {
-		t.Fatal(err)
-	}
-	operatortest.Start(t, mgr)
+	}})
 }
 
 // submitExample is how the tests of an example begin: in parallel, in a namespace of their own with
@@ -88,7 +82,7 @@ func submitExample(t *testing.T, name string) (ns string, app *v1beta2.SparkAppl
 // COMPLETED and its scheduler object obj is deleted.
 func complete(t *testing.T, ns, name string, obj client.Object) {
 	t.Helper()
-	finishDriver(t, ns, name+"-driver")
+	util.FinishDriver(t, env.Client, ns, name+"-driver", 0)
 	util.WaitForState(t, env.Client, ns, name, v1beta2.ApplicationStateCompleted)
 	util.WaitForGone(t, env.Client, obj)
 }
@@ -99,38 +93,6 @@ func example(t *testing.T, name, ns string) *v1beta2.SparkApplication {
 	app := util.ReadYAML(t, filepath.Join(framework.RepoRoot(t), "examples", name+".yaml"), &v1beta2.SparkApplication{})
 	app.Namespace = ns
 	return app
-}
-
-// finishDriver plays the kubelet: the driver's Spark container exited 0.
-func finishDriver(t *testing.T, ns, name string) {
-	t.Helper()
-	pod := util.GetPod(t, env.Client, ns, name)
-	pod.Status.Phase = corev1.PodSucceeded
-	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "spark-kubernetes-driver", State: corev1.ContainerState{
-		Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed", FinishedAt: metav1.Now()}}}}
-	if err := env.Client.Status().Update(context.Background(), pod); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// executorTemplate decodes the executor pod template the driver of app's current attempt reads.
-func executorTemplate(t *testing.T, app *v1beta2.SparkApplication) *corev1.Pod {
-	t.Helper()
-	cms := &corev1.ConfigMapList{}
-	if err := env.Client.List(context.Background(), cms, client.InNamespace(app.Namespace), client.MatchingLabels{v1beta2.LabelSubmissionID: app.Status.SubmissionID}); err != nil {
-		t.Fatal(err)
-	}
-	for _, cm := range cms.Items {
-		if text, ok := cm.Data["podspec-configmap-key"]; ok {
-			pod := &corev1.Pod{}
-			if err := yaml.Unmarshal([]byte(text), pod); err != nil {
-				t.Fatal(err)
-			}
-			return pod
-		}
-	}
-	t.Fatalf("no executor pod template ConfigMap for submission %s", app.Status.SubmissionID)
-	return nil
 }
 
 func owned(obj metav1.Object, app *v1beta2.SparkApplication) bool {
@@ -160,7 +122,7 @@ func TestVolcanoPodGroup(t *testing.T) {
 	wantResources(t, *pg.Spec.MinResources, "3", "2688Mi")
 
 	driver := util.GetPod(t, env.Client, ns, "spark-pi-volcano-driver")
-	tmpl := executorTemplate(t, app)
+	_, tmpl := util.SubmissionConfig(t, env.Client, app)
 	for what, pod := range map[string]*corev1.Pod{"driver": driver, "executor template": tmpl} {
 		if pod.Annotations["scheduling.k8s.io/group-name"] != pg.Name || pod.Spec.SchedulerName != "volcano" {
 			t.Errorf("%s: annotations %v, schedulerName %q", what, pod.Annotations, pod.Spec.SchedulerName)
@@ -168,7 +130,7 @@ func TestVolcanoPodGroup(t *testing.T) {
 	}
 
 	// A spec change resubmits; the group follows the new size.
-	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Executor.Instances = ptr.To[int32](4) })
+	util.UpdateApp(t, env.Client, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Executor.Instances = ptr.To[int32](4) })
 	framework.WaitFor(t, 60*time.Second, "the PodGroup resized for 4 executors", func() (bool, string) {
 		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), pg); err != nil {
 			return false, err.Error()
@@ -205,7 +167,7 @@ func TestCoschedulingPodGroup(t *testing.T) {
 	}
 	wantResources(t, corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(minResources["cpu"]), corev1.ResourceMemory: resource.MustParse(minResources["memory"])}, "3", "2688Mi")
 	driver := util.GetPod(t, env.Client, ns, "spark-pi-kube-scheduler-driver")
-	tmpl := executorTemplate(t, app)
+	_, tmpl := util.SubmissionConfig(t, env.Client, app)
 	for what, pod := range map[string]*corev1.Pod{"driver": driver, "executor template": tmpl} {
 		if pod.Labels[coscheduling.PodGroupLabel] != pg.GetName() || pod.Spec.SchedulerName != kubeScheduler {
 			t.Errorf("%s: labels %v, schedulerName %q", what, pod.Labels, pod.Spec.SchedulerName)
@@ -232,8 +194,7 @@ func TestYuniKorn(t *testing.T) {
 func TestNotHandled(t *testing.T) {
 	t.Parallel()
 	t.Run("on", func(t *testing.T) {
-		t.Parallel()
-		ns := env.NewNamespace(t)
+		ns := env.ParallelNamespace(t)
 		startOperator(t, ns, true)
 		app := example(t, "spark-pi-volcano", ns)
 		app.Spec.BatchScheduler = ptr.To("kube-batch")
@@ -244,8 +205,7 @@ func TestNotHandled(t *testing.T) {
 		}
 	})
 	t.Run("off", func(t *testing.T) {
-		t.Parallel()
-		ns := env.NewNamespace(t)
+		ns := env.ParallelNamespace(t)
 		startOperator(t, ns, false)
 		util.Create(t, env.Client, example(t, "spark-pi-volcano", ns))
 		util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
@@ -271,25 +231,6 @@ func TestNotHandled(t *testing.T) {
 	})
 }
 
-func updateApp(t *testing.T, ns, name string, mutate func(*v1beta2.SparkApplication)) {
-	t.Helper()
-	for range 10 {
-		app := &v1beta2.SparkApplication{}
-		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, app); err != nil {
-			t.Fatal(err)
-		}
-		mutate(app)
-		err := env.Client.Update(context.Background(), app)
-		if err == nil {
-			return
-		}
-		if !apierrors.IsConflict(err) {
-			t.Fatal(err)
-		}
-	}
-	t.Fatal("too many conflicts")
-}
-
 func wantResources(t *testing.T, got corev1.ResourceList, cpu, memory string) {
 	t.Helper()
 	c, m := got[corev1.ResourceCPU], got[corev1.ResourceMemory]
@@ -307,10 +248,10 @@ func TestSuspendReleasesPodGroup(t *testing.T) {
 	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), pg); err != nil {
 		t.Fatal(err)
 	}
-	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
+	util.UpdateApp(t, env.Client, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
 	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSuspended)
 	util.WaitForGone(t, env.Client, pg)
-	updateApp(t, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(false) })
+	util.UpdateApp(t, env.Client, ns, "spark-pi-volcano", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(false) })
 	util.WaitForState(t, env.Client, ns, "spark-pi-volcano", v1beta2.ApplicationStateSubmitted)
 	framework.WaitFor(t, 30*time.Second, "the PodGroup again", func() (bool, string) {
 		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(pg), &volcanov1beta1.PodGroup{})

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -175,7 +176,7 @@ func installPodMonitorCRD(t *testing.T) {
 				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
 					Type: "object",
 					Properties: map[string]apiextensionsv1.JSONSchemaProps{
-						"spec": {Type: "object", XPreserveUnknownFields: ptrTo(true)},
+						"spec": {Type: "object", XPreserveUnknownFields: ptr.To(true)},
 					},
 				}},
 			}},
@@ -247,8 +248,6 @@ func decodeManifests(t *testing.T, source string, data []byte) []rendered {
 	return out
 }
 
-func ptrTo[T any](v T) *T { return &v }
-
 // installStandInCRD installs a schemaless namespaced CRD for a kind the chart may render (cert-manager's
 // Issuer and Certificate), so the dry run can check everything else.
 func installStandInCRD(t *testing.T, group, kind, plural string) {
@@ -263,7 +262,7 @@ func installStandInCRD(t *testing.T, group, kind, plural string) {
 				Name: "v1", Served: true, Storage: true,
 				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
 					Type:       "object",
-					Properties: map[string]apiextensionsv1.JSONSchemaProps{"spec": {Type: "object", XPreserveUnknownFields: ptrTo(true)}},
+					Properties: map[string]apiextensionsv1.JSONSchemaProps{"spec": {Type: "object", XPreserveUnknownFields: ptr.To(true)}},
 				}},
 			}},
 		},

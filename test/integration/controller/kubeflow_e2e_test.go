@@ -80,8 +80,7 @@ func kubeflowStates(t *testing.T, ns, name string, play func(driver string)) ([]
 // for the namespace) reach the final state its e2e tests expect, with the expected attempts, error
 // message substrings and intermediate states, the controller suite playing the kubelet.
 func TestKubeflowE2EStates(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	util.Create(t, env.Client, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "spark-operator-spark", Namespace: ns}})
 	opts := defaultOptions()
 	startOperator(t, ns, opts)

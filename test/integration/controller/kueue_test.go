@@ -9,12 +9,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
 	"github.com/sparkop/spark-operator/internal/controller/sparkapplication"
-	"github.com/sparkop/spark-operator/internal/submission"
 	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
@@ -55,32 +52,6 @@ func admitLikeKueue(a *v1beta2.SparkApplication) {
 		ps.Template.Spec.SchedulingGates = append(ps.Template.Spec.SchedulingGates, corev1.PodSchedulingGate{Name: kueueTopologyGate})
 	}
 	a.Spec.Suspend = ptr.To(false)
-}
-
-// attemptConfigMaps returns the spark.properties text and the executor pod template of the
-// application's current attempt, from the ConfigMaps the operator created.
-func attemptConfigMaps(t *testing.T, ns string, app *v1beta2.SparkApplication) (properties string, template *corev1.Pod) {
-	t.Helper()
-	list := &corev1.ConfigMapList{}
-	if err := env.Client.List(context.Background(), list, client.InNamespace(ns),
-		client.MatchingLabels{v1beta2.LabelSubmissionID: app.Status.SubmissionID}); err != nil {
-		t.Fatal(err)
-	}
-	for _, cm := range list.Items {
-		if p, ok := cm.Data[submission.PropertiesFileName]; ok {
-			properties = p
-		}
-		if text, ok := cm.Data["podspec-configmap-key"]; ok {
-			template = &corev1.Pod{}
-			if err := yaml.Unmarshal([]byte(text), template); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if properties == "" || template == nil {
-		t.Fatalf("submission %s: spark.properties found %v, executor template found %v", app.Status.SubmissionID, properties != "", template != nil)
-	}
-	return properties, template
 }
 
 // hasProperty reports whether the properties text holds key=value on a line of its own.
@@ -126,7 +97,7 @@ func TestKueueAdmissionReachesPods(t *testing.T) {
 	}
 	checkKueuePodSetInfo(t, "driver pod", &driver.Spec)
 
-	props, template := attemptConfigMaps(t, ns, app)
+	props, template := util.SubmissionConfig(t, env.Client, app)
 	checkKueuePodSetInfo(t, "executor pod template", &template.Spec)
 	for _, kv := range [][2]string{
 		{"spark.kubernetes.executor.label." + kueuePodSetLabel, "executor"},
@@ -169,7 +140,7 @@ func TestKueueEvictionLands(t *testing.T) {
 
 	util.UpdateApp(t, env.Client, ns, "evicted", admitLikeKueue)
 	app := util.WaitForState(t, env.Client, ns, "evicted", v1beta2.ApplicationStateSubmitted)
-	props, _ := attemptConfigMaps(t, ns, app)
+	props, _ := util.SubmissionConfig(t, env.Client, app)
 	if !hasProperty(props, "spark.executor.instances", "1") {
 		t.Errorf("after re-admission with instances 0 written back, spark.properties lacks spark.executor.instances=1:\n%s", props)
 	}
@@ -181,8 +152,7 @@ func TestKueueEvictionLands(t *testing.T) {
 // policy retries is recorded as PENDING_RERUN (Kueue keeps its quota reserved), with the failure as
 // the error message, and is retried after the interval; once no retry is left it fails as usual.
 func TestKueueSubmissionRetryKeepsQuota(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	exhaustedQuota(t, ns, "no-pods", corev1.ResourcePods)
 	startOperator(t, ns, defaultOptions())
 

@@ -181,8 +181,7 @@ func TestSubmissionFailureRetries(t *testing.T) {
 // TestQuotaRefusal: the API server refusing the driver pod (an exhausted ResourceQuota) is a submission
 // failure whose message names the quota.
 func TestQuotaRefusal(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	exhaustedQuota(t, ns, "no-pods", corev1.ResourcePods)
 	startOperator(t, ns, defaultOptions())
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("quota", ns).Obj())
@@ -373,8 +372,7 @@ func TestDriverDeletedWhileRunning(t *testing.T) {
 // TestShortJobDeletedBeforeSeen: a driver that succeeded and was deleted while the operator was down
 // is still reported COMPLETED (Kubeflow reports FAILED, "driver pod not found").
 func TestShortJobDeletedBeforeSeen(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	op := startOperator(t, ns, defaultOptions())
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("quick", ns).Obj())
 	util.WaitForState(t, env.Client, ns, "quick", v1beta2.ApplicationStateSubmitted)
@@ -404,8 +402,7 @@ func TestDriverStartTimeout(t *testing.T) {
 		util.WaitForPodGone(t, env.Client, ns, "stuck-driver")
 	})
 	t.Run("per application", func(t *testing.T) {
-		t.Parallel()
-		ns := env.NewNamespace(t)
+		ns := env.ParallelNamespace(t)
 		startOperator(t, ns, defaultOptions()) // no operator-wide timeout
 		util.Create(t, env.Client, wrappers.MakeSparkApplication("stuck", ns).Annotation(v1beta2.AnnotationDriverStartTimeout, "2s").Obj())
 		app := util.WaitForState(t, env.Client, ns, "stuck", v1beta2.ApplicationStateFailed)
@@ -430,12 +427,7 @@ func TestDriverStartTimeout(t *testing.T) {
 		util.Create(t, env.Client, wrappers.MakeSparkApplication("queued", ns).Obj())
 		util.WaitForState(t, env.Client, ns, "queued", v1beta2.ApplicationStateSubmitted)
 		const held = "0/3 nodes are available: 3 Insufficient cpu."
-		pod := util.GetPod(t, env.Client, ns, "queued-driver")
-		pod.Status.Phase = corev1.PodPending
-		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable, Message: held, LastTransitionTime: metav1.Now()}}
-		if err := env.Client.Status().Update(context.Background(), pod); err != nil {
-			t.Fatal(err)
-		}
+		util.HoldPod(t, env.Client, ns, "queued-driver", held)
 		framework.WaitFor(t, 20*time.Second, "the scheduler's message in the status", func() (bool, string) {
 			c := meta.FindStatusCondition(util.GetApp(t, env.Client, ns, "queued").Status.Conditions, v1beta2.ConditionDriverScheduled)
 			return c != nil && c.Status == metav1.ConditionFalse && c.Reason == "Unschedulable" && strings.Contains(c.Message, held), fmt.Sprint(c)
@@ -459,8 +451,7 @@ func TestDriverStartTimeout(t *testing.T) {
 // TestRestartMidSubmission: a controller that created the driver pod and died before recording the
 // submission adopts that pod on restart: exactly one driver for the attempt.
 func TestRestartMidSubmission(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("crash", ns).Obj())
 	app := util.GetApp(t, env.Client, ns, "crash")
 	// What the crashed controller got done: the driver pod of attempt 1, nothing else.
@@ -508,8 +499,7 @@ func TestExecutorStateBounded(t *testing.T) {
 // TestRestartMidResubmission: a retry whose driver pod was created but not recorded (the status write
 // of that reconcile was lost) is adopted, not deleted as a leftover of the previous attempt.
 func TestRestartMidResubmission(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("again", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(3, 1).Obj())
 	app := util.GetApp(t, env.Client, ns, "again")
 	// The state a controller leaves after attempt 1 failed: PENDING_RERUN, one attempt recorded.
@@ -689,8 +679,7 @@ func TestStopHonoursGracePeriod(t *testing.T) {
 // TestUIServiceFailureIsNotFatal: a UI Service the API server refuses (here a quota on load balancers)
 // is reported and retried, but the application is submitted, runs and completes all the same.
 func TestUIServiceFailureIsNotFatal(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	exhaustedQuota(t, ns, "no-load-balancers", corev1.ResourceServicesLoadBalancers)
 	startOperator(t, ns, defaultOptions())
 	lb := corev1.ServiceTypeLoadBalancer

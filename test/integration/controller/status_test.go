@@ -102,8 +102,7 @@ func TestStatusNamesLiveUIObjects(t *testing.T) {
 // an earlier driver that is still terminating waits for it without ever writing its status with
 // state "" (which Airflow's SparkKubernetesOperator reads as "started"), then is submitted.
 func TestNoEmptyStateWhileEarlierDriverTerminates(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	const hold = "example.com/hold"
 	old := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{

@@ -301,8 +301,7 @@ func stays(t *testing.T, ns, name string, state v1beta2.ApplicationStateType, d 
 // TestTakeoverRunning: a RUNNING application of Kubeflow is followed to COMPLETED on its own driver,
 // with its executors tracked and its identity kept.
 func TestTakeoverRunning(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	_, ks, drivers := takeOver(t, wrappers.MakeSparkApplication("kf-run", ns), kubeflowAttempt{
 		state: v1beta2.ApplicationStateRunning, submissionAttempts: 1, executionAttempts: 1,
 		driver: true, driverPhase: corev1.PodRunning, appIDKnown: true, submittedAgo: time.Minute, executors: 2,
@@ -332,8 +331,7 @@ func TestTakeoverRunning(t *testing.T) {
 // before the takeover and whose application id Kubeflow had not read yet, runs and completes on
 // its own driver.
 func TestTakeoverSubmitted(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	_, ks, drivers := takeOver(t, wrappers.MakeSparkApplication("kf-sub", ns), kubeflowAttempt{
 		state: v1beta2.ApplicationStateSubmitted, submissionAttempts: 1, executionAttempts: 1,
 		driver: true, submittedAgo: time.Minute,
@@ -359,8 +357,7 @@ func TestTakeoverSubmitted(t *testing.T) {
 // TestTakeoverSpecChange: a spec change to an application running on Kubeflow's driver is noticed
 // as Kubeflow would (the attempt is invalidated and the application submitted again).
 func TestTakeoverSpecChange(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	app := createKubeflowApp(t, wrappers.MakeSparkApplication("kf-spec", ns))
 	ks := leaveKubeflowAttempt(t, app, kubeflowAttempt{
 		state: v1beta2.ApplicationStateRunning, submissionAttempts: 1, executionAttempts: 1,
@@ -383,8 +380,7 @@ func TestTakeoverSpecChange(t *testing.T) {
 func TestTakeoverRetries(t *testing.T) {
 	t.Parallel()
 	t.Run("one retry left", func(t *testing.T) {
-		t.Parallel()
-		ns := env.NewNamespace(t)
+		ns := env.ParallelNamespace(t)
 		// Two retries allowed; Kubeflow's second execution (one retry spent) is running.
 		_, ks, drivers := takeOver(t, wrappers.MakeSparkApplication("kf-retry", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(2, 1), kubeflowAttempt{
 			state: v1beta2.ApplicationStateRunning, submissionAttempts: 2, executionAttempts: 2,
@@ -417,8 +413,7 @@ func TestTakeoverRetries(t *testing.T) {
 		}
 	})
 	t.Run("retries spent", func(t *testing.T) {
-		t.Parallel()
-		ns := env.NewNamespace(t)
+		ns := env.ParallelNamespace(t)
 		// One retry allowed and spent: the failure of Kubeflow's second execution is final.
 		_, _, drivers := takeOver(t, wrappers.MakeSparkApplication("kf-spent", ns).RestartPolicy(v1beta2.RestartPolicyOnFailure).OnFailureRetries(1, 1), kubeflowAttempt{
 			state: v1beta2.ApplicationStateRunning, submissionAttempts: 2, executionAttempts: 2,
@@ -487,8 +482,7 @@ func TestTakeoverBetweenAttempts(t *testing.T) {
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			ns := env.NewNamespace(t)
+			ns := env.ParallelNamespace(t)
 			app, ks, drivers := takeOver(t, c.app.Namespace(ns), c.attempt)
 			util.WaitForState(t, env.Client, ns, app.Name, c.want)
 			stays(t, ns, app.Name, c.want, 2*time.Second)
@@ -527,8 +521,7 @@ func TestTakeoverBetweenAttempts(t *testing.T) {
 // TestTakeoverTerminated: an application Kubeflow completed is left as it is (its driver pod kept,
 // nothing submitted) until its time to live passes, then deleted; a spec change submits it again.
 func TestTakeoverTerminated(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	zero := ptr.To[int32](0)
 	keep := createKubeflowApp(t, wrappers.MakeSparkApplication("kf-done", ns))
 	done := leaveKubeflowAttempt(t, keep, kubeflowAttempt{state: v1beta2.ApplicationStateCompleted, submissionAttempts: 1, executionAttempts: 1,
@@ -563,8 +556,7 @@ func TestTakeoverTerminated(t *testing.T) {
 // TestTakeoverDelete: deleting (in the foreground) an application running on Kubeflow's driver
 // deletes the driver and the application, as for one of ours.
 func TestTakeoverDelete(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	app := createKubeflowApp(t, wrappers.MakeSparkApplication("kf-del", ns))
 	leaveKubeflowAttempt(t, app, kubeflowAttempt{
 		state: v1beta2.ApplicationStateRunning, submissionAttempts: 1, executionAttempts: 1,

@@ -63,8 +63,7 @@ func waitForStateUnstructured(t *testing.T, ns, name string, state v1beta2.Appli
 // v1beta2.PodTemplate decoded leniently, the cache's list failed and the good application was never
 // processed.
 func TestWrongTypedTemplateFailsOnlyItsApplication(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	createWithTemplate(t, ns, "bad-listed", "driver", map[string]any{"spec": map[string]any{
 		"containers": []any{map[string]any{"name": "spark-kubernetes-driver", "ports": "4040"}},
 	}})

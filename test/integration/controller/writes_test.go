@@ -21,8 +21,7 @@ import (
 // SparkDriverCompleted), and the submission's objects: the driver pod and one ConfigMap, no driver
 // Service (plus the UI Service and its deletion), and one PATCH releasing the driver finalizer.
 func TestWritesPerLifecycle(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	cfg, writes := util.CountWrites(env.Config)
 	opts := defaultOptions().Options
 	operatortest.Run(t, operatortest.NewManager(t, cfg, env.Scheme, []string{ns}, nil), operatortest.Controllers{SparkApplication: &opts})

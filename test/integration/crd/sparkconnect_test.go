@@ -10,6 +10,7 @@ import (
 
 	"github.com/sparkop/spark-operator/api/v1alpha1"
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/kubeflow"
 	"github.com/sparkop/spark-operator/internal/testing/util"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
@@ -81,7 +82,7 @@ func TestSparkConnectRejected(t *testing.T) {
 	ns := "sparkconnect-rejected"
 	util.EnsureNamespace(t, env.Client, ns)
 	for _, tc := range cases {
-		t.Run(caseSlug(tc.name), func(t *testing.T) {
+		t.Run(framework.DNSLabel(tc.name, 40), func(t *testing.T) {
 			conn := wrappers.MakeSparkConnect("sc", ns).Obj()
 			tc.mutate(conn)
 			err := env.Client.Create(context.Background(), conn, client.DryRunAll)

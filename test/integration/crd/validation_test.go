@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
+	"github.com/sparkop/spark-operator/internal/testing/framework"
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
@@ -288,7 +289,7 @@ func TestRejectedAtAdmission(t *testing.T) {
 			}
 			// Names are per case so that a wrongly accepted object does not hide another case.
 			if n := u.GetName(); n == "bad-app" || n == "bad-cron" {
-				u.SetName(n + "-" + caseSlug(tc.name))
+				u.SetName(n + "-" + framework.DNSLabel(tc.name, 40))
 			}
 
 			err := createStrict(ctx, u)
@@ -317,22 +318,4 @@ func TestRejectedAtAdmission(t *testing.T) {
 			assertInvalid(t, err, tc.want...)
 		})
 	}
-}
-
-// caseSlug turns a case name into a short DNS-label suffix.
-func caseSlug(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
-			b.WriteByte('-')
-		}
-	}
-	out := strings.Trim(b.String(), "-")
-	if len(out) > 40 {
-		out = strings.TrimRight(out[:40], "-")
-	}
-	return out
 }

@@ -41,10 +41,10 @@ func TestDriverPDBHoldsEviction(t *testing.T) {
 	}).Obj()
 	util.Create(t, env.Client, app)
 	driver := "streaming-driver"
-	waitForPod(t, ns, driver)
+	util.WaitForPod(t, env.Client, ns, driver)
 	runDriver(t, ns, driver)
 	running := util.WaitForState(t, env.Client, ns, "streaming", v1beta2.ApplicationStateRunning)
-	c := waitForCondition(t, ns, "streaming", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionTrue)
+	c := util.WaitForCondition(t, env.Client, ns, "streaming", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionTrue)
 	if !strings.Contains(c.Message, driver) {
 		t.Errorf("condition message does not name the budget: %q", c.Message)
 	}
@@ -71,7 +71,7 @@ func TestDriverPDBHoldsEviction(t *testing.T) {
 	if !apierrors.IsTooManyRequests(err) || !strings.Contains(err.Error(), "disruption budget") {
 		t.Fatalf("eviction of the running driver: %v; want 429 naming the disruption budget", err)
 	}
-	if pod := waitForPod(t, ns, driver); pod.DeletionTimestamp != nil {
+	if pod := util.WaitForPod(t, env.Client, ns, driver); pod.DeletionTimestamp != nil {
 		t.Fatal("the driver is being deleted after a refused eviction")
 	}
 
@@ -99,26 +99,17 @@ func TestDriverPDBRemovedOnSuspend(t *testing.T) {
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("pre", ns).Spec(func(s *v1beta2.SparkApplicationSpec) {
 		s.DriverPodDisruptionBudget = ptr.To(true)
 	}).Obj())
-	waitForPod(t, ns, "pre-driver")
+	util.WaitForPod(t, env.Client, ns, "pre-driver")
 	runDriver(t, ns, "pre-driver")
-	waitForCondition(t, ns, "pre", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionTrue)
-	setSuspend(t, ns, "pre", true)
+	util.WaitForCondition(t, env.Client, ns, "pre", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionTrue)
+	util.UpdateApp(t, env.Client, ns, "pre", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(true) })
 	util.WaitForState(t, env.Client, ns, "pre", v1beta2.ApplicationStateSuspended)
 	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "pre-driver"}, &policyv1.PodDisruptionBudget{}); !apierrors.IsNotFound(err) {
 		t.Errorf("budget of a suspended application: %v; want it deleted", err)
 	}
-	setSuspend(t, ns, "pre", false)
-	waitForPod(t, ns, "pre-driver")
-	waitForCondition(t, ns, "pre", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionTrue)
-}
-
-func setSuspend(t *testing.T, ns, name string, suspend bool) {
-	t.Helper()
-	patch := fmt.Appendf(nil, `{"spec":{"suspend":%t}}`, suspend)
-	app := &v1beta2.SparkApplication{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-	if err := env.Client.Patch(context.Background(), app, client.RawPatch("application/merge-patch+json", patch)); err != nil {
-		t.Fatal(err)
-	}
+	util.UpdateApp(t, env.Client, ns, "pre", func(a *v1beta2.SparkApplication) { a.Spec.Suspend = ptr.To(false) })
+	util.WaitForPod(t, env.Client, ns, "pre-driver")
+	util.WaitForCondition(t, env.Client, ns, "pre", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionTrue)
 }
 
 // TestDriverPDBFlagOff: an application that asks for a driver budget from an operator started
@@ -130,13 +121,13 @@ func TestDriverPDBFlagOff(t *testing.T) {
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("unprotected", ns).Spec(func(s *v1beta2.SparkApplicationSpec) {
 		s.DriverPodDisruptionBudget = ptr.To(true)
 	}).Obj())
-	waitForPod(t, ns, "unprotected-driver")
+	util.WaitForPod(t, env.Client, ns, "unprotected-driver")
 	runDriver(t, ns, "unprotected-driver")
-	c := waitForCondition(t, ns, "unprotected", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionFalse)
+	c := util.WaitForCondition(t, env.Client, ns, "unprotected", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionFalse)
 	if c.Reason != "DisabledInOperator" || !strings.Contains(c.Message, "--enable-driver-pdb") || !strings.Contains(c.Message, "spec.driverPodDisruptionBudget") {
 		t.Errorf("condition = %s %q; want DisabledInOperator naming the field and the flag", c.Reason, c.Message)
 	}
-	waitForEvents(t, ns, "unprotected", sparkapplication.ReasonDriverPDBDisabled)
+	util.WaitForEvents(t, env.Client, ns, "unprotected", sparkapplication.ReasonDriverPDBDisabled)
 	list := &policyv1.PodDisruptionBudgetList{}
 	if err := env.Client.List(context.Background(), list, client.InNamespace(ns)); err != nil {
 		t.Fatal(err)
@@ -152,20 +143,16 @@ func TestDriverPDBFollowsSpec(t *testing.T) {
 	ns := env.NewNamespace(t)
 	startOperator(t, ns, sparkapplication.Options{EnableDriverPDB: true})
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("live", ns).Obj())
-	driver := waitForPod(t, ns, "live-driver")
+	driver := util.WaitForPod(t, env.Client, ns, "live-driver")
 	runDriver(t, ns, "live-driver")
 	util.WaitForState(t, env.Client, ns, "live", v1beta2.ApplicationStateRunning)
 	key := client.ObjectKey{Namespace: ns, Name: "live-driver"}
 	setPDB := func(on bool) {
 		t.Helper()
-		patch := fmt.Appendf(nil, `{"spec":{"driverPodDisruptionBudget":%t}}`, on)
-		app := &v1beta2.SparkApplication{ObjectMeta: metav1.ObjectMeta{Name: "live", Namespace: ns}}
-		if err := env.Client.Patch(context.Background(), app, client.RawPatch("application/merge-patch+json", patch)); err != nil {
-			t.Fatal(err)
-		}
+		util.UpdateApp(t, env.Client, ns, "live", func(a *v1beta2.SparkApplication) { a.Spec.DriverPodDisruptionBudget = ptr.To(on) })
 	}
 	setPDB(true)
-	waitForCondition(t, ns, "live", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionTrue)
+	util.WaitForCondition(t, env.Client, ns, "live", v1beta2.ConditionDriverPodDisruptionBudget, metav1.ConditionTrue)
 	if err := env.Client.Get(context.Background(), key, &policyv1.PodDisruptionBudget{}); err != nil {
 		t.Fatalf("the budget after turning it on: %v", err)
 	}
@@ -178,7 +165,7 @@ func TestDriverPDBFollowsSpec(t *testing.T) {
 	if app.Status.SubmissionAttempts != 1 {
 		t.Errorf("submission attempts %d: the application was restarted", app.Status.SubmissionAttempts)
 	}
-	if pod := waitForPod(t, ns, "live-driver"); pod.UID != driver.UID || pod.DeletionTimestamp != nil {
+	if pod := util.WaitForPod(t, env.Client, ns, "live-driver"); pod.UID != driver.UID || pod.DeletionTimestamp != nil {
 		t.Error("the driver pod was replaced or is being deleted")
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/sparkop/spark-operator/api/v1beta2"
@@ -51,23 +50,6 @@ func podQuota(t *testing.T, ns, name string, n int) {
 	})
 }
 
-// newExecutor is executor pod id of the application as the Spark driver creates it (the operator's
-// labels, owned by the driver).
-func newExecutor(app *v1beta2.SparkApplication, driver *corev1.Pod, id int) *corev1.Pod {
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: fmt.Sprintf("%s-exec-%d", app.Name, id), Namespace: app.Namespace,
-			Labels: map[string]string{
-				v1beta2.LabelAppName: app.Name, v1beta2.LabelLaunchedBySparkOperator: "true",
-				v1beta2.LabelSubmissionID: app.Status.SubmissionID, v1beta2.LabelSparkRole: v1beta2.SparkRoleExecutor,
-				v1beta2.LabelSparkExecID: fmt.Sprint(id),
-			},
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: driver.Name, UID: driver.UID, Controller: ptr.To(true)}},
-		},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "spark-kubernetes-executor", Image: "spark:3.5.3"}}},
-	}
-}
-
 // TestExecutorQuotaReported: without the webhook, a running application whose executors a
 // ResourceQuota refuses (the API server answers the driver 403) says so: condition QuotaExceeded
 // naming the quota, the resource and the shortfall, and a Warning Event. Once the quota has room and
@@ -77,26 +59,26 @@ func TestExecutorQuotaReported(t *testing.T) {
 	podQuota(t, ns, "two-pods", 1)
 	startOperator(t, ns, sparkapplication.Options{})
 	util.Create(t, env.Client, wrappers.MakeSparkApplication("starved", ns).ExecutorInstances(2).Obj())
-	driver := waitForPod(t, ns, "starved-driver")
+	driver := util.WaitForPod(t, env.Client, ns, "starved-driver")
 	runDriver(t, ns, "starved-driver")
 	app := util.WaitForState(t, env.Client, ns, "starved", v1beta2.ApplicationStateRunning)
 
 	// What the Spark driver gets when it asks for an executor.
-	err := env.Client.Create(context.Background(), newExecutor(app, driver, 1))
+	err := env.Client.Create(context.Background(), util.ExecutorPod(app, driver, 1))
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "exceeded quota") {
 		t.Fatalf("creating an executor beyond the quota: %v; want Forbidden", err)
 	}
-	c := waitForCondition(t, ns, "starved", v1beta2.ConditionQuotaExceeded, metav1.ConditionTrue)
+	c := util.WaitForCondition(t, env.Client, ns, "starved", v1beta2.ConditionQuotaExceeded, metav1.ConditionTrue)
 	for _, want := range []string{`ResourceQuota "two-pods"`, "pods: needs 1, 0 of 1 left (short by 1)", "0 of 2 executors"} {
 		if !strings.Contains(c.Message, want) {
 			t.Errorf("condition message %q does not say %q", c.Message, want)
 		}
 	}
-	waitForEvents(t, ns, "starved", sparkapplication.ReasonExecutorQuotaExceeded)
+	util.WaitForEvents(t, env.Client, ns, "starved", sparkapplication.ReasonExecutorQuotaExceeded)
 
 	podQuota(t, ns, "two-pods", 3)
 	for id := 1; id <= 2; id++ {
-		util.Create(t, env.Client, newExecutor(app, driver, id))
+		util.CreateExecutor(t, env.Client, app, driver, id)
 	}
 	framework.WaitFor(t, 60*time.Second, "the QuotaExceeded condition to go", func() (bool, string) {
 		a := &v1beta2.SparkApplication{}

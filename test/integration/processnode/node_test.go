@@ -92,15 +92,10 @@ func startNode(t *testing.T, opts ...func(*processnode.Config)) (string, *kubern
 	return name, clientset
 }
 
+// waitFor is framework.WaitFor for conditions that have nothing to say about what they saw.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	framework.WaitFor(t, timeout, what, func() (bool, string) { return cond(), "" })
 }
 
 func shellPod(ns, name, node, script string) *corev1.Pod {

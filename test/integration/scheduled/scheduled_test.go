@@ -257,8 +257,7 @@ func TestManualTrigger(t *testing.T) {
 // most recent one and says how many were missed (CronJob semantics); with a starting deadline that
 // time has passed, it starts none.
 func TestMissedRunsNoBurst(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	for _, tc := range []struct {
 		name     string
 		deadline *int64
@@ -314,8 +313,7 @@ func TestLongNameRuns(t *testing.T) {
 // TestControllerRestart: a controller stopped and replaced in the middle of a schedule starts no
 // scheduled time twice and does not burst: the new one picks up from the recorded last schedule time.
 func TestControllerRestart(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	stop := startOperator(t, ns)
 	util.Create(t, env.Client, wrappers.MakeScheduledSparkApplication("steady", ns).Schedule("@every 2s").Obj())
 	waitForRuns(t, ns, "steady", 1)

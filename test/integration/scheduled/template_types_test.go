@@ -19,8 +19,7 @@ import (
 // carry the pod template exactly as written, for the SparkApplication controller to refuse naming
 // the field.
 func TestWrongTypedTemplateValue(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(wrappers.MakeScheduledSparkApplication("bad", ns).Schedule("@every 2s").Obj())
 	if err != nil {
 		t.Fatal(err)

@@ -54,8 +54,7 @@ func countObjects(t *testing.T, ns, name string) (services, configMaps int) {
 // it is Ready once the server container is, counts its executors, starts a new server when a ready
 // one dies, and deleting it removes everything (garbage collector).
 func TestLifecycle(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	startOperator(t, ns)
 	util.Create(t, env.Client, wrappers.MakeSparkConnect("sc", ns).Obj())
 
@@ -66,7 +65,7 @@ func TestLifecycle(t *testing.T) {
 	}
 	util.WaitFor(t, "the Services and ConfigMaps", func() (bool, string) {
 		svcs, cms := countObjects(t, ns, "sc")
-		return svcs == 2 && cms == 1, describe(svcs, cms)
+		return svcs == 2 && cms == 1, fmt.Sprint(svcs, cms)
 	})
 
 	util.RunDriver(t, env.Client, ns, "sc-server")
@@ -88,7 +87,7 @@ func TestLifecycle(t *testing.T) {
 	util.RunDriver(t, env.Client, ns, "sc-exec-1")
 	util.WaitFor(t, "one running executor in the status", func() (bool, string) {
 		c := util.GetConnect(t, env.Client, ns, "sc")
-		return c.Status.Executors["running"] == 1, describe(c.Status.Executors)
+		return c.Status.Executors["running"] == 1, fmt.Sprint(c.Status.Executors)
 	})
 
 	// The ready server dies: a new one is started.
@@ -96,7 +95,7 @@ func TestLifecycle(t *testing.T) {
 	util.WaitFor(t, "a new server pod", func() (bool, string) {
 		pod := &corev1.Pod{}
 		err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "sc-server"}, pod)
-		return err == nil && pod.UID != server.UID, describe(err)
+		return err == nil && pod.UID != server.UID, fmt.Sprint(err)
 	})
 	util.WaitForKindEvents(t, env.Client, ns, "SparkConnect", "sc", sparkconnect.ReasonServerCreated, sparkconnect.ReasonServerReady, sparkconnect.ReasonServerRestarted)
 	util.WaitForPodGone(t, env.Client, ns, "sc-exec-1") // the old server's executor went with it
@@ -108,15 +107,14 @@ func TestLifecycle(t *testing.T) {
 	util.WaitForPodGone(t, env.Client, ns, "sc-server")
 	util.WaitFor(t, "no Service or ConfigMap left", func() (bool, string) {
 		svcs, cms := countObjects(t, ns, "sc")
-		return svcs == 0 && cms == 0, describe(svcs, cms)
+		return svcs == 0 && cms == 0, fmt.Sprint(svcs, cms)
 	})
 }
 
 // TestServerCannotStart: a server whose container exits before it is ready, and one whose image does
 // not pull, end Failed with the reason in the condition and an Event.
 func TestServerCannotStart(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	startOperator(t, ns)
 	util.Create(t, env.Client, wrappers.MakeSparkConnect("exits", ns).Obj())
 	util.Create(t, env.Client, wrappers.MakeSparkConnect("nopull", ns).Obj())
@@ -139,5 +137,3 @@ func TestServerCannotStart(t *testing.T) {
 		util.WaitForKindEvents(t, env.Client, ns, "SparkConnect", name, sparkconnect.ReasonServerCreated, sparkconnect.ReasonFailed)
 	}
 }
-
-func describe(v ...any) string { return fmt.Sprint(v...) }

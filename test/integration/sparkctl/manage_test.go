@@ -218,8 +218,7 @@ func TestEventFollowAndCreateLogs(t *testing.T) {
 
 // TestCompletion: shell completion scripts, and names completed from the cluster.
 func TestCompletion(t *testing.T) {
-	t.Parallel()
-	ns := env.NewNamespace(t)
+	ns := env.ParallelNamespace(t)
 	for _, name := range []string{"alpha", "beta"} {
 		util.Create(t, env.Client, wrappers.MakeSparkApplication(name, ns).Obj())
 	}
