@@ -92,7 +92,7 @@ func TestMigrateFromKubeflowKustomize(t *testing.T) {
 	// Kubeflow's webhook configurations select the namespace default only: the application is in
 	// another one, created as if while Kubeflow's webhook answered.
 	app := wrappers.MakeSparkApplication("pi", jobNs).Obj()
-	app.Spec.Driver.ServiceAccount = ptrTo("spark-operator-spark")
+	app.Spec.Driver.ServiceAccount = wrappers.Ptr("spark-operator-spark")
 	util.Create(t, env.Client, app)
 	sa := &unstructured.Unstructured{}
 	sa.SetAPIVersion("v1")
