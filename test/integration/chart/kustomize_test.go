@@ -156,6 +156,39 @@ func TestMigrateFromKubeflowKustomize(t *testing.T) {
 	}
 }
 
+// TestKubeflowKustomizeComponents compares the optional components of Kubeflow's kustomize install
+// that ours has too (config/pdb, config/prometheus) as TestMigrateFromKubeflowKustomize compares
+// config/default, checks that their selectors match our controller's pods, and applies them with
+// server-side dry run.
+func TestKubeflowKustomizeComponents(t *testing.T) {
+	kfConfig := filepath.Join(kubeflow.MustModuleDir(t, kubeflowKustomizeVersion), "config")
+	installPodMonitorCRD(t)
+	util.EnsureNamespace(t, env.Client, defaultNamespace)
+	var podLabels map[string]any
+	for _, o := range readKustomization(t, "config/default") {
+		if o.obj.GetKind() == "Deployment" {
+			podLabels, _ = must(lookup(o.obj.Object, "spec.template.metadata.labels")).(map[string]any)
+		}
+	}
+	for _, dir := range []string{"pdb", "prometheus"} {
+		t.Run(dir, func(t *testing.T) {
+			theirs := decodeManifests(t, "Kubeflow's config/"+dir, env.Kubectl(t, nil, "kustomize", filepath.Join(kfConfig, dir)))
+			ours := readKustomization(t, "config/"+dir)
+			compareKustomizeInstalls(t, theirs, ours, nil)
+			for _, o := range ours {
+				selector, _ := lookup(o.obj.Object, "spec.selector.matchLabels")
+				if d := util.SubsetDiff("matchLabels", selector, podLabels); len(d) > 0 || selector == nil {
+					t.Errorf("%s does not select our controller's pods (labels %v): %v", o, podLabels, d)
+				}
+				o.obj.SetNamespace(defaultNamespace)
+				if err := dryRunApply(context.Background(), o.obj); err != nil {
+					t.Errorf("%s: %v", o, err)
+				}
+			}
+		})
+	}
+}
+
 // objectRef is an object named on a kubectl command line: lower-case kind (resource), namespace
 // (empty for cluster-scoped ones) and name.
 type objectRef struct{ kind, ns, name string }
@@ -231,10 +264,14 @@ func compareKustomizeInstalls(t *testing.T, theirs, ours []rendered, deleted []o
 				t.Errorf("%s: label %s=%q, Kubeflow's is %q", match, k, got, v)
 			}
 		}
+		a, _ := lookup(kf.obj.Object, "spec.selector")
+		if b, _ := lookup(match.obj.Object, "spec.selector"); !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: spec.selector is %v, Kubeflow's %v", match, b, a)
+		}
 		if kf.obj.GetKind() != "Deployment" {
 			continue
 		}
-		for _, path := range []string{"spec.selector", "spec.template.metadata.labels", "spec.template.spec.serviceAccountName"} {
+		for _, path := range []string{"spec.template.metadata.labels", "spec.template.spec.serviceAccountName"} {
 			a, _ := lookup(kf.obj.Object, path)
 			b, _ := lookup(match.obj.Object, path)
 			if !reflect.DeepEqual(a, b) {
