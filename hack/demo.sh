@@ -14,7 +14,7 @@
 #
 # With PROCESS_NODE=1 (make demo PROCESS_NODE=1) the cluster's node is a process node instead
 # (internal/testing/processnode, needs root): the pods run real Spark 3.5.3 processes, the driver's service
-# account gets the RBAC of config/rbac/spark_driver.yaml, spark-pi prints "Pi is roughly 3.14...",
+# account gets the RBAC of config/spark-rbac/spark_driver.yaml, spark-pi prints "Pi is roughly 3.14...",
 # spark-pi-fail's driver really exits 1, and the scheduled part (a run every 30 s, which real
 # Spark cannot finish in time) is left out.
 set -euo pipefail
@@ -88,9 +88,9 @@ kubectl create serviceaccount spark-operator-spark --dry-run=client -o yaml | ku
 if [[ -n "$real" ]]; then
   # Real drivers create their executors with their service account's token: give both accounts
   # the driver's Role.
-  kubectl apply -f config/rbac/spark_driver.yaml
-  kubectl create rolebinding spark-operator-spark-demo --role=spark-operator-spark \
-    --serviceaccount=default:spark-operator-spark --dry-run=client -o yaml | kubectl apply -f -
+  kubectl -n default apply -k config/spark-rbac
+  kubectl create rolebinding spark-demo --role=spark-role \
+    --serviceaccount=default:spark --dry-run=client -o yaml | kubectl apply -f -
 fi
 
 say "Starting the operator (log: ${work#"$root/"}/operator.log)"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,11 +107,13 @@ func TestDryRunApply(t *testing.T) {
 	}
 }
 
-// TestDryRunApplyConfig does the same for the plain manifests: everything config/default's
-// kustomization lists (CRDs, RBAC, the operator's namespace, service account and Deployment).
+// TestDryRunApplyConfig does the same for the plain manifests: everything config/default renders
+// (CRDs, RBAC, the operator's namespace, service account and Deployment), and config/spark-rbac in
+// default.
 func TestDryRunApplyConfig(t *testing.T) {
 	ctx := context.Background()
 	objs := readKustomization(t, "config/default")
+	objs = append(objs, readSparkRBAC(t, "default")...)
 	kinds := map[string]int{}
 	for _, o := range objs {
 		kinds[o.obj.GetKind()]++
@@ -205,52 +206,44 @@ func installCRD(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition) {
 	})
 }
 
-// readKustomization reads every object of the resources a kustomization.yaml lists (files, or
-// directories with their own kustomization.yaml), recursively. It implements only `resources`,
-// which is all config/ uses.
+// readKustomization renders the kustomization in dir (relative to the repository root) with
+// `kubectl kustomize`, as `kubectl apply -k` does, and decodes every object.
 func readKustomization(t *testing.T, dir string) []rendered {
 	t.Helper()
-	path := filepath.Join(env.RepoRoot, dir, "kustomization.yaml")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	return decodeManifests(t, dir, env.Kubectl(t, nil, "kustomize", filepath.Join(env.RepoRoot, dir)))
+}
+
+// readSparkRBAC renders config/spark-rbac for job namespace ns, as `kubectl apply -k
+// config/spark-rbac -n ns` applies it.
+func readSparkRBAC(t *testing.T, ns string) []rendered {
+	t.Helper()
+	objs := readKustomization(t, "config/spark-rbac")
+	for _, o := range objs {
+		o.obj.SetNamespace(ns)
 	}
-	var k struct {
-		Resources []string `json:"resources"`
-	}
-	if err := yaml.UnmarshalStrict(data, &k); err != nil {
-		t.Fatalf("%s: %v (only `resources` is expected)", path, err)
-	}
-	var out []rendered
-	for _, res := range k.Resources {
-		rel := filepath.Join(dir, res)
-		st, err := os.Stat(filepath.Join(env.RepoRoot, rel))
-		if err != nil {
-			t.Fatalf("%s lists %s: %v", path, res, err)
-		}
-		if st.IsDir() {
-			out = append(out, readKustomization(t, rel)...)
-			continue
-		}
-		out = append(out, readManifestFile(t, rel)...)
-	}
-	return out
+	return objs
 }
 
 // readManifestFile decodes every object of a YAML file relative to the repository root.
 func readManifestFile(t *testing.T, rel string) []rendered {
 	t.Helper()
-	data := readFile(t, rel)
+	return decodeManifests(t, rel, readFile(t, rel))
+}
+
+// decodeManifests decodes every object of a multi-document YAML stream; source names it in
+// failures and in each rendered's template.
+func decodeManifests(t *testing.T, source string, data []byte) []rendered {
+	t.Helper()
 	var out []rendered
 	for _, part := range strings.Split("\n"+string(data), "\n---") {
 		obj := map[string]any{}
 		if err := yaml.Unmarshal([]byte(part), &obj); err != nil {
-			t.Fatalf("%s: %v", rel, err)
+			t.Fatalf("%s: %v", source, err)
 		}
 		if len(obj) == 0 {
 			continue
 		}
-		out = append(out, rendered{template: rel, obj: &unstructured.Unstructured{Object: obj}})
+		out = append(out, rendered{template: source, obj: &unstructured.Unstructured{Object: obj}})
 	}
 	return out
 }

@@ -138,7 +138,7 @@ func TestChartRBACIsConfigRBAC(t *testing.T) {
 		config string
 		kind   string
 	}{
-		{r.find(sparkTmpl, "Role", "spark-operator-spark"), "config/rbac/spark_driver.yaml", "Role"},
+		{r.find(sparkTmpl, "Role", "spark-operator-spark"), "config/spark-rbac/spark_driver.yaml", "Role"},
 		{r.find(rbacTmpl, "Role", "spark-operator-controller-leader-election"), "config/rbac/leader_election_role.yaml", "Role"},
 	}
 	for _, p := range pairs {

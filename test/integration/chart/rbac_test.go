@@ -471,13 +471,15 @@ func TestClusterWideOperatorRBAC(t *testing.T) {
 	}
 }
 
-// TestConfigRBAC applies config/rbac and config/manager's service account for real and checks with
-// SubjectAccessReviews that the plain manifests grant the same as the chart: the operator's
-// ClusterRole cluster-wide, leader election in spark-operator, the driver's Role in default only.
+// TestConfigRBAC applies config/rbac, config/manager's service account and config/spark-rbac (in
+// default) for real and checks with SubjectAccessReviews that the plain manifests grant the same as
+// the chart: the operator's ClusterRole cluster-wide, leader election in spark-operator, the
+// driver's Role in default only.
 func TestConfigRBAC(t *testing.T) {
 	ctx := context.Background()
 	util.EnsureNamespace(t, env.Client, "spark-operator")
 	objs := append(readKustomization(t, "config/rbac"), readManifestFile(t, "config/manager/service_account.yaml")...)
+	objs = append(objs, readSparkRBAC(t, "default")...)
 	for _, o := range objs {
 		if err := env.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.obj.DeepCopy()), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
 			t.Fatalf("applying %s: %v", o, err)
@@ -486,7 +488,7 @@ func TestConfigRBAC(t *testing.T) {
 		t.Cleanup(func() { _ = env.Client.Delete(context.Background(), obj) })
 	}
 	operator := framework.ServiceAccountUser("spark-operator", "spark-operator-controller")
-	driver := framework.ServiceAccountUser("default", "spark")
+	driver := framework.ServiceAccountUser("default", "spark-operator-spark")
 	waitAllowed(t, operator, "spark-operator", authorizationv1.ResourceAttributes{Namespace: "default", Verb: "create", Resource: "pods"})
 	waitAllowed(t, operator, "spark-operator", authorizationv1.ResourceAttributes{Namespace: "spark-operator", Verb: "create", Group: "coordination.k8s.io", Resource: "leases"})
 	waitAllowed(t, driver, "default", authorizationv1.ResourceAttributes{Namespace: "default", Verb: "create", Resource: "pods"})

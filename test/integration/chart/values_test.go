@@ -1,7 +1,6 @@
 package chart_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -9,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sparkop/spark-operator/internal/operatorcmd"
+	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
 // This file is a helm-unittest style suite in Go: each case renders the chart with some values and
@@ -978,8 +978,8 @@ func (c check) run(r *rendering) string {
 		return fmt.Sprintf("%d matching documents, want 1; rendered: %v", len(docs), r.kinds())
 	}
 	got, found := lookup(docs[0].obj.Object, c.path)
-	got = normalize(got)
-	want := normalize(c.value)
+	got = util.JSONValue(got)
+	want := util.JSONValue(c.value)
 	switch c.op {
 	case "exists":
 		if !found {
@@ -1015,22 +1015,6 @@ func (c check) run(r *rendering) string {
 		return "unknown op " + c.op
 	}
 	return ""
-}
-
-// normalize gives numbers one type (float64) by a JSON round trip, so 8080 equals 8080.0.
-func normalize(v any) any {
-	if v == nil {
-		return nil
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	var out any
-	if err := json.Unmarshal(data, &out); err != nil {
-		return v
-	}
-	return out
 }
 
 func toStrings(v any) []string {

@@ -57,7 +57,7 @@ func TestManifestsAccepted(t *testing.T) {
 			want := jsonNormalize(t, m.obj.Object).(map[string]any)
 			applySchemaDefaults(want)
 			got := jsonNormalize(t, stored.Object).(map[string]any)
-			for _, d := range subsetDiff("spec", want["spec"], got["spec"]) {
+			for _, d := range util.SubsetDiff("spec", want["spec"], got["spec"]) {
 				t.Errorf("stored %s: %s", m, d)
 			}
 			if _, err := decodeStrict(stored); err != nil {

@@ -16,7 +16,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -142,48 +141,6 @@ func jsonNormalize(t *testing.T, v any) any {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// subsetDiff lists where want is not contained in got: every map key of want must be in got with a
-// contained value, lists must have the same length with contained elements, scalars must be equal.
-func subsetDiff(path string, want, got any) []string {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return []string{fmt.Sprintf("%s: want an object, got %#v", path, got)}
-		}
-		var diffs []string
-		keys := make([]string, 0, len(w))
-		for k := range w {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			gv, found := g[k]
-			if !found {
-				diffs = append(diffs, fmt.Sprintf("%s.%s: missing (want %#v): pruned or not defaulted", path, k, w[k]))
-				continue
-			}
-			diffs = append(diffs, subsetDiff(path+"."+k, w[k], gv)...)
-		}
-		return diffs
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return []string{fmt.Sprintf("%s: want %#v, got %#v", path, want, got)}
-		}
-		var diffs []string
-		for i := range w {
-			diffs = append(diffs, subsetDiff(fmt.Sprintf("%s[%d]", path, i), w[i], g[i])...)
-		}
-		return diffs
-	default:
-		if !reflect.DeepEqual(want, got) {
-			return []string{fmt.Sprintf("%s: want %#v, got %#v", path, want, got)}
-		}
-		return nil
-	}
 }
 
 // decodeStrict converts a stored object into its Go type, failing on any field the Go type lacks:
