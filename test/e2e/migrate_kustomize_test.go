@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,9 +99,10 @@ func TestMigrateFromKubeflowKustomizeInstall(t *testing.T) {
 	var lease coordinationv1.Lease
 	framework.WaitFor(t, migrateTimeout, "ours holding the Lease "+kubeflowLease+", no pod of Kubeflow's left", func() (bool, string) {
 		get(t, kfLease, &lease)
-		kf := kubeflowPods(t, ctx)
+		kf, ours := operatorPods(t, ctx)
 		holder := ptr.Deref(lease.Spec.HolderIdentity, "")
-		return holder != "" && holder != kfHolder && len(kf) == 0, fmt.Sprintf("holder %q (Kubeflow's was %q), Kubeflow's pods %v", holder, kfHolder, kf)
+		held := slices.ContainsFunc(ours, func(pod string) bool { return strings.HasPrefix(holder, pod+"_") })
+		return held && len(kf) == 0, fmt.Sprintf("holder %q (Kubeflow's was %q), Kubeflow's pods %v, ours %v", holder, kfHolder, kf, ours)
 	})
 	t.Logf("Lease %s: Kubeflow's holder %s, now %s", kubeflowLease, kfHolder, ptr.Deref(lease.Spec.HolderIdentity, ""))
 
@@ -198,21 +200,24 @@ func deleteKustomization(t *testing.T, dir, ns string) {
 	}
 }
 
-// kubeflowPods lists the pods of the operator's namespace that run Kubeflow's image (its
-// controller's and its webhook's).
-func kubeflowPods(t *testing.T, ctx context.Context) []string {
+// operatorPods lists the pods of the operator's namespace that run Kubeflow's image (its
+// controller's and its webhook's), and those that run ours (whose names begin the leader election
+// identity, "<hostname>_<uuid>", the process node giving each pod its name as hostname).
+func operatorPods(t *testing.T, ctx context.Context) (kf, ours []string) {
 	t.Helper()
 	pods := &corev1.PodList{}
 	if err := k8s.List(ctx, pods, client.InNamespace(operatorNamespace)); err != nil {
 		t.Fatal(err)
 	}
-	var out []string
 	for _, p := range pods.Items {
 		for _, c := range p.Spec.Containers {
-			if strings.Contains(c.Image, "kubeflow/spark-operator") {
-				out = append(out, p.Name)
+			switch {
+			case strings.Contains(c.Image, "kubeflow/spark-operator"):
+				kf = append(kf, p.Name)
+			case strings.Contains(c.Image, "sparkop/spark-operator"):
+				ours = append(ours, p.Name)
 			}
 		}
 	}
-	return out
+	return kf, ours
 }
