@@ -146,11 +146,11 @@ kueue: ## Build Kueue's controller manager (sigs.k8s.io/kueue/cmd/kueue, pinned 
 	hack/build-kueue.sh
 
 .PHONY: kubeflow-operator
-kubeflow-operator: ## Build the Kubeflow Spark Operator v2.5.0 (pinned by hack/kubeflow/go.mod) into bin/kubeflow-spark-operator, for make bench-kubeflow (cold: ~10 min on 2 busy cores).
+kubeflow-operator: ## Build the Kubeflow Spark Operator v2.5.2 (pinned by hack/kubeflow/go.mod) into bin/kubeflow-spark-operator, for make bench-kubeflow (cold: ~10 min on 2 busy cores).
 	hack/build-kubeflow.sh
 
 .PHONY: bench-kubeflow
-bench-kubeflow: tools kubeflow-operator ## Ours against Kubeflow's operator v2.5.0 with spark-submit (PyPI Spark 3.5.3), back to back on the same kwok set-up (40 apps at once; ~15 min); rows and ratios go to docs/benchmarks.md.
+bench-kubeflow: tools kubeflow-operator ## Ours against Kubeflow's operator v2.5.2 with spark-submit (PyPI Spark 3.5.3), back to back on the same kwok set-up (40 apps at once; ~15 min); rows and ratios go to docs/benchmarks.md.
 	go run ./hack/bench -n 40 -rate 0 -kubeflow bin/kubeflow-spark-operator -timeout 40m -out docs/benchmarks.md $(BENCH_FLAGS)
 
 .PHONY: e2e-kueue

@@ -4,7 +4,7 @@ module github.com/sparkop/spark-operator/hack/kubeflow
 
 go 1.26.0
 
-require github.com/kubeflow/spark-operator/v2 v2.5.0
+require github.com/kubeflow/spark-operator/v2 v2.5.2
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -51,22 +51,22 @@ require (
 	github.com/spf13/viper v1.21.0 // indirect
 	github.com/subosito/gotenv v1.6.0 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
-	go.opentelemetry.io/otel v1.35.0 // indirect
-	go.opentelemetry.io/otel/trace v1.35.0 // indirect
+	go.opentelemetry.io/otel v1.39.0 // indirect
+	go.opentelemetry.io/otel/trace v1.39.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.uber.org/zap v1.27.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
 	go.yaml.in/yaml/v3 v3.0.4 // indirect
-	golang.org/x/mod v0.29.0 // indirect
-	golang.org/x/net v0.47.0 // indirect
-	golang.org/x/oauth2 v0.30.0 // indirect
-	golang.org/x/sync v0.18.0 // indirect
-	golang.org/x/sys v0.38.0 // indirect
-	golang.org/x/term v0.37.0 // indirect
-	golang.org/x/text v0.31.0 // indirect
+	golang.org/x/mod v0.30.0 // indirect
+	golang.org/x/net v0.48.0 // indirect
+	golang.org/x/oauth2 v0.34.0 // indirect
+	golang.org/x/sync v0.19.0 // indirect
+	golang.org/x/sys v0.39.0 // indirect
+	golang.org/x/term v0.38.0 // indirect
+	golang.org/x/text v0.32.0 // indirect
 	golang.org/x/time v0.14.0 // indirect
 	gomodules.xyz/jsonpatch/v2 v2.4.0 // indirect
-	google.golang.org/protobuf v1.36.8 // indirect
+	google.golang.org/protobuf v1.36.10 // indirect
 	gopkg.in/evanphx/json-patch.v4 v4.12.0 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
@@ -95,15 +95,14 @@ require (
 // module it would raise above Kubeflow's own pins is pinned back (the last block): the binary is built
 // from the versions Kubeflow's release is built from.
 replace (
-
 	github.com/emicklei/go-restful/v3 => github.com/emicklei/go-restful/v3 v3.12.1
 	github.com/fxamacker/cbor/v2 => github.com/fxamacker/cbor/v2 v2.7.0
 	github.com/google/gnostic-models => github.com/google/gnostic-models v0.6.9
 	github.com/modern-go/reflect2 => github.com/modern-go/reflect2 v1.0.2
-	go.opentelemetry.io/otel => go.opentelemetry.io/otel v1.33.0
-	go.opentelemetry.io/otel/trace => go.opentelemetry.io/otel/trace v1.33.0
-	google.golang.org/genproto/googleapis/rpc => google.golang.org/genproto/googleapis/rpc v0.0.0-20250102185135-69823020774d
-	google.golang.org/grpc => google.golang.org/grpc v1.69.4
+	go.opentelemetry.io/otel => go.opentelemetry.io/otel v1.39.0
+	go.opentelemetry.io/otel/trace => go.opentelemetry.io/otel/trace v1.39.0
+	google.golang.org/genproto/googleapis/rpc => google.golang.org/genproto/googleapis/rpc v0.0.0-20251202230838-ff82c1b0f217
+	google.golang.org/grpc => google.golang.org/grpc v1.79.3
 	k8s.io/api => k8s.io/api v0.32.5
 	k8s.io/apiextensions-apiserver => k8s.io/apiextensions-apiserver v0.32.5
 	k8s.io/apimachinery => k8s.io/apimachinery v0.32.5

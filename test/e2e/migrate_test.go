@@ -2,7 +2,10 @@ package e2e_test
 
 import (
 	"context"
+	"debug/buildinfo"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,17 +34,17 @@ import (
 	"github.com/sparkop/spark-operator/internal/testing/util"
 )
 
-// kubeflowVersion is the release of Kubeflow's operator whose chart the migration starts from;
-// bin/kubeflow-spark-operator is built from the same version (make kubeflow-operator,
-// hack/kubeflow/go.mod).
-const kubeflowVersion = "v2.5.0"
+// kubeflowVersion is the release of Kubeflow's operator whose chart the migration starts from, the
+// newest one ours is compared with; bin/kubeflow-spark-operator must be built from the same version
+// (make kubeflow-operator, pinned by hack/kubeflow/go.mod; TestKubeflowBuildPin checks the pin).
+var kubeflowVersion = kubeflow.Latest
 
 // migrateTimeout bounds each wait of the migration: Spark's JVMs, Kubeflow's spark-submit and Helm
 // on a loaded 2-core machine.
 const migrateTimeout = 15 * time.Minute
 
 // TestMigrateFromKubeflow walks through README.md's "Migrating from Kubeflow's operator" on the
-// process-node cluster: Kubeflow's operator v2.5.0 installed with its own chart (its controller
+// process-node cluster: Kubeflow's operator (kubeflowVersion) installed with its own chart (its controller
 // image runs bin/kubeflow-spark-operator, which runs the real spark-submit of Spark 3.5.3)
 // submits a long application (RUNNING at the swap), one whose driver is still Pending behind an
 // init container (SUBMITTED at the swap), a ScheduledSparkApplication and one that COMPLETED with
@@ -56,16 +59,10 @@ const migrateTimeout = 15 * time.Minute
 // The suite's own install of our chart is uninstalled first and restored at the end.
 func TestMigrateFromKubeflow(t *testing.T) {
 	requireCluster(t)
-	kfBinary := filepath.Join(root, "bin", "kubeflow-spark-operator")
-	if _, err := os.Stat(kfBinary); err != nil {
-		t.Skip("needs Kubeflow's operator v2.5.0 at bin/kubeflow-spark-operator: build it with `make kubeflow-operator` (about 15 min), then restart the cluster (its process node maps Kubeflow's image to it)")
-	}
+	requireKubeflowBinary(t)
 	ctx := context.Background()
 	kfChart := kubeflowChartDir(t)
-	sparkHome, err := filepath.EvalSymlinks(filepath.Join(root, ".cache", "spark", "3.5.3", "pyspark"))
-	if err != nil {
-		t.Fatalf("Spark 3.5.3 (hack/spark-install.sh): %v", err)
-	}
+	sparkHome := kubeflowSparkHome(t)
 
 	// The starting point: Kubeflow's CRDs and Kubeflow's chart, not ours.
 	step("migrate: uninstalling the suite's chart, installing Kubeflow's chart %s", kubeflowVersion)
@@ -207,20 +204,18 @@ func TestMigrateFromKubeflow(t *testing.T) {
 	})
 
 	watch.stop()
-	for _, app := range []*v1beta2.SparkApplication{ttl, long, pending, run} {
-		if uids := watch.driverUIDs(app.Name); len(uids) != 1 {
-			t.Errorf("%s had %d driver pods, want 1 (Kubeflow's): %v", app.Name, len(uids), uids)
-		}
+	watch.checkTakenOver(t, ttl, long, pending, run)
+}
+
+// kubeflowSparkHome is the host's Spark 3.5.3 (hack/spark-install.sh), which Kubeflow's controller
+// pod mounts at /opt/spark, where Kubeflow's image has Spark.
+func kubeflowSparkHome(t *testing.T) string {
+	t.Helper()
+	sparkHome, err := filepath.EvalSymlinks(filepath.Join(root, ".cache", "spark", "3.5.3", "pyspark"))
+	if err != nil {
+		t.Fatalf("Spark 3.5.3 (hack/spark-install.sh): %v", err)
 	}
-	for name, states := range watch.states() {
-		for _, st := range states {
-			if st == v1beta2.ApplicationStateFailed || st == v1beta2.ApplicationStateFailing ||
-				st == v1beta2.ApplicationStateFailedSubmission || st == v1beta2.ApplicationStateUnknown {
-				t.Errorf("%s went through %s: %v", name, st, states)
-			}
-		}
-		t.Logf("%s: %v", name, states)
-	}
+	return sparkHome
 }
 
 // gatedTemplate is a driver pod template whose init container waits for dir/open (a hostPath), so
@@ -236,6 +231,26 @@ func gatedTemplate(dir string) *v1beta2.PodTemplate {
 		}},
 		Volumes: []corev1.Volume{{Name: "gate", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: dir}}}},
 	}}}
+}
+
+// requireKubeflowBinary skips the test when bin/kubeflow-spark-operator, which the process node runs
+// for Kubeflow's controller image, is missing, and fails it when the binary was built from another
+// release than kubeflowVersion (its Go build information names the module and version it was built
+// from): Kubeflow's deployment passes the flags of kubeflowVersion, which an older binary refuses.
+func requireKubeflowBinary(t *testing.T) {
+	t.Helper()
+	path := filepath.Join(root, "bin", "kubeflow-spark-operator")
+	info, err := buildinfo.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skip("needs Kubeflow's operator " + kubeflowVersion + " at bin/kubeflow-spark-operator: build it with `make kubeflow-operator` (about 15 min), then restart the cluster (its process node maps Kubeflow's image to it)")
+	}
+	if err != nil {
+		t.Fatalf("reading the build information of %s: %v", path, err)
+	}
+	if info.Main.Path != kubeflow.Module || info.Main.Version != kubeflowVersion {
+		t.Fatalf("%s is built from %s %s, want %s %s: run `make kubeflow-operator` (hack/kubeflow/go.mod pins the version)",
+			path, info.Main.Path, info.Main.Version, kubeflow.Module, kubeflowVersion)
+	}
 }
 
 // kubeflowChartDir is Kubeflow's chart in the module cache (go mod download).
@@ -471,6 +486,27 @@ func (w *appWatch) poll(ctx context.Context) {
 		if !slices.Contains(w.drivers[name], p.UID) {
 			w.drivers[name] = append(w.drivers[name], p.UID)
 		}
+	}
+}
+
+// checkTakenOver fails the test when one of apps had more than one driver pod (ours must follow
+// Kubeflow's), and when any application of the job namespace went through FAILED, FAILING,
+// SUBMISSION_FAILED or UNKNOWN; it logs the states each went through. Call it after stop.
+func (w *appWatch) checkTakenOver(t *testing.T, apps ...*v1beta2.SparkApplication) {
+	t.Helper()
+	for _, app := range apps {
+		if uids := w.driverUIDs(app.Name); len(uids) != 1 {
+			t.Errorf("%s had %d driver pods, want 1: %v", app.Name, len(uids), uids)
+		}
+	}
+	for name, states := range w.states() {
+		for _, st := range states {
+			if st == v1beta2.ApplicationStateFailed || st == v1beta2.ApplicationStateFailing ||
+				st == v1beta2.ApplicationStateFailedSubmission || st == v1beta2.ApplicationStateUnknown {
+				t.Errorf("%s went through %s: %v", name, st, states)
+			}
+		}
+		t.Logf("%s: %v", name, states)
 	}
 }
 

@@ -22,20 +22,6 @@ import (
 	"github.com/sparkop/spark-operator/internal/testing/wrappers"
 )
 
-// kustomizeMigration is README.md's switch from Kubeflow's kustomize install to ours, command by
-// command, as written there (the job namespace is "default" there, JOB_NAMESPACE here; paths are
-// relative to our repository). TestMigrateFromKubeflowKustomize runs these commands and checks that
-// README.md shows each of them.
-var kustomizeMigration = []string{
-	`kubectl -n spark-operator delete --ignore-not-found ` +
-		`mutatingwebhookconfiguration/mutating-webhook-configuration validatingwebhookconfiguration/validating-webhook-configuration ` +
-		`deployment/spark-operator-webhook service/spark-operator-webhook-svc secret/spark-operator-webhook-certs ` +
-		`serviceaccount/spark-operator-webhook role/spark-operator-webhook rolebinding/spark-operator-webhook ` +
-		`lease/spark-operator-webhook-lock clusterrole/spark-operator-webhook clusterrolebinding/spark-operator-webhook`,
-	`kubectl apply -k config/default --server-side --force-conflicts`,
-	`kubectl -n JOB_NAMESPACE apply -k config/spark-rbac --server-side --force-conflicts`,
-}
-
 // kubeflowKustomizeVersion is the Kubeflow release whose kustomize install is replaced; its
 // config/default exists since v2.5.1.
 var kubeflowKustomizeVersion = kubeflow.Latest
@@ -68,9 +54,9 @@ func TestMigrateFromKubeflowKustomize(t *testing.T) {
 		}
 	}
 	ours := append(readKustomization(t, "config/default"), readSparkRBAC(t, jobNs)...)
-	deleted := deletedBy(t, kustomizeMigration[0])
+	deleted := deletedBy(t, kubeflow.KustomizeMigration[0])
 	compareKustomizeInstalls(t, theirs, ours, deleted)
-	for _, cmd := range kustomizeMigration {
+	for _, cmd := range kubeflow.KustomizeMigration {
 		checkREADMEShows(t, cmd)
 	}
 
@@ -104,8 +90,8 @@ func TestMigrateFromKubeflowKustomize(t *testing.T) {
 		t.Fatalf("with Kubeflow's webhook configurations and no webhook, a SparkApplication in default: %v, want a failed webhook call (else the last check below proves nothing)", err)
 	}
 
-	for _, cmd := range kustomizeMigration {
-		env.Kubectl(t, nil, commandArgs(cmd, jobNs)...)
+	for _, cmd := range kubeflow.KustomizeMigration {
+		env.Kubectl(t, nil, kubeflow.KustomizeMigrationArgs(cmd, jobNs, env.RepoRoot)...)
 	}
 
 	for _, o := range ours {
@@ -301,18 +287,6 @@ func leaseOf(args []string, ns string) string {
 }
 
 func must(v any, _ bool) any { return v }
-
-// commandArgs turns one of kustomizeMigration's commands into kubectl's arguments: without
-// "kubectl", with jobNs for JOB_NAMESPACE and our repository's config directories.
-func commandArgs(cmd, jobNs string) []string {
-	args := strings.Fields(strings.ReplaceAll(cmd, "JOB_NAMESPACE", jobNs))[1:]
-	for i, a := range args {
-		if strings.HasPrefix(a, "config/") {
-			args[i] = filepath.Join(env.RepoRoot, a)
-		}
-	}
-	return args
-}
 
 // checkREADMEShows checks that README.md has cmd (line continuations joined, JOB_NAMESPACE written
 // as default).
