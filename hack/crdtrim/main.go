@@ -6,7 +6,8 @@
 // field of this project, while the copied upstream documentation (80% of the size) goes.
 //
 // It also gives the schemaless driver and executor pod templates the types of their top-level fields
-// (template.go), so that the API server refuses a wrong-typed one at admission.
+// (template.go), so that the API server refuses a wrong-typed one at admission, and writes out
+// `conversion: {strategy: None}` (noConversion).
 //
 // Usage: go run ./hack/crdtrim FILE...   (rewrites each CRD YAML in place)
 package main
@@ -46,6 +47,7 @@ func trimFile(path string) error {
 	}
 	walk(crd, false)
 	typeTemplates(crd)
+	noConversion(crd)
 	out, err := yaml.Marshal(crd)
 	if err != nil {
 		return err
@@ -89,5 +91,16 @@ func walk(node any, strip bool) {
 		for _, child := range n {
 			walk(child, strip)
 		}
+	}
+}
+
+// noConversion sets spec.conversion to {strategy: None}, the API server's default for a CRD serving
+// one version, written out because server-side apply needs it to be: Kubeflow's kustomize install
+// sets {strategy: Webhook, ...}, and applying a CRD without the field over it (or over one whose
+// strategy another apply set) removes the field and leaves `conversion: {}`, which the API server
+// refuses ("spec.conversion.strategy: Required value"). Both config/crd and the chart's crds/ get it.
+func noConversion(crd map[string]any) {
+	if spec, ok := crd["spec"].(map[string]any); ok {
+		spec["conversion"] = map[string]any{"strategy": "None"}
 	}
 }

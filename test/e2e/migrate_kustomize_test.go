@@ -63,11 +63,6 @@ func TestMigrateFromKubeflowKustomizeInstall(t *testing.T) {
 		for _, dir := range []string{filepath.Join(kfConfig, "spark-rbac"), filepath.Join(root, "config", "spark-rbac")} {
 			deleteKustomization(t, dir, jobNamespace)
 		}
-		// README's second command leaves the CRDs' spec.conversion.strategy (None) owned by
-		// kubectl's field manager; restoreChart applies the chart's CRDs, which do not set it,
-		// with the same manager, which would remove that required field (the API server refuses
-		// it). A second owner keeps it.
-		kubectl(t, "apply", "--server-side", "--force-conflicts", "--field-manager=e2e-kustomize-crds", "-k", filepath.Join(root, "config", "crd"))
 		restoreChart(t)
 	})
 	kubectl(t, "apply", "-k", overlay, "--server-side", "--force-conflicts")

@@ -138,6 +138,11 @@ func TestMigrateFromKubeflowKustomize(t *testing.T) {
 	if gotApp.UID != app.UID || gotSA.UID != sa.UID {
 		t.Errorf("UIDs changed: application %s -> %s, driver service account %s -> %s", app.UID, gotApp.UID, sa.UID, gotSA.UID)
 	}
+
+	// A later switch to the chart: its CRDs, applied server-side by the same field manager as the
+	// kustomize install's, must keep spec.conversion (a CRD without it there loses the field, and
+	// the API server refuses the CRD: "spec.conversion.strategy: Required value").
+	env.Kubectl(t, nil, "apply", "--server-side", "--force-conflicts", "-f", filepath.Join(env.RepoRoot, "charts/spark-operator/crds"))
 }
 
 // TestKubeflowKustomizeComponents compares the optional components of Kubeflow's kustomize install
