@@ -68,7 +68,9 @@ func TestMigrateFromKubeflow(t *testing.T) {
 	step("migrate: uninstalling the suite's chart, installing Kubeflow's chart %s", kubeflowVersion)
 	helmUninstall(t, "spark-operator", true)
 	t.Cleanup(func() { restoreChart(t) })
-	kubectl(t, "apply", "--server-side", "--force-conflicts", "-f", filepath.Join(kfChart, "crds"))
+	// As README's "going back to Kubeflow" says: under a field manager of their own, so that
+	// spec.conversion, which ours set and Kubeflow's leave out, stays.
+	kubectl(t, "apply", "--server-side", "--force-conflicts", "--field-manager=kubeflow", "-f", filepath.Join(kfChart, "crds"))
 	kfValues := map[string]any{
 		"spark":   map[string]any{"jobNamespaces": []any{jobNamespace}},
 		"webhook": map[string]any{"enable": false},
